@@ -1,0 +1,18 @@
+/* The corosync side of xenmeshd: CPG for membership and messages,
+ * votequorum for the quorate flag, cmap for names.  Feeds the replica and
+ * reconnects when corosync goes away (which counts as losing quorum). */
+#ifndef XM_CLUSTER_H
+#define XM_CLUSTER_H
+
+#include "agent.h"
+
+/* Connects now, or keeps retrying every second from the loop. */
+int cluster_start(struct agent *a);
+/* Clean leave: cpg_leave and wait (from the loop) for our own leave to be
+ * delivered, then done() is called.  Without a connection done() at once. */
+void cluster_leave(struct agent *a, void (*done)(struct agent *a));
+void cluster_stop(struct agent *a);
+
+extern const struct replica_ops cluster_replica_ops;
+
+#endif

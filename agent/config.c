@@ -1,0 +1,528 @@
+/* xenmeshd configuration file: a small strict INI parser.
+ *
+ * Strict on purpose: a typo in a cluster agent's config must stop it at
+ * start with "FILE:LINE: what", not run it with a silently ignored
+ * setting.  The first error ends the parse; on error *cfg is untouched,
+ * so a reload with a broken file keeps the running configuration.
+ *
+ * Syntax, line by line:
+ *   [section]
+ *   key = value
+ *   key = "quoted value with \" and \\"
+ *   # comment        ; comment
+ *   key = value      # trailing comment (after whitespace only, so that
+ *                    # a value such as a#b keeps its '#')
+ * A section may be opened again later; a key may be set once.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config.h"
+
+#define CONFIG_LINE_MAX 8192    /* bytes, without the line end; a PATH_MAX value fits */
+#define CONFIG_MEM_MAX 16777216 /* MB: 16 TiB, far above any host */
+
+enum config_section {
+	SEC_NONE,
+	SEC_NODE,
+	SEC_PATHS,
+	SEC_LOG,
+	SEC_IPC,
+	SEC_CLUSTER,
+};
+
+static const char *const config_section_names[] = {
+	[SEC_NODE] = "node",
+	[SEC_PATHS] = "paths",
+	[SEC_LOG] = "log",
+	[SEC_IPC] = "ipc",
+	[SEC_CLUSTER] = "cluster",
+};
+
+/* What one parse needs besides the config being filled. */
+struct config_parser {
+	const char *path;
+	unsigned line;
+	enum config_section sec;
+	char *err;
+	size_t errlen;
+};
+
+struct config_key;
+typedef int (*config_set_fn)(struct config_parser *p,
+			     const struct config_key *k,
+			     struct xm_config *cfg, const char *val,
+			     int quoted);
+
+struct config_key {
+	enum config_section sec;
+	const char *name;
+	config_set_fn set;
+	size_t off;             /* field in struct xm_config */
+	size_t size;            /* its size, for strings */
+};
+
+struct config_enum {
+	const char *name;
+	int value;
+};
+
+static const struct config_enum config_roles[] = {
+	{ "dom0", NODE_ROLE_DOM0 },
+	{ "san", NODE_ROLE_SAN },
+	{ NULL, 0 },
+};
+
+static const struct config_enum config_levels[] = {
+	{ "error", LOG_ERR },
+	{ "warning", LOG_WARNING },
+	{ "notice", LOG_NOTICE },
+	{ "info", LOG_INFO },
+	{ "debug", LOG_DEBUG },
+	{ NULL, 0 },
+};
+
+static const struct config_enum config_bools[] = {
+	{ "yes", 1 },
+	{ "no", 0 },
+	{ NULL, 0 },
+};
+
+void
+config_defaults(struct xm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	/* role stays 0, which is no enum node_role: "not set". */
+	cfg->mem_total_mb = 0;
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/xenmesh");
+	snprintf(cfg->run_dir, sizeof(cfg->run_dir), "/run/xenmesh");
+	cfg->log_level = LOG_INFO;
+	cfg->log_to_stderr = 0;
+	snprintf(cfg->cpg_group, sizeof(cfg->cpg_group), "xenmesh");
+}
+
+static int
+config_error(struct config_parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* "FILE:LINE: message"; always -EINVAL, so callers can return it. */
+static int
+config_error(struct config_parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!p->err || p->errlen == 0)
+		return -EINVAL;
+	n = snprintf(p->err, p->errlen, "%s:%u: ", p->path, p->line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static const char *
+config_sec_name(enum config_section sec)
+{
+	return config_section_names[sec];
+}
+
+static int
+config_set_enum(struct config_parser *p, const struct config_key *k,
+		const struct config_enum *tab, const char *val, int *out)
+{
+	char allowed[128];
+	size_t used = 0;
+	const struct config_enum *e;
+
+	for (e = tab; e->name; e++) {
+		if (strcmp(e->name, val) == 0) {
+			*out = e->value;
+			return 0;
+		}
+	}
+	allowed[0] = '\0';
+	for (e = tab; e->name; e++) {
+		int n = snprintf(allowed + used, sizeof(allowed) - used, "%s%s",
+				 e == tab ? "" : ", ", e->name);
+		if (n < 0 || (size_t)n >= sizeof(allowed) - used)
+			break;
+		used += (size_t)n;
+	}
+	return config_error(p, "invalid %s '%s' in [%s] (allowed: %s)",
+			    k->name, val, config_sec_name(k->sec), allowed);
+}
+
+static int
+config_set_role(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	int v, r;
+
+	r = config_set_enum(p, k, config_roles, val, &v);
+	if (r == 0)
+		cfg->role = (enum node_role)v;
+	return r;
+}
+
+static int
+config_set_level(struct config_parser *p, const struct config_key *k,
+		 struct xm_config *cfg, const char *val, int quoted)
+{
+	return config_set_enum(p, k, config_levels, val, &cfg->log_level);
+}
+
+static int
+config_set_bool(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	return config_set_enum(p, k, config_bools, val,
+			       (int *)((char *)cfg + k->off));
+}
+
+/* Decimal digits only: no sign, no hex, no suffix, no spaces. */
+static int
+config_set_mb(struct config_parser *p, const struct config_key *k,
+	      struct xm_config *cfg, const char *val, int quoted)
+{
+	uint64_t v = 0;
+	const char *c;
+
+	for (c = val; *c; c++) {
+		if (*c < '0' || *c > '9' || v > CONFIG_MEM_MAX)
+			break;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	if (c == val || *c != '\0' || v > CONFIG_MEM_MAX)
+		return config_error(p, "invalid %s '%s' in [%s]: expected a "
+				    "number of MB from 0 to %d", k->name, val,
+				    config_sec_name(k->sec), CONFIG_MEM_MAX);
+	cfg->mem_total_mb = v;
+	return 0;
+}
+
+static int
+config_set_path(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	if (val[0] != '/')
+		return config_error(p, "%s in [%s] must be an absolute path, "
+				    "not '%s'", k->name,
+				    config_sec_name(k->sec), val);
+	if (strlen(val) >= k->size)
+		return config_error(p, "%s in [%s] is too long (max %zu "
+				    "bytes)", k->name, config_sec_name(k->sec),
+				    k->size - 1);
+	memcpy((char *)cfg + k->off, val, strlen(val) + 1);
+	return 0;
+}
+
+/*
+ * Unix group names (and our CPG group name) the portable way: a letter
+ * or '_' first, then letters, digits, '_', '-', '.'.  Anything else
+ * (spaces, '/', ':') is a typo, or would break getgrnam or a log line.
+ */
+static int
+config_name_ok(const char *s, size_t size)
+{
+	size_t i;
+
+	if (!isalpha((unsigned char)s[0]) && s[0] != '_')
+		return 0;
+	for (i = 1; s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+			return 0;
+	}
+	return i < size;
+}
+
+static int
+config_set_name(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	/* read_group = "" says "root only" explicitly, like the default. */
+	if (val[0] == '\0' && quoted && k->sec == SEC_IPC) {
+		((char *)cfg + k->off)[0] = '\0';
+		return 0;
+	}
+	if (!config_name_ok(val, k->size))
+		return config_error(p, "invalid group name '%s' for %s in "
+				    "[%s]: a letter or '_' first, then letters, "
+				    "digits, '_', '-' or '.', at most %zu "
+				    "characters", val, k->name,
+				    config_sec_name(k->sec), k->size - 1);
+	memcpy((char *)cfg + k->off, val, strlen(val) + 1);
+	return 0;
+}
+
+#define CFG_STR(f) offsetof(struct xm_config, f), \
+	sizeof(((struct xm_config *)0)->f)
+
+static const struct config_key config_keys[] = {
+	{ SEC_NODE, "role", config_set_role, 0, 0 },
+	{ SEC_NODE, "memory", config_set_mb, 0, 0 },
+	{ SEC_PATHS, "state_dir", config_set_path, CFG_STR(state_dir) },
+	{ SEC_PATHS, "run_dir", config_set_path, CFG_STR(run_dir) },
+	{ SEC_LOG, "level", config_set_level, 0, 0 },
+	{ SEC_LOG, "stderr", config_set_bool,
+	  offsetof(struct xm_config, log_to_stderr), sizeof(int) },
+	{ SEC_IPC, "read_group", config_set_name, CFG_STR(read_group) },
+	{ SEC_IPC, "admin_group", config_set_name, CFG_STR(admin_group) },
+	{ SEC_CLUSTER, "group", config_set_name, CFG_STR(cpg_group) },
+};
+
+#define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static int
+config_is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static char *
+config_skip_blank(char *s)
+{
+	while (config_is_blank(*s))
+		s++;
+	return s;
+}
+
+/* Only blanks, optionally followed by a comment, until the end. */
+static int
+config_rest_empty(const char *s)
+{
+	while (config_is_blank(*s))
+		s++;
+	return *s == '\0' || *s == '#' || *s == ';';
+}
+
+static int
+config_parse_section(struct config_parser *p, char *s)
+{
+	char *name, *end, *close;
+	size_t i;
+
+	close = strchr(s, ']');
+	if (!close)
+		return config_error(p, "missing ']' in section header");
+	if (!config_rest_empty(close + 1))
+		return config_error(p, "unexpected text after section header");
+	name = config_skip_blank(s + 1);
+	end = close;
+	while (end > name && config_is_blank(end[-1]))
+		end--;
+	*end = '\0';
+	if (*name == '\0')
+		return config_error(p, "empty section name");
+	for (i = SEC_NODE; i <= SEC_CLUSTER; i++) {
+		if (strcmp(name, config_section_names[i]) == 0) {
+			p->sec = (enum config_section)i;
+			return 0;
+		}
+	}
+	return config_error(p, "unknown section [%s] (allowed: node, paths, "
+			    "log, ipc, cluster)", name);
+}
+
+/* Unquotes "..." in place from s (just after the opening quote). */
+static int
+config_unquote(struct config_parser *p, char *s, char **val)
+{
+	char *r = s, *w = s;
+
+	for (;;) {
+		if (*r == '\0')
+			return config_error(p, "unterminated quote");
+		if (*r == '"')
+			break;
+		if (*r == '\\') {
+			r++;
+			if (*r != '"' && *r != '\\') {
+				if (*r == '\0')
+					return config_error(p,
+						"unterminated quote");
+				return config_error(p, "unknown escape '\\%c' in "
+						    "quoted value (only \\\" "
+						    "and \\\\)", *r);
+			}
+		}
+		*w++ = *r++;
+	}
+	if (!config_rest_empty(r + 1))
+		return config_error(p, "unexpected text after closing quote");
+	*w = '\0';
+	*val = s;
+	return 0;
+}
+
+static int
+config_parse_pair(struct config_parser *p, char *s, struct xm_config *cfg,
+		  unsigned *seen)
+{
+	const struct config_key *k = NULL;
+	char *key, *kend, *val, *c;
+	int quoted = 0;
+	size_t i;
+
+	key = s;
+	kend = key;
+	while (*kend && *kend != '=' && !config_is_blank(*kend))
+		kend++;
+	c = config_skip_blank(kend);
+	if (kend == key)
+		return config_error(p, "missing key before '='");
+	if (*c != '=') {
+		*kend = '\0';
+		return config_error(p, "missing '=' after key %s", key);
+	}
+	*kend = '\0';
+	if (p->sec == SEC_NONE)
+		return config_error(p, "key %s outside a section", key);
+
+	for (i = 0; i < CONFIG_NKEYS; i++) {
+		if (config_keys[i].sec == p->sec &&
+		    strcmp(config_keys[i].name, key) == 0) {
+			k = &config_keys[i];
+			break;
+		}
+	}
+	if (!k)
+		return config_error(p, "unknown key %s in [%s]", key,
+				    config_sec_name(p->sec));
+	if (seen[i])
+		return config_error(p, "duplicate key %s in [%s] (first set "
+				    "on line %u)", key, config_sec_name(p->sec),
+				    seen[i]);
+	seen[i] = p->line;
+
+	val = config_skip_blank(c + 1);
+	if (*val == '"') {
+		int r = config_unquote(p, val + 1, &val);
+
+		if (r < 0)
+			return r;
+		quoted = 1;
+	} else {
+		/* A comment starts at # or ; after a blank. */
+		for (c = val; *c; c++) {
+			if ((*c == '#' || *c == ';') && c > val &&
+			    config_is_blank(c[-1]))
+				break;
+		}
+		while (c > val && config_is_blank(c[-1]))
+			c--;
+		*c = '\0';
+		if (*val == '\0' || *val == '#' || *val == ';')
+			return config_error(p, "empty value for key %s in [%s]",
+					    key, config_sec_name(p->sec));
+	}
+	return k->set(p, k, cfg, val, quoted);
+}
+
+static int
+config_parse_line(struct config_parser *p, char *line, size_t len,
+		  struct xm_config *cfg, unsigned *seen)
+{
+	char *s;
+
+	if (len > 0 && line[len - 1] == '\n')
+		line[--len] = '\0';
+	if (len > 0 && line[len - 1] == '\r')
+		line[--len] = '\0';
+	if (len > CONFIG_LINE_MAX)
+		return config_error(p, "line too long (max %d bytes)",
+				    CONFIG_LINE_MAX);
+	if (strlen(line) != len)
+		return config_error(p, "NUL byte in line");
+
+	s = config_skip_blank(line);
+	if (*s == '\0' || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[')
+		return config_parse_section(p, s);
+	return config_parse_pair(p, s, cfg, seen);
+}
+
+int
+config_load(const char *path, struct xm_config *cfg, char *err,
+	    size_t errlen)
+{
+	struct config_parser p = {
+		.path = path, .line = 0, .sec = SEC_NONE,
+		.err = err, .errlen = errlen,
+	};
+	unsigned seen[CONFIG_NKEYS] = { 0 };
+	struct xm_config *next;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int r = 0;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!path || !cfg)
+		return -EINVAL;
+
+	/* Parsed into a copy: on error the caller's config stays as it was. */
+	next = malloc(sizeof(*next));
+	if (!next)
+		return -ENOMEM;
+	config_defaults(next);
+	if (strlen(path) >= sizeof(next->path)) {
+		r = -ENAMETOOLONG;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out_free;
+	}
+	memcpy(next->path, path, strlen(path) + 1);
+
+	f = fopen(path, "re");
+	if (!f) {
+		r = -errno;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out_free;
+	}
+
+	errno = 0;
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		p.line++;
+		r = config_parse_line(&p, line, (size_t)n, next, seen);
+		if (r < 0)
+			goto out_close;
+		errno = 0;
+	}
+	if (ferror(f)) {
+		r = errno ? -errno : -EIO;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		goto out_close;
+	}
+
+	if (next->role == 0) {
+		r = -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: missing required key role "
+				 "in [node]", path);
+		goto out_close;
+	}
+	*cfg = *next;
+
+out_close:
+	fclose(f);
+	free(line);
+out_free:
+	free(next);
+	return r;
+}

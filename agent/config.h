@@ -1,0 +1,40 @@
+/* xenmeshd configuration file (/etc/xenmesh/xenmesh.conf).
+ *
+ * INI syntax: [section], key = value, comments start with # or ;.  Values
+ * may be double-quoted.  Every unknown section or key, duplicate key and
+ * bad value is an error reported as "FILE:LINE: message".
+ */
+#ifndef XM_CONFIG_H
+#define XM_CONFIG_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include "state.h"
+
+#define XM_CONFIG_DEFAULT "/etc/xenmesh/xenmesh.conf"
+#define XM_GROUP_MAX 64
+
+struct xm_config {
+	char path[PATH_MAX];
+	/* [node] */
+	enum node_role role;            /* role = dom0 | san (required) */
+	uint64_t mem_total_mb;          /* memory = MB; 0: ask the hypervisor */
+	/* [paths] */
+	char state_dir[PATH_MAX];       /* default /var/lib/xenmesh */
+	char run_dir[PATH_MAX];         /* default /run/xenmesh */
+	/* [log] */
+	int log_level;                  /* syslog priority; level = error|warning|notice|info|debug */
+	int log_to_stderr;              /* stderr = yes|no, default no */
+	/* [ipc] */
+	char read_group[XM_GROUP_MAX];  /* read_group = NAME, default "" (root only) */
+	char admin_group[XM_GROUP_MAX]; /* admin_group = NAME, default "" (root only) */
+	/* [cluster] */
+	char cpg_group[64];             /* group = NAME, default "xenmesh" */
+};
+
+void config_defaults(struct xm_config *cfg);
+/* 0 or negative errno; err gets "FILE:LINE: message" (or "FILE: strerror"). */
+int config_load(const char *path, struct xm_config *cfg, char *err, size_t errlen);
+
+#endif

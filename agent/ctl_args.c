@@ -1,0 +1,279 @@
+/* agentctl's command line (see ctl_args.h).
+ *
+ * Hand-written rather than getopt_long: getopt keeps its state in globals
+ * (optind) and prints its own messages, and this parser must be pure so
+ * that every usage error can be tested with its exact text.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_args.h"
+#include "state.h"
+
+#define USAGE_AGENTCTL \
+	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
+	"commands: status, events, node list, node maintenance, node standby"
+#define USAGE_STATUS      "usage: agentctl status [--json]"
+#define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
+#define USAGE_NODE        "usage: agentctl node list|maintenance|standby ..."
+#define USAGE_NODE_LIST   "usage: agentctl node list [--json]"
+#define USAGE_NODE_MAINT  "usage: agentctl node maintenance NODE on|off"
+#define USAGE_NODE_STANDBY "usage: agentctl node standby NODE on|off"
+
+#define ARGS_WORDS_MAX 8
+
+static const char help_text[] =
+	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n"
+	"\n"
+	"Talks to the local xenmeshd.\n"
+	"\n"
+	"commands:\n"
+	"  status [--json]                         cluster, quorum, hosts and VMs\n"
+	"  events [--follow] [--json] [--count N]  the event log (--follow: until ^C)\n"
+	"  node list [--json]                      the hosts table\n"
+	"  node maintenance NODE on|off            set or clear the maintenance flag\n"
+	"  node standby NODE on|off                set or clear the standby flag\n"
+	"\n"
+	"exit status: 0 ok, 1 operation failed, 2 usage error, 3 xenmeshd not\n"
+	"reachable, 4 no quorum (or no coordinator, or sync in progress),\n"
+	"5 permission denied\n";
+
+/* What the first pass found: options anywhere, command words in order. */
+struct raw_args {
+	const char *words[ARGS_WORDS_MAX];
+	size_t n_words;
+	bool help, version, json, follow;
+	bool count_seen;
+	const char *count;      /* NULL with count_seen: value missing */
+	const char *unknown;    /* first unknown option */
+};
+
+const char *
+ctl_args_help(void)
+{
+	return help_text;
+}
+
+static int
+args_fail(struct ctl_args *out, const char *usage, char *err, size_t errlen,
+	  const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	out->usage = usage;
+	if (out->name != NULL)
+		n = snprintf(err, errlen, "%s: ", out->name);
+	if (n < 0 || (size_t)n >= errlen)
+		n = 0;
+	va_start(ap, fmt);
+	(void)vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static void
+args_split(int argc, char *const argv[], struct raw_args *raw)
+{
+	bool opts_done = false;
+	int i;
+
+	memset(raw, 0, sizeof(*raw));
+	for (i = 1; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (opts_done || s[0] != '-' || s[1] == '\0') {
+			/* more words than any command takes are an error
+			 * reported on the first extra one: drop the rest */
+			if (raw->n_words < ARGS_WORDS_MAX)
+				raw->words[raw->n_words++] = s;
+		} else if (strcmp(s, "--") == 0) {
+			opts_done = true;
+		} else if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
+			raw->help = true;
+		} else if (strcmp(s, "--version") == 0) {
+			raw->version = true;
+		} else if (strcmp(s, "--json") == 0) {
+			raw->json = true;
+		} else if (strcmp(s, "--follow") == 0 || strcmp(s, "-f") == 0) {
+			raw->follow = true;
+		} else if (strcmp(s, "--count") == 0 || strcmp(s, "-n") == 0) {
+			raw->count_seen = true;
+			raw->count = i + 1 < argc ? argv[++i] : NULL;
+		} else if (strncmp(s, "--count=", 8) == 0) {
+			raw->count_seen = true;
+			raw->count = s + 8;
+		} else if (raw->unknown == NULL) {
+			raw->unknown = s;
+		}
+	}
+}
+
+/* Positive decimal, no sign, no trailing junk. */
+static int
+args_count(const char *s, uint64_t *v)
+{
+	unsigned long long n;
+	char *end;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	n = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || n == 0)
+		return -EINVAL;
+	*v = n;
+	return 0;
+}
+
+/* The command words: sets cmd, name, usage; 0 or a usage error. */
+static int
+args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
+	     char *err, size_t errlen)
+{
+	const char *w0 = raw->n_words > 0 ? raw->words[0] : NULL;
+	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
+
+	out->usage = USAGE_AGENTCTL;
+	if (w0 == NULL)
+		return args_fail(out, USAGE_AGENTCTL, err, errlen,
+				 "missing command");
+	if (strcmp(w0, "status") == 0) {
+		out->cmd = CTL_CMD_STATUS;
+		out->name = "status";
+		out->usage = USAGE_STATUS;
+		*used = 1;
+		return 0;
+	}
+	if (strcmp(w0, "events") == 0) {
+		out->cmd = CTL_CMD_EVENTS;
+		out->name = "events";
+		out->usage = USAGE_EVENTS;
+		*used = 1;
+		return 0;
+	}
+	if (strcmp(w0, "node") != 0)
+		return args_fail(out, USAGE_AGENTCTL, err, errlen,
+				 "unknown command '%s'", w0);
+	out->name = "node";
+	out->usage = USAGE_NODE;
+	*used = 2;
+	if (w1 == NULL)
+		return args_fail(out, USAGE_NODE, err, errlen,
+				 "missing subcommand (list, maintenance or standby)");
+	if (strcmp(w1, "list") == 0) {
+		out->cmd = CTL_CMD_NODE_LIST;
+		out->name = "node list";
+		out->usage = USAGE_NODE_LIST;
+	} else if (strcmp(w1, "maintenance") == 0) {
+		out->cmd = CTL_CMD_NODE_FLAG;
+		out->name = "node maintenance";
+		out->usage = USAGE_NODE_MAINT;
+		out->flag = "maintenance";
+	} else if (strcmp(w1, "standby") == 0) {
+		out->cmd = CTL_CMD_NODE_FLAG;
+		out->name = "node standby";
+		out->usage = USAGE_NODE_STANDBY;
+		out->flag = "standby";
+	} else {
+		return args_fail(out, USAGE_NODE, err, errlen,
+				 "unknown subcommand '%s'", w1);
+	}
+	return 0;
+}
+
+/* NODE on|off of a flag command. */
+static int
+args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
+	       char *err, size_t errlen)
+{
+	const char *node = used < raw->n_words ? raw->words[used] : NULL;
+	const char *onoff = used + 1 < raw->n_words ? raw->words[used + 1] : NULL;
+
+	if (node == NULL)
+		return args_fail(out, out->usage, err, errlen, "missing NODE");
+	if (node[0] == '\0')
+		return args_fail(out, out->usage, err, errlen, "empty NODE name");
+	if (strlen(node) >= STATE_NAME_MAX)
+		return args_fail(out, out->usage, err, errlen,
+				 "NODE name longer than %d characters",
+				 STATE_NAME_MAX - 1);
+	if (onoff == NULL)
+		return args_fail(out, out->usage, err, errlen, "missing on|off");
+	if (strcmp(onoff, "on") == 0)
+		out->on = true;
+	else if (strcmp(onoff, "off") == 0)
+		out->on = false;
+	else
+		return args_fail(out, out->usage, err, errlen,
+				 "expected on or off, not '%s'", onoff);
+	out->node = node;
+	return 0;
+}
+
+int
+ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
+	       char *err, size_t errlen)
+{
+	struct raw_args raw;
+	size_t used = 0, want;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (errlen > 0)
+		err[0] = '\0';
+	args_split(argc, argv, &raw);
+	out->json = raw.json;
+
+	if (raw.help || raw.version) {
+		/* help wins over any mistake: it is what the user asked for */
+		char scratch[8];
+
+		/* name and usage of the command named, if any */
+		(void)args_command(&raw, out, &used, scratch, sizeof(scratch));
+		out->cmd = raw.help ? CTL_CMD_HELP : CTL_CMD_VERSION;
+		return 0;
+	}
+
+	if (raw.n_words == 0 && raw.unknown != NULL)
+		return args_fail(out, USAGE_AGENTCTL, err, errlen,
+				 "unknown option '%s'", raw.unknown);
+	r = args_command(&raw, out, &used, err, errlen);
+	if (r < 0)
+		return r;
+	if (raw.unknown != NULL)
+		return args_fail(out, out->usage, err, errlen,
+				 "unknown option '%s'", raw.unknown);
+
+	if (raw.follow && out->cmd != CTL_CMD_EVENTS)
+		return args_fail(out, out->usage, err, errlen,
+				 "--follow is only for events");
+	if (raw.count_seen) {
+		if (out->cmd != CTL_CMD_EVENTS)
+			return args_fail(out, out->usage, err, errlen,
+					 "--count is only for events");
+		if (raw.count == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--count needs a number");
+		if (args_count(raw.count, &out->count) < 0)
+			return args_fail(out, out->usage, err, errlen,
+					 "--count needs a positive number, not '%s'",
+					 raw.count);
+	}
+	out->follow = raw.follow;
+
+	want = used;
+	if (out->cmd == CTL_CMD_NODE_FLAG) {
+		r = args_node_flag(&raw, used, out, err, errlen);
+		if (r < 0)
+			return r;
+		want = used + 2;
+	}
+	if (raw.n_words > want)
+		return args_fail(out, out->usage, err, errlen,
+				 "unexpected argument '%s'", raw.words[want]);
+	return 0;
+}

@@ -1,0 +1,55 @@
+/* agentctl's command line, parsed into a command struct.  Pure: no I/O.
+ *
+ *   agentctl [--json] [-h|--help] [--version] COMMAND
+ *     status [--json]
+ *     events [--follow] [--json] [--count N]
+ *     node list [--json]
+ *     node maintenance NODE on|off
+ *     node standby NODE on|off
+ *
+ * Options may come before or after the command words; "--" ends them (for
+ * a node whose name starts with '-').
+ */
+#ifndef XM_CTL_ARGS_H
+#define XM_CTL_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ctl_cmd {
+	CTL_CMD_NONE = 0,
+	CTL_CMD_HELP,
+	CTL_CMD_VERSION,
+	CTL_CMD_STATUS,
+	CTL_CMD_EVENTS,
+	CTL_CMD_NODE_LIST,
+	CTL_CMD_NODE_FLAG,
+};
+
+struct ctl_args {
+	enum ctl_cmd cmd;
+	bool json;
+	bool follow;            /* events */
+	uint64_t count;         /* events: show the last N, 0 = all */
+	const char *node;       /* node FLAG: points into argv */
+	const char *flag;       /* "maintenance" | "standby" */
+	bool on;
+	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
+	 * NULL asks for the full help (ctl_args_help), else print usage. */
+	const char *name;
+	const char *usage;      /* usage of the command named (or of agentctl) */
+};
+
+/*
+ * 0 ok; -EINVAL usage error: err gets a sentence naming the problem
+ * ("node maintenance: missing NODE") and out->usage the usage line of the
+ * command concerned.
+ */
+int ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
+		   char *err, size_t errlen);
+
+/* The full help text of agentctl. */
+const char *ctl_args_help(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* What agentctl prints: the human views and the JSON of a CtlResponse.
+ *
+ * Pure: every function returns a malloc'd NUL-terminated text in *text
+ * (the caller prints and frees it).  0, -EINVAL when the response lacks
+ * what the view needs (e.g. no cluster view for status), -ENOMEM.
+ * Names of states, roles and flags are those of ARCHITECTURE.md.
+ */
+#ifndef XM_CTL_FORMAT_H
+#define XM_CTL_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenmesh.pb-c.h"
+
+/* "agentctl status": like crm_mon -1, fits 80 columns. */
+int ctl_format_status(const Xenmesh__CtlResponse *r, char **text);
+/* {"cluster":{...},"nodes":[...],"vms":[...]} and a newline. */
+int ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text);
+
+/* "agentctl node list": the hosts table alone / {"nodes":[...]}. */
+int ctl_format_nodes(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_nodes_json(const Xenmesh__CtlResponse *r, char **text);
+
+/*
+ * One event, one line ending in a newline.  Human, in local time:
+ *   "2026-11-22 18:40:01.123  [membership] e1/s5 h2: text"
+ * JSON: {"id","time" (ISO 8601 UTC),"time_ms","epoch","seq","node" (name
+ * or null for the cluster),"node_id","kind","text"}.  st (may be NULL)
+ * gives node names.
+ */
+int ctl_format_event(const Xenmesh__Event *e, const Xenmesh__State *st,
+		     char **text);
+int ctl_format_event_json(const Xenmesh__Event *e, const Xenmesh__State *st,
+			  char **text);
+
+/* Outcome of a mutation: {"result":N,"message":S|null} and a newline. */
+int ctl_format_result_json(const Xenmesh__CtlResponse *r, char **text);
+
+/* Name of node id in st, else "node<id>".  Returns buf or the name. */
+const char *ctl_format_node_name(const Xenmesh__State *st, uint32_t id,
+				 char *buf, size_t len);
+
+#endif

@@ -1,0 +1,805 @@
+/* agentctl's IPC endpoint in xenmeshd (see ctl_server.h).
+ *
+ * One libqb ipcs service on the agent's qb_loop.  A request is a
+ * qb_ipc_request_header and a wire frame of CtlRequest; the answer a
+ * qb_ipc_response_header and a wire frame of CtlResponse.  Reads are
+ * answered at once.  A mutation goes to replica_request() and is answered
+ * from ctl_server_request_done() when the cluster has decided; until then
+ * the connection is kept in the pending table with a reference of its own,
+ * and dropped from it when the client goes away first.
+ */
+#define LOG_SUBSYS "ctl"
+
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <qb/qbipc_common.h>
+#include <qb/qbipcs.h>
+#include <qb/qbloop.h>
+
+#include "ctl_server.h"
+#include "log.h"
+#include "state.h"
+#include "wire.h"
+#include "xm_error.h"
+
+#define CTL_PENDING_MAX 64              /* as many as the replica tracks */
+#define CTL_WHAT_MAX    128
+#define CTL_REASON_MAX  256
+#define GROUPS_START    64
+#define GROUPS_MAX      65536
+
+/* What a connected client may do, decided once when it connects. */
+struct ctl_client {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	bool may_read;
+	bool may_admin;
+};
+
+/* A mutation waiting for the cluster; conn holds a reference. */
+struct ctl_pending {
+	qb_ipcs_connection_t *conn;
+	uint64_t req_id;
+	uid_t uid;
+	char what[CTL_WHAT_MAX];        /* "node maintenance h1 on" */
+};
+
+struct ctl_server {
+	struct agent *a;
+	qb_ipcs_service_t *svc;
+	struct ctl_pending pending[CTL_PENDING_MAX];
+	size_t n_pending;
+	/* A completion reported while replica_request() is still running
+	 * (before its id is known here) is kept for the caller. */
+	bool in_request;
+	bool early_valid;
+	uint64_t early_id;
+	int early_result;
+	char early_reason[CTL_REASON_MAX];
+};
+
+/* libqb's poll handler callbacks carry no user pointer, so the loop they
+ * must use cannot travel with them: this is the one place it is kept.
+ * Set by ctl_server_start() from a->loop, cleared by ctl_server_stop(). */
+static qb_loop_t *ctl_loop;
+
+/* ---- qb_loop integration --------------------------------------------- */
+
+static int32_t
+ctl_job_add(enum qb_loop_priority p, void *data, qb_loop_job_dispatch_fn fn)
+{
+	return qb_loop_job_add(ctl_loop, p, data, fn);
+}
+
+static int32_t
+ctl_dispatch_add(enum qb_loop_priority p, int32_t fd, int32_t events,
+		 void *data, qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_add(ctl_loop, p, fd, events, data, fn);
+}
+
+static int32_t
+ctl_dispatch_mod(enum qb_loop_priority p, int32_t fd, int32_t events,
+		 void *data, qb_ipcs_dispatch_fn_t fn)
+{
+	return qb_loop_poll_mod(ctl_loop, p, fd, events, data, fn);
+}
+
+static int32_t
+ctl_dispatch_del(int32_t fd)
+{
+	return qb_loop_poll_del(ctl_loop, fd);
+}
+
+/* ---- credentials ------------------------------------------------------ */
+
+/*
+ * Is uid (connected with conn_gid) a member of group: by the gid it
+ * connected with, its primary group or a supplementary group from the
+ * group database (SO_PEERCRED reports uid and gid only).  The daemon is
+ * single-threaded, so the plain NSS calls are safe here.
+ */
+static bool
+ctl_in_group(uid_t uid, gid_t conn_gid, const char *group)
+{
+	char user[256];
+	const struct passwd *pw;
+	const struct group *gr;
+	gid_t gid, pw_gid, *groups = NULL;
+	int ngroups = GROUPS_START, i;
+	bool found = false;
+
+	if (group[0] == '\0')
+		return false;
+	errno = 0;
+	gr = getgrnam(group);
+	if (gr == NULL) {
+		log_warn("group %s of [ipc] cannot be resolved: %s, ignoring",
+			 group, errno ? strerror(errno) : "no such group");
+		return false;
+	}
+	gid = gr->gr_gid;
+	if (conn_gid == gid)
+		return true;
+	pw = getpwuid(uid);
+	if (pw == NULL)
+		return false;           /* no passwd entry: its gid only */
+	if (pw->pw_gid == gid)
+		return true;
+	/* copied: getgrouplist may reuse NSS's static storage */
+	(void)snprintf(user, sizeof(user), "%s", pw->pw_name);
+	pw_gid = pw->pw_gid;
+	for (;;) {
+		int n = ngroups;
+		gid_t *ng = realloc(groups, (size_t)n * sizeof(*groups));
+
+		if (ng == NULL)
+			goto out_free;
+		groups = ng;
+		if (getgrouplist(user, pw_gid, groups, &n) >= 0) {
+			ngroups = n;
+			break;
+		}
+		/* n now says how many there are */
+		if (n <= ngroups || n > GROUPS_MAX)
+			goto out_free;
+		ngroups = n;
+	}
+	for (i = 0; i < ngroups && !found; i++)
+		found = groups[i] == gid;
+out_free:
+	free(groups);
+	return found;
+}
+
+/* ---- responses -------------------------------------------------------- */
+
+static int
+ctl_send(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp)
+{
+	struct qb_ipc_response_header hdr;
+	struct iovec iov[2];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int32_t max = qb_ipcs_connection_get_buffer_size(c);
+	ssize_t sent;
+	int rc;
+
+	rc = wire_pack(&resp->base, &buf, &len);
+	if (rc < 0)
+		return rc;
+	if (max > 0 && len + sizeof(hdr) > (size_t)max) {
+		rc = -EMSGSIZE;
+		goto out_free;
+	}
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.id = XM_IPC_MSG_STATUS;
+	hdr.size = (int32_t)(sizeof(hdr) + len);
+	iov[0] = (struct iovec){ .iov_base = &hdr, .iov_len = sizeof(hdr) };
+	iov[1] = (struct iovec){ .iov_base = buf, .iov_len = len };
+	sent = qb_ipcs_response_sendv(c, iov, 2);
+	rc = sent < 0 ? (int)sent : 0;
+out_free:
+	free(buf);
+	return rc;
+}
+
+/* A response that does not fit becomes an error answer.  Failures to send
+ * are the client's problem (it left): logged, not fatal. */
+static void
+ctl_reply(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp)
+{
+	Xenmesh__CtlResponse too_big = XENMESH__CTL_RESPONSE__INIT;
+	char msg[CTL_REASON_MAX];
+	int rc = ctl_send(c, resp);
+
+	if (rc == -EMSGSIZE) {
+		(void)snprintf(msg, sizeof(msg),
+			       "the answer does not fit the IPC buffer (%d bytes)",
+			       qb_ipcs_connection_get_buffer_size(c));
+		log_warn("agentctl answer too large: %s", msg);
+		too_big.result = -EMSGSIZE;
+		too_big.message = msg;
+		rc = ctl_send(c, &too_big);
+	}
+	if (rc < 0)
+		log_info("cannot answer an agentctl client: %s, ignoring",
+			 xm_strerror(rc));
+}
+
+/* Answers with a result and message only. */
+static void
+ctl_reply_result(qb_ipcs_connection_t *c, int result, const char *message)
+{
+	Xenmesh__CtlResponse resp = XENMESH__CTL_RESPONSE__INIT;
+
+	resp.result = result;
+	resp.message = (char *)message;
+	ctl_reply(c, &resp);
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+/* Everything a status answer points to, freed by ctl_view_free(). */
+struct ctl_view {
+	Xenmesh__CtlResponse resp;
+	Xenmesh__ClusterView cluster;
+	Xenmesh__RingId ring;
+	uint8_t digest[STATE_DIGEST_LEN];
+	uint32_t members[SYNC_MAX_MEMBERS];
+	Xenmesh__State *state;          /* unpacked from state_pack() */
+	Xenmesh__Event *events;
+	Xenmesh__Event **event_ptrs;
+};
+
+static void
+ctl_view_free(struct ctl_view *v)
+{
+	if (v == NULL)
+		return;
+	if (v->state != NULL)
+		xenmesh__state__free_unpacked(v->state, NULL);
+	free(v->events);
+	free(v->event_ptrs);
+	v->state = NULL;
+	v->events = NULL;
+	v->event_ptrs = NULL;
+}
+
+/* The replicated state in its wire form.  Packing and unpacking again
+ * reuses state_pack() instead of a second converter to keep in step. */
+static int
+ctl_view_state(struct agent *a, struct ctl_view *v)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = state_pack(&a->rep.st, &buf, &len);
+	if (rc < 0)
+		return rc;
+	v->state = xenmesh__state__unpack(NULL, len, buf);
+	free(buf);
+	if (v->state == NULL)
+		return -ENOMEM;
+	v->resp.state = v->state;
+	return 0;
+}
+
+static int
+ctl_view_fill(struct agent *a, struct ctl_view *v)
+{
+	const struct replica *r = &a->rep;
+	size_t i, n;
+	int rc;
+
+	*v = (struct ctl_view){
+		.resp = XENMESH__CTL_RESPONSE__INIT,
+		.cluster = XENMESH__CLUSTER_VIEW__INIT,
+		.ring = XENMESH__RING_ID__INIT,
+	};
+
+	v->cluster.name = a->cluster_name;
+	v->cluster.quorate = a->qv.quorate;
+	if (!a->qv.quorate && a->qv.reason[0] != '\0')
+		v->cluster.quorum_reason = a->qv.reason;
+	v->cluster.ha_enabled = a->qv.ha_enabled;
+	if (!a->qv.ha_enabled && a->qv.ha_reason[0] != '\0')
+		v->cluster.ha_reason = a->qv.ha_reason;
+	if (r->coordinator != 0) {
+		v->cluster.has_coordinator = 1;
+		v->cluster.coordinator = r->coordinator;
+	}
+	v->cluster.epoch = r->st.epoch;
+	v->cluster.seq = r->st.seq;
+	v->cluster.local_id = r->local_id;
+	v->cluster.synced = r->synced;
+	if (r->ring_nodeid != 0) {
+		v->ring.nodeid = r->ring_nodeid;
+		v->ring.seq = r->ring_seq;
+		v->cluster.ring = &v->ring;
+	}
+	v->cluster.votes = a->qin.total_votes;
+	v->cluster.expected_votes = a->qin.expected_votes;
+	v->cluster.quorum = a->qin.quorum;
+	rc = state_digest(&r->st, v->digest);
+	if (rc < 0)
+		return rc;
+	v->cluster.digest.data = v->digest;
+	v->cluster.digest.len = sizeof(v->digest);
+	v->resp.cluster = &v->cluster;
+
+	n = r->n_members < SYNC_MAX_MEMBERS ? r->n_members : SYNC_MAX_MEMBERS;
+	for (i = 0; i < n; i++)
+		v->members[i] = r->members[i].nodeid;
+	v->resp.n_members = n;
+	v->resp.members = v->members;
+	return ctl_view_state(a, v);
+}
+
+static void
+ctl_status(struct ctl_server *srv, qb_ipcs_connection_t *c)
+{
+	struct ctl_view v;
+	int rc;
+
+	rc = ctl_view_fill(srv->a, &v);
+	if (rc < 0) {
+		log_err("cannot build the status answer: %s", xm_strerror(rc));
+		ctl_reply_result(c, rc, "cannot build the status answer");
+		goto out_view;
+	}
+	ctl_reply(c, &v.resp);
+out_view:
+	ctl_view_free(&v);
+}
+
+static void
+ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
+{
+	struct ctl_view v = { .resp = XENMESH__CTL_RESPONSE__INIT };
+	const struct event **found = NULL;
+	uint64_t next = since;
+	size_t n, i;
+	int rc;
+
+	found = calloc(EVENTLOG_RING, sizeof(*found));
+	if (found == NULL) {
+		rc = -ENOMEM;
+		goto out_fail;
+	}
+	n = eventlog_since(&srv->a->events, since, found, EVENTLOG_RING, &next);
+	v.events = calloc(n ? n : 1, sizeof(*v.events));
+	v.event_ptrs = calloc(n ? n : 1, sizeof(*v.event_ptrs));
+	if (v.events == NULL || v.event_ptrs == NULL) {
+		rc = -ENOMEM;
+		goto out_fail;
+	}
+	for (i = 0; i < n; i++) {
+		Xenmesh__Event init = XENMESH__EVENT__INIT;
+		Xenmesh__Event *e = &v.events[i];
+
+		*e = init;
+		e->id = found[i]->id;
+		e->time_ms = found[i]->time_ms;
+		e->epoch = found[i]->epoch;
+		e->seq = found[i]->seq;
+		e->node = found[i]->node;
+		e->kind = (char *)found[i]->kind;
+		e->text = (char *)found[i]->text;
+		v.event_ptrs[i] = e;
+	}
+	v.resp.n_events = n;
+	v.resp.events = v.event_ptrs;
+	v.resp.has_next_event = 1;
+	v.resp.next_event = next;
+	/* the node table gives agentctl the names of the nodes */
+	rc = ctl_view_state(srv->a, &v);
+	if (rc < 0)
+		goto out_fail;
+	ctl_reply(c, &v.resp);
+	goto out_free;
+
+out_fail:
+	log_err("cannot build the events answer: %s", xm_strerror(rc));
+	ctl_reply_result(c, rc, "cannot build the events answer");
+out_free:
+	ctl_view_free(&v);
+	free(found);
+}
+
+/* ---- mutations -------------------------------------------------------- */
+
+static void
+ctl_pending_drop(struct ctl_server *srv, size_t i)
+{
+	qb_ipcs_connection_unref(srv->pending[i].conn);
+	srv->pending[i] = srv->pending[--srv->n_pending];
+}
+
+static void
+ctl_node_flag(struct ctl_server *srv, qb_ipcs_connection_t *c,
+	      const struct ctl_client *cl, const Xenmesh__CtlRequest *req)
+{
+	struct agent *a = srv->a;
+	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	const struct node_rec *node;
+	char msg[CTL_REASON_MAX], why[CTL_REASON_MAX] = "";
+	char what[CTL_WHAT_MAX];
+	struct ctl_pending *p;
+	uint32_t bit;
+	bool on;
+	int64_t id;
+
+	if (req->n_args != 3 || node_flag_parse(req->args[1], &bit) < 0 ||
+	    (strcmp(req->args[2], "on") != 0 && strcmp(req->args[2], "off") != 0)) {
+		ctl_reply_result(c, -EINVAL, "node flag needs NODE, "
+				 "maintenance|standby and on|off");
+		return;
+	}
+	on = strcmp(req->args[2], "on") == 0;
+	(void)snprintf(what, sizeof(what), "node %s %s %s", req->args[1],
+		       req->args[0], req->args[2]);
+	node = state_node_by_name(&a->rep.st, req->args[0]);
+	if (node == NULL) {
+		(void)snprintf(msg, sizeof(msg), "no node named %s", req->args[0]);
+		ctl_reply_result(c, -ENOENT, msg);
+		return;
+	}
+	if (srv->n_pending >= CTL_PENDING_MAX) {
+		ctl_reply_result(c, -EBUSY, "too many changes in flight, try again");
+		return;
+	}
+	/* every mutation asked for is in the event log with who asked */
+	log_notice("uid %u asks %s", (unsigned)cl->uid, what);
+	(void)eventlog_add(&a->events, a->rep.st.epoch, a->rep.st.seq, node->id,
+			   "access", "uid %u asks %s", (unsigned)cl->uid, what);
+
+	nf.id = node->id;
+	nf.set = on ? bit : 0;
+	nf.clear = on ? 0 : bit;
+	op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+	op.node_flags = &nf;
+	srv->in_request = true;
+	srv->early_valid = false;
+	id = replica_request(&a->rep, &op, (uint32_t)cl->uid, why, sizeof(why));
+	srv->in_request = false;
+	if (id <= 0) {
+		int rc = id < 0 ? (int)id : -EPROTO;
+
+		log_notice("uid %u: %s refused: %s", (unsigned)cl->uid, what,
+			   why[0] ? why : xm_strerror(rc));
+		ctl_reply_result(c, rc, why[0] ? why : xm_strerror(rc));
+		return;
+	}
+	if (srv->early_valid && srv->early_id == (uint64_t)id) {
+		srv->early_valid = false;
+		ctl_reply_result(c, srv->early_result,
+				 srv->early_reason[0] ? srv->early_reason : NULL);
+		return;
+	}
+	p = &srv->pending[srv->n_pending++];
+	memset(p, 0, sizeof(*p));
+	qb_ipcs_connection_ref(c);
+	p->conn = c;
+	p->req_id = (uint64_t)id;
+	p->uid = cl->uid;
+	(void)snprintf(p->what, sizeof(p->what), "%s", what);
+}
+
+void
+ctl_server_request_done(struct agent *a, uint64_t req_id, int result,
+			const char *reason)
+{
+	struct ctl_server *srv = a->ctl;
+	const char *text;
+	size_t i;
+
+	if (srv == NULL)
+		return;
+	text = reason != NULL && reason[0] != '\0' ? reason :
+		result < 0 ? xm_strerror(result) : NULL;
+	for (i = 0; i < srv->n_pending; i++) {
+		struct ctl_pending *p = &srv->pending[i];
+
+		if (p->req_id != req_id)
+			continue;
+		if (result < 0)
+			log_notice("uid %u: %s failed: %s", (unsigned)p->uid,
+				   p->what, text);
+		else
+			log_notice("uid %u: %s done", (unsigned)p->uid, p->what);
+		ctl_reply_result(p->conn, result, text);
+		ctl_pending_drop(srv, i);
+		return;
+	}
+	if (srv->in_request) {
+		srv->early_valid = true;
+		srv->early_id = req_id;
+		srv->early_result = result;
+		(void)snprintf(srv->early_reason, sizeof(srv->early_reason), "%s",
+			       text ? text : "");
+		return;
+	}
+	log_debug("request %" PRIu64 " finished after its client left, ignoring",
+		  req_id);
+}
+
+/* ---- requests --------------------------------------------------------- */
+
+static const char *
+ctl_command_name(const Xenmesh__CtlRequest *req, char *buf, size_t len)
+{
+	switch (req->command) {
+	case XENMESH__CTL_COMMAND__CTL_STATUS:
+		return "status";
+	case XENMESH__CTL_COMMAND__CTL_EVENTS:
+		return "events";
+	case XENMESH__CTL_COMMAND__CTL_NODE_LIST:
+		return "node list";
+	case XENMESH__CTL_COMMAND__CTL_NODE_FLAG:
+		(void)snprintf(buf, len, "node %s",
+			       req->n_args > 1 ? req->args[1] : "flag");
+		return buf;
+	default:
+		(void)snprintf(buf, len, "command %d", (int)req->command);
+		return buf;
+	}
+}
+
+/* "permission denied: node maintenance needs root or group xm-admin",
+ * logged and kept in the event log with the uid. */
+static void
+ctl_refuse(struct ctl_server *srv, qb_ipcs_connection_t *c,
+	   const struct ctl_client *cl, const char *what, bool admin)
+{
+	const struct xm_config *cfg = &srv->a->cfg;
+	const char *g1 = admin ? "" : cfg->read_group;
+	const char *g2 = cfg->admin_group;
+	char msg[CTL_REASON_MAX];
+
+	if (g1[0] == '\0' || strcmp(g1, g2) == 0) {
+		g1 = g2;
+		g2 = "";
+	}
+	if (g1[0] == '\0')
+		(void)snprintf(msg, sizeof(msg), "permission denied: %s needs root",
+			       what);
+	else if (g2[0] == '\0')
+		(void)snprintf(msg, sizeof(msg),
+			       "permission denied: %s needs root or group %s",
+			       what, g1);
+	else
+		(void)snprintf(msg, sizeof(msg),
+			       "permission denied: %s needs root or group %s or %s",
+			       what, g1, g2);
+	log_warn("uid %u (pid %d) refused: %s", (unsigned)cl->uid, (int)cl->pid,
+		 msg);
+	(void)eventlog_add(&srv->a->events, srv->a->rep.st.epoch,
+			   srv->a->rep.st.seq, 0, "access", "uid %u refused: %s",
+			   (unsigned)cl->uid, what);
+	ctl_reply_result(c, -EACCES, msg);
+}
+
+static void
+ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
+	     const struct ctl_client *cl, const Xenmesh__CtlRequest *req)
+{
+	char name[CTL_WHAT_MAX], msg[CTL_REASON_MAX];
+	const char *what = ctl_command_name(req, name, sizeof(name));
+
+	switch (req->command) {
+	case XENMESH__CTL_COMMAND__CTL_STATUS:
+	case XENMESH__CTL_COMMAND__CTL_NODE_LIST:
+		if (!cl->may_read)
+			goto refuse_read;
+		ctl_status(srv, c);
+		return;
+	case XENMESH__CTL_COMMAND__CTL_EVENTS:
+		if (!cl->may_read)
+			goto refuse_read;
+		ctl_events(srv, c, req->has_since ? req->since : 0);
+		return;
+	case XENMESH__CTL_COMMAND__CTL_NODE_FLAG:
+		if (!cl->may_admin) {
+			ctl_refuse(srv, c, cl, what, true);
+			return;
+		}
+		ctl_node_flag(srv, c, cl, req);
+		return;
+	default:
+		/* an agentctl newer than this xenmeshd */
+		(void)snprintf(msg, sizeof(msg), "xenmeshd does not know %s", what);
+		ctl_reply_result(c, -EOPNOTSUPP, msg);
+		return;
+	}
+refuse_read:
+	ctl_refuse(srv, c, cl, what, false);
+}
+
+static int32_t
+ctl_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
+{
+	struct ctl_server *srv = qb_ipcs_connection_service_context_get(c);
+	const struct ctl_client *cl = qb_ipcs_context_get(c);
+	struct qb_ipc_request_header hdr;
+	Xenmesh__CtlRequest *req;
+	ProtobufCMessage *msg;
+	uint16_t major = 0, minor = 0;
+	char text[CTL_REASON_MAX];
+	int err = 0;
+
+	if (srv == NULL || cl == NULL)
+		return 0;
+	/* libqb's ring buffer aligns to 4 bytes, the header wants 8: copy */
+	memset(&hdr, 0, sizeof(hdr));
+	if (size >= sizeof(hdr))
+		memcpy(&hdr, data, sizeof(hdr));
+	if (size < sizeof(hdr) || hdr.size < 0 || (size_t)hdr.size != size ||
+	    hdr.id != XM_IPC_MSG_STATUS) {
+		log_warn("uid %u: malformed request (%zu bytes), ignoring",
+			 (unsigned)cl->uid, size);
+		ctl_reply_result(c, -EBADMSG, "malformed request");
+		return 0;
+	}
+	msg = wire_unpack(&xenmesh__ctl_request__descriptor,
+			  (const uint8_t *)data + sizeof(hdr), size - sizeof(hdr),
+			  &err, &major, &minor);
+	if (msg == NULL) {
+		if (err == XM_EVERSION)
+			(void)snprintf(text, sizeof(text),
+				       "agentctl speaks protocol %u.%u, "
+				       "xenmeshd %u.%u",
+				       major, minor, XM_PROTO_MAJOR,
+				       XM_PROTO_MINOR);
+		else
+			(void)snprintf(text, sizeof(text), "malformed request: %s",
+				       xm_strerror(err));
+		log_warn("uid %u: %s, ignoring", (unsigned)cl->uid, text);
+		ctl_reply_result(c, err < 0 ? err : -EBADMSG, text);
+		return 0;
+	}
+	req = (Xenmesh__CtlRequest *)msg;
+	ctl_dispatch(srv, c, cl, req);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	return 0;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+/* Everyone may connect: a refusal is answered per request with a message
+ * that says what is missing, which a refused connect could not carry. */
+static int32_t
+ctl_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
+{
+	struct ctl_server *srv = qb_ipcs_connection_service_context_get(c);
+	struct ctl_client *cl;
+
+	if (srv == NULL)
+		return -EAGAIN;
+	cl = calloc(1, sizeof(*cl));
+	if (cl == NULL)
+		return -ENOMEM;
+	cl->uid = uid;
+	cl->gid = gid;
+	if (uid == 0) {
+		cl->may_read = cl->may_admin = true;
+	} else {
+		cl->may_admin = ctl_in_group(uid, gid, srv->a->cfg.admin_group);
+		cl->may_read = cl->may_admin ||
+			ctl_in_group(uid, gid, srv->a->cfg.read_group);
+	}
+	/* the shared memory is the client's to map, nobody else's */
+	qb_ipcs_connection_auth_set(c, uid, gid, S_IRUSR | S_IWUSR);
+	qb_ipcs_context_set(c, cl);
+	return 0;
+}
+
+static void
+ctl_created(qb_ipcs_connection_t *c)
+{
+	struct ctl_client *cl = qb_ipcs_context_get(c);
+	struct qb_ipcs_connection_stats_2 *stats;
+
+	if (cl == NULL)
+		return;
+	stats = qb_ipcs_connection_stats_get_2(c, 0);
+	if (stats != NULL) {
+		cl->pid = stats->client_pid;
+		free(stats);
+	}
+	log_debug("agentctl connected: uid %u gid %u pid %d (%s)",
+		  (unsigned)cl->uid, (unsigned)cl->gid, (int)cl->pid,
+		  cl->may_admin ? "admin" : cl->may_read ? "read" : "no access");
+}
+
+static int32_t
+ctl_closed(qb_ipcs_connection_t *c)
+{
+	struct ctl_server *srv = qb_ipcs_connection_service_context_get(c);
+	size_t i = 0;
+
+	/* a mutation still running is not answered to a client that left;
+	 * it goes on in the cluster regardless */
+	while (srv != NULL && i < srv->n_pending) {
+		if (srv->pending[i].conn == c) {
+			log_info("uid %u left before %s finished",
+				 (unsigned)srv->pending[i].uid,
+				 srv->pending[i].what);
+			ctl_pending_drop(srv, i);
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
+static void
+ctl_destroyed(qb_ipcs_connection_t *c)
+{
+	free(qb_ipcs_context_get(c));
+	qb_ipcs_context_set(c, NULL);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+int
+ctl_server_start(struct agent *a)
+{
+	struct qb_ipcs_service_handlers handlers = {
+		.connection_accept = ctl_accept,
+		.connection_created = ctl_created,
+		.msg_process = ctl_msg_process,
+		.connection_closed = ctl_closed,
+		.connection_destroyed = ctl_destroyed,
+	};
+	struct qb_ipcs_poll_handlers poll_handlers = {
+		.job_add = ctl_job_add,
+		.dispatch_add = ctl_dispatch_add,
+		.dispatch_mod = ctl_dispatch_mod,
+		.dispatch_del = ctl_dispatch_del,
+	};
+	struct ctl_server *srv;
+	int rc;
+
+	if (a->ctl != NULL || ctl_loop != NULL || a->loop == NULL)
+		return -EBUSY;
+	srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->a = a;
+	srv->svc = qb_ipcs_create(XM_IPC_NAME, 0, QB_IPC_NATIVE, &handlers);
+	if (srv->svc == NULL) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	ctl_loop = a->loop;
+	a->ctl = srv;
+	qb_ipcs_service_context_set(srv->svc, srv);
+	qb_ipcs_poll_handlers_set(srv->svc, &poll_handlers);
+	rc = qb_ipcs_run(srv->svc);
+	if (rc < 0) {
+		/* qb_ipcs_run destroyed the service */
+		srv->svc = NULL;
+		goto out_unset;
+	}
+	log_info("agentctl endpoint \"%s\" ready", XM_IPC_NAME);
+	return 0;
+
+out_unset:
+	a->ctl = NULL;
+	ctl_loop = NULL;
+out_free:
+	free(srv);
+	return rc;
+}
+
+void
+ctl_server_stop(struct agent *a)
+{
+	struct ctl_server *srv = a->ctl;
+
+	if (srv == NULL)
+		return;
+	while (srv->n_pending > 0)
+		ctl_pending_drop(srv, srv->n_pending - 1);
+	/* disconnects every client; their closed/destroyed callbacks still
+	 * find srv through the service context */
+	qb_ipcs_destroy(srv->svc);
+	a->ctl = NULL;
+	ctl_loop = NULL;
+	free(srv);
+}

@@ -1,0 +1,260 @@
+/* xenmeshd: the xenmesh peer agent, one per dom0 and SAN node. */
+#define LOG_SUBSYS "main"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xmconfig.h"
+
+#include "agent.h"
+#include "cluster.h"
+#include "config.h"
+#include "ctl_server.h"
+#include "log.h"
+#include "persist.h"
+#include "wire.h"
+#include "xm_error.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: xenmeshd [-c FILE] [-f] [--check] [-h] [--version]\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -f, --foreground   log to stderr as well as syslog\n"
+		"  -n, --check        parse the configuration and exit\n"
+		"  -h, --help         this text\n"
+		"      --version      print the version and protocol\n",
+		XM_CONFIG_DEFAULT);
+}
+
+/* mkdir -p with mode for the last component; existing is fine. */
+static int
+dir_ensure(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void
+log_setup(const struct xm_config *cfg, bool foreground)
+{
+	qb_log_init("xenmeshd", LOG_DAEMON, cfg->log_level);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE,
+			  "*", cfg->log_level);
+	if (foreground || cfg->log_to_stderr) {
+		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD,
+				  QB_LOG_FILTER_FILE, "*", cfg->log_level);
+		qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
+		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
+	}
+}
+
+/*
+ * The state file: missing is a fresh node; corrupt is set aside (renamed,
+ * never deleted) and the state comes from the peers at the sync round.
+ */
+static int
+state_recover(struct agent *a)
+{
+	struct state s;
+	char why[200] = "";
+	char moved[PATH_MAX] = "";
+	int rc;
+
+	state_init(&s);
+	rc = persist_load(a->cfg.state_dir, &s, why, sizeof(why));
+	if (rc == -ENOENT) {
+		log_notice("no state file in %s: starting empty, the peers "
+			   "will provide the state", a->cfg.state_dir);
+		rc = 0;
+		goto out;
+	}
+	if (rc == XM_ECORRUPT) {
+		int mv = persist_set_aside(a->cfg.state_dir, moved, sizeof(moved));
+
+		log_err("state file %s/%s is corrupt (%s); set aside as %s, "
+			"recovering the state from peers", a->cfg.state_dir,
+			PERSIST_FILE, why, mv == 0 ? moved : "(rename failed)");
+		(void)eventlog_add(&a->events, 0, 0, 0, "state",
+				   "corrupt state file set aside as %s (%s); "
+				   "recovering from peers",
+				   mv == 0 ? moved : "(rename failed)", why);
+		rc = mv;
+		goto out;
+	}
+	if (rc < 0) {
+		log_err("cannot read state file in %s: %s", a->cfg.state_dir,
+			xm_strerror(rc));
+		goto out;
+	}
+	rc = replica_load(&a->rep, &s);
+	if (rc == 0)
+		log_notice("state recovered from disk: epoch %" PRIu64 " seq %"
+			   PRIu64 ", %zu nodes", s.epoch, s.seq, s.n_nodes);
+out:
+	state_free(&s);
+	return rc;
+}
+
+static void
+stop_done(struct agent *a)
+{
+	qb_loop_stop(a->loop);
+}
+
+static int32_t
+signal_stop(int32_t sig, void *data)
+{
+	struct agent *a = data;
+
+	if (a->stopping) {
+		log_warn("signal %d during shutdown: stopping now", sig);
+		qb_loop_stop(a->loop);
+		return 0;
+	}
+	log_notice("signal %d: leaving the cluster cleanly", sig);
+	a->stopping = true;
+	cluster_leave(a, stop_done);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct agent a;
+	const char *conf = XM_CONFIG_DEFAULT;
+	bool foreground = false, check = false;
+	char err[512];
+	qb_loop_signal_handle sig_term, sig_int;
+	int opt, rc, status = EXIT_FAILURE;
+
+	while ((opt = getopt_long(argc, argv, "c:fnh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_SUCCESS;
+		case 'V':
+			printf("xenmeshd %s (protocol %d.%d)\n", PACKAGE_VERSION,
+			       XM_PROTO_MAJOR, XM_PROTO_MINOR);
+			return EXIT_SUCCESS;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xenmeshd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	memset(&a, 0, sizeof(a));
+	a.events.fd = -1;
+	config_defaults(&a.cfg);
+	rc = config_load(conf, &a.cfg, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "xenmeshd: %s\n", err);
+		return EXIT_FAILURE;
+	}
+	if (check) {
+		printf("%s: ok\n", conf);
+		return EXIT_SUCCESS;
+	}
+
+	log_setup(&a.cfg, foreground);
+	replica_init(&a.rep, 0, &cluster_replica_ops, &a, 1024);
+	rc = dir_ensure(a.cfg.state_dir, 0700);
+	if (rc == 0)
+		rc = dir_ensure(a.cfg.run_dir, 0755);
+	if (rc < 0) {
+		log_err("cannot create %s or %s: %s", a.cfg.state_dir,
+			a.cfg.run_dir, xm_strerror(rc));
+		goto out_log;
+	}
+	rc = eventlog_open(&a.events, a.cfg.state_dir);
+	if (rc < 0)
+		log_warn("cannot open %s/%s: %s; events kept in memory only, ignoring",
+			 a.cfg.state_dir, EVENTLOG_FILE, xm_strerror(rc));
+	rc = state_recover(&a);
+	if (rc < 0)
+		goto out_events;
+
+	a.loop = qb_loop_create();
+	if (a.loop == NULL) {
+		log_err("cannot create the main loop");
+		goto out_events;
+	}
+	(void)qb_loop_signal_add(a.loop, QB_LOOP_HIGH, SIGTERM, &a, signal_stop,
+				 &sig_term);
+	(void)qb_loop_signal_add(a.loop, QB_LOOP_HIGH, SIGINT, &a, signal_stop,
+				 &sig_int);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = ctl_server_start(&a);
+	if (rc < 0) {
+		log_err("cannot start the agentctl endpoint: %s", xm_strerror(rc));
+		goto out_loop;
+	}
+	rc = cluster_start(&a);
+	if (rc < 0) {
+		log_err("cannot start the cluster connection: %s", xm_strerror(rc));
+		goto out_ctl;
+	}
+	log_notice("xenmeshd %s started (role %s, state in %s)", PACKAGE_VERSION,
+		   node_role_name(a.cfg.role), a.cfg.state_dir);
+	qb_loop_run(a.loop);
+	log_notice("xenmeshd stopped");
+	status = EXIT_SUCCESS;
+
+	cluster_stop(&a);
+out_ctl:
+	ctl_server_stop(&a);
+out_loop:
+	qb_loop_destroy(a.loop);
+out_events:
+	eventlog_close(&a.events);
+	replica_free(&a.rep);
+out_log:
+	qb_log_fini();
+	return status;
+}

@@ -1,0 +1,914 @@
+/* The replicated state machine: sync round, coordinator, updates.
+ *
+ * Everything here happens in CPG delivery order, which is the same on
+ * every member; that is what keeps the copies equal.  The one input that
+ * is not ordered with CPG messages is the quorum verdict (votequorum has
+ * its own callbacks), so it only gates what this node *issues*: a receiver
+ * accepts an update from the member that is coordinator by the membership
+ * alone, whatever its own quorum flag says at that instant.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "replica.h"
+#include "xm_error.h"
+
+static void
+replica_log(struct replica *r, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+replica_log(struct replica *r, int prio, const char *fmt, ...)
+{
+	char text[320];
+	va_list ap;
+
+	if (r->ops->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r->ops->log(r->ops_data, prio, text);
+}
+
+static void
+replica_event(struct replica *r, uint32_t node, const char *kind,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+replica_event(struct replica *r, uint32_t node, const char *kind,
+	      const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (r->ops->event != NULL)
+		r->ops->event(r->ops_data, r->st.epoch, r->st.seq, node, kind, text);
+}
+
+/* "h2" when the node table knows the name, else "node 2". */
+static const char *
+node_label(const struct replica *r, uint32_t id, char *buf, size_t len)
+{
+	const struct node_rec *n = state_node(&r->st, id);
+
+	if (n != NULL)
+		snprintf(buf, len, "%s", n->name);
+	else
+		snprintf(buf, len, "node %" PRIu32, id);
+	return buf;
+}
+
+static bool
+is_member(const struct replica *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_members; i++)
+		if (r->members[i].nodeid == id)
+			return true;
+	return false;
+}
+
+static uint32_t
+lowest_member(const struct replica *r)
+{
+	uint32_t ids[SYNC_MAX_MEMBERS];
+
+	for (size_t i = 0; i < r->n_members; i++)
+		ids[i] = r->members[i].nodeid;
+	return coordinator_choose(ids, r->n_members, true);
+}
+
+static void
+envelope_init(const struct replica *r, Xenmesh__Envelope *env)
+{
+	xenmesh__envelope__init(env);
+	env->sender = r->local_id;
+}
+
+static void
+ring_fill(const struct replica *r, Xenmesh__RingId *ring)
+{
+	xenmesh__ring_id__init(ring);
+	ring->nodeid = r->ring_nodeid;
+	ring->seq = r->ring_seq;
+}
+
+static int
+replica_mcast(struct replica *r, const Xenmesh__Envelope *env)
+{
+	int rc = r->ops->mcast(r->ops_data, env);
+
+	if (rc < 0)
+		replica_log(r, LOG_ERR, "multicast failed: %s", xm_strerror(rc));
+	return rc;
+}
+
+/* ---- local requests ----------------------------------------------------- */
+
+static void
+pending_add(struct replica *r, uint64_t req_id)
+{
+	if (r->n_pending < sizeof(r->pending) / sizeof(r->pending[0]))
+		r->pending[r->n_pending++] = req_id;
+}
+
+/* Answer a pending local request once; ids we do not hold are ignored. */
+static void
+pending_done(struct replica *r, uint64_t req_id, int result, const char *reason)
+{
+	for (size_t i = 0; i < r->n_pending; i++) {
+		if (r->pending[i] != req_id)
+			continue;
+		r->pending[i] = r->pending[--r->n_pending];
+		if (r->ops->request_done != NULL)
+			r->ops->request_done(r->ops_data, req_id, result, reason);
+		return;
+	}
+}
+
+/* The membership changed under outstanding requests: their fate is not
+ * known here (a lost coordinator may or may not have committed them). */
+static void
+pending_fail_all(struct replica *r, int err, const char *reason)
+{
+	while (r->n_pending > 0) {
+		uint64_t id = r->pending[r->n_pending - 1];
+
+		pending_done(r, id, err, reason);
+	}
+}
+
+/* ---- coordinator -------------------------------------------------------- */
+
+/* Multicast an update; the change takes effect when it is delivered. */
+static int
+coordinator_commit(struct replica *r, Xenmesh__Op *op, uint32_t origin,
+		   uint64_t req_id, uint32_t uid)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__Update up;
+	Xenmesh__RingId ring;
+	int rc;
+
+	xenmesh__update__init(&up);
+	ring_fill(r, &ring);
+	up.epoch = r->commit_epoch;
+	up.seq = r->commit_seq + 1;
+	up.ring = &ring;
+	up.op = op;
+	if (origin != 0) {
+		up.has_origin = true;
+		up.origin = origin;
+		up.has_req_id = true;
+		up.req_id = req_id;
+		up.has_uid = true;
+		up.uid = uid;
+	}
+	envelope_init(r, &env);
+	env.body_case = XENMESH__ENVELOPE__BODY_UPDATE;
+	env.update = &up;
+	rc = replica_mcast(r, &env);
+	if (rc == 0)
+		r->commit_seq++;
+	return rc;
+}
+
+static void
+coordinator_set_state(struct replica *r, uint32_t id, enum node_state st)
+{
+	Xenmesh__Op op;
+	Xenmesh__OpNodeState ns;
+	char who[STATE_NAME_MAX + 16];
+
+	xenmesh__op__init(&op);
+	xenmesh__op_node_state__init(&ns);
+	ns.id = id;
+	ns.state = (Xenmesh__NodeState)st;
+	op.kind_case = XENMESH__OP__KIND_NODE_STATE;
+	op.node_state = &ns;
+	replica_log(r, LOG_NOTICE, "marking %s %s",
+		    node_label(r, id, who, sizeof(who)), node_state_name(st));
+	(void)coordinator_commit(r, &op, 0, 0, 0);
+}
+
+static int
+left_reason_of(const struct replica *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_left; i++)
+		if (r->left_id[i] == id)
+			return r->left_reason[i];
+	return 0;
+}
+
+/*
+ * Bring the node table in line with the membership: members are online;
+ * a node that was online and is gone is offline after a clean leave and
+ * unclean otherwise (including when this coordinator never saw it go).
+ */
+static void
+coordinator_reconcile(struct replica *r)
+{
+	for (size_t i = 0; i < r->st.n_nodes; i++) {
+		const struct node_rec *n = &r->st.nodes[i];
+
+		if (is_member(r, n->id)) {
+			if (n->state != NODE_STATE_ONLINE)
+				coordinator_set_state(r, n->id, NODE_STATE_ONLINE);
+			continue;
+		}
+		if (n->state != NODE_STATE_ONLINE)
+			continue;
+		if (left_reason_of(r, n->id) == MEMBER_LEAVE)
+			coordinator_set_state(r, n->id, NODE_STATE_OFFLINE);
+		else
+			coordinator_set_state(r, n->id, NODE_STATE_UNCLEAN);
+	}
+}
+
+/* ---- announcing ourselves ----------------------------------------------- */
+
+static int replica_submit(struct replica *r, Xenmesh__Op *op, uint64_t req_id,
+			  uint32_t uid);
+
+/* Tell the coordinator what we are, unless the table already says so. */
+static void
+replica_announce(struct replica *r)
+{
+	Xenmesh__OpNodeInfo info;
+	Xenmesh__Op op;
+	const struct node_rec *n;
+
+	if (r->ops->node_info == NULL)
+		return;
+	xenmesh__op_node_info__init(&info);
+	r->ops->node_info(r->ops_data, &info);
+	info.id = r->local_id;
+	n = state_node(&r->st, r->local_id);
+	if (n != NULL && strcmp(n->name, info.name) == 0 &&
+	    n->role == (enum node_role)info.role &&
+	    n->mem_total_mb == info.mem_total_mb &&
+	    n->mem_free_mb == info.mem_free_mb)
+		return;
+	xenmesh__op__init(&op);
+	op.kind_case = XENMESH__OP__KIND_NODE_INFO;
+	op.node_info = &info;
+	(void)replica_submit(r, &op, 0, 0);
+}
+
+/*
+ * Recompute the coordinator.  The new (or, after a sync round, the same)
+ * coordinator reconciles the node table, and every member announces
+ * itself; in between, a repeated call (a quorum callback) does not send
+ * the same updates again.
+ */
+static void
+replica_update_coordinator(struct replica *r, bool after_sync)
+{
+	uint32_t next = 0;
+	char who[STATE_NAME_MAX + 16];
+	bool changed;
+
+	if (r->synced && r->quorum.quorate)
+		next = lowest_member(r);
+	changed = next != r->coordinator;
+	if (changed) {
+		r->coordinator = next;
+		if (next == 0) {
+			replica_event(r, 0, "coordinator", "no coordinator: %s",
+				      r->quorum.quorate ? "sync in progress"
+						       : r->quorum.reason);
+		} else {
+			replica_event(r, next, "coordinator",
+				      "coordinator is %s",
+				      node_label(r, next, who, sizeof(who)));
+			replica_log(r, LOG_NOTICE, "coordinator is %s%s", who,
+				    next == r->local_id ? " (this node)" : "");
+		}
+		if (next == r->local_id) {
+			/* A new term: its first update carries a higher epoch. */
+			r->commit_epoch = r->st.epoch + 1;
+			r->commit_seq = r->st.seq;
+		}
+	}
+	if (r->coordinator == 0 || (!changed && !after_sync))
+		return;
+	if (r->coordinator == r->local_id)
+		coordinator_reconcile(r);
+	replica_announce(r);
+}
+
+/* ---- sync round --------------------------------------------------------- */
+
+static void
+sync_done(struct replica *r)
+{
+	char who[STATE_NAME_MAX + 16];
+
+	r->synced = true;
+	sync_assembly_reset(&r->assembly);
+	replica_event(r, r->decision.sender, "sync",
+		      "state synced at epoch %" PRIu64 " seq %" PRIu64 " from %s",
+		      r->st.epoch, r->st.seq,
+		      node_label(r, r->decision.sender, who, sizeof(who)));
+	replica_update_coordinator(r, true);
+}
+
+static void
+sync_send_offer(struct replica *r)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__SyncOffer offer;
+	uint8_t digest[STATE_DIGEST_LEN];
+
+	if (state_digest(&r->st, digest) < 0) {
+		replica_log(r, LOG_ERR, "cannot digest the local state");
+		return;
+	}
+	xenmesh__sync_offer__init(&offer);
+	offer.view = r->view;
+	offer.epoch = r->st.epoch;
+	offer.seq = r->st.seq;
+	offer.digest.data = digest;
+	offer.digest.len = sizeof(digest);
+	envelope_init(r, &env);
+	env.body_case = XENMESH__ENVELOPE__BODY_OFFER;
+	env.offer = &offer;
+	(void)replica_mcast(r, &env);
+}
+
+static void
+sync_send_state(struct replica *r)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__SyncChunk chunk;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint32_t total;
+	int rc;
+
+	rc = state_pack(&r->st, &buf, &len);
+	if (rc < 0) {
+		replica_log(r, LOG_ERR, "cannot pack state for sync: %s",
+			    xm_strerror(rc));
+		return;
+	}
+	total = sync_chunk_count(len, r->chunk_max);
+	replica_log(r, LOG_INFO, "sending state (%zu bytes, %" PRIu32
+		    " chunks) for sync", len, total);
+	for (uint32_t i = 0; i < total; i++) {
+		size_t off = (size_t)i * r->chunk_max;
+		size_t n = len - off < r->chunk_max ? len - off : r->chunk_max;
+
+		xenmesh__sync_chunk__init(&chunk);
+		chunk.view = r->view;
+		chunk.index = i;
+		chunk.total = total;
+		chunk.data.data = buf + off;
+		chunk.data.len = n;
+		envelope_init(r, &env);
+		env.body_case = XENMESH__ENVELOPE__BODY_CHUNK;
+		env.chunk = &chunk;
+		if (replica_mcast(r, &env) < 0)
+			break;
+	}
+	free(buf);
+}
+
+static void
+deliver_offer(struct replica *r, uint32_t sender, const Xenmesh__SyncOffer *m)
+{
+	struct sync_offer o;
+	char who[STATE_NAME_MAX + 16];
+	int rc;
+
+	if (!r->joined || r->synced)
+		return;
+	if (m->digest.len != STATE_DIGEST_LEN) {
+		replica_log(r, LOG_WARNING, "sync offer from node %" PRIu32
+			    " has a %zu-byte digest, dropped", sender,
+			    m->digest.len);
+		return;
+	}
+	memset(&o, 0, sizeof(o));
+	o.nodeid = sender;
+	o.epoch = m->epoch;
+	o.seq = m->seq;
+	memcpy(o.digest, m->digest.data, STATE_DIGEST_LEN);
+	rc = sync_round_offer(&r->round, m->view, &o);
+	if (rc < 0) {
+		if (rc != XM_ESTALE)
+			replica_log(r, LOG_WARNING, "sync offer from node %"
+				    PRIu32 " dropped: %s", sender,
+				    xm_strerror(rc));
+		return;
+	}
+	if (!sync_round_complete(&r->round))
+		return;
+	if (sync_round_decide(&r->round, &r->decision) < 0)
+		return;
+	if (r->decision.conflict) {
+		replica_log(r, LOG_ERR, "state conflict: node %" PRIu32
+			    " holds epoch %" PRIu64 " seq %" PRIu64
+			    " with another digest; taking %s's state",
+			    r->decision.conflict_node, r->decision.epoch,
+			    r->decision.seq,
+			    node_label(r, r->decision.sender, who, sizeof(who)));
+		replica_event(r, r->decision.conflict_node, "sync",
+			      "state conflict at epoch %" PRIu64 " seq %" PRIu64
+			      ": node %" PRIu32 " replaced by %s's state",
+			      r->decision.epoch, r->decision.seq,
+			      r->decision.conflict_node, who);
+	}
+	if (!r->decision.transfer) {
+		sync_done(r);
+		return;
+	}
+	if (r->decision.sender == r->local_id)
+		sync_send_state(r);
+}
+
+static void
+sync_adopt(struct replica *r)
+{
+	struct state next;
+	uint8_t digest[STATE_DIGEST_LEN];
+	char why[160] = "";
+	char who[STATE_NAME_MAX + 16];
+	int rc;
+
+	if (state_digest(&r->st, digest) == 0 &&
+	    memcmp(digest, r->decision.digest, STATE_DIGEST_LEN) == 0)
+		goto out_done;          /* we already hold it */
+
+	state_init(&next);
+	rc = state_unpack(r->assembly.buf, r->assembly.len, &next, why,
+			  sizeof(why));
+	if (rc == 0 && (state_digest(&next, digest) < 0 ||
+			memcmp(digest, r->decision.digest, STATE_DIGEST_LEN) != 0)) {
+		rc = XM_ECORRUPT;
+		snprintf(why, sizeof(why), "digest differs from the offer");
+	}
+	if (rc < 0) {
+		replica_log(r, LOG_ERR, "snapshot from node %" PRIu32
+			    " refused: %s; keeping ours", r->decision.sender, why);
+		state_free(&next);
+		goto out_done;
+	}
+	replica_log(r, LOG_NOTICE, "adopting state epoch %" PRIu64 " seq %"
+		    PRIu64 " from %s (ours was epoch %" PRIu64 " seq %" PRIu64 ")",
+		    next.epoch, next.seq,
+		    node_label(r, r->decision.sender, who, sizeof(who)),
+		    r->st.epoch, r->st.seq);
+	state_free(&r->st);
+	r->st = next;
+	if (r->ops->persist != NULL)
+		r->ops->persist(r->ops_data, &r->st);
+out_done:
+	sync_done(r);
+}
+
+static void
+deliver_chunk(struct replica *r, uint32_t sender, const Xenmesh__SyncChunk *m)
+{
+	int rc;
+
+	if (!r->joined || r->synced || !sync_round_complete(&r->round) ||
+	    m->view != r->view)
+		return;
+	if (sender != r->decision.sender) {
+		replica_log(r, LOG_WARNING, "sync chunk from node %" PRIu32
+			    ", expected node %" PRIu32 ", dropped", sender,
+			    r->decision.sender);
+		return;
+	}
+	rc = sync_assembly_add(&r->assembly, m->view, m->index, m->total,
+			       m->data.data, m->data.len);
+	if (rc < 0) {
+		replica_log(r, LOG_ERR, "sync chunk %" PRIu32 "/%" PRIu32
+			    " from node %" PRIu32 " refused: %s", m->index,
+			    m->total, sender, xm_strerror(rc));
+		return;
+	}
+	if (rc == 1)
+		sync_adopt(r);
+}
+
+/* ---- updates, requests, refusals ---------------------------------------- */
+
+static void
+deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
+{
+	char why[160] = "";
+	int rc;
+
+	if (!r->synced)
+		return;         /* the sync round carries it */
+	if (sender != lowest_member(r)) {
+		replica_log(r, LOG_WARNING, "update from node %" PRIu32
+			    ", which is not coordinator, dropped", sender);
+		return;
+	}
+	if (u->ring->nodeid != r->ring_nodeid || u->ring->seq != r->ring_seq) {
+		replica_log(r, LOG_WARNING, "update epoch %" PRIu64 " seq %"
+			    PRIu64 " decided in ring %" PRIu32 ".%" PRIu64
+			    ", now %" PRIu32 ".%" PRIu64 ": dropped as stale",
+			    u->epoch, u->seq, u->ring->nodeid, u->ring->seq,
+			    r->ring_nodeid, r->ring_seq);
+		return;
+	}
+	rc = state_check_order(&r->st, u->epoch, u->seq);
+	if (rc < 0) {
+		replica_log(r, LOG_WARNING, "update epoch %" PRIu64 " seq %"
+			    PRIu64 " out of order (have epoch %" PRIu64 " seq %"
+			    PRIu64 "): dropped", u->epoch, u->seq, r->st.epoch,
+			    r->st.seq);
+		return;
+	}
+	rc = state_apply(&r->st, u->epoch, u->seq, u->op, why, sizeof(why));
+	if (rc < 0) {
+		/* Every member refuses it alike; the seq still advances so
+		 * the coordinator's next update is not a gap. */
+		r->st.epoch = u->epoch;
+		r->st.seq = u->seq;
+		replica_log(r, LOG_ERR, "update seq %" PRIu64 " refused: %s",
+			    u->seq, why);
+	} else {
+		char text[200];
+		char who[STATE_NAME_MAX + 16];
+
+		switch (u->op->kind_case) {
+		case XENMESH__OP__KIND_NODE_INFO:
+			snprintf(text, sizeof(text), "node %s (id %" PRIu32
+				 ", %s) registered, %" PRIu64 " MB",
+				 u->op->node_info->name, u->op->node_info->id,
+				 node_role_name((enum node_role)u->op->node_info->role),
+				 u->op->node_info->mem_total_mb);
+			break;
+		case XENMESH__OP__KIND_NODE_STATE:
+			snprintf(text, sizeof(text), "%s is %s",
+				 node_label(r, u->op->node_state->id, who, sizeof(who)),
+				 node_state_name((enum node_state)u->op->node_state->state));
+			break;
+		case XENMESH__OP__KIND_NODE_FLAGS:
+			snprintf(text, sizeof(text), "%s flags%s%s%s%s",
+				 node_label(r, u->op->node_flags->id, who, sizeof(who)),
+				 u->op->node_flags->set & NODE_FLAG_MAINTENANCE ? " +maintenance" : "",
+				 u->op->node_flags->set & NODE_FLAG_STANDBY ? " +standby" : "",
+				 u->op->node_flags->clear & NODE_FLAG_MAINTENANCE ? " -maintenance" : "",
+				 u->op->node_flags->clear & NODE_FLAG_STANDBY ? " -standby" : "");
+			break;
+		default:
+			snprintf(text, sizeof(text), "update");
+			break;
+		}
+		if (u->has_uid && u->has_origin)
+			replica_event(r, 0, "state", "%s (by uid %" PRIu32
+				      " on node %" PRIu32 ")", text, u->uid,
+				      u->origin);
+		else
+			replica_event(r, 0, "state", "%s", text);
+	}
+	if (r->ops->persist != NULL)
+		r->ops->persist(r->ops_data, &r->st);
+	if (u->has_origin && u->origin == r->local_id && u->has_req_id)
+		pending_done(r, u->req_id, rc, rc < 0 ? why : NULL);
+}
+
+static void
+send_refusal(struct replica *r, uint32_t origin, uint64_t req_id, int err,
+	     const char *reason)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__Refusal ref;
+
+	xenmesh__refusal__init(&ref);
+	ref.origin = origin;
+	ref.req_id = req_id;
+	ref.error = err;
+	ref.reason = (char *)reason;
+	envelope_init(r, &env);
+	env.body_case = XENMESH__ENVELOPE__BODY_REFUSAL;
+	env.refusal = &ref;
+	(void)replica_mcast(r, &env);
+}
+
+static void
+deliver_request(struct replica *r, uint32_t sender, const Xenmesh__Request *q)
+{
+	char why[160] = "";
+	int rc;
+
+	if (r->coordinator != r->local_id || r->local_id == 0)
+		return;
+	if (q->ring->nodeid != r->ring_nodeid || q->ring->seq != r->ring_seq) {
+		replica_log(r, LOG_WARNING, "request %" PRIu64 " from node %"
+			    PRIu32 " made in ring %" PRIu32 ".%" PRIu64
+			    ": refused as stale", q->req_id, sender,
+			    q->ring->nodeid, q->ring->seq);
+		send_refusal(r, sender, q->req_id, XM_ESTALE,
+			     "request made in an older cluster configuration");
+		return;
+	}
+	rc = state_validate(&r->st, q->op, why, sizeof(why));
+	if (rc < 0) {
+		send_refusal(r, sender, q->req_id, rc, why);
+		return;
+	}
+	(void)coordinator_commit(r, q->op, sender, q->req_id,
+				 q->has_uid ? q->uid : 0);
+}
+
+static void
+deliver_refusal(struct replica *r, uint32_t sender, const Xenmesh__Refusal *m)
+{
+	if (m->origin != r->local_id)
+		return;
+	if (m->error >= 0) {
+		replica_log(r, LOG_WARNING, "refusal from node %" PRIu32
+			    " with error %" PRId32 ", dropped", sender, m->error);
+		return;
+	}
+	pending_done(r, m->req_id, m->error, m->reason);
+}
+
+void
+replica_deliver(struct replica *r, uint32_t sender, const Xenmesh__Envelope *env)
+{
+	if (env->sender != sender) {
+		replica_log(r, LOG_WARNING, "message claims sender %" PRIu32
+			    " but came from node %" PRIu32 ", dropped",
+			    env->sender, sender);
+		return;
+	}
+	switch (env->body_case) {
+	case XENMESH__ENVELOPE__BODY_OFFER:
+		deliver_offer(r, sender, env->offer);
+		break;
+	case XENMESH__ENVELOPE__BODY_CHUNK:
+		deliver_chunk(r, sender, env->chunk);
+		break;
+	case XENMESH__ENVELOPE__BODY_UPDATE:
+		deliver_update(r, sender, env->update);
+		break;
+	case XENMESH__ENVELOPE__BODY_REQUEST:
+		deliver_request(r, sender, env->request);
+		break;
+	case XENMESH__ENVELOPE__BODY_REFUSAL:
+		deliver_refusal(r, sender, env->refusal);
+		break;
+	default:
+		replica_log(r, LOG_WARNING, "message of unknown kind %d from node %"
+			    PRIu32 ", dropped", (int)env->body_case, sender);
+		break;
+	}
+}
+
+/* ---- membership and quorum ---------------------------------------------- */
+
+static void
+left_note(struct replica *r, uint32_t id, int reason)
+{
+	for (size_t i = 0; i < r->n_left; i++) {
+		if (r->left_id[i] == id) {
+			r->left_reason[i] = (uint8_t)reason;
+			return;
+		}
+	}
+	if (r->n_left < STATE_MAX_NODES) {
+		r->left_id[r->n_left] = id;
+		r->left_reason[r->n_left++] = (uint8_t)reason;
+	}
+}
+
+static void
+left_forget(struct replica *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_left; i++) {
+		if (r->left_id[i] == id) {
+			r->left_id[i] = r->left_id[--r->n_left];
+			r->left_reason[i] = r->left_reason[r->n_left];
+			return;
+		}
+	}
+}
+
+static const char *
+reason_name(int reason)
+{
+	switch (reason) {
+	case MEMBER_JOIN:
+		return "join";
+	case MEMBER_LEAVE:
+		return "clean leave";
+	case MEMBER_NODEDOWN:
+		return "node down";
+	case MEMBER_NODEUP:
+		return "node up";
+	case MEMBER_PROCDOWN:
+		return "agent down";
+	}
+	return "unknown reason";
+}
+
+void
+replica_confchg(struct replica *r, const struct sync_member *members,
+		size_t n_members, const struct sync_member *left,
+		const int *left_reason, size_t n_left)
+{
+	char who[STATE_NAME_MAX + 16];
+
+	if (n_members > SYNC_MAX_MEMBERS) {
+		replica_log(r, LOG_ERR, "%zu members exceed the limit of %d; "
+			    "ignoring the change", n_members, SYNC_MAX_MEMBERS);
+		return;
+	}
+	for (size_t i = 0; i < n_left; i++) {
+		if (left[i].nodeid == r->local_id)
+			continue;
+		left_note(r, left[i].nodeid, left_reason[i]);
+		replica_event(r, left[i].nodeid, "membership", "%s left (%s)",
+			      node_label(r, left[i].nodeid, who, sizeof(who)),
+			      reason_name(left_reason[i]));
+	}
+	for (size_t i = 0; i < n_members; i++) {
+		if (members[i].nodeid == r->local_id || is_member(r, members[i].nodeid))
+			continue;
+		left_forget(r, members[i].nodeid);
+		replica_event(r, members[i].nodeid, "membership", "%s joined",
+			      node_label(r, members[i].nodeid, who, sizeof(who)));
+	}
+	memcpy(r->members, members, n_members * sizeof(*members));
+	r->n_members = n_members;
+	r->joined = is_member(r, r->local_id);
+	r->view = sync_view_hash(members, n_members);
+	r->synced = false;
+	sync_assembly_reset(&r->assembly);
+	memset(&r->decision, 0, sizeof(r->decision));
+	pending_fail_all(r, XM_ESYNCING, "cluster membership changed before "
+			 "the change was confirmed; check `agentctl status`");
+	replica_update_coordinator(r, false);
+	if (!r->joined || n_members == 0)
+		return;
+	if (sync_round_start(&r->round, r->view, members, n_members) < 0)
+		return;
+	sync_send_offer(r);
+}
+
+void
+replica_ring(struct replica *r, uint32_t nodeid, uint64_t seq)
+{
+	r->ring_nodeid = nodeid;
+	r->ring_seq = seq;
+}
+
+void
+replica_quorum(struct replica *r, const struct quorum_verdict *v)
+{
+	bool changed = v->quorate != r->quorum.quorate ||
+		       v->ha_enabled != r->quorum.ha_enabled ||
+		       strcmp(v->reason, r->quorum.reason) != 0;
+
+	r->quorum = *v;
+	if (changed) {
+		if (v->quorate)
+			replica_event(r, 0, "quorum", "quorate%s%s",
+				      v->ha_enabled ? "" : "; HA disabled: ",
+				      v->ha_enabled ? "" : v->ha_reason);
+		else
+			replica_event(r, 0, "quorum", "not quorate: %s", v->reason);
+	}
+	replica_update_coordinator(r, false);
+}
+
+void
+replica_disconnected(struct replica *r)
+{
+	struct quorum_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	snprintf(v.reason, sizeof(v.reason), "no connection to corosync");
+	snprintf(v.ha_reason, sizeof(v.ha_reason), "no connection to corosync");
+	r->n_members = 0;
+	r->joined = false;
+	r->synced = false;
+	sync_assembly_reset(&r->assembly);
+	pending_fail_all(r, XM_ENOQUORUM, "lost the connection to corosync");
+	replica_quorum(r, &v);
+}
+
+/* ---- requests from this node -------------------------------------------- */
+
+/* To the coordinator: directly when that is us, else through the group. */
+static int
+replica_submit(struct replica *r, Xenmesh__Op *op, uint64_t req_id, uint32_t uid)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__Request q;
+	Xenmesh__RingId ring;
+
+	if (r->coordinator == r->local_id)
+		return coordinator_commit(r, op, req_id ? r->local_id : 0,
+					  req_id, uid);
+	xenmesh__request__init(&q);
+	ring_fill(r, &ring);
+	q.req_id = req_id;
+	q.op = op;
+	q.ring = &ring;
+	q.has_uid = true;
+	q.uid = uid;
+	envelope_init(r, &env);
+	env.body_case = XENMESH__ENVELOPE__BODY_REQUEST;
+	env.request = &q;
+	return replica_mcast(r, &env);
+}
+
+int64_t
+replica_request(struct replica *r, const Xenmesh__Op *op, uint32_t uid,
+		char *why, size_t whylen)
+{
+	uint64_t id;
+	int rc;
+
+	if (!r->joined || !r->synced) {
+		snprintf(why, whylen, "%s", xm_strerror(XM_ESYNCING));
+		return XM_ESYNCING;
+	}
+	if (!r->quorum.quorate) {
+		snprintf(why, whylen, "no quorum: %s", r->quorum.reason);
+		return XM_ENOQUORUM;
+	}
+	if (r->coordinator == 0) {
+		snprintf(why, whylen, "%s", xm_strerror(XM_ENOCOORD));
+		return XM_ENOCOORD;
+	}
+	rc = state_validate(&r->st, op, why, whylen);
+	if (rc < 0)
+		return rc;
+	if (r->n_pending >= sizeof(r->pending) / sizeof(r->pending[0])) {
+		snprintf(why, whylen, "too many changes in flight, try again");
+		return -EBUSY;
+	}
+	id = r->next_req_id++;
+	rc = replica_submit(r, (Xenmesh__Op *)op, id, uid);
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot reach the group: %s", xm_strerror(rc));
+		return rc;
+	}
+	pending_add(r, id);
+	return (int64_t)id;
+}
+
+bool
+replica_is_coordinator(const struct replica *r)
+{
+	return r->coordinator != 0 && r->coordinator == r->local_id;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+void
+replica_init(struct replica *r, uint32_t local_id, const struct replica_ops *ops,
+	     void *ops_data, size_t chunk_max)
+{
+	memset(r, 0, sizeof(*r));
+	r->ops = ops;
+	r->ops_data = ops_data;
+	r->local_id = local_id;
+	r->chunk_max = chunk_max > 0 ? chunk_max : 1;
+	r->next_req_id = 1;
+	state_init(&r->st);
+	snprintf(r->quorum.reason, sizeof(r->quorum.reason), "not connected yet");
+	snprintf(r->quorum.ha_reason, sizeof(r->quorum.ha_reason), "not connected yet");
+}
+
+void
+replica_free(struct replica *r)
+{
+	if (r == NULL)
+		return;
+	sync_assembly_reset(&r->assembly);
+	state_free(&r->st);
+}
+
+int
+replica_load(struct replica *r, const struct state *s)
+{
+	struct state copy;
+	int rc;
+
+	state_init(&copy);
+	rc = state_copy(&copy, s);
+	if (rc < 0)
+		return rc;
+	state_free(&r->st);
+	r->st = copy;
+	return 0;
+}

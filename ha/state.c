@@ -1,0 +1,669 @@
+/* The replicated cluster state: tables, op rules, deterministic encoding.
+ *
+ * Pure: no I/O, no logging.  Every refusal comes back as a negative errno
+ * with one sentence in `why`, which the deciding caller logs or shows.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "state.h"
+#include "xm_error.h"
+
+/* VM state strings live in vm_rec.state[16]. */
+#define VM_STATE_MAX ((size_t)sizeof(((struct vm_rec *)0)->state))
+
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+static bool
+role_valid(int r)
+{
+	return r == NODE_ROLE_DOM0 || r == NODE_ROLE_SAN;
+}
+
+static bool
+nstate_valid(int st)
+{
+	return st >= NODE_STATE_ONLINE && st <= NODE_STATE_FENCED;
+}
+
+/*
+ * Names end up in agentctl tables, JSON and the event log, and are typed
+ * on command lines: refuse empty, overlong, and anything but printable
+ * ASCII without spaces.  The offending name is not echoed when it holds
+ * unprintable bytes.
+ */
+static int
+name_check(const char *what, const char *name, size_t max, char *why,
+	   size_t whylen)
+{
+	size_t i, len;
+
+	if (name == NULL || name[0] == '\0') {
+		why_set(why, whylen, "%s is empty", what);
+		return -EINVAL;
+	}
+	len = strnlen(name, max);
+	if (len >= max) {
+		why_set(why, whylen, "%s is longer than %zu characters",
+			what, max - 1);
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c >= 0x7f) {
+			why_set(why, whylen, "%s contains a space or a "
+				"non-printable character at offset %zu",
+				what, i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void
+state_init(struct state *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+state_free(struct state *s)
+{
+	if (s == NULL)
+		return;
+	free(s->vms);
+	state_init(s);
+}
+
+/* dst is output only: whatever it held is overwritten, not freed. */
+int
+state_copy(struct state *dst, const struct state *src)
+{
+	struct vm_rec *vms = NULL;
+
+	if (dst == NULL || src == NULL || src->n_nodes > STATE_MAX_NODES ||
+	    (src->n_vms > 0 && src->vms == NULL))
+		return -EINVAL;
+	if (dst == src)
+		return 0;
+	if (src->n_vms > 0) {
+		vms = calloc(src->n_vms, sizeof(*vms));
+		if (vms == NULL) {
+			state_init(dst);
+			return -ENOMEM;
+		}
+		memcpy(vms, src->vms, src->n_vms * sizeof(*vms));
+	}
+	*dst = *src;
+	dst->vms = vms;
+	dst->vms_cap = src->n_vms;
+	return 0;
+}
+
+/* Index of node id, or where it would be inserted (*found false). */
+static size_t
+node_index(const struct state *s, uint32_t id, bool *found)
+{
+	size_t lo = 0, hi = s->n_nodes;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->nodes[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_nodes && s->nodes[lo].id == id;
+	return lo;
+}
+
+const struct node_rec *
+state_node(const struct state *s, uint32_t id)
+{
+	bool found;
+	size_t i;
+
+	if (s == NULL)
+		return NULL;
+	i = node_index(s, id, &found);
+	return found ? &s->nodes[i] : NULL;
+}
+
+const struct node_rec *
+state_node_by_name(const struct state *s, const char *name)
+{
+	size_t i;
+
+	if (s == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < s->n_nodes; i++)
+		if (strcmp(s->nodes[i].name, name) == 0)
+			return &s->nodes[i];
+	return NULL;
+}
+
+static int
+validate_node_info(const struct state *s, const Xenmesh__OpNodeInfo *ni,
+		   char *why, size_t whylen)
+{
+	const struct node_rec *same_name;
+	int r;
+
+	if (ni->id == 0) {
+		why_set(why, whylen, "node id 0 is reserved");
+		return -EINVAL;
+	}
+	r = name_check("node name", ni->name, STATE_NAME_MAX, why, whylen);
+	if (r < 0)
+		return r;
+	if (!role_valid(ni->role)) {
+		why_set(why, whylen, "node %u: role %d is not dom0 or san",
+			ni->id, (int)ni->role);
+		return -EINVAL;
+	}
+	if (ni->mem_free_mb > ni->mem_total_mb) {
+		why_set(why, whylen, "node %u: free memory %llu MB exceeds "
+			"total memory %llu MB", ni->id,
+			(unsigned long long)ni->mem_free_mb,
+			(unsigned long long)ni->mem_total_mb);
+		return -EINVAL;
+	}
+	/* Names must stay unique: agentctl addresses nodes by name. */
+	same_name = state_node_by_name(s, ni->name);
+	if (same_name != NULL && same_name->id != ni->id) {
+		why_set(why, whylen, "node name %s is already used by node %u",
+			ni->name, same_name->id);
+		return -EEXIST;
+	}
+	if (state_node(s, ni->id) == NULL && s->n_nodes >= STATE_MAX_NODES) {
+		why_set(why, whylen, "node table is full (%d nodes)",
+			STATE_MAX_NODES);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static int
+validate_node_state(const struct state *s, const Xenmesh__OpNodeState *ns,
+		    char *why, size_t whylen)
+{
+	if (!nstate_valid(ns->state)) {
+		why_set(why, whylen, "node state %d is out of range",
+			(int)ns->state);
+		return -EINVAL;
+	}
+	if (state_node(s, ns->id) == NULL) {
+		why_set(why, whylen, "no node with id %u", ns->id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int
+validate_node_flags(const struct state *s, const Xenmesh__OpNodeFlags *nf,
+		    char *why, size_t whylen)
+{
+	if ((nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL) {
+		why_set(why, whylen, "unknown node flag bits 0x%x",
+			(nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL);
+		return -EINVAL;
+	}
+	if (nf->set & nf->clear) {
+		why_set(why, whylen, "flag bits 0x%x are both set and cleared",
+			nf->set & nf->clear);
+		return -EINVAL;
+	}
+	if (state_node(s, nf->id) == NULL) {
+		why_set(why, whylen, "no node with id %u", nf->id);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int
+state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
+	       size_t whylen)
+{
+	if (s == NULL || op == NULL) {
+		why_set(why, whylen, "no state or no operation");
+		return -EINVAL;
+	}
+	switch (op->kind_case) {
+	case XENMESH__OP__KIND_NODE_INFO:
+		if (op->node_info == NULL)
+			break;
+		return validate_node_info(s, op->node_info, why, whylen);
+	case XENMESH__OP__KIND_NODE_STATE:
+		if (op->node_state == NULL)
+			break;
+		return validate_node_state(s, op->node_state, why, whylen);
+	case XENMESH__OP__KIND_NODE_FLAGS:
+		if (op->node_flags == NULL)
+			break;
+		return validate_node_flags(s, op->node_flags, why, whylen);
+	case XENMESH__OP__KIND__NOT_SET:
+		why_set(why, whylen, "operation has no kind set");
+		return -EINVAL;
+	default:
+		why_set(why, whylen, "operation kind %d is unknown",
+			(int)op->kind_case);
+		return -EINVAL;
+	}
+	why_set(why, whylen, "operation kind %d has no body",
+		(int)op->kind_case);
+	return -EINVAL;
+}
+
+int
+state_check_order(const struct state *s, uint64_t epoch, uint64_t seq)
+{
+	if (s == NULL)
+		return -EINVAL;
+	if (epoch < s->epoch || seq != s->seq + 1)
+		return XM_ESTALE;
+	return 0;
+}
+
+static void
+order_why(const struct state *s, uint64_t epoch, uint64_t seq, char *why,
+	  size_t whylen)
+{
+	const char *what;
+
+	if (epoch < s->epoch)
+		what = "from an older coordinator epoch";
+	else if (seq <= s->seq)
+		what = "replayed or reordered";
+	else
+		what = "updates are missing in between";
+	why_set(why, whylen, "update %llu.%llu does not follow %llu.%llu: %s",
+		(unsigned long long)epoch, (unsigned long long)seq,
+		(unsigned long long)s->epoch, (unsigned long long)s->seq,
+		what);
+}
+
+static void
+apply_node_info(struct state *s, const Xenmesh__OpNodeInfo *ni)
+{
+	struct node_rec *n;
+	bool found;
+	size_t i;
+
+	i = node_index(s, ni->id, &found);
+	n = &s->nodes[i];
+	if (!found) {
+		/* validate_node_info() checked there is room. */
+		memmove(n + 1, n, (s->n_nodes - i) * sizeof(*n));
+		s->n_nodes++;
+		memset(n, 0, sizeof(*n));
+		n->id = ni->id;
+		n->state = NODE_STATE_ONLINE;
+		n->flags = 0;
+	}
+	/* A known node keeps its state and flags: only what it reports of
+	 * itself changes. */
+	(void)snprintf(n->name, sizeof(n->name), "%s", ni->name);
+	n->role = (enum node_role)ni->role;
+	n->mem_total_mb = ni->mem_total_mb;
+	n->mem_free_mb = ni->mem_free_mb;
+}
+
+int
+state_apply(struct state *s, uint64_t epoch, uint64_t seq,
+	    const Xenmesh__Op *op, char *why, size_t whylen)
+{
+	struct node_rec *n;
+	bool found;
+	size_t i;
+	int r;
+
+	if (s == NULL || op == NULL) {
+		why_set(why, whylen, "no state or no operation");
+		return -EINVAL;
+	}
+	r = state_check_order(s, epoch, seq);
+	if (r < 0) {
+		order_why(s, epoch, seq, why, whylen);
+		return r;
+	}
+	r = state_validate(s, op, why, whylen);
+	if (r < 0)
+		return r;
+
+	/* Nothing below can fail: s changes completely or not at all. */
+	switch (op->kind_case) {
+	case XENMESH__OP__KIND_NODE_INFO:
+		apply_node_info(s, op->node_info);
+		break;
+	case XENMESH__OP__KIND_NODE_STATE:
+		i = node_index(s, op->node_state->id, &found);
+		s->nodes[i].state = (enum node_state)op->node_state->state;
+		break;
+	case XENMESH__OP__KIND_NODE_FLAGS:
+		i = node_index(s, op->node_flags->id, &found);
+		n = &s->nodes[i];
+		n->flags = (n->flags | op->node_flags->set) &
+			   ~op->node_flags->clear;
+		break;
+	default:
+		/* state_validate() refused every other kind. */
+		return -EINVAL;
+	}
+	s->epoch = epoch;
+	s->seq = seq;
+	return 0;
+}
+
+int
+state_pack(const struct state *s, uint8_t **buf, size_t *len)
+{
+	Xenmesh__State msg = XENMESH__STATE__INIT;
+	Xenmesh__Node nodes[STATE_MAX_NODES];
+	Xenmesh__Node *node_ptrs[STATE_MAX_NODES];
+	Xenmesh__Vm *vms = NULL;
+	Xenmesh__Vm **vm_ptrs = NULL;
+	uint8_t *out;
+	size_t i, need;
+	int r = 0;
+
+	if (s == NULL || buf == NULL || len == NULL ||
+	    s->n_nodes > STATE_MAX_NODES || (s->n_vms > 0 && s->vms == NULL))
+		return -EINVAL;
+
+	/* The tables are kept sorted, and protobuf-c writes fields in
+	 * descriptor order, so equal states give identical bytes. */
+	msg.epoch = s->epoch;
+	msg.seq = s->seq;
+	for (i = 0; i < s->n_nodes; i++) {
+		const struct node_rec *n = &s->nodes[i];
+
+		xenmesh__node__init(&nodes[i]);
+		nodes[i].id = n->id;
+		/* protobuf-c only reads the string while packing. */
+		nodes[i].name = (char *)n->name;
+		nodes[i].role = (Xenmesh__NodeRole)n->role;
+		nodes[i].state = (Xenmesh__NodeState)n->state;
+		nodes[i].flags = n->flags;
+		nodes[i].mem_total_mb = n->mem_total_mb;
+		nodes[i].mem_free_mb = n->mem_free_mb;
+		node_ptrs[i] = &nodes[i];
+	}
+	msg.n_nodes = s->n_nodes;
+	msg.nodes = node_ptrs;
+
+	if (s->n_vms > 0) {
+		vms = calloc(s->n_vms, sizeof(*vms));
+		vm_ptrs = calloc(s->n_vms, sizeof(*vm_ptrs));
+		if (vms == NULL || vm_ptrs == NULL) {
+			r = -ENOMEM;
+			goto out_free_vms;
+		}
+		for (i = 0; i < s->n_vms; i++) {
+			const struct vm_rec *v = &s->vms[i];
+
+			xenmesh__vm__init(&vms[i]);
+			vms[i].name = (char *)v->name;
+			vms[i].state = (char *)v->state;
+			/* host 0 means none: leave the field out. */
+			vms[i].has_host = v->host != 0;
+			vms[i].host = v->host;
+			vm_ptrs[i] = &vms[i];
+		}
+	}
+	msg.n_vms = s->n_vms;
+	msg.vms = vm_ptrs;
+
+	need = xenmesh__state__get_packed_size(&msg);
+	out = malloc(need > 0 ? need : 1);
+	if (out == NULL) {
+		r = -ENOMEM;
+		goto out_free_vms;
+	}
+	*len = xenmesh__state__pack(&msg, out);
+	*buf = out;
+
+out_free_vms:
+	free(vm_ptrs);
+	free(vms);
+	return r;
+}
+
+static int
+unpack_node(const Xenmesh__Node *m, size_t i, char *why, size_t whylen)
+{
+	char what[48];
+
+	if (m->id == 0) {
+		why_set(why, whylen, "node %zu has the reserved id 0", i);
+		return -EBADMSG;
+	}
+	(void)snprintf(what, sizeof(what), "name of node %u", m->id);
+	if (name_check(what, m->name, STATE_NAME_MAX, why, whylen) < 0)
+		return -EBADMSG;
+	if (!role_valid(m->role)) {
+		why_set(why, whylen, "node %u: role %d is out of range",
+			m->id, (int)m->role);
+		return -EBADMSG;
+	}
+	if (!nstate_valid(m->state)) {
+		why_set(why, whylen, "node %u: state %d is out of range",
+			m->id, (int)m->state);
+		return -EBADMSG;
+	}
+	if (m->flags & ~(uint32_t)NODE_FLAGS_ALL) {
+		why_set(why, whylen, "node %u: unknown flag bits 0x%x", m->id,
+			m->flags & ~(uint32_t)NODE_FLAGS_ALL);
+		return -EBADMSG;
+	}
+	if (m->mem_free_mb > m->mem_total_mb) {
+		why_set(why, whylen, "node %u: free memory exceeds total memory",
+			m->id);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int
+unpack_vm(const Xenmesh__Vm *m, size_t i, char *why, size_t whylen)
+{
+	char what[48];
+
+	(void)snprintf(what, sizeof(what), "name of VM %zu", i);
+	if (name_check(what, m->name, STATE_NAME_MAX, why, whylen) < 0)
+		return -EBADMSG;
+	(void)snprintf(what, sizeof(what), "state of VM %s", m->name);
+	if (name_check(what, m->state, VM_STATE_MAX, why, whylen) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Check every field before touching s: a hostile or corrupt snapshot
+ * must not half-load. */
+static int
+unpack_check(const Xenmesh__State *m, char *why, size_t whylen)
+{
+	size_t i, j;
+	int r;
+
+	if (m->n_nodes > STATE_MAX_NODES) {
+		why_set(why, whylen, "state has %zu nodes, at most %d allowed",
+			m->n_nodes, STATE_MAX_NODES);
+		return -EBADMSG;
+	}
+	for (i = 0; i < m->n_nodes; i++) {
+		r = unpack_node(m->nodes[i], i, why, whylen);
+		if (r < 0)
+			return r;
+		if (i > 0 && m->nodes[i]->id <= m->nodes[i - 1]->id) {
+			why_set(why, whylen, "node ids are not sorted and "
+				"unique (%u after %u)", m->nodes[i]->id,
+				m->nodes[i - 1]->id);
+			return -EBADMSG;
+		}
+		for (j = 0; j < i; j++) {
+			if (strcmp(m->nodes[i]->name, m->nodes[j]->name) == 0) {
+				why_set(why, whylen, "node name %s is used by "
+					"nodes %u and %u", m->nodes[i]->name,
+					m->nodes[j]->id, m->nodes[i]->id);
+				return -EBADMSG;
+			}
+		}
+	}
+	for (i = 0; i < m->n_vms; i++) {
+		r = unpack_vm(m->vms[i], i, why, whylen);
+		if (r < 0)
+			return r;
+		if (i > 0 && strcmp(m->vms[i]->name, m->vms[i - 1]->name) <= 0) {
+			why_set(why, whylen, "VM names are not sorted and "
+				"unique (%s after %s)", m->vms[i]->name,
+				m->vms[i - 1]->name);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
+/* s is output only (overwritten, not freed).  Every refusal is -EBADMSG. */
+int
+state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
+	     size_t whylen)
+{
+	Xenmesh__State *m;
+	size_t i;
+	int r;
+
+	if (s == NULL)
+		return -EINVAL;
+	state_init(s);
+	if (buf == NULL && len > 0) {
+		why_set(why, whylen, "no buffer");
+		return -EINVAL;
+	}
+	m = xenmesh__state__unpack(NULL, len, buf);
+	if (m == NULL) {
+		why_set(why, whylen, "%zu bytes are not a packed State "
+			"(protobuf decoding failed)", len);
+		return -EBADMSG;
+	}
+	r = unpack_check(m, why, whylen);
+	if (r < 0)
+		goto out_free_msg;
+
+	if (m->n_vms > 0) {
+		s->vms = calloc(m->n_vms, sizeof(*s->vms));
+		if (s->vms == NULL) {
+			why_set(why, whylen, "out of memory for %zu VMs",
+				m->n_vms);
+			r = -ENOMEM;
+			goto out_free_msg;
+		}
+		s->vms_cap = m->n_vms;
+	}
+	s->epoch = m->epoch;
+	s->seq = m->seq;
+	for (i = 0; i < m->n_nodes; i++) {
+		const Xenmesh__Node *mn = m->nodes[i];
+		struct node_rec *n = &s->nodes[i];
+
+		n->id = mn->id;
+		(void)snprintf(n->name, sizeof(n->name), "%s", mn->name);
+		n->role = (enum node_role)mn->role;
+		n->state = (enum node_state)mn->state;
+		n->flags = mn->flags;
+		n->mem_total_mb = mn->mem_total_mb;
+		n->mem_free_mb = mn->mem_free_mb;
+	}
+	s->n_nodes = m->n_nodes;
+	for (i = 0; i < m->n_vms; i++) {
+		const Xenmesh__Vm *mv = m->vms[i];
+		struct vm_rec *v = &s->vms[i];
+
+		(void)snprintf(v->name, sizeof(v->name), "%s", mv->name);
+		(void)snprintf(v->state, sizeof(v->state), "%s", mv->state);
+		v->host = mv->has_host ? mv->host : 0;
+	}
+	s->n_vms = m->n_vms;
+
+out_free_msg:
+	xenmesh__state__free_unpacked(m, NULL);
+	return r;
+}
+
+int
+state_digest(const struct state *s, uint8_t out[STATE_DIGEST_LEN])
+{
+	uint8_t *buf;
+	size_t len;
+	int r;
+
+	if (out == NULL)
+		return -EINVAL;
+	r = state_pack(s, &buf, &len);
+	if (r < 0)
+		return r;
+	r = crypto_generichash(out, STATE_DIGEST_LEN, buf, len, NULL, 0);
+	free(buf);
+	return r == 0 ? 0 : -EIO;
+}
+
+const char *
+node_state_name(enum node_state st)
+{
+	switch (st) {
+	case NODE_STATE_ONLINE:
+		return "online";
+	case NODE_STATE_OFFLINE:
+		return "offline";
+	case NODE_STATE_UNCLEAN:
+		return "unclean";
+	case NODE_STATE_FENCED:
+		return "fenced";
+	}
+	return "invalid";
+}
+
+const char *
+node_role_name(enum node_role r)
+{
+	switch (r) {
+	case NODE_ROLE_DOM0:
+		return "dom0";
+	case NODE_ROLE_SAN:
+		return "san";
+	}
+	return "invalid";
+}
+
+int
+node_flag_parse(const char *name, uint32_t *flag)
+{
+	if (name == NULL || flag == NULL)
+		return -EINVAL;
+	if (strcmp(name, "maintenance") == 0)
+		*flag = NODE_FLAG_MAINTENANCE;
+	else if (strcmp(name, "standby") == 0)
+		*flag = NODE_FLAG_STANDBY;
+	else
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,104 @@
+/* The replicated cluster state: node table and VM table.
+ *
+ * Pure data and rules, no I/O.  Every member holds one copy; the copies
+ * stay equal because every change is an Op applied in CPG delivery order,
+ * stamped (epoch, seq) by the coordinator.  The packed form (state_pack)
+ * is deterministic, so equal states have equal digests.
+ */
+#ifndef XM_STATE_H
+#define XM_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xenmesh.pb-c.h"
+
+#define STATE_MAX_NODES   64
+#define STATE_NAME_MAX    64
+#define STATE_DIGEST_LEN  32
+
+enum node_role {
+	NODE_ROLE_DOM0 = XENMESH__NODE_ROLE__ROLE_DOM0,
+	NODE_ROLE_SAN = XENMESH__NODE_ROLE__ROLE_SAN,
+};
+
+enum node_state {
+	NODE_STATE_ONLINE = XENMESH__NODE_STATE__NODE_ONLINE,
+	NODE_STATE_OFFLINE = XENMESH__NODE_STATE__NODE_OFFLINE,
+	NODE_STATE_UNCLEAN = XENMESH__NODE_STATE__NODE_UNCLEAN,
+	NODE_STATE_FENCED = XENMESH__NODE_STATE__NODE_FENCED,
+};
+
+#define NODE_FLAG_MAINTENANCE XENMESH__NODE_FLAG__FLAG_MAINTENANCE
+#define NODE_FLAG_STANDBY     XENMESH__NODE_FLAG__FLAG_STANDBY
+#define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY)
+
+struct node_rec {
+	uint32_t id;
+	char name[STATE_NAME_MAX];
+	enum node_role role;
+	enum node_state state;
+	uint32_t flags;
+	uint64_t mem_total_mb;
+	uint64_t mem_free_mb;
+};
+
+struct vm_rec {
+	char name[STATE_NAME_MAX];
+	char state[16];
+	uint32_t host;          /* 0: none */
+};
+
+struct state {
+	uint64_t epoch;
+	uint64_t seq;
+	size_t n_nodes;
+	struct node_rec nodes[STATE_MAX_NODES];  /* sorted by id */
+	size_t n_vms;
+	struct vm_rec *vms;                      /* sorted by name */
+	size_t vms_cap;
+};
+
+void state_init(struct state *s);
+void state_free(struct state *s);          /* accepts a zeroed state */
+int state_copy(struct state *dst, const struct state *src);
+
+const struct node_rec *state_node(const struct state *s, uint32_t id);
+const struct node_rec *state_node_by_name(const struct state *s, const char *name);
+
+/*
+ * Would op be accepted?  0, or a negative errno with a sentence in why
+ * (e.g. -ENOENT "no node named h9").  The coordinator calls this before
+ * it commits; state_apply() calls it again so that a bad op delivered by
+ * a buggy or hostile peer changes nothing.
+ */
+int state_validate(const struct state *s, const Xenmesh__Op *op,
+		   char *why, size_t whylen);
+
+/*
+ * Is (epoch, seq) the next update for s?  0 when epoch >= s->epoch and
+ * seq == s->seq + 1; XM_ESTALE otherwise (replayed, reordered or from an
+ * older coordinator).
+ */
+int state_check_order(const struct state *s, uint64_t epoch, uint64_t seq);
+
+/* Validate, then apply op and set (epoch, seq).  On error s is unchanged. */
+int state_apply(struct state *s, uint64_t epoch, uint64_t seq,
+		const Xenmesh__Op *op, char *why, size_t whylen);
+
+/* Deterministic encoding (packed Xenmesh__State).  *buf is malloc'd. */
+int state_pack(const struct state *s, uint8_t **buf, size_t *len);
+/* Decode and check ranges (roles, states, flags, names, sort order).
+ * On error *s is left initialised and empty. */
+int state_unpack(const uint8_t *buf, size_t len, struct state *s,
+		 char *why, size_t whylen);
+
+/* BLAKE2b-256 of the packed state. */
+int state_digest(const struct state *s, uint8_t out[STATE_DIGEST_LEN]);
+
+const char *node_state_name(enum node_state st);   /* "online" ... */
+const char *node_role_name(enum node_role r);      /* "dom0" | "san" */
+int node_flag_parse(const char *name, uint32_t *flag);  /* "maintenance" */
+
+#endif

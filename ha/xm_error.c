@@ -1,0 +1,25 @@
+#include <string.h>
+
+#include "xm_error.h"
+
+const char *
+xm_strerror(int err)
+{
+	switch (err) {
+	case XM_ENOQUORUM:
+		return "cluster partition is not quorate";
+	case XM_ENOCOORD:
+		return "no coordinator elected yet";
+	case XM_ESTALE:
+		return "decided in an older cluster configuration";
+	case XM_ESYNCING:
+		return "state sync in progress, try again";
+	case XM_EVERSION:
+		return "incompatible protocol version";
+	case XM_ECORRUPT:
+		return "checksum or framing mismatch";
+	case XM_EHADISABLED:
+		return "HA management disabled by the quorum rules";
+	}
+	return strerror(err < 0 ? -err : err);
+}

@@ -1,0 +1,334 @@
+# shellcheck shell=bash disable=SC2034
+# Shared functions of the xenmesh netns rig: sourced by rig, the scenarios,
+# run-scenarios and demo.  Bash only; callers run with `set -euo pipefail`.
+#
+# Layout of a running rig (see README.md):
+#   netns xmbr            bridges br-ring, br-mgmt, br-storage (+ nft partition table)
+#   netns xm-NODE         one per node (h1.., s1..), veths ring/mgmt/storage
+#   netns xm-qnetd        corosync-qnetd on the ring bridge (even votes or --qdevice)
+#   cgroup  $RIG_CG/NODE  every process of the node (kill = power loss, freeze = hang)
+#   $XMRIG_DIR/NODE/      config, kept state, logs of the node
+
+RIG_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+XMRIG_DIR=${XMRIG_DIR:-/tmp/xmrig}
+RIG_CG=/sys/fs/cgroup/unified/xmrig
+RIG_NETS=(ring mgmt storage)
+# Mount points the nodes bind over that the host may not have (xenmesh is
+# not installed on the rig machine); rig down removes them when it made them.
+RIG_MOUNTPOINTS=(/etc/xenmesh /var/lib/xenmesh)
+
+rig_msg() { printf 'rig: %s\n' "$*" >&2; }
+rig_die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
+
+# Time in milliseconds (for deadlines and scenario timings).
+rig_now_ms() { date +%s%3N; }
+
+# --- where things are ----------------------------------------------------
+
+rig_default_build() {
+	local d="$RIG_HOME/../../build"
+	[ -d "$d" ] && d=$(cd "$d" && pwd)
+	printf '%s\n' "$d"
+}
+
+# Load the rig description written by `rig up` (RIG_HOSTS, RIG_SANS, ...).
+rig_load_env() {
+	[ -f "$XMRIG_DIR/rig.env" ] || return 1
+	# shellcheck disable=SC1091
+	. "$XMRIG_DIR/rig.env"
+}
+
+rig_require_env() {
+	rig_load_env || rig_die "no rig is up (no $XMRIG_DIR/rig.env); run 'rig up' first"
+}
+
+node_dir() { printf '%s/%s\n' "$XMRIG_DIR" "$1"; }
+node_netns() { printf 'xm-%s\n' "$1"; }
+node_cg() { printf '%s/%s\n' "$RIG_CG" "$1"; }
+
+# Node id and address suffix: h1..hN -> 1..N, s1..sM -> 101..
+node_id() {
+	case $1 in
+	h[0-9]*) printf '%d\n' "${1#h}" ;;
+	s[0-9]*) printf '%d\n' $((100 + ${1#s})) ;;
+	qnetd) printf '250\n' ;;
+	*) return 1 ;;
+	esac
+}
+
+node_addr() { # NODE NET
+	local i
+	i=$(node_id "$1")
+	case $2 in
+	ring) printf '10.77.1.%d\n' "$i" ;;
+	mgmt) printf '10.77.2.%d\n' "$i" ;;
+	storage) printf '10.77.3.%d\n' "$i" ;;
+	*) return 1 ;;
+	esac
+}
+
+# All nodes of the rig (needs rig.env), hosts first.
+rig_nodes() {
+	local i
+	for ((i = 1; i <= RIG_HOSTS; i++)); do printf 'h%d\n' "$i"; done
+	for ((i = 1; i <= RIG_SANS; i++)); do printf 's%d\n' "$i"; done
+}
+
+rig_is_node() {
+	local n
+	for n in $(rig_nodes); do [ "$n" = "$1" ] && return 0; done
+	return 1
+}
+
+rig_check_node() {
+	rig_is_node "$1" || rig_die "unknown node '$1' (nodes: $(rig_nodes | tr '\n' ' '))"
+}
+
+# --- processes and cgroups -----------------------------------------------
+
+# Alive and not a zombie (a killed node-init is reparented to pid 1, which
+# may take its time to reap it).
+pid_alive() {
+	local st
+	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+	st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# pid of the node's root process (node-init), empty if not running.
+node_init_pid() {
+	local f pid
+	f="$(node_dir "$1")/init.pid"
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if pid_alive "$pid" && grep -qx "0::/xmrig/$1" "/proc/$pid/cgroup" 2>/dev/null; then
+		printf '%s\n' "$pid"
+	fi
+}
+
+node_agent_pid() {
+	local f pid
+	f="$(node_dir "$1")/xenmeshd.pid"
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if pid_alive "$pid" && grep -qx "0::/xmrig/$1" "/proc/$pid/cgroup" 2>/dev/null; then
+		printf '%s\n' "$pid"
+	fi
+}
+
+cg_procs() { # CGROUP_DIR
+	if [ -f "$1/cgroup.procs" ]; then cat "$1/cgroup.procs" 2>/dev/null || true; fi
+}
+
+cg_is_frozen() {
+	[ -f "$1/cgroup.events" ] && grep -qx 'frozen 1' "$1/cgroup.events"
+}
+
+# Freeze (1) or thaw (0) a cgroup and wait until cgroup.events says so.
+cg_freeze() { # CGROUP_DIR 0|1
+	local cg=$1 want=$2 i
+	echo "$want" >"$cg/cgroup.freeze"
+	for ((i = 0; i < 100; i++)); do
+		grep -qx "frozen $want" "$cg/cgroup.events" && return 0
+		sleep 0.05
+	done
+	rig_msg "$cg: cgroup.events never showed 'frozen $want'"
+	return 1
+}
+
+# SIGKILL everything in a cgroup (and below) at once, wait until it is empty.
+cg_kill() { # CGROUP_DIR
+	local cg=$1 i
+	[ -d "$cg" ] || return 0
+	echo 1 >"$cg/cgroup.kill"
+	for ((i = 0; i < 200; i++)); do
+		grep -qx 'populated 0' "$cg/cgroup.events" && return 0
+		sleep 0.025
+	done
+	rig_msg "$cg: still populated after cgroup.kill"
+	return 1
+}
+
+# Remove a cgroup tree bottom-up (processes must be gone).
+cg_remove() {
+	local cg=$1 d
+	[ -d "$cg" ] || return 0
+	for d in "$cg"/*/; do
+		[ -d "$d" ] && cg_remove "${d%/}"
+	done
+	rmdir "$cg" 2>/dev/null || { rig_msg "cannot remove cgroup $cg"; return 1; }
+}
+
+# Rig-level node state: running | hung | stopped | crashed | absent
+node_state() {
+	local n=$1 cg nd
+	cg=$(node_cg "$n")
+	nd=$(node_dir "$n")
+	if [ -n "$(node_init_pid "$n")" ]; then
+		if cg_is_frozen "$cg"; then echo hung; else echo running; fi
+		return 0
+	fi
+	if [ -f "$nd/rig.state" ]; then
+		cat "$nd/rig.state"
+	else
+		echo absent
+	fi
+}
+
+# Agent state as the rig sees it: up | frozen | down
+node_agent_state() {
+	local pid st
+	pid=$(node_agent_pid "$1")
+	[ -n "$pid" ] || { echo down; return 0; }
+	st=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || echo X)
+	case $st in T | t) echo frozen ;; *) echo up ;; esac
+}
+
+# Run a command inside a running node: its network and mount namespaces,
+# with the build directory first on PATH.  Not in the node's cgroup, so
+# the command survives (and is not frozen with) the node.
+node_exec() {
+	local n=$1 pid
+	shift
+	pid=$(node_init_pid "$n")
+	[ -n "$pid" ] || { rig_msg "$n is not running ($(node_state "$n"))"; return 3; }
+	nsenter -t "$pid" -n -m -- env PATH="$XM_BUILD:$PATH" XM_BUILD="$XM_BUILD" "$@"
+}
+
+# agentctl status --json of a node (fails when the agent is unreachable).
+node_json() {
+	node_exec "$1" timeout 10 "$XM_BUILD/agentctl" status --json
+}
+
+# Print the end of a node's logs (for error messages).
+node_tail_logs() { # NODE [LINES]
+	local n=$1 lines=${2:-15} nd f
+	nd=$(node_dir "$n")
+	for f in node-init.log corosync.log qdevice.log xenmeshd.log; do
+		[ -s "$nd/$f" ] || continue
+		printf -- '--- %s: last %d lines of %s\n' "$n" "$lines" "$nd/$f" >&2
+		tail -n "$lines" "$nd/$f" >&2
+	done
+}
+
+# --- scenario helpers ----------------------------------------------------
+
+RIG=${RIG:-$RIG_HOME/rig}
+
+# Start a scenario: title, tear-down on exit (unless XMRIG_KEEP=1).
+sc_begin() {
+	SC_NAME=$(basename "$0" .sh)
+	printf '=== %s: %s\n' "$SC_NAME" "$*"
+	trap sc_end EXIT
+}
+
+# A scenario may set SC_CLEANUP to a command run after the rig is down.
+sc_end() {
+	local rc=$?
+	if [ "${XMRIG_KEEP:-0}" = 1 ]; then
+		printf '(XMRIG_KEEP=1: rig left up)\n'
+	else
+		"$RIG" down >/dev/null 2>&1 || "$RIG" down || true
+	fi
+	[ -z "${SC_CLEANUP:-}" ] || $SC_CLEANUP || true
+	if [ "$rc" = 0 ]; then
+		printf '=== %s: ok\n' "$SC_NAME"
+	else
+		printf '=== %s: FAILED (exit %d)\n' "$SC_NAME" "$rc"
+	fi
+	exit "$rc"
+}
+
+check() { printf '  check: %s\n' "$*"; }
+note() { printf '  ... %s\n' "$*"; }
+fail() {
+	printf '  FAIL: %s\n' "$*" >&2
+	exit 1
+}
+
+# Load rig.env of the rig a scenario brought up (for XM_BUILD, nodes).
+sc_env() { rig_require_env; }
+
+# Status JSON of a node; fails the scenario when the agent is unreachable.
+xm_json() {
+	local out
+	out=$("$RIG" json "$1") || fail "$1: agentctl status --json failed"
+	printf '%s\n' "$out"
+}
+
+# jq FILTER over a node's status; prints the result (raw).
+xm_jq() { # NODE FILTER
+	xm_json "$1" | jq -r "$2"
+}
+
+# Assert that FILTER gives EXPECTED on every listed node.
+expect_all() { # "FILTER" EXPECTED NODE...
+	local filter=$1 want=$2 n got
+	shift 2
+	for n in "$@"; do
+		got=$(xm_jq "$n" "$filter")
+		[ "$got" = "$want" ] || fail "$n: $filter is '$got', expected '$want'"
+	done
+}
+
+# Assert that FILTER gives the same value on every listed node; prints it.
+expect_same() { # "FILTER" NODE...
+	local filter=$1 n got ref="" first=""
+	shift
+	for n in "$@"; do
+		got=$(xm_jq "$n" "$filter")
+		if [ -z "$first" ]; then
+			first=$n
+			ref=$got
+		elif [ "$got" != "$ref" ]; then
+			fail "$filter differs: $first has '$ref', $n has '$got'"
+		fi
+	done
+	printf '%s\n' "$ref"
+}
+
+# Retry a command until it succeeds or TIMEOUT seconds pass.
+wait_until() { # TIMEOUT "what" CMD...
+	local t=$1 what=$2 deadline
+	shift 2
+	deadline=$(($(rig_now_ms) + t * 1000))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(rig_now_ms)" -lt "$deadline" ] || fail "timed out after ${t}s waiting for: $what"
+		sleep 0.25
+	done
+}
+
+# True when FILTER on NODE's status gives VALUE (for wait_until).
+node_has() { # NODE FILTER VALUE
+	local got
+	got=$("$RIG" json "$1" 2>/dev/null | jq -r "$2" 2>/dev/null) || return 1
+	[ "$got" = "$3" ]
+}
+
+# The state of node ABOUT as seen by node FROM.
+node_state_seen() { # FROM ABOUT
+	xm_jq "$1" ".nodes[] | select(.name == \"$2\") | .state"
+}
+
+# agentctl on a node (as root).
+xm_ctl() { # NODE ARGS...
+	local n=$1
+	shift
+	"$RIG" exec "$n" agentctl "$@"
+}
+
+# jq filter: true when node NAME carries FLAG.
+flag_filter() { # NAME FLAG
+	printf '[.nodes[] | select(.name == "%s") | .flags[]?] | index("%s") != null' "$1" "$2"
+}
+
+# "epoch seq" of a node, for never-goes-back checks.
+xm_version() { xm_jq "$1" '"\(.cluster.epoch) \(.cluster.seq)"'; }
+
+# True when version "E1 S1" >= "E2 S2".
+version_ge() { # "E1 S1" "E2 S2"
+	local e1 s1 e2 s2
+	read -r e1 s1 <<<"$1"
+	read -r e2 s2 <<<"$2"
+	[ "$e1" -gt "$e2" ] || { [ "$e1" -eq "$e2" ] && [ "$s1" -ge "$s2" ]; }
+}

@@ -1,0 +1,302 @@
+/* Unit tests of agent/ctl_args.c: agentctl's command line. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ctl_args.h"
+
+#define ARGV_MAX 16
+
+/* Parses "agentctl" followed by the words given (NULL-terminated). */
+static int
+parse(struct ctl_args *a, char *err, size_t errlen, ...)
+{
+	char *argv[ARGV_MAX + 1];
+	int argc = 0;
+	va_list ap;
+	char *w;
+
+	argv[argc++] = (char *)"agentctl";
+	va_start(ap, errlen);
+	while ((w = va_arg(ap, char *)) != NULL && argc < ARGV_MAX)
+		argv[argc++] = w;
+	va_end(ap);
+	argv[argc] = NULL;
+	return ctl_args_parse(argc, argv, a, err, errlen);
+}
+
+#define expect_usage_error(msg, usage_prefix, ...) do { \
+	struct ctl_args a_; \
+	char err_[256]; \
+	assert_int_equal(parse(&a_, err_, sizeof(err_), __VA_ARGS__, NULL), \
+			 -EINVAL); \
+	assert_string_equal(err_, msg); \
+	assert_non_null(a_.usage); \
+	assert_true(strncmp(a_.usage, usage_prefix, strlen(usage_prefix)) == 0); \
+} while (0)
+
+static void
+test_missing_command(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), NULL), -EINVAL);
+	assert_string_equal(err, "missing command");
+	assert_true(strncmp(a.usage, "usage: agentctl [--json]", 24) == 0);
+	/* options alone are no command either */
+	expect_usage_error("missing command", "usage: agentctl [--json]",
+			   "--json");
+}
+
+static void
+test_unknown_command(void **state)
+{
+	expect_usage_error("unknown command 'frobnicate'",
+			   "usage: agentctl [--json]", "frobnicate");
+	expect_usage_error("unknown command 'Status'",
+			   "usage: agentctl [--json]", "Status");
+	expect_usage_error("node: missing subcommand (list, maintenance or standby)",
+			   "usage: agentctl node list|maintenance|standby", "node");
+	expect_usage_error("node: unknown subcommand 'drain'",
+			   "usage: agentctl node list|maintenance|standby",
+			   "node", "drain", "h1");
+}
+
+static void
+test_missing_node(void **state)
+{
+	expect_usage_error("node maintenance: missing NODE",
+			   "usage: agentctl node maintenance NODE on|off",
+			   "node", "maintenance");
+	expect_usage_error("node standby: missing NODE",
+			   "usage: agentctl node standby NODE on|off",
+			   "node", "standby");
+	expect_usage_error("node standby: empty NODE name",
+			   "usage: agentctl node standby NODE on|off",
+			   "node", "standby", "", "on");
+	expect_usage_error("node standby: NODE name longer than 63 characters",
+			   "usage: agentctl node standby NODE on|off",
+			   "node", "standby",
+			   "a123456789b123456789c123456789d123456789e123456789f123456789xyzw",
+			   "on");
+}
+
+static void
+test_bad_onoff(void **state)
+{
+	expect_usage_error("node maintenance: missing on|off",
+			   "usage: agentctl node maintenance NODE on|off",
+			   "node", "maintenance", "h1");
+	expect_usage_error("node maintenance: expected on or off, not 'yes'",
+			   "usage: agentctl node maintenance NODE on|off",
+			   "node", "maintenance", "h1", "yes");
+	expect_usage_error("node standby: expected on or off, not 'ON'",
+			   "usage: agentctl node standby NODE on|off",
+			   "node", "standby", "h1", "ON");
+}
+
+static void
+test_unknown_flag(void **state)
+{
+	expect_usage_error("unknown option '--frob'",
+			   "usage: agentctl [--json]", "--frob");
+	expect_usage_error("status: unknown option '--frob'",
+			   "usage: agentctl status [--json]", "status", "--frob");
+	expect_usage_error("node list: unknown option '-x'",
+			   "usage: agentctl node list [--json]",
+			   "node", "-x", "list");
+	expect_usage_error("status: --follow is only for events",
+			   "usage: agentctl status [--json]", "status", "--follow");
+	expect_usage_error("node list: --count is only for events",
+			   "usage: agentctl node list [--json]",
+			   "node", "list", "--count", "3");
+	/* the command word is checked before the options */
+	expect_usage_error("unknown command 'foo'",
+			   "usage: agentctl [--json]", "foo", "--frob");
+}
+
+static void
+test_extra_args(void **state)
+{
+	expect_usage_error("status: unexpected argument 'now'",
+			   "usage: agentctl status [--json]", "status", "now");
+	expect_usage_error("events: unexpected argument 'all'",
+			   "usage: agentctl events [--follow]", "events", "all");
+	expect_usage_error("node list: unexpected argument 'h1'",
+			   "usage: agentctl node list [--json]",
+			   "node", "list", "h1");
+	expect_usage_error("node maintenance: unexpected argument 'please'",
+			   "usage: agentctl node maintenance NODE on|off",
+			   "node", "maintenance", "h1", "on", "please");
+	expect_usage_error("status: unexpected argument 'a'",
+			   "usage: agentctl status [--json]", "status",
+			   "a", "b", "c", "d", "e", "f", "g", "h");
+}
+
+static void
+test_bad_count(void **state)
+{
+	const char *usage = "usage: agentctl events [--follow] [--json] [--count N]";
+
+	expect_usage_error("events: --count needs a number", usage,
+			   "events", "--count");
+	expect_usage_error("events: --count needs a positive number, not 'ten'",
+			   usage, "events", "--count", "ten");
+	expect_usage_error("events: --count needs a positive number, not '0'",
+			   usage, "events", "--count", "0");
+	expect_usage_error("events: --count needs a positive number, not '-5'",
+			   usage, "events", "--count", "-5");
+	expect_usage_error("events: --count needs a positive number, not '+5'",
+			   usage, "events", "--count=+5");
+	expect_usage_error("events: --count needs a positive number, not '5x'",
+			   usage, "events", "--count=5x");
+	expect_usage_error("events: --count needs a positive number, not ''",
+			   usage, "events", "--count=");
+	expect_usage_error("events: --count needs a positive number, "
+			   "not '99999999999999999999999'",
+			   usage, "events", "--count", "99999999999999999999999");
+}
+
+static void
+test_truncated_error(void **state)
+{
+	struct ctl_args a;
+	char err[8];
+
+	/* a short buffer is cut, never overrun */
+	assert_int_equal(parse(&a, err, sizeof(err), "frobnicate", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "unknown");
+}
+
+static void
+test_help_and_version(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--help", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_null(a.name);
+	assert_non_null(strstr(ctl_args_help(), "node maintenance NODE on|off"));
+
+	/* help wins over a usage error and names the command's usage */
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "maintenance",
+			       "-h", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.name, "node maintenance");
+	assert_string_equal(a.usage, "usage: agentctl node maintenance NODE on|off");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "bogus", "--help", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_null(a.name);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--version", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VERSION);
+}
+
+static void
+test_status(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "status", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_STATUS);
+	assert_false(a.json);
+	assert_string_equal(a.name, "status");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--json", "status", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_STATUS);
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "status", "--json", NULL), 0);
+	assert_true(a.json);
+	assert_string_equal(err, "");
+}
+
+static void
+test_events(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "events", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_EVENTS);
+	assert_false(a.follow);
+	assert_int_equal(a.count, 0);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "events", "--follow",
+			       "--json", "--count", "20", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_EVENTS);
+	assert_true(a.follow);
+	assert_true(a.json);
+	assert_int_equal(a.count, 20);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "events", "--count=5", NULL), 0);
+	assert_int_equal(a.count, 5);
+	assert_int_equal(parse(&a, err, sizeof(err), "events", "-f", "-n", "7",
+			       NULL), 0);
+	assert_true(a.follow);
+	assert_int_equal(a.count, 7);
+}
+
+static void
+test_node(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "list", "--json",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_LIST);
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "maintenance",
+			       "h1", "on", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_FLAG);
+	assert_string_equal(a.node, "h1");
+	assert_string_equal(a.flag, "maintenance");
+	assert_true(a.on);
+	assert_string_equal(a.name, "node maintenance");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "standby",
+			       "san-2", "off", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_FLAG);
+	assert_string_equal(a.node, "san-2");
+	assert_string_equal(a.flag, "standby");
+	assert_false(a.on);
+
+	/* "--" lets a node name start with a dash */
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "standby", "--",
+			       "-odd", "on", NULL), 0);
+	assert_string_equal(a.node, "-odd");
+	assert_true(a.on);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_missing_command),
+		cmocka_unit_test(test_unknown_command),
+		cmocka_unit_test(test_missing_node),
+		cmocka_unit_test(test_bad_onoff),
+		cmocka_unit_test(test_unknown_flag),
+		cmocka_unit_test(test_extra_args),
+		cmocka_unit_test(test_bad_count),
+		cmocka_unit_test(test_truncated_error),
+		cmocka_unit_test(test_help_and_version),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_events),
+		cmocka_unit_test(test_node),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

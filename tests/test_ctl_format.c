@@ -1,0 +1,470 @@
+/* Unit tests of agent/ctl_format.c (and the JSON writer it uses): the
+ * exact text agentctl prints for a CtlResponse built by hand. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "ctl_format.h"
+
+/* 2026-11-22 18:40:01.123 UTC */
+#define T_EVENT UINT64_C(1795372801123)
+
+struct fixture {
+	Xenmesh__CtlResponse resp;
+	Xenmesh__ClusterView cluster;
+	Xenmesh__RingId ring;
+	Xenmesh__State state;
+	Xenmesh__Node node[3];
+	Xenmesh__Node *nodes[3];
+	Xenmesh__Vm vm[3];
+	Xenmesh__Vm *vms[3];
+	uint32_t members[3];
+	uint8_t digest[32];
+};
+
+static void
+node_set(Xenmesh__Node *n, uint32_t id, const char *name, Xenmesh__NodeRole role,
+	 Xenmesh__NodeState st, uint32_t flags, uint64_t total, uint64_t free_mb)
+{
+	Xenmesh__Node init = XENMESH__NODE__INIT;
+
+	*n = init;
+	n->id = id;
+	n->name = (char *)name;
+	n->role = role;
+	n->state = st;
+	n->flags = flags;
+	n->mem_total_mb = total;
+	n->mem_free_mb = free_mb;
+}
+
+static void
+vm_set(Xenmesh__Vm *vm, const char *name, const char *st, uint32_t host)
+{
+	Xenmesh__Vm init = XENMESH__VM__INIT;
+
+	*vm = init;
+	vm->name = (char *)name;
+	vm->state = (char *)st;
+	vm->has_host = host != 0;
+	vm->host = host;
+}
+
+/* Three hosts (one flagged twice), a fourth member not in the table yet,
+ * three VMs (one on a host nobody knows). */
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	Xenmesh__ClusterView c = XENMESH__CLUSTER_VIEW__INIT;
+	Xenmesh__RingId ring = XENMESH__RING_ID__INIT;
+	Xenmesh__State st = XENMESH__STATE__INIT;
+	size_t i;
+
+	if (f == NULL)
+		return -1;
+	for (i = 0; i < sizeof(f->digest); i++)
+		f->digest[i] = (uint8_t)(0xa0 + i);
+
+	node_set(&f->node[0], 1, "h1", XENMESH__NODE_ROLE__ROLE_DOM0,
+		 XENMESH__NODE_STATE__NODE_ONLINE, 0, 16384, 12000);
+	node_set(&f->node[1], 2, "h2", XENMESH__NODE_ROLE__ROLE_DOM0,
+		 XENMESH__NODE_STATE__NODE_UNCLEAN,
+		 XENMESH__NODE_FLAG__FLAG_MAINTENANCE |
+		 XENMESH__NODE_FLAG__FLAG_STANDBY, 16384, 0);
+	node_set(&f->node[2], 10, "san1", XENMESH__NODE_ROLE__ROLE_SAN,
+		 XENMESH__NODE_STATE__NODE_ONLINE,
+		 XENMESH__NODE_FLAG__FLAG_STANDBY, 0, 0);
+	for (i = 0; i < 3; i++)
+		f->nodes[i] = &f->node[i];
+	vm_set(&f->vm[0], "db", "stopped", 0);
+	vm_set(&f->vm[1], "ghost", "recovering", 9);
+	vm_set(&f->vm[2], "web1", "running", 1);
+	for (i = 0; i < 3; i++)
+		f->vms[i] = &f->vm[i];
+
+	st.epoch = 3;
+	st.seq = 41;
+	st.n_nodes = 3;
+	st.nodes = f->nodes;
+	st.n_vms = 3;
+	st.vms = f->vms;
+	f->state = st;
+
+	ring.nodeid = 1;
+	ring.seq = 88;
+	f->ring = ring;
+
+	c.name = (char *)"prod";
+	c.quorate = 1;
+	c.has_coordinator = 1;
+	c.coordinator = 1;
+	c.epoch = 3;
+	c.seq = 41;
+	c.ha_enabled = 1;
+	c.local_id = 10;
+	c.digest.data = f->digest;
+	c.digest.len = sizeof(f->digest);
+	c.synced = 1;
+	c.ring = &f->ring;
+	c.votes = 3;
+	c.expected_votes = 4;
+	c.quorum = 3;
+	f->cluster = c;
+
+	f->members[0] = 1;
+	f->members[1] = 10;
+	f->members[2] = 7;
+
+	r.result = 0;
+	r.cluster = &f->cluster;
+	r.state = &f->state;
+	r.n_members = 3;
+	r.members = f->members;
+	f->resp = r;
+
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+static void
+test_invalid(void **state)
+{
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	char *text = (char *)"untouched";
+
+	/* status needs a cluster view */
+	assert_int_equal(ctl_format_status(&r, &text), -EINVAL);
+	assert_null(text);
+	text = (char *)"untouched";
+	assert_int_equal(ctl_format_status_json(&r, &text), -EINVAL);
+	assert_null(text);
+}
+
+static void
+test_empty(void **state)
+{
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	Xenmesh__ClusterView c = XENMESH__CLUSTER_VIEW__INIT;
+	char *text;
+
+	/* a fresh agent: not quorate, nothing known yet */
+	c.name = (char *)"";
+	c.quorum_reason = (char *)"corosync not reachable";
+	c.ha_reason = (char *)"not quorate";
+	c.local_id = 4;
+	r.cluster = &c;
+	assert_int_equal(ctl_format_status(&r, &text), 0);
+	assert_string_equal(text,
+		"Cluster:  (local node node4, id 4)\n"
+		"Quorum: no (corosync not reachable)\n"
+		"HA: disabled (not quorate)\n"
+		"Coordinator: none\n"
+		"State: epoch 0, seq 0, sync: in progress\n"
+		"Members: 0\n"
+		"\n"
+		"Hosts:\n"
+		"  no hosts known yet\n"
+		"\n"
+		"no VMs defined\n");
+	free(text);
+
+	assert_int_equal(ctl_format_status_json(&r, &text), 0);
+	assert_string_equal(text,
+		"{\"cluster\":{\"name\":\"\",\"quorate\":false,"
+		"\"quorum_reason\":\"corosync not reachable\","
+		"\"coordinator\":null,\"coordinator_id\":0,\"epoch\":0,\"seq\":0,"
+		"\"ha_enabled\":false,\"ha_reason\":\"not quorate\","
+		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
+		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
+		"\"members\":[]},\"nodes\":[],\"vms\":[]}\n");
+	free(text);
+
+	assert_int_equal(ctl_format_nodes_json(&r, &text), 0);
+	assert_string_equal(text, "{\"nodes\":[]}\n");
+	free(text);
+}
+
+static void
+test_status_human(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"Cluster: prod (local node san1, id 10)\n"
+		"Quorum: yes (3 of 4 votes, 3 needed)\n"
+		"HA: enabled\n"
+		"Coordinator: h1 (id 1)\n"
+		"State: epoch 3, seq 41, sync: done, digest a0a1a2a3a4a5a6a7\n"
+		"Members: 3 (ring 1/88)\n"
+		"\n"
+		"Hosts:\n"
+		"  NAME   ID  ROLE  STATE    FLAGS                MEM(free/total MB)\n"
+		"  h1      1  dom0  online   -                    12000/16384\n"
+		"  h2      2  dom0  unclean  maintenance,standby  0/16384\n"
+		"  san1   10  san   online   standby              -\n"
+		"  node7   7  -     -        new member           -\n"
+		"\n"
+		"VMs:\n"
+		"  NAME   STATE       HOST\n"
+		"  db     stopped     -\n"
+		"  ghost  recovering  node9\n"
+		"  web1   running     h1\n");
+	free(text);
+}
+
+static void
+test_status_not_quorate(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->cluster.quorate = 0;
+	f->cluster.quorum_reason = (char *)"2 of 4 votes, 3 needed";
+	f->cluster.ha_enabled = 0;
+	f->cluster.ha_reason = (char *)"even vote count without a quorum device";
+	f->cluster.has_coordinator = 0;
+	f->cluster.synced = 0;
+	f->cluster.ring = NULL;
+	f->state.n_vms = 0;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\nQuorum: no (2 of 4 votes, 3 needed)\n"
+			       "HA: disabled (even vote count without a quorum device)\n"
+			       "Coordinator: none\n"
+			       "State: epoch 3, seq 41, sync: in progress, "
+			       "digest a0a1a2a3a4a5a6a7\n"
+			       "Members: 3\n"));
+	assert_non_null(strstr(text, "\n\nno VMs defined\n"));
+	free(text);
+}
+
+static void
+test_status_json(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"{\"cluster\":{\"name\":\"prod\",\"quorate\":true,"
+		"\"quorum_reason\":null,\"coordinator\":\"h1\",\"coordinator_id\":1,"
+		"\"epoch\":3,\"seq\":41,\"ha_enabled\":true,\"ha_reason\":null,"
+		"\"synced\":true,\"digest\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"
+		"b4b5b6b7b8b9babbbcbdbebf\",\"local\":\"san1\",\"local_id\":10,"
+		"\"votes\":3,\"expected_votes\":4,\"quorum\":3,"
+		"\"ring\":{\"nodeid\":1,\"seq\":88},\"members\":[1,10,7]},"
+		"\"nodes\":["
+		"{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\",\"state\":\"online\","
+		"\"flags\":[],\"mem_total_mb\":16384,\"mem_free_mb\":12000,"
+		"\"member\":true},"
+		"{\"name\":\"h2\",\"id\":2,\"role\":\"dom0\",\"state\":\"unclean\","
+		"\"flags\":[\"maintenance\",\"standby\"],\"mem_total_mb\":16384,"
+		"\"mem_free_mb\":0,\"member\":false},"
+		"{\"name\":\"san1\",\"id\":10,\"role\":\"san\",\"state\":\"online\","
+		"\"flags\":[\"standby\"],\"mem_total_mb\":0,\"mem_free_mb\":0,"
+		"\"member\":true},"
+		"{\"name\":\"node7\",\"id\":7,\"role\":null,\"state\":null,"
+		"\"flags\":[],\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true}],"
+		"\"vms\":["
+		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null},"
+		"{\"name\":\"ghost\",\"state\":\"recovering\",\"host\":\"node9\"},"
+		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\"}]}\n");
+	free(text);
+}
+
+static void
+test_nodes(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"NAME   ID  ROLE  STATE    FLAGS                MEM(free/total MB)\n"
+		"h1      1  dom0  online   -                    12000/16384\n"
+		"h2      2  dom0  unclean  maintenance,standby  0/16384\n"
+		"san1   10  san   online   standby              -\n"
+		"node7   7  -     -        new member           -\n");
+	free(text);
+
+	/* a member listed twice by CPG (two processes) is one row */
+	f->members[1] = 7;
+	f->node[2].flags = 0;
+	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"NAME   ID  ROLE  STATE    FLAGS                MEM(free/total MB)\n"
+		"h1      1  dom0  online   -                    12000/16384\n"
+		"h2      2  dom0  unclean  maintenance,standby  0/16384\n"
+		"san1   10  san   online   -                    -\n"
+		"node7   7  -     -        new member           -\n");
+	free(text);
+}
+
+/* Names are whatever cmap and xl.cfg said: the JSON must stay valid. */
+static void
+test_json_escaping(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->node[0].name = (char *)"we\"ird\\h1\n\t\x01";
+	f->vm[2].name = (char *)"caf\xc3\xa9 \xe2\x82\xac";     /* valid UTF-8 */
+	f->vm[0].name = (char *)"bad\xff\xc3(\x7f";             /* not UTF-8 */
+	f->cluster.name = (char *)"</script>\r\b\f";
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text,
+		"{\"cluster\":{\"name\":\"</script>\\r\\b\\f\","));
+	assert_non_null(strstr(text,
+		"\"coordinator\":\"we\\\"ird\\\\h1\\n\\t\\u0001\","));
+	assert_non_null(strstr(text,
+		"{\"name\":\"we\\\"ird\\\\h1\\n\\t\\u0001\",\"id\":1,"));
+	assert_non_null(strstr(text,
+		"{\"name\":\"caf\xc3\xa9 \xe2\x82\xac\",\"state\":\"running\","
+		"\"host\":\"we\\\"ird\\\\h1\\n\\t\\u0001\"}"));
+	assert_non_null(strstr(text,
+		"{\"name\":\"bad\\ufffd\\ufffd(\\u007f\",\"state\":\"stopped\","));
+	free(text);
+
+	/* overlong encodings and surrogates are not UTF-8 either */
+	f->vm[0].name = (char *)"\xc0\xaf\xed\xa0\x80";
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text,
+		"{\"name\":\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\","));
+	free(text);
+}
+
+/* ...and in the human views a name cannot drive the terminal or fake a
+ * line of output. */
+static void
+test_human_control_chars(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__Event e = XENMESH__EVENT__INIT;
+	char *text;
+
+	f->node[1].name = (char *)"h2\x1b[2J";
+	f->vm[0].name = (char *)"db\nQuorum: yes";
+	f->cluster.name = (char *)"prod\r\x7f";
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "Cluster: prod?? (local node san1, id 10)\n"));
+	assert_non_null(strstr(text, "\n  h2?[2J   2  dom0  unclean  "));
+	assert_non_null(strstr(text, "\n  db?Quorum: yes  stopped     -\n"));
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+
+	e.time_ms = T_EVENT;
+	e.node = 2;
+	e.kind = (char *)"state";
+	e.text = (char *)"line\nfake\x07";
+	assert_int_equal(ctl_format_event(&e, &f->state, &text), 0);
+	assert_string_equal(text, "2026-11-22 18:40:01.123  [state] e0/s0 "
+			    "h2?[2J: line?fake?\n");
+	free(text);
+}
+
+static void
+test_events(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__Event e = XENMESH__EVENT__INIT;
+	char *text;
+
+	e.id = 17;
+	e.time_ms = T_EVENT;
+	e.epoch = 1;
+	e.seq = 5;
+	e.node = 2;
+	e.kind = (char *)"membership";
+	e.text = (char *)"left without a clean leave (node down)";
+	assert_int_equal(ctl_format_event(&e, &f->state, &text), 0);
+	assert_string_equal(text, "2026-11-22 18:40:01.123  [membership] e1/s5 "
+			    "h2: left without a clean leave (node down)\n");
+	free(text);
+	assert_int_equal(ctl_format_event_json(&e, &f->state, &text), 0);
+	assert_string_equal(text, "{\"id\":17,\"time\":\"2026-11-22T18:40:01.123Z\","
+			    "\"time_ms\":1795372801123,\"epoch\":1,\"seq\":5,"
+			    "\"node\":\"h2\",\"node_id\":2,\"kind\":\"membership\","
+			    "\"text\":\"left without a clean leave (node down)\"}\n");
+	free(text);
+
+	/* about the cluster, and about a node nobody has named */
+	e.node = 0;
+	e.time_ms = T_EVENT + 877;
+	e.kind = (char *)"quorum";
+	e.text = (char *)"quorate \"again\"";
+	assert_int_equal(ctl_format_event(&e, NULL, &text), 0);
+	assert_string_equal(text, "2026-11-22 18:40:02.000  [quorum] e1/s5 "
+			    "cluster: quorate \"again\"\n");
+	free(text);
+	assert_int_equal(ctl_format_event_json(&e, NULL, &text), 0);
+	assert_string_equal(text, "{\"id\":17,\"time\":\"2026-11-22T18:40:02.000Z\","
+			    "\"time_ms\":1795372802000,\"epoch\":1,\"seq\":5,"
+			    "\"node\":null,\"node_id\":0,\"kind\":\"quorum\","
+			    "\"text\":\"quorate \\\"again\\\"\"}\n");
+	free(text);
+	e.node = 33;
+	assert_int_equal(ctl_format_event(&e, &f->state, &text), 0);
+	assert_string_equal(text, "2026-11-22 18:40:02.000  [quorum] e1/s5 "
+			    "node33: quorate \"again\"\n");
+	free(text);
+}
+
+static void
+test_result_json(void **state)
+{
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	char *text;
+
+	r.result = -EACCES;
+	r.message = (char *)"permission denied: node maintenance needs root "
+			    "or group xm\"admin";
+	assert_int_equal(ctl_format_result_json(&r, &text), 0);
+	assert_string_equal(text, "{\"result\":-13,\"message\":\"permission denied: "
+			    "node maintenance needs root or group xm\\\"admin\"}\n");
+	free(text);
+	r.result = 0;
+	r.message = NULL;
+	assert_int_equal(ctl_format_result_json(&r, &text), 0);
+	assert_string_equal(text, "{\"result\":0,\"message\":null}\n");
+	free(text);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test_setup_teardown(test_status_human, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_not_quorate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_human_control_chars, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
+	};
+
+	/* human event times are local time: pin it */
+	if (setenv("TZ", "UTC0", 1) != 0)
+		return 1;
+	tzset();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,666 @@
+/* The replicated state machine driven through a simulated CPG.
+ *
+ * Like corosync's vqsim: the real replica code, a fake group underneath.
+ * The fake delivers every multicast to every member of the sender's
+ * partition in one total order, and membership changes as CPG does, so
+ * these tests exercise the sync round, the coordinator and the update
+ * filters exactly as the agent runs them.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "replica.h"
+#include "xm_error.h"
+
+#define SIM_NODES 8
+#define SIM_QUEUE 4096
+
+struct sim;
+
+struct sim_node {
+	struct sim *sim;
+	uint32_t id;
+	bool up;                /* agent running and joined */
+	int part;               /* partition it is in */
+	struct replica rep;
+	char name[16];
+	uint64_t done_id;
+	int done_result;
+	char done_reason[200];
+	int n_done;
+	int n_persist;
+};
+
+struct sim_msg {
+	int part;
+	uint32_t sender;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct sim {
+	struct sim_node nodes[SIM_NODES + 1];   /* index = node id */
+	int n;
+	struct sim_msg queue[SIM_QUEUE];
+	size_t head, tail;
+	uint64_t ring_seq;
+	bool drop_mcast;        /* lose everything multicast (crash in flight) */
+	/* the last update multicast, for replay tests */
+	uint8_t *last_update;
+	size_t last_update_len;
+	uint32_t last_update_sender;
+};
+
+static int
+sim_mcast(void *data, const Xenmesh__Envelope *env)
+{
+	struct sim_node *sn = data;
+	struct sim *sim = sn->sim;
+	struct sim_msg *m;
+	size_t len = xenmesh__envelope__get_packed_size(env);
+
+	if (sim->drop_mcast)
+		return 0;
+	assert_true(sim->tail - sim->head < SIM_QUEUE);
+	m = &sim->queue[sim->tail++ % SIM_QUEUE];
+	m->part = sn->part;
+	m->sender = sn->id;
+	m->len = len;
+	m->buf = malloc(len);
+	assert_non_null(m->buf);
+	xenmesh__envelope__pack(env, m->buf);
+	if (env->body_case == XENMESH__ENVELOPE__BODY_UPDATE) {
+		free(sim->last_update);
+		sim->last_update = malloc(len);
+		memcpy(sim->last_update, m->buf, len);
+		sim->last_update_len = len;
+		sim->last_update_sender = sn->id;
+	}
+	return 0;
+}
+
+static void
+sim_persist(void *data, const struct state *s)
+{
+	struct sim_node *sn = data;
+
+	sn->n_persist++;
+}
+
+static void
+sim_event(void *data, uint64_t epoch, uint64_t seq, uint32_t node,
+	  const char *kind, const char *text)
+{
+}
+
+static void
+sim_done(void *data, uint64_t req_id, int result, const char *reason)
+{
+	struct sim_node *sn = data;
+
+	sn->done_id = req_id;
+	sn->done_result = result;
+	snprintf(sn->done_reason, sizeof(sn->done_reason), "%s",
+		 reason != NULL ? reason : "");
+	sn->n_done++;
+}
+
+static void
+sim_node_info(void *data, Xenmesh__OpNodeInfo *info)
+{
+	struct sim_node *sn = data;
+
+	info->id = sn->id;
+	info->name = sn->name;
+	info->role = XENMESH__NODE_ROLE__ROLE_DOM0;
+	info->mem_total_mb = 4096;
+	info->mem_free_mb = 4096 - sn->id;
+}
+
+static const struct replica_ops sim_ops = {
+	.mcast = sim_mcast,
+	.persist = sim_persist,
+	.event = sim_event,
+	.request_done = sim_done,
+	.node_info = sim_node_info,
+};
+
+static struct sim *
+sim_new(int n, size_t chunk_max)
+{
+	struct sim *sim = calloc(1, sizeof(*sim));
+
+	assert_non_null(sim);
+	sim->n = n;
+	sim->ring_seq = 4;
+	for (int i = 1; i <= n; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+
+		sn->sim = sim;
+		sn->id = (uint32_t)i;
+		snprintf(sn->name, sizeof(sn->name), "h%d", i);
+		replica_init(&sn->rep, sn->id, &sim_ops, sn, chunk_max);
+	}
+	return sim;
+}
+
+static void
+sim_free(struct sim *sim)
+{
+	while (sim->head < sim->tail)
+		free(sim->queue[sim->head++ % SIM_QUEUE].buf);
+	for (int i = 1; i <= sim->n; i++)
+		replica_free(&sim->nodes[i].rep);
+	free(sim->last_update);
+	free(sim);
+}
+
+static void
+sim_quorum(struct sim *sim, int part, bool quorate)
+{
+	struct quorum_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.quorate = quorate;
+	v.ha_enabled = quorate;
+	if (!quorate)
+		snprintf(v.reason, sizeof(v.reason), "partition has too few votes");
+	for (int i = 1; i <= sim->n; i++)
+		if (sim->nodes[i].up && sim->nodes[i].part == part)
+			replica_quorum(&sim->nodes[i].rep, &v);
+}
+
+/* Deliver one raw frame to every running member of a partition. */
+static void
+sim_deliver_raw(struct sim *sim, int part, uint32_t sender,
+		const uint8_t *buf, size_t len)
+{
+	Xenmesh__Envelope *env = xenmesh__envelope__unpack(NULL, len, buf);
+
+	assert_non_null(env);
+	for (int i = 1; i <= sim->n; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+
+		if (sn->up && sn->part == part)
+			replica_deliver(&sn->rep, sender, env);
+	}
+	xenmesh__envelope__free_unpacked(env, NULL);
+}
+
+static void
+sim_run(struct sim *sim)
+{
+	int guard = 0;
+
+	while (sim->head < sim->tail) {
+		struct sim_msg m = sim->queue[sim->head++ % SIM_QUEUE];
+
+		sim_deliver_raw(sim, m.part, m.sender, m.buf, m.len);
+		free(m.buf);
+		assert_true(++guard < 100000);
+	}
+}
+
+/*
+ * A membership change in one partition: members are the running nodes of
+ * it; `left` (with reasons) are announced to them.  A new ring id, as
+ * totem gives on node changes.
+ */
+static void
+sim_confchg(struct sim *sim, int part, const uint32_t *left_ids,
+	    const int *reasons, size_t n_left)
+{
+	struct sync_member mem[SIM_NODES], gone[SIM_NODES];
+	int why[SIM_NODES];
+	size_t nm = 0;
+
+	/* what was in flight in the old view is delivered first */
+	sim_run(sim);
+	sim->ring_seq += 4;
+	for (int i = 1; i <= sim->n; i++) {
+		if (sim->nodes[i].up && sim->nodes[i].part == part) {
+			mem[nm].nodeid = (uint32_t)i;
+			mem[nm++].pid = 1000 + (uint32_t)i;
+		}
+	}
+	for (size_t i = 0; i < n_left; i++) {
+		gone[i].nodeid = left_ids[i];
+		gone[i].pid = 1000 + left_ids[i];
+		why[i] = reasons[i];
+	}
+	for (int i = 1; i <= sim->n; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+
+		if (!sn->up || sn->part != part)
+			continue;
+		replica_ring(&sn->rep, 1, sim->ring_seq);
+		replica_confchg(&sn->rep, mem, nm, gone, why, n_left);
+	}
+}
+
+static void
+sim_start_all(struct sim *sim)
+{
+	for (int i = 1; i <= sim->n; i++)
+		sim->nodes[i].up = true;
+	sim_quorum(sim, 0, true);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+}
+
+static void
+assert_agree(struct sim *sim, int part)
+{
+	uint8_t d0[STATE_DIGEST_LEN], d[STATE_DIGEST_LEN];
+	struct sim_node *first = NULL;
+
+	for (int i = 1; i <= sim->n; i++) {
+		struct sim_node *sn = &sim->nodes[i];
+
+		if (!sn->up || sn->part != part)
+			continue;
+		assert_true(sn->rep.synced);
+		if (first == NULL) {
+			first = sn;
+			assert_int_equal(state_digest(&sn->rep.st, d0), 0);
+			continue;
+		}
+		assert_int_equal(state_digest(&sn->rep.st, d), 0);
+		assert_memory_equal(d0, d, STATE_DIGEST_LEN);
+		assert_int_equal(sn->rep.st.epoch, first->rep.st.epoch);
+		assert_int_equal(sn->rep.st.seq, first->rep.st.seq);
+		assert_int_equal(sn->rep.coordinator, first->rep.coordinator);
+	}
+	assert_non_null(first);
+}
+
+static Xenmesh__Op *
+op_flags(uint32_t id, uint32_t set, uint32_t clear)
+{
+	static Xenmesh__Op op;
+	static Xenmesh__OpNodeFlags fl;
+
+	xenmesh__op__init(&op);
+	xenmesh__op_node_flags__init(&fl);
+	fl.id = id;
+	fl.set = set;
+	fl.clear = clear;
+	op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+	op.node_flags = &fl;
+	return &op;
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+static void
+test_request_refused_before_sync_and_without_quorum(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	char why[200];
+	int64_t rc;
+
+	rc = replica_request(&sim->nodes[1].rep, op_flags(1, 1, 0), 0, why, sizeof(why));
+	assert_int_equal(rc, XM_ESYNCING);
+
+	for (int i = 1; i <= 3; i++)
+		sim->nodes[i].up = true;
+	sim_quorum(sim, 0, false);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_true(sim->nodes[2].rep.synced);
+	assert_int_equal(sim->nodes[2].rep.coordinator, 0);
+	rc = replica_request(&sim->nodes[2].rep, op_flags(1, 1, 0), 0, why, sizeof(why));
+	assert_int_equal(rc, XM_ENOQUORUM);
+	assert_non_null(strstr(why, "too few votes"));
+	/* no coordinator, so nobody registered anything */
+	assert_int_equal(sim->nodes[1].rep.st.n_nodes, 0);
+	sim_free(sim);
+}
+
+static void
+test_start_three_nodes_agree(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+
+	sim_start_all(sim);
+	assert_agree(sim, 0);
+	for (int i = 1; i <= 3; i++) {
+		struct replica *r = &sim->nodes[i].rep;
+
+		assert_int_equal(r->coordinator, 1);
+		assert_int_equal(r->st.n_nodes, 3);
+		assert_int_equal(r->st.epoch, 1);
+		assert_int_equal(r->st.seq, 3);
+		for (size_t k = 0; k < 3; k++)
+			assert_int_equal(r->st.nodes[k].state, NODE_STATE_ONLINE);
+		assert_string_equal(state_node(&r->st, 2)->name, "h2");
+	}
+	assert_true(replica_is_coordinator(&sim->nodes[1].rep));
+	assert_false(replica_is_coordinator(&sim->nodes[2].rep));
+	sim_free(sim);
+}
+
+static void
+test_request_from_member_commits_everywhere(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	char why[200] = "";
+	int64_t id;
+
+	sim_start_all(sim);
+	id = replica_request(&sim->nodes[3].rep,
+			     op_flags(2, NODE_FLAG_MAINTENANCE, 0), 1000, why,
+			     sizeof(why));
+	assert_true(id > 0);
+	sim_run(sim);
+	assert_int_equal(sim->nodes[3].n_done, 1);
+	assert_int_equal(sim->nodes[3].done_id, (uint64_t)id);
+	assert_int_equal(sim->nodes[3].done_result, 0);
+	assert_int_equal(sim->nodes[1].n_done, 0);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(state_node(&sim->nodes[i].rep.st, 2)->flags,
+				 NODE_FLAG_MAINTENANCE);
+	assert_agree(sim, 0);
+	/* from the coordinator itself */
+	id = replica_request(&sim->nodes[1].rep, op_flags(2, 0, NODE_FLAG_MAINTENANCE),
+			     0, why, sizeof(why));
+	assert_true(id > 0);
+	sim_run(sim);
+	assert_int_equal(sim->nodes[1].done_result, 0);
+	assert_int_equal(state_node(&sim->nodes[3].rep.st, 2)->flags, 0);
+	sim_free(sim);
+}
+
+static void
+test_request_for_unknown_node_refused(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	char why[200] = "";
+	int64_t id;
+
+	sim_start_all(sim);
+	id = replica_request(&sim->nodes[2].rep, op_flags(9, 1, 0), 0, why, sizeof(why));
+	assert_int_equal(id, -ENOENT);
+	assert_true(strlen(why) > 0);
+	sim_free(sim);
+}
+
+static void
+test_crash_of_coordinator_marks_unclean(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 1;
+	int why = MEMBER_NODEDOWN;
+
+	sim_start_all(sim);
+	sim->nodes[1].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	for (int i = 2; i <= 3; i++) {
+		struct replica *r = &sim->nodes[i].rep;
+
+		assert_int_equal(r->coordinator, 2);
+		assert_int_equal(state_node(&r->st, 1)->state, NODE_STATE_UNCLEAN);
+		/* a new coordinator's term starts a new epoch */
+		assert_int_equal(r->st.epoch, 2);
+	}
+	sim_free(sim);
+}
+
+static void
+test_clean_leave_marks_offline_and_rejoin_online(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 3;
+	int why = MEMBER_LEAVE;
+
+	sim_start_all(sim);
+	sim->nodes[3].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 3)->state,
+			 NODE_STATE_OFFLINE);
+	/* back: it brings its old state, adopts the newer one, is online */
+	sim->nodes[3].up = true;
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(state_node(&sim->nodes[3].rep.st, 3)->state,
+			 NODE_STATE_ONLINE);
+	sim_free(sim);
+}
+
+static void
+test_old_state_never_overwrites_newer(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 1;
+	int why = MEMBER_LEAVE;
+	char reason[200];
+	uint64_t old_seq;
+
+	sim_start_all(sim);
+	/* h1, the lowest id (coordinator again once back), stops cleanly */
+	sim->nodes[1].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	old_seq = sim->nodes[1].rep.st.seq;
+	assert_true(replica_request(&sim->nodes[3].rep,
+				    op_flags(2, NODE_FLAG_STANDBY, 0), 0, reason,
+				    sizeof(reason)) > 0);
+	sim_run(sim);
+	assert_true(sim->nodes[2].rep.st.seq > old_seq);
+	/* h1 returns with its old state file: it adopts, never the reverse */
+	sim->nodes[1].up = true;
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 1);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 2)->flags,
+			 NODE_FLAG_STANDBY);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 1)->state,
+			 NODE_STATE_ONLINE);
+	sim_free(sim);
+}
+
+static void
+test_partition_minority_has_no_coordinator_and_catches_up(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone3 = 3, gone12[2] = { 1, 2 };
+	int why1 = MEMBER_NODEDOWN, why2[2] = { MEMBER_NODEDOWN, MEMBER_NODEDOWN };
+	char reason[200];
+
+	sim_start_all(sim);
+	/* h3 is cut off */
+	sim_run(sim);
+	sim->nodes[3].part = 1;
+	sim_quorum(sim, 1, false);
+	sim_confchg(sim, 0, &gone3, &why1, 1);
+	sim_confchg(sim, 1, gone12, why2, 2);
+	sim_run(sim);
+	assert_int_equal(sim->nodes[3].rep.coordinator, 0);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 1);
+	assert_int_equal(replica_request(&sim->nodes[3].rep, op_flags(3, 1, 0), 0,
+					 reason, sizeof(reason)), XM_ENOQUORUM);
+	assert_true(replica_request(&sim->nodes[2].rep,
+				    op_flags(2, NODE_FLAG_MAINTENANCE, 0), 0,
+				    reason, sizeof(reason)) > 0);
+	sim_run(sim);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 3)->state,
+			 NODE_STATE_UNCLEAN);
+	/* heal */
+	sim->nodes[3].part = 0;
+	sim_quorum(sim, 0, true);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(state_node(&sim->nodes[3].rep.st, 2)->flags,
+			 NODE_FLAG_MAINTENANCE);
+	assert_int_equal(state_node(&sim->nodes[3].rep.st, 3)->state,
+			 NODE_STATE_ONLINE);
+	sim_free(sim);
+}
+
+static void
+test_replayed_update_is_dropped(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint8_t before[STATE_DIGEST_LEN], after[STATE_DIGEST_LEN];
+	uint8_t *replay;
+	size_t len;
+	char why[200];
+
+	sim_start_all(sim);
+	assert_true(replica_request(&sim->nodes[2].rep,
+				    op_flags(3, NODE_FLAG_STANDBY, 0), 0, why,
+				    sizeof(why)) > 0);
+	sim_run(sim);
+	assert_true(replica_request(&sim->nodes[2].rep,
+				    op_flags(3, 0, NODE_FLAG_STANDBY), 0, why,
+				    sizeof(why)) > 0);
+	sim_run(sim);
+	len = sim->last_update_len;
+	replay = malloc(len);
+	memcpy(replay, sim->last_update, len);
+	assert_int_equal(state_digest(&sim->nodes[2].rep.st, before), 0);
+	sim_deliver_raw(sim, 0, sim->last_update_sender, replay, len);
+	assert_int_equal(state_digest(&sim->nodes[2].rep.st, after), 0);
+	assert_memory_equal(before, after, STATE_DIGEST_LEN);
+	assert_int_equal(state_node(&sim->nodes[2].rep.st, 3)->flags, 0);
+	free(replay);
+	sim_free(sim);
+}
+
+static void
+test_update_from_older_ring_or_non_coordinator_dropped(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	Xenmesh__Envelope env;
+	Xenmesh__Update up;
+	Xenmesh__RingId ring;
+	uint8_t buf[512];
+	size_t len;
+	uint64_t seq;
+
+	sim_start_all(sim);
+	seq = sim->nodes[2].rep.st.seq;
+	xenmesh__envelope__init(&env);
+	xenmesh__update__init(&up);
+	xenmesh__ring_id__init(&ring);
+	ring.nodeid = 1;
+	ring.seq = sim->ring_seq - 4;          /* an older ring */
+	up.epoch = sim->nodes[2].rep.st.epoch;
+	up.seq = seq + 1;
+	up.ring = &ring;
+	up.op = op_flags(3, NODE_FLAG_STANDBY, 0);
+	env.sender = 1;
+	env.body_case = XENMESH__ENVELOPE__BODY_UPDATE;
+	env.update = &up;
+	len = xenmesh__envelope__pack(&env, buf);
+	sim_deliver_raw(sim, 0, 1, buf, len);
+	assert_int_equal(sim->nodes[2].rep.st.seq, seq);
+
+	ring.seq = sim->ring_seq;              /* right ring, wrong sender */
+	env.sender = 3;
+	len = xenmesh__envelope__pack(&env, buf);
+	sim_deliver_raw(sim, 0, 3, buf, len);
+	assert_int_equal(sim->nodes[2].rep.st.seq, seq);
+
+	env.sender = 3;                        /* sender lies about itself */
+	len = xenmesh__envelope__pack(&env, buf);
+	sim_deliver_raw(sim, 0, 1, buf, len);
+	assert_int_equal(sim->nodes[2].rep.st.seq, seq);
+
+	env.sender = 1;                        /* the real thing applies */
+	len = xenmesh__envelope__pack(&env, buf);
+	sim_deliver_raw(sim, 0, 1, buf, len);
+	assert_int_equal(sim->nodes[2].rep.st.seq, seq + 1);
+	assert_int_equal(state_node(&sim->nodes[2].rep.st, 3)->flags,
+			 NODE_FLAG_STANDBY);
+	sim_free(sim);
+}
+
+static void
+test_snapshot_in_many_chunks(void **unused)
+{
+	struct sim *sim = sim_new(6, 40);   /* tiny chunks: many of them */
+	uint32_t gone = 6;
+	int why = MEMBER_LEAVE;
+	char reason[200];
+
+	sim_start_all(sim);
+	sim->nodes[6].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	for (uint32_t id = 1; id <= 5; id++) {
+		assert_true(replica_request(&sim->nodes[1].rep,
+					    op_flags(id, NODE_FLAG_STANDBY, 0), 0,
+					    reason, sizeof(reason)) > 0);
+		sim_run(sim);
+	}
+	sim->nodes[6].up = true;
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(state_node(&sim->nodes[6].rep.st, 5)->flags,
+			 NODE_FLAG_STANDBY);
+	assert_true(sim->nodes[6].n_persist > 0);
+	sim_free(sim);
+}
+
+static void
+test_membership_change_fails_pending_request(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 1;
+	int why = MEMBER_NODEDOWN;
+	char reason[200];
+	int64_t id;
+
+	sim_start_all(sim);
+	/* the coordinator dies with the request in flight: lost */
+	sim->drop_mcast = true;
+	id = replica_request(&sim->nodes[3].rep, op_flags(2, 1, 0), 0, reason,
+			     sizeof(reason));
+	assert_true(id > 0);
+	sim->drop_mcast = false;
+	sim->nodes[1].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	assert_int_equal(sim->nodes[3].n_done, 1);
+	assert_int_equal(sim->nodes[3].done_result, XM_ESYNCING);
+	assert_non_null(strstr(sim->nodes[3].done_reason, "membership changed"));
+	sim_run(sim);
+	assert_agree(sim, 0);
+	sim_free(sim);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_refused_before_sync_and_without_quorum),
+		cmocka_unit_test(test_start_three_nodes_agree),
+		cmocka_unit_test(test_request_from_member_commits_everywhere),
+		cmocka_unit_test(test_request_for_unknown_node_refused),
+		cmocka_unit_test(test_crash_of_coordinator_marks_unclean),
+		cmocka_unit_test(test_clean_leave_marks_offline_and_rejoin_online),
+		cmocka_unit_test(test_old_state_never_overwrites_newer),
+		cmocka_unit_test(test_partition_minority_has_no_coordinator_and_catches_up),
+		cmocka_unit_test(test_replayed_update_is_dropped),
+		cmocka_unit_test(test_update_from_older_ring_or_non_coordinator_dropped),
+		cmocka_unit_test(test_snapshot_in_many_chunks),
+		cmocka_unit_test(test_membership_change_fails_pending_request),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
