@@ -58,15 +58,26 @@ dir_ensure(const char *path, mode_t mode)
 	return 0;
 }
 
+/* Our messages all start with "[subsys]"; libqb's own debug chatter (ring
+ * buffer sizes on every agentctl call) is held at info. */
+static void
+log_filter(int32_t target, int level)
+{
+	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE, "*",
+			  level < LOG_INFO ? level : LOG_INFO);
+	qb_log_filter_ctl(target, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FORMAT, "[",
+			  level);
+}
+
 static void
 log_setup(const struct xm_config *cfg, bool foreground)
 {
 	qb_log_init("xenmeshd", LOG_DAEMON, cfg->log_level);
-	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_ADD, QB_LOG_FILTER_FILE,
-			  "*", cfg->log_level);
+	qb_log_filter_ctl(QB_LOG_SYSLOG, QB_LOG_FILTER_CLEAR_ALL, QB_LOG_FILTER_FILE,
+			  "*", LOG_EMERG);
+	log_filter(QB_LOG_SYSLOG, cfg->log_level);
 	if (foreground || cfg->log_to_stderr) {
-		qb_log_filter_ctl(QB_LOG_STDERR, QB_LOG_FILTER_ADD,
-				  QB_LOG_FILTER_FILE, "*", cfg->log_level);
+		log_filter(QB_LOG_STDERR, cfg->log_level);
 		qb_log_format_set(QB_LOG_STDERR, "%t %N[%P] %p: %b");
 		qb_log_ctl(QB_LOG_STDERR, QB_LOG_CONF_ENABLED, QB_TRUE);
 	}
