@@ -16,10 +16,8 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include <qb/qbipc_common.h>
-#include <qb/qbipcc.h>
-
 #include "ctl_args.h"
+#include "ctl_client.h"
 #include "ctl_format.h"
 #include "ctl_server.h"
 #include "wire.h"
@@ -39,93 +37,11 @@ enum {
 
 static volatile sig_atomic_t stop_requested;
 
-struct ctl_conn {
-	qb_ipcc_connection_t *c;
-	uint8_t *rbuf;
-	size_t rlen;
-	uint16_t peer_major;    /* when the answer was of another protocol */
-	uint16_t peer_minor;
-};
-
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static int
-conn_open(struct ctl_conn *cc)
-{
-	int32_t size;
-
-	memset(cc, 0, sizeof(*cc));
-	cc->c = qb_ipcc_connect(XM_IPC_NAME, XM_IPC_MAX_MSG);
-	if (cc->c == NULL)
-		return errno > 0 ? -errno : -ECONNREFUSED;
-	size = qb_ipcc_get_buffer_size(cc->c);
-	cc->rlen = size > 0 ? (size_t)size : XM_IPC_MAX_MSG;
-	cc->rbuf = malloc(cc->rlen);
-	if (cc->rbuf == NULL) {
-		qb_ipcc_disconnect(cc->c);
-		cc->c = NULL;
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static void
-conn_close(struct ctl_conn *cc)
-{
-	if (cc->c != NULL)
-		qb_ipcc_disconnect(cc->c);
-	free(cc->rbuf);
-	memset(cc, 0, sizeof(*cc));
-}
-
-/* One request, one answer.  0 with *resp set (free with
- * xenmesh__ctl_response__free_unpacked), or a negative error of the
- * transport: -ETIMEDOUT, -ENOTCONN, -EBADMSG, XM_EVERSION... */
-static int
-conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req, int timeout_ms,
-	  Xenmesh__CtlResponse **resp)
-{
-	struct qb_ipc_request_header hdr;
-	const struct qb_ipc_response_header *rh;
-	struct iovec iov[2];
-	ProtobufCMessage *msg;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int rc, err = 0;
-
-	*resp = NULL;
-	rc = wire_pack(&req->base, &buf, &len);
-	if (rc < 0)
-		return rc;
-	memset(&hdr, 0, sizeof(hdr));
-	hdr.id = XM_IPC_MSG_STATUS;
-	hdr.size = (int32_t)(sizeof(hdr) + len);
-	iov[0].iov_base = &hdr;
-	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = buf;
-	iov[1].iov_len = len;
-	n = qb_ipcc_sendv_recv(cc->c, iov, 2, cc->rbuf, cc->rlen, timeout_ms);
-	free(buf);
-	if (n < 0)
-		return (int)n;
-	rh = (const struct qb_ipc_response_header *)cc->rbuf;
-	if ((size_t)n < sizeof(*rh) || rh->size != n || rh->id != XM_IPC_MSG_STATUS)
-		return -EBADMSG;
-	if (rh->error != 0)
-		return rh->error < 0 ? rh->error : -EBADMSG;
-	msg = wire_unpack(&xenmesh__ctl_response__descriptor,
-			  cc->rbuf + sizeof(*rh), (size_t)n - sizeof(*rh), &err,
-			  &cc->peer_major, &cc->peer_minor);
-	if (msg == NULL)
-		return err < 0 ? err : -EBADMSG;
-	*resp = (Xenmesh__CtlResponse *)msg;
-	return 0;
 }
 
 /* A transport failure, said once on stderr; returns the exit status. */
@@ -219,7 +135,7 @@ cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = args->cmd == CTL_CMD_STATUS ?
 		XENMESH__CTL_COMMAND__CTL_STATUS :
 		XENMESH__CTL_COMMAND__CTL_NODE_LIST;
-	rc = conn_call(cc, &req, TIMEOUT_MS, &resp);
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
 	if (rc < 0)
 		return report_call_error(cc, args->name, rc);
 	if (resp->result != 0) {
@@ -296,7 +212,7 @@ cmd_events(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = XENMESH__CTL_COMMAND__CTL_EVENTS;
 	req.has_since = 1;
 	req.since = 0;
-	rc = conn_call(cc, &req, TIMEOUT_MS, &resp);
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
 	if (rc < 0)
 		return report_call_error(cc, args->name, rc);
 	if (resp->result != 0) {
@@ -314,7 +230,7 @@ cmd_events(struct ctl_conn *cc, const struct ctl_args *args)
 		if (stop_requested)
 			break;
 		req.since = next;
-		rc = conn_call(cc, &req, TIMEOUT_MS, &resp);
+		rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
 		if (rc < 0) {
 			if (stop_requested)
 				break;
@@ -346,7 +262,7 @@ cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = XENMESH__CTL_COMMAND__CTL_NODE_FLAG;
 	req.n_args = 3;
 	req.args = argv;
-	rc = conn_call(cc, &req, TIMEOUT_MS, &resp);
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
 	if (rc == -ETIMEDOUT) {
 		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s; "
 			"the change may still be applied (see agentctl events)\n",
@@ -395,7 +311,7 @@ main(int argc, char *argv[])
 		break;
 	}
 
-	rc = conn_open(&cc);
+	rc = ctl_conn_open(&cc);
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: cannot reach xenmeshd (is it running?): %s\n",
 			xm_strerror(rc));
@@ -417,6 +333,6 @@ main(int argc, char *argv[])
 		status = EXIT_USAGE;
 		break;
 	}
-	conn_close(&cc);
+	ctl_conn_close(&cc);
 	return status;
 }
