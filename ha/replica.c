@@ -68,11 +68,21 @@ node_label(const struct replica *r, uint32_t id, char *buf, size_t len)
 }
 
 static bool
+is_excluded(const struct replica *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_excluded; i++)
+		if (r->excluded[i].nodeid == id)
+			return true;
+	return false;
+}
+
+/* A member we can talk with (another protocol major does not count). */
+static bool
 is_member(const struct replica *r, uint32_t id)
 {
 	for (size_t i = 0; i < r->n_members; i++)
 		if (r->members[i].nodeid == id)
-			return true;
+			return !is_excluded(r, id);
 	return false;
 }
 
@@ -80,10 +90,12 @@ static uint32_t
 lowest_member(const struct replica *r)
 {
 	uint32_t ids[SYNC_MAX_MEMBERS];
+	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_members; i++)
-		ids[i] = r->members[i].nodeid;
-	return coordinator_choose(ids, r->n_members, true);
+		if (!is_excluded(r, r->members[i].nodeid))
+			ids[n++] = r->members[i].nodeid;
+	return coordinator_choose(ids, n, true);
 }
 
 static void
@@ -382,11 +394,12 @@ sync_send_state(struct replica *r)
 	free(buf);
 }
 
+static void sync_decided(struct replica *r);
+
 static void
 deliver_offer(struct replica *r, uint32_t sender, const Xenmesh__SyncOffer *m)
 {
 	struct sync_offer o;
-	char who[STATE_NAME_MAX + 16];
 	int rc;
 
 	if (!r->joined || r->synced)
@@ -410,8 +423,16 @@ deliver_offer(struct replica *r, uint32_t sender, const Xenmesh__SyncOffer *m)
 				    xm_strerror(rc));
 		return;
 	}
-	if (!sync_round_complete(&r->round))
-		return;
+	if (sync_round_complete(&r->round))
+		sync_decided(r);
+}
+
+/* Every offer is in: everyone computes the same decision. */
+static void
+sync_decided(struct replica *r)
+{
+	char who[STATE_NAME_MAX + 16];
+
 	if (sync_round_decide(&r->round, &r->decision) < 0)
 		return;
 	if (r->decision.conflict) {
@@ -718,6 +739,9 @@ reason_name(int reason)
 	return "unknown reason";
 }
 
+static void excluded_prune(struct replica *r, const struct sync_member *members,
+			   size_t n);
+
 void
 replica_confchg(struct replica *r, const struct sync_member *members,
 		size_t n_members, const struct sync_member *left,
@@ -745,6 +769,7 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 		replica_event(r, members[i].nodeid, "membership", "%s joined",
 			      node_label(r, members[i].nodeid, who, sizeof(who)));
 	}
+	excluded_prune(r, members, n_members);
 	memcpy(r->members, members, n_members * sizeof(*members));
 	r->n_members = n_members;
 	r->joined = is_member(r, r->local_id);
@@ -759,7 +784,45 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 		return;
 	if (sync_round_start(&r->round, r->view, members, n_members) < 0)
 		return;
+	for (size_t i = 0; i < r->n_excluded; i++)
+		(void)sync_round_exclude(&r->round, r->excluded[i].nodeid);
 	sync_send_offer(r);
+}
+
+/* Keep exclusions only for processes still in the group. */
+static void
+excluded_prune(struct replica *r, const struct sync_member *members, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n_excluded; i++) {
+		for (size_t j = 0; j < n; j++) {
+			if (members[j].nodeid == r->excluded[i].nodeid &&
+			    members[j].pid == r->excluded[i].pid) {
+				r->excluded[k++] = r->excluded[i];
+				break;
+			}
+		}
+	}
+	r->n_excluded = k;
+}
+
+void
+replica_peer_incompatible(struct replica *r, uint32_t nodeid, uint32_t pid)
+{
+	if (nodeid == r->local_id || is_excluded(r, nodeid) ||
+	    r->n_excluded >= SYNC_MAX_MEMBERS)
+		return;
+	r->excluded[r->n_excluded].nodeid = nodeid;
+	r->excluded[r->n_excluded++].pid = pid;
+	replica_log(r, LOG_WARNING, "node %" PRIu32 " left out of the sync "
+		    "round and the coordinator choice: incompatible protocol",
+		    nodeid);
+	if (!r->joined || r->synced)
+		return;
+	(void)sync_round_exclude(&r->round, nodeid);
+	if (sync_round_complete(&r->round))
+		sync_decided(r);
 }
 
 void

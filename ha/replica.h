@@ -60,6 +60,10 @@ struct replica {
 	uint8_t left_reason[STATE_MAX_NODES];
 	uint32_t left_id[STATE_MAX_NODES];
 	size_t n_left;
+	/* members that speak another protocol major: not waited for, never
+	 * coordinator, until they leave */
+	struct sync_member excluded[SYNC_MAX_MEMBERS];
+	size_t n_excluded;
 
 	/* sync round */
 	bool joined;            /* our own join seen */
@@ -103,6 +107,10 @@ void replica_disconnected(struct replica *r);
 /* A CPG message was delivered (frame already checked and unpacked). */
 void replica_deliver(struct replica *r, uint32_t sender,
 		     const Xenmesh__Envelope *env);
+
+/* A member sent a frame of another protocol major: the sync round stops
+ * waiting for it and it cannot be coordinator while it stays. */
+void replica_peer_incompatible(struct replica *r, uint32_t nodeid, uint32_t pid);
 
 /*
  * A local change request (from agentctl).  Returns the request id (> 0),

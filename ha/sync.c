@@ -159,6 +159,23 @@ sync_round_offer(struct sync_round *r, uint64_t view,
 	return 0;
 }
 
+int
+sync_round_exclude(struct sync_round *r, uint32_t nodeid)
+{
+	size_t i, rest;
+
+	if (r == NULL)
+		return -EINVAL;
+	if (!member_index(r, nodeid, &i))
+		return -ESRCH;
+	rest = r->n_members - i - 1;
+	memmove(&r->members[i], &r->members[i + 1], rest * sizeof(r->members[0]));
+	memmove(&r->have[i], &r->have[i + 1], rest * sizeof(r->have[0]));
+	memmove(&r->offers[i], &r->offers[i + 1], rest * sizeof(r->offers[0]));
+	r->n_members--;
+	return 0;
+}
+
 bool
 sync_round_complete(const struct sync_round *r)
 {

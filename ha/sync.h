@@ -57,6 +57,9 @@ int sync_round_start(struct sync_round *r, uint64_t view,
 /* 0 recorded; -ESRCH not a member; -EALREADY duplicate; XM_ESTALE other view. */
 int sync_round_offer(struct sync_round *r, uint64_t view,
 		     const struct sync_offer *o);
+/* A member that cannot take part (it speaks another protocol major): the
+ * round no longer waits for it.  0, or -ESRCH when not a member. */
+int sync_round_exclude(struct sync_round *r, uint32_t nodeid);
 bool sync_round_complete(const struct sync_round *r);
 /* -EAGAIN while offers are missing. */
 int sync_round_decide(const struct sync_round *r, struct sync_decision *d);

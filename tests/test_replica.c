@@ -29,6 +29,7 @@ struct sim_node {
 	struct sim *sim;
 	uint32_t id;
 	bool up;                /* agent running and joined */
+	bool foreign;           /* a member speaking another protocol major */
 	int part;               /* partition it is in */
 	struct replica rep;
 	char name[16];
@@ -189,7 +190,7 @@ sim_deliver_raw(struct sim *sim, int part, uint32_t sender,
 	for (int i = 1; i <= sim->n; i++) {
 		struct sim_node *sn = &sim->nodes[i];
 
-		if (sn->up && sn->part == part)
+		if (sn->up && !sn->foreign && sn->part == part)
 			replica_deliver(&sn->rep, sender, env);
 	}
 	xenmesh__envelope__free_unpacked(env, NULL);
@@ -239,7 +240,7 @@ sim_confchg(struct sim *sim, int part, const uint32_t *left_ids,
 	for (int i = 1; i <= sim->n; i++) {
 		struct sim_node *sn = &sim->nodes[i];
 
-		if (!sn->up || sn->part != part)
+		if (!sn->up || sn->foreign || sn->part != part)
 			continue;
 		replica_ring(&sn->rep, 1, sim->ring_seq);
 		replica_confchg(&sn->rep, mem, nm, gone, why, n_left);
@@ -265,7 +266,7 @@ assert_agree(struct sim *sim, int part)
 	for (int i = 1; i <= sim->n; i++) {
 		struct sim_node *sn = &sim->nodes[i];
 
-		if (!sn->up || sn->part != part)
+		if (!sn->up || sn->foreign || sn->part != part)
 			continue;
 		assert_true(sn->rep.synced);
 		if (first == NULL) {
@@ -644,6 +645,43 @@ test_membership_change_fails_pending_request(void **unused)
 	sim_free(sim);
 }
 
+/* A peer of another protocol major in the group (node 1, the lowest id)
+ * must neither stall the sync round nor become coordinator. */
+static void
+test_incompatible_peer_is_left_out(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+
+	sim->nodes[1].foreign = true;
+	for (int i = 1; i <= 3; i++)
+		sim->nodes[i].up = true;
+	sim_quorum(sim, 0, true);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	/* waiting for node 1's offer */
+	assert_false(sim->nodes[2].rep.synced);
+	/* its frame of another major is delivered to everyone */
+	for (int i = 2; i <= 3; i++)
+		replica_peer_incompatible(&sim->nodes[i].rep, 1, 1001);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(sim->nodes[3].rep.coordinator, 2);
+	assert_int_equal(sim->nodes[3].rep.st.n_nodes, 2);
+	assert_null(state_node(&sim->nodes[3].rep.st, 1));
+	/* the exclusion holds through the next membership change */
+	sim->nodes[3].up = false;
+	{
+		uint32_t gone = 3;
+		int why = MEMBER_LEAVE;
+
+		sim_confchg(sim, 0, &gone, &why, 1);
+	}
+	sim_run(sim);
+	assert_true(sim->nodes[2].rep.synced);
+	assert_int_equal(sim->nodes[2].rep.coordinator, 2);
+	sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -660,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_update_from_older_ring_or_non_coordinator_dropped),
 		cmocka_unit_test(test_snapshot_in_many_chunks),
 		cmocka_unit_test(test_membership_change_fails_pending_request),
+		cmocka_unit_test(test_incompatible_peer_is_left_out),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
