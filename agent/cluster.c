@@ -393,13 +393,15 @@ cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 	env = (Xenmesh__Envelope *)wire_unpack(&xenmesh__envelope__descriptor,
 					       msg, len, &err, &major, &minor);
 	if (env == NULL) {
-		if (err == XM_EVERSION) {
+		if (err == XM_EVERSION)
 			peer_refused(cl, nodeid, major, minor);
-			replica_peer_incompatible(&cl->a->rep, nodeid, pid);
-		}
 		else
 			log_warn("malformed message (%zu bytes) from node %" PRIu32
-				 ": %s, dropped", len, nodeid, xm_strerror(err));
+				 " pid %" PRIu32 ": %s, dropped", len, nodeid, pid,
+				 xm_strerror(err));
+		/* knet authenticates every packet, so this is no line noise:
+		 * the sender is not an agent we can talk with. */
+		replica_peer_incompatible(&cl->a->rep, nodeid, pid);
 		return;
 	}
 	replica_deliver(&cl->a->rep, nodeid, env);

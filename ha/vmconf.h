@@ -10,6 +10,7 @@
 #define XM_VMCONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VM_NAME_MAX     64      /* with the NUL */
@@ -20,6 +21,15 @@
 #define VM_MAX_HOSTS    16
 #define VM_MAX_AFTER    16
 #define VM_GROUP_MAX    64
+
+/* Value ranges: the parser refuses anything outside them with file:line,
+ * vm_config_check() refuses a struct outside them (e.g. off the wire). */
+#define VM_MEMORY_MAX_MB        16777216ULL     /* 16 TiB */
+#define VM_VCPUS_MAX            4096
+#define VM_HA_PRIORITY_MAX      1000000
+#define VM_HA_MAX_RESTARTS_MAX  1000
+#define VM_HA_WINDOW_MIN_S      1
+#define VM_HA_WINDOW_MAX_S      86400
 
 enum vm_type {
 	VM_TYPE_PV = 1,
@@ -96,5 +106,30 @@ struct vm_config {
 const char *vm_type_name(enum vm_type t);          /* "pv" | "pvh" | "hvm" */
 const char *vm_action_name(enum vm_action a);      /* "destroy" ... as xl spells them */
 const char *vm_restart_name(enum vm_restart r);    /* "always" ... */
+
+/* The inverses: 0, or -EINVAL for a name that is not one of ours. */
+int vm_type_parse(const char *s, enum vm_type *t);
+int vm_action_parse(const char *s, enum vm_action *a);
+int vm_restart_parse(const char *s, enum vm_restart *r);
+
+/* Defaults: type pv, vcpus 1, on_poweroff destroy, on_reboot restart,
+ * on_crash destroy, ha_restart always, ha_max_restarts 3, window 600 s;
+ * everything else zero/empty (memory 0 and name "" are not valid yet). */
+void vm_config_init(struct vm_config *c);
+
+/* A VM, node or anti-affinity group name: 1..VM_NAME_MAX-1 characters of
+ * A-Z a-z 0-9 _ . -, not starting with '.' or '-' (names become file
+ * names and command arguments). */
+bool vm_name_valid(const char *s);
+/* 8-4-4-4-12 hex digits, either case. */
+bool vm_uuid_valid(const char *s);
+/* xx:xx:xx:xx:xx:xx hex, unicast (bit 0 of the first octet clear), not
+ * all zero. */
+bool vm_mac_valid(const char *s);
+
+/* Every invariant of a filled vm_config (ranges, names, counts, NUL
+ * termination, maxmem >= memory, maxvcpus >= vcpus, no duplicates, not
+ * starting after itself): 0, or -EINVAL with the reason in why. */
+int vm_config_check(const struct vm_config *c, char *why, size_t whylen);
 
 #endif

@@ -1,0 +1,314 @@
+/* check-writers: prove from a test guest's disk that no two instances of
+ * a VM ever wrote at once (installed as tests/rig/check-writers).
+ *
+ *   check-writers [--quiet] DISK [VM]
+ *
+ * Reads every record (tests/guest_record.h) in file order, which is the
+ * order the writes reached the disk, and reports each violation:
+ *   - a bad record: magic, version, checksum, or a truncated tail (offset);
+ *   - a record of another VM than VM (or than the first record's VM);
+ *   - a record of an older generation after the first record of a newer
+ *     one (the old instance kept writing after the new one started);
+ *   - seq not strictly increasing within a generation;
+ *   - a generation written by two hosts (interleaved or not).
+ * Then a summary: records, each generation with host and count, and the
+ * restart gaps (last record of one generation to the first of the next).
+ *
+ * Exit: 0 clean, 1 violation, 2 usage or I/O error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "guest_record.h"
+
+#define CW_EXIT_CLEAN      0
+#define CW_EXIT_VIOLATION  1
+#define CW_EXIT_ERROR      2
+/* A broken disk could yield one violation per record; the first ones say
+ * what happened, the count says how much. */
+#define CW_MAX_REPORTED    50
+
+struct cw_gen {
+	uint64_t generation;
+	char host[GUEST_RECORD_NAME_LEN];
+	uint64_t count;
+	uint64_t first_seq, last_seq;
+	uint64_t first_ns, last_ns;
+	uint64_t first_off;
+};
+
+struct cw {
+	bool quiet;
+	const char *disk;
+	char vm[GUEST_RECORD_NAME_LEN];         /* "" until known */
+	uint64_t records;
+	uint64_t violations;
+	struct cw_gen *gens;                    /* in order of first record */
+	size_t n_gens, cap_gens;
+	struct cw_gen *newest;                  /* highest generation so far */
+};
+
+static void
+cw_violation(struct cw *c, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+cw_violation(struct cw *c, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->violations++;
+	if (c->violations > CW_MAX_REPORTED)
+		return;
+	printf("violation at offset %" PRIu64 ": ", off);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static struct cw_gen *
+cw_gen_find(struct cw *c, uint64_t generation)
+{
+	/* Newest first: nearly every record belongs to the last one. */
+	for (size_t i = c->n_gens; i > 0; i--) {
+		if (c->gens[i - 1].generation == generation)
+			return &c->gens[i - 1];
+	}
+	return NULL;
+}
+
+static struct cw_gen *
+cw_gen_add(struct cw *c, const struct guest_record *r, uint64_t off)
+{
+	struct cw_gen *g;
+
+	if (c->n_gens == c->cap_gens) {
+		size_t cap = c->cap_gens ? c->cap_gens * 2 : 16;
+		size_t newest = c->newest ? (size_t)(c->newest - c->gens) : 0;
+		struct cw_gen *p = realloc(c->gens, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		c->gens = p;
+		c->cap_gens = cap;
+		if (c->newest)
+			c->newest = &c->gens[newest];
+	}
+	g = &c->gens[c->n_gens++];
+	memset(g, 0, sizeof(*g));
+	g->generation = r->generation;
+	memcpy(g->host, r->host, sizeof(g->host));
+	g->first_seq = r->seq;
+	g->last_seq = r->seq;
+	g->first_ns = r->time_ns;
+	g->last_ns = r->time_ns;
+	g->first_off = off;
+	return g;
+}
+
+/* 0, or -ENOMEM. */
+static int
+cw_record(struct cw *c, const struct guest_record *r, uint64_t off)
+{
+	struct cw_gen *g;
+
+	c->records++;
+	if (!c->vm[0])
+		memcpy(c->vm, r->vm, sizeof(c->vm));
+	else if (strcmp(c->vm, r->vm) != 0)
+		cw_violation(c, off, "record of vm '%s' on the disk of '%s'",
+			     r->vm, c->vm);
+
+	if (c->newest && r->generation < c->newest->generation)
+		cw_violation(c, off, "generation %" PRIu64 " (host %s) wrote after "
+			     "generation %" PRIu64 " (host %s) started at offset %" PRIu64,
+			     r->generation, r->host, c->newest->generation,
+			     c->newest->host, c->newest->first_off);
+
+	g = cw_gen_find(c, r->generation);
+	if (!g) {
+		g = cw_gen_add(c, r, off);
+		if (!g)
+			return -ENOMEM;
+		g->count = 1;
+		if (!c->newest || g->generation > c->newest->generation)
+			c->newest = g;
+		return 0;
+	}
+
+	if (strcmp(g->host, r->host) != 0)
+		cw_violation(c, off, "generation %" PRIu64 " written by two hosts: "
+			     "%s and %s", r->generation, g->host, r->host);
+	if (r->seq <= g->last_seq)
+		cw_violation(c, off, "generation %" PRIu64 " seq %" PRIu64
+			     " after seq %" PRIu64 " (not increasing)",
+			     r->generation, r->seq, g->last_seq);
+	g->count++;
+	g->last_seq = r->seq;
+	g->last_ns = r->time_ns;
+	return 0;
+}
+
+static const char *
+cw_decode_error(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+		return "bad magic or malformed record";
+	case -EPROTONOSUPPORT:
+		return "unknown record version";
+	case XM_ECORRUPT:
+		return "checksum mismatch";
+	default:
+		return "undecodable record";
+	}
+}
+
+/* 0, or -errno on a read error (the caller says which file). */
+static int
+cw_scan(struct cw *c, int fd)
+{
+	uint8_t buf[GUEST_RECORD_SIZE];
+	struct guest_record rec;
+	uint64_t off = 0;
+	size_t have = 0;
+	int r;
+
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		if (have < sizeof(buf))
+			continue;
+		have = 0;
+		r = guest_record_decode(buf, &rec);
+		if (r == -EIO)
+			return r;
+		if (r < 0)
+			cw_violation(c, off, "%s", cw_decode_error(r));
+		else if ((r = cw_record(c, &rec, off)) < 0)
+			return r;
+		off += sizeof(buf);
+	}
+	if (have)
+		cw_violation(c, off, "truncated record (%zu of %d bytes)",
+			     have, GUEST_RECORD_SIZE);
+	return 0;
+}
+
+static void
+cw_summary(const struct cw *c)
+{
+	uint64_t max_gap = 0;
+	bool any_gap = false;
+
+	printf("%s: %" PRIu64 " records, %zu generations, vm %s\n", c->disk,
+	       c->records, c->n_gens, c->vm[0] ? c->vm : "-");
+	for (size_t i = 0; i < c->n_gens; i++) {
+		const struct cw_gen *g = &c->gens[i];
+
+		printf("generation %" PRIu64 " host %s records %" PRIu64
+		       " seq %" PRIu64 "..%" PRIu64 "\n", g->generation, g->host,
+		       g->count, g->first_seq, g->last_seq);
+	}
+	for (size_t i = 1; i < c->n_gens; i++) {
+		const struct cw_gen *a = &c->gens[i - 1], *b = &c->gens[i];
+		int64_t gap_ms = ((int64_t)b->first_ns - (int64_t)a->last_ns) / 1000000;
+
+		printf("gap %" PRIu64 " -> %" PRIu64 " %" PRId64 " ms\n",
+		       a->generation, b->generation, gap_ms);
+		if (gap_ms > 0 && (uint64_t)gap_ms > max_gap)
+			max_gap = (uint64_t)gap_ms;
+		any_gap = true;
+	}
+	if (any_gap)
+		printf("max gap %" PRIu64 " ms\n", max_gap);
+	if (c->violations > CW_MAX_REPORTED)
+		printf("(%" PRIu64 " more violations not shown)\n",
+		       c->violations - CW_MAX_REPORTED);
+	printf("%s: %" PRIu64 " violations\n", c->violations ? "FAIL" : "OK",
+	       c->violations);
+}
+
+static void
+cw_usage(FILE *f)
+{
+	fprintf(f, "usage: check-writers [--quiet] DISK [VM]\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cw c = { 0 };
+	int fd, opt, r, rc = CW_EXIT_ERROR;
+
+	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			c.quiet = true;
+			break;
+		case 'h':
+			cw_usage(stdout);
+			return CW_EXIT_CLEAN;
+		default:
+			cw_usage(stderr);
+			return CW_EXIT_ERROR;
+		}
+	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		cw_usage(stderr);
+		return CW_EXIT_ERROR;
+	}
+	c.disk = argv[optind];
+	if (argc - optind == 2) {
+		if (!*argv[optind + 1] ||
+		    strlen(argv[optind + 1]) >= GUEST_RECORD_NAME_LEN) {
+			fprintf(stderr, "check-writers: bad vm name '%s'\n",
+				argv[optind + 1]);
+			return CW_EXIT_ERROR;
+		}
+		snprintf(c.vm, sizeof(c.vm), "%s", argv[optind + 1]);
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "check-writers: libsodium init failed\n");
+		return CW_EXIT_ERROR;
+	}
+	fd = open(c.disk, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "check-writers: %s: %s\n", c.disk, strerror(errno));
+		return CW_EXIT_ERROR;
+	}
+	r = cw_scan(&c, fd);
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "check-writers: %s: %s\n", c.disk, strerror(-r));
+		goto out_free;
+	}
+	if (!c.quiet)
+		cw_summary(&c);
+	rc = c.violations ? CW_EXIT_VIOLATION : CW_EXIT_CLEAN;
+out_free:
+	free(c.gens);
+	return rc;
+}
