@@ -149,11 +149,15 @@ int runner_recorder_set_ordered(struct runner *r, bool ordered);
  * Returns how many were delivered. */
 size_t runner_recorder_deliver(struct runner *r);
 
-/* What was run, in order. */
+/* What was run, in order: the i-th command, or NULL. */
+struct runner_record {
+	const char *line;               /* runner_argv_format() of argv */
+	const char *stdin_data;         /* NUL-terminated copy ("" if none) */
+	size_t stdin_len;
+	int timeout_ms;
+};
 size_t runner_recorder_count(const struct runner *r);
-const char *runner_recorder_line(const struct runner *r, size_t i);
-const char *runner_recorder_stdin(const struct runner *r, size_t i, size_t *len);
-int runner_recorder_timeout(const struct runner *r, size_t i);
+const struct runner_record *runner_recorder_get(const struct runner *r, size_t i);
 
 /* 0 when every command was expected and every expectation used;
  * otherwise -EPROTO and msg says which ("unexpected command #2: ...",

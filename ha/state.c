@@ -12,10 +12,9 @@
 #include <sodium.h>
 
 #include "state.h"
+#include "vmtable.h"
 #include "xm_error.h"
 
-/* VM state strings live in vm_rec.state[16]. */
-#define VM_STATE_MAX ((size_t)sizeof(((struct vm_rec *)0)->state))
 
 static void why_set(char *why, size_t whylen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,6 +89,8 @@ state_free(struct state *s)
 {
 	if (s == NULL)
 		return;
+	for (size_t i = 0; i < s->n_vms; i++)
+		vm_rec_free(&s->vms[i]);
 	free(s->vms);
 	state_init(s);
 }
@@ -111,7 +112,15 @@ state_copy(struct state *dst, const struct state *src)
 			state_init(dst);
 			return -ENOMEM;
 		}
-		memcpy(vms, src->vms, src->n_vms * sizeof(*vms));
+		for (size_t i = 0; i < src->n_vms; i++) {
+			if (vm_rec_copy(&vms[i], &src->vms[i]) < 0) {
+				while (i-- > 0)
+					vm_rec_free(&vms[i]);
+				free(vms);
+				state_init(dst);
+				return -ENOMEM;
+			}
+		}
 	}
 	*dst = *src;
 	dst->vms = vms;
@@ -261,6 +270,12 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		if (op->node_flags == NULL)
 			break;
 		return validate_node_flags(s, op->node_flags, why, whylen);
+	case XENMESH__OP__KIND_VM_DEFINE:
+	case XENMESH__OP__KIND_VM_UNDEFINE:
+	case XENMESH__OP__KIND_VM_WANT:
+	case XENMESH__OP__KIND_VM_SET:
+	case XENMESH__OP__KIND_VM_CLEANUP:
+		return vmtable_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND__NOT_SET:
 		why_set(why, whylen, "operation has no kind set");
 		return -EINVAL;
@@ -326,6 +341,7 @@ apply_node_info(struct state *s, const Xenmesh__OpNodeInfo *ni)
 	n->role = (enum node_role)ni->role;
 	n->mem_total_mb = ni->mem_total_mb;
 	n->mem_free_mb = ni->mem_free_mb;
+	n->watchdog_s = ni->has_watchdog_s ? ni->watchdog_s : 0;
 }
 
 int
@@ -350,7 +366,8 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 	if (r < 0)
 		return r;
 
-	/* Nothing below can fail: s changes completely or not at all. */
+	/* Nothing below fails but for memory: s changes completely or not
+	 * at all. */
 	switch (op->kind_case) {
 	case XENMESH__OP__KIND_NODE_INFO:
 		apply_node_info(s, op->node_info);
@@ -366,8 +383,14 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 			   ~op->node_flags->clear;
 		break;
 	default:
-		/* state_validate() refused every other kind. */
-		return -EINVAL;
+		if (!vmtable_op_kind(op))
+			return -EINVAL;         /* state_validate() refused it */
+		r = vmtable_apply(s, op);
+		if (r < 0) {
+			why_set(why, whylen, "out of memory applying the change");
+			return r;
+		}
+		break;
 	}
 	s->epoch = epoch;
 	s->seq = seq;
@@ -380,7 +403,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	Xenmesh__State msg = XENMESH__STATE__INIT;
 	Xenmesh__Node nodes[STATE_MAX_NODES];
 	Xenmesh__Node *node_ptrs[STATE_MAX_NODES];
-	Xenmesh__Vm *vms = NULL;
+	struct vm_pack *vms = NULL;
 	Xenmesh__Vm **vm_ptrs = NULL;
 	uint8_t *out;
 	size_t i, need;
@@ -406,6 +429,8 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 		nodes[i].flags = n->flags;
 		nodes[i].mem_total_mb = n->mem_total_mb;
 		nodes[i].mem_free_mb = n->mem_free_mb;
+		nodes[i].has_watchdog_s = n->watchdog_s != 0;
+		nodes[i].watchdog_s = n->watchdog_s;
 		node_ptrs[i] = &nodes[i];
 	}
 	msg.n_nodes = s->n_nodes;
@@ -419,15 +444,8 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 			goto out_free_vms;
 		}
 		for (i = 0; i < s->n_vms; i++) {
-			const struct vm_rec *v = &s->vms[i];
-
-			xenmesh__vm__init(&vms[i]);
-			vms[i].name = (char *)v->name;
-			vms[i].state = (char *)v->state;
-			/* host 0 means none: leave the field out. */
-			vms[i].has_host = v->host != 0;
-			vms[i].host = v->host;
-			vm_ptrs[i] = &vms[i];
+			vmtable_pack_one(&s->vms[i], &vms[i]);
+			vm_ptrs[i] = &vms[i].vm;
 		}
 	}
 	msg.n_vms = s->n_vms;
@@ -490,9 +508,6 @@ unpack_vm(const Xenmesh__Vm *m, size_t i, char *why, size_t whylen)
 
 	(void)snprintf(what, sizeof(what), "name of VM %zu", i);
 	if (name_check(what, m->name, STATE_NAME_MAX, why, whylen) < 0)
-		return -EBADMSG;
-	(void)snprintf(what, sizeof(what), "state of VM %s", m->name);
-	if (name_check(what, m->state, VM_STATE_MAX, why, whylen) < 0)
 		return -EBADMSG;
 	return 0;
 }
@@ -592,17 +607,17 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 		n->flags = mn->flags;
 		n->mem_total_mb = mn->mem_total_mb;
 		n->mem_free_mb = mn->mem_free_mb;
+		n->watchdog_s = mn->has_watchdog_s ? mn->watchdog_s : 0;
 	}
 	s->n_nodes = m->n_nodes;
 	for (i = 0; i < m->n_vms; i++) {
-		const Xenmesh__Vm *mv = m->vms[i];
-		struct vm_rec *v = &s->vms[i];
-
-		(void)snprintf(v->name, sizeof(v->name), "%s", mv->name);
-		(void)snprintf(v->state, sizeof(v->state), "%s", mv->state);
-		v->host = mv->has_host ? mv->host : 0;
+		r = vmtable_unpack_one(m->vms[i], &s->vms[i], why, whylen);
+		s->n_vms = i + 1;       /* so state_free() frees its config */
+		if (r < 0) {
+			state_free(s);
+			goto out_free_msg;
+		}
 	}
-	s->n_vms = m->n_vms;
 
 out_free_msg:
 	xenmesh__state__free_unpacked(m, NULL);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "restart.h"
+#include "vmconf.h"
 #include "xenmesh.pb-c.h"
 
 #define STATE_MAX_NODES   64
@@ -42,12 +44,37 @@ struct node_rec {
 	uint32_t flags;
 	uint64_t mem_total_mb;
 	uint64_t mem_free_mb;
+	uint32_t watchdog_s;    /* its watchdog timeout (for the deadline W), 0 none */
 };
+
+/* VM states, named exactly as ARCHITECTURE.md lists them. */
+enum vm_state {
+	VM_STATE_STOPPED = 1,
+	VM_STATE_STARTING,
+	VM_STATE_RUNNING,
+	VM_STATE_STOPPING,
+	VM_STATE_MIGRATING,
+	VM_STATE_RECOVERING,    /* its host is unclean; waits for the fence */
+	VM_STATE_FAILED,        /* restart limit hit or start failed everywhere */
+	VM_STATE_UNPLACEABLE,   /* no host fits; reason says why */
+};
+
+#define VM_REASON_MAX 192
 
 struct vm_rec {
 	char name[STATE_NAME_MAX];
-	char state[16];
-	uint32_t host;          /* 0: none */
+	enum vm_state state;
+	uint32_t host;          /* where it runs or is being started; 0 none */
+	uint64_t generation;    /* instance counter, bumped at every start */
+	bool want_running;      /* the admin's wish */
+	uint32_t want_host;     /* `vm start --on`, 0 any */
+	uint32_t avoid_host;    /* restart elsewhere than here, 0 none */
+	uint64_t memory_mb;
+	struct vm_ha ha;
+	char *config;           /* xl.cfg text, malloc'd, never NULL once defined */
+	struct restart_history restarts;
+	uint32_t restarts_total;
+	char reason[VM_REASON_MAX];
 };
 
 struct state {
@@ -97,7 +124,11 @@ int state_unpack(const uint8_t *buf, size_t len, struct state *s,
 /* BLAKE2b-256 of the packed state. */
 int state_digest(const struct state *s, uint8_t out[STATE_DIGEST_LEN]);
 
+const struct vm_rec *state_vm(const struct state *s, const char *name);
+
 const char *node_state_name(enum node_state st);   /* "online" ... */
+const char *vm_state_name(enum vm_state st);       /* "stopped" ... */
+int vm_state_parse(const char *name, enum vm_state *st);
 const char *node_role_name(enum node_role r);      /* "dom0" | "san" */
 int node_flag_parse(const char *name, uint32_t *flag);  /* "maintenance" */
 

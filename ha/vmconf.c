@@ -196,6 +196,89 @@ vm_mac_valid(const char *s)
 	return !(octet[0] & 1) && any;
 }
 
+#define VM_IFNAME_MAX 15        /* IFNAMSIZ - 1 */
+
+static bool
+vm_ifname_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return i >= 1 && i <= VM_IFNAME_MAX;
+}
+
+static char *
+vm_trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+static int vm_why(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+int
+vm_vif_parse(const char *spec, struct vm_vif *v, char *why, size_t whylen)
+{
+	char buf[sizeof(v->spec)], *tok, *save, *eq, *key, *val;
+	size_t i;
+
+	memset(v, 0, sizeof(*v));
+	if (!spec || strlen(spec) >= sizeof(v->spec))
+		return vm_why(why, whylen, "vif: spec longer than %zu characters",
+			      sizeof(v->spec) - 1);
+	strcpy(v->spec, spec);
+	strcpy(buf, spec);
+	/* As xl: empty parameters (",,") are skipped. */
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		tok = vm_trim(tok);
+		if (!tok[0])
+			continue;
+		eq = strchr(tok, '=');
+		if (!eq)
+			return vm_why(why, whylen, "vif '%s': '%s' is not key=value",
+				      spec, tok);
+		*eq = '\0';
+		key = vm_trim(tok);
+		val = vm_trim(eq + 1);
+		if (strcmp(key, "mac") == 0) {
+			if (v->mac[0])
+				return vm_why(why, whylen, "vif '%s': mac given "
+					      "twice", spec);
+			if (!vm_mac_valid(val))
+				return vm_why(why, whylen, "vif '%s': invalid MAC "
+					      "'%s' (six hex pairs such as "
+					      "00:16:3e:12:34:56, unicast, not all "
+					      "zero)", spec, val);
+			for (i = 0; val[i]; i++)
+				v->mac[i] = (char)tolower((unsigned char)val[i]);
+		} else if (strcmp(key, "bridge") == 0) {
+			if (v->bridge[0])
+				return vm_why(why, whylen, "vif '%s': bridge given "
+					      "twice", spec);
+			if (!vm_ifname_valid(val))
+				return vm_why(why, whylen, "vif '%s': invalid bridge "
+					      "name '%s' (1..%d of A-Z a-z 0-9 _ . -)",
+					      spec, val, VM_IFNAME_MAX);
+			strcpy(v->bridge, val);
+		} else {
+			return vm_why(why, whylen, "vif '%s': parameter '%s' is not "
+				      "supported by xenmesh's xl driver; it would "
+				      "be dropped", spec, key);
+		}
+	}
+	return 0;
+}
+
 /* ---- vm_config_check ---------------------------------------------------- */
 
 static int

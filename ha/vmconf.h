@@ -127,6 +127,12 @@ bool vm_uuid_valid(const char *s);
  * all zero. */
 bool vm_mac_valid(const char *s);
 
+/* A vif spec as xl.cfg writes it: comma-separated key=value.  Fills spec,
+ * mac (lowercased) and bridge; any other parameter (script, ip, model,
+ * rate, ...) would not reach libxl, so it is refused.  0, or -EINVAL with
+ * "vif 'SPEC': why" in why. */
+int vm_vif_parse(const char *spec, struct vm_vif *v, char *why, size_t whylen);
+
 /* Every invariant of a filled vm_config (ranges, names, counts, NUL
  * termination, maxmem >= memory, maxvcpus >= vcpus, no duplicates, not
  * starting after itself): 0, or -EINVAL with the reason in why. */

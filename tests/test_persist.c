@@ -92,10 +92,10 @@ fill_state(struct state *s, uint64_t seq)
 	s->vms_cap = 2;
 	s->n_vms = 2;
 	snprintf(s->vms[0].name, sizeof(s->vms[0].name), "db1");
-	snprintf(s->vms[0].state, sizeof(s->vms[0].state), "running");
+	s->vms[0].state = VM_STATE_RUNNING;
 	s->vms[0].host = 1;
 	snprintf(s->vms[1].name, sizeof(s->vms[1].name), "web1");
-	snprintf(s->vms[1].state, sizeof(s->vms[1].state), "stopped");
+	s->vms[1].state = VM_STATE_STOPPED;
 }
 
 static void
@@ -450,7 +450,7 @@ test_round_trip(void **state)
 	assert_states_equal(&loaded, &saved);
 	assert_string_equal(loaded.nodes[1].name, "san-a");
 	assert_int_equal(loaded.nodes[0].flags, NODE_FLAG_MAINTENANCE);
-	assert_string_equal(loaded.vms[0].state, "running");
+	assert_int_equal(loaded.vms[0].state, VM_STATE_RUNNING);
 	assert_int_equal(loaded.vms[0].host, 1);
 
 	/* A second save replaces the first. */

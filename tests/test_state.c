@@ -102,7 +102,7 @@ vm_set(struct vm_rec *v, const char *name, const char *st, uint32_t host)
 {
 	memset(v, 0, sizeof(*v));
 	strcpy(v->name, name);
-	strcpy(v->state, st);
+	assert_int_equal(vm_state_parse(st, &v->state), 0);
 	v->host = host;
 }
 
@@ -458,8 +458,8 @@ test_copy_free(void **unused)
 	assert_int_equal(c.n_vms, 3);
 	assert_state_equal(&c, &s);
 	/* The copy owns its VM table. */
-	strcpy(c.vms[0].state, "failed");
-	assert_string_equal(s.vms[0].state, "running");
+	c.vms[0].state = VM_STATE_FAILED;
+	assert_int_equal(s.vms[0].state, VM_STATE_RUNNING);
 	assert_int_equal(state_copy(&s, &s), 0);
 	state_free(&s);
 	assert_null(s.vms);
@@ -659,9 +659,10 @@ test_unpack_out_of_range(void **unused)
 	    "VM names are not sorted and unique (b after c)");
 	/* VM fields. */
 	BAD(w.vm[1].name = (char *)"", "name of VM 1 is empty");
-	BAD(w.vm[1].state = (char *)"", "state of VM b is empty");
+	BAD(w.vm[1].state = (char *)"", "VM b has unknown state ''");
+	BAD(w.vm[1].state = (char *)"dancing", "VM b has unknown state 'dancing'");
 	BAD(w.vm[1].state = (char *)"0123456789abcdef",
-	    "state of VM b is longer than 15 characters");
+	    "VM b has unknown state '0123456789abcdef'");
 	w.vm[1].state = (char *)"0123456789abcde";
 	wire_expect(&w, 0, "");
 
@@ -701,7 +702,7 @@ test_pack_round_trip(void **unused)
 	assert_int_equal(out.n_vms, 3);
 	assert_true(out.vms_cap >= 3);
 	assert_memory_equal(out.vms, s.vms, 3 * sizeof(s.vms[0]));
-	assert_string_equal(out.vms[2].state, "migrating");
+	assert_int_equal(out.vms[2].state, VM_STATE_MIGRATING);
 	assert_int_equal(out.vms[1].host, 0);
 	/* On the wire, host 0 ("none") is an absent field. */
 	{
@@ -814,7 +815,7 @@ test_digest(void **unused)
 	CHANGE(c.nodes[0].role = NODE_ROLE_SAN);
 	CHANGE(c.vms[1].host = 1);
 	CHANGE(c.vms[2].host = 0);
-	CHANGE(strcpy(c.vms[0].state, "failed"));
+	CHANGE(c.vms[0].state = VM_STATE_FAILED);
 	CHANGE(c.n_vms--);
 	CHANGE(c.n_nodes--);
 	CHANGE(strcpy(c.vms[2].name, "zz"));

@@ -424,7 +424,7 @@ big_state(struct state *s)
 	s->vms_cap = 40;
 	for (i = 0; i < 40; i++) {
 		snprintf(s->vms[i].name, sizeof(s->vms[i].name), "vm-%03zu", i);
-		strcpy(s->vms[i].state, i % 5 ? "running" : "stopped");
+		s->vms[i].state = i % 5 ? VM_STATE_RUNNING : VM_STATE_STOPPED;
 		s->vms[i].host = i % 5 ? (uint32_t)(i % 10) * 3 + 1 : 0;
 	}
 	s->n_vms = 40;

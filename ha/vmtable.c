@@ -1,0 +1,584 @@
+/* The VM table: rules of the VM ops and the VM records' encoding.
+ *
+ * Pure: no I/O, no logging.  Refusals come back as a negative errno with
+ * one sentence in `why`.  The table is kept sorted by name so that the
+ * packed state, and hence its digest, is the same on every member.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmtable.h"
+#include "xm_error.h"
+
+#define VM_CONFIG_MAX (256 * 1024)
+
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+static const char *const vm_state_names[] = {
+	[VM_STATE_STOPPED] = "stopped",
+	[VM_STATE_STARTING] = "starting",
+	[VM_STATE_RUNNING] = "running",
+	[VM_STATE_STOPPING] = "stopping",
+	[VM_STATE_MIGRATING] = "migrating",
+	[VM_STATE_RECOVERING] = "recovering",
+	[VM_STATE_FAILED] = "failed",
+	[VM_STATE_UNPLACEABLE] = "unplaceable",
+};
+
+const char *
+vm_state_name(enum vm_state st)
+{
+	if (st < VM_STATE_STOPPED || st > VM_STATE_UNPLACEABLE)
+		return "invalid";
+	return vm_state_names[st];
+}
+
+int
+vm_state_parse(const char *name, enum vm_state *st)
+{
+	for (int i = VM_STATE_STOPPED; i <= VM_STATE_UNPLACEABLE; i++) {
+		if (name != NULL && strcmp(name, vm_state_names[i]) == 0) {
+			*st = (enum vm_state)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int
+restart_parse(const char *name, enum vm_restart *r)
+{
+	for (int i = VM_RESTART_ALWAYS; i <= VM_RESTART_NEVER; i++) {
+		if (name != NULL && strcmp(name, vm_restart_name((enum vm_restart)i)) == 0) {
+			*r = (enum vm_restart)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Same rule as xlcfg's: names are typed on command lines and shown. */
+static bool
+vm_name_ok(const char *name)
+{
+	size_t len;
+
+	if (name == NULL)
+		return false;
+	len = strlen(name);
+	if (len == 0 || len >= VM_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static size_t
+vm_index(const struct state *s, const char *name, bool *found)
+{
+	size_t lo = 0, hi = s->n_vms;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->vms[mid].name, name);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const struct vm_rec *
+state_vm(const struct state *s, const char *name)
+{
+	bool found;
+	size_t i;
+
+	if (s == NULL || name == NULL || s->n_vms == 0)
+		return NULL;
+	i = vm_index(s, name, &found);
+	return found ? &s->vms[i] : NULL;
+}
+
+bool
+vmtable_op_kind(const Xenmesh__Op *op)
+{
+	switch (op->kind_case) {
+	case XENMESH__OP__KIND_VM_DEFINE:
+	case XENMESH__OP__KIND_VM_UNDEFINE:
+	case XENMESH__OP__KIND_VM_WANT:
+	case XENMESH__OP__KIND_VM_SET:
+	case XENMESH__OP__KIND_VM_CLEANUP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---- HA settings ------------------------------------------------------- */
+
+void
+vm_ha_to_pb(const struct vm_ha *ha, Xenmesh__VmHa *pb, char **hosts,
+	    char **after, char *restart, size_t restart_len)
+{
+	xenmesh__vm_ha__init(pb);
+	pb->priority = ha->priority;
+	snprintf(restart, restart_len, "%s", vm_restart_name(ha->restart));
+	pb->restart = restart;
+	pb->max_restarts = ha->max_restarts;
+	pb->restart_window_s = ha->restart_window_s;
+	for (uint32_t i = 0; i < ha->n_hosts && i < VM_MAX_HOSTS; i++)
+		hosts[i] = (char *)ha->hosts[i];
+	pb->n_hosts = ha->n_hosts;
+	pb->hosts = hosts;
+	if (ha->anti_affinity[0] != '\0')
+		pb->anti_affinity = (char *)ha->anti_affinity;
+	for (uint32_t i = 0; i < ha->n_after && i < VM_MAX_AFTER; i++)
+		after[i] = (char *)ha->after[i];
+	pb->n_start_after = ha->n_after;
+	pb->start_after = after;
+}
+
+static int
+copy_name(char *dst, size_t dstlen, const char *src, const char *what,
+	  char *why, size_t whylen)
+{
+	if (src == NULL || strlen(src) >= dstlen || src[0] == '\0') {
+		why_set(why, whylen, "%s is empty or longer than %zu", what,
+			dstlen - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+int
+vm_ha_from_pb(const Xenmesh__VmHa *pb, struct vm_ha *ha, char *why,
+	      size_t whylen)
+{
+	memset(ha, 0, sizeof(*ha));
+	if (pb == NULL) {
+		why_set(why, whylen, "HA settings missing");
+		return -EINVAL;
+	}
+	if (restart_parse(pb->restart, &ha->restart) < 0) {
+		why_set(why, whylen, "ha_restart '%s' is not always, on-failure "
+			"or never", pb->restart ? pb->restart : "");
+		return -EINVAL;
+	}
+	if (pb->n_hosts > VM_MAX_HOSTS || pb->n_start_after > VM_MAX_AFTER) {
+		why_set(why, whylen, "too many ha_hosts or ha_start_after entries");
+		return -EINVAL;
+	}
+	ha->priority = pb->priority;
+	ha->max_restarts = pb->max_restarts;
+	ha->restart_window_s = pb->restart_window_s;
+	ha->n_hosts = (uint32_t)pb->n_hosts;
+	for (size_t i = 0; i < pb->n_hosts; i++)
+		if (copy_name(ha->hosts[i], sizeof(ha->hosts[i]), pb->hosts[i],
+			      "ha_hosts entry", why, whylen) < 0)
+			return -EINVAL;
+	if (pb->anti_affinity != NULL && pb->anti_affinity[0] != '\0' &&
+	    copy_name(ha->anti_affinity, sizeof(ha->anti_affinity),
+		      pb->anti_affinity, "ha_anti_affinity", why, whylen) < 0)
+		return -EINVAL;
+	ha->n_after = (uint32_t)pb->n_start_after;
+	for (size_t i = 0; i < pb->n_start_after; i++)
+		if (copy_name(ha->after[i], sizeof(ha->after[i]), pb->start_after[i],
+			      "ha_start_after entry", why, whylen) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+void
+vm_rec_free(struct vm_rec *v)
+{
+	if (v == NULL)
+		return;
+	free(v->config);
+	v->config = NULL;
+}
+
+int
+vm_rec_copy(struct vm_rec *dst, const struct vm_rec *src)
+{
+	char *cfg = NULL;
+
+	if (src->config != NULL) {
+		cfg = strdup(src->config);
+		if (cfg == NULL)
+			return -ENOMEM;
+	}
+	*dst = *src;
+	dst->config = cfg;
+	return 0;
+}
+
+void
+vmtable_pack_one(const struct vm_rec *v, struct vm_pack *p)
+{
+	Xenmesh__Vm *m = &p->vm;
+
+	xenmesh__vm__init(m);
+	m->name = (char *)v->name;
+	p->state = (char *)vm_state_name(v->state);
+	m->state = p->state;
+	/* zero means none: leave optional fields out, so the bytes (and
+	 * the digest) do not depend on how a default was written */
+	m->has_host = v->host != 0;
+	m->host = v->host;
+	m->has_generation = v->generation != 0;
+	m->generation = v->generation;
+	m->has_want_running = v->want_running;
+	m->want_running = v->want_running;
+	m->has_want_host = v->want_host != 0;
+	m->want_host = v->want_host;
+	m->has_avoid_host = v->avoid_host != 0;
+	m->avoid_host = v->avoid_host;
+	m->has_memory_mb = v->memory_mb != 0;
+	m->memory_mb = v->memory_mb;
+	if (v->config != NULL) {
+		vm_ha_to_pb(&v->ha, &p->ha, p->hosts, p->after, p->restart,
+			    sizeof(p->restart));
+		m->ha = &p->ha;
+		m->config = v->config;
+	}
+	m->n_restart_at_ms = v->restarts.n;
+	m->restart_at_ms = (uint64_t *)v->restarts.at_ms;
+	m->n_restart_host = v->restarts.n;
+	m->restart_host = (uint32_t *)v->restarts.host;
+	m->has_restarts_total = v->restarts_total != 0;
+	m->restarts_total = v->restarts_total;
+	if (v->reason[0] != '\0')
+		m->reason = (char *)v->reason;
+}
+
+int
+vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
+		   size_t whylen)
+{
+	memset(v, 0, sizeof(*v));
+	if (!vm_name_ok(m->name)) {
+		why_set(why, whylen, "VM name is empty, too long or has "
+			"characters other than letters, digits, - _ .");
+		return -EBADMSG;
+	}
+	memcpy(v->name, m->name, strlen(m->name) + 1);
+	if (vm_state_parse(m->state, &v->state) < 0) {
+		why_set(why, whylen, "VM %s has unknown state '%.16s'", v->name,
+			m->state);
+		return -EBADMSG;
+	}
+	if (m->n_restart_at_ms != m->n_restart_host ||
+	    m->n_restart_at_ms > RESTART_HISTORY_MAX) {
+		why_set(why, whylen, "VM %s has a malformed restart history",
+			v->name);
+		return -EBADMSG;
+	}
+	if (m->config != NULL && strlen(m->config) > VM_CONFIG_MAX) {
+		why_set(why, whylen, "VM %s config exceeds %d bytes", v->name,
+			VM_CONFIG_MAX);
+		return -EBADMSG;
+	}
+	if (m->reason != NULL && strlen(m->reason) >= sizeof(v->reason)) {
+		why_set(why, whylen, "VM %s reason too long", v->name);
+		return -EBADMSG;
+	}
+	if (m->ha != NULL && vm_ha_from_pb(m->ha, &v->ha, why, whylen) < 0)
+		return -EBADMSG;
+	v->host = m->has_host ? m->host : 0;
+	v->generation = m->has_generation ? m->generation : 0;
+	v->want_running = m->has_want_running && m->want_running;
+	v->want_host = m->has_want_host ? m->want_host : 0;
+	v->avoid_host = m->has_avoid_host ? m->avoid_host : 0;
+	v->memory_mb = m->has_memory_mb ? m->memory_mb : 0;
+	v->restarts.n = (uint32_t)m->n_restart_at_ms;
+	for (size_t i = 0; i < m->n_restart_at_ms; i++) {
+		v->restarts.at_ms[i] = m->restart_at_ms[i];
+		v->restarts.host[i] = m->restart_host[i];
+	}
+	v->restarts_total = m->has_restarts_total ? m->restarts_total : 0;
+	if (m->reason != NULL)
+		memcpy(v->reason, m->reason, strlen(m->reason) + 1);
+	if (m->config != NULL) {
+		v->config = strdup(m->config);
+		if (v->config == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- ops ------------------------------------------------------------------- */
+
+static int
+need_vm(const struct state *s, const char *name, const struct vm_rec **v,
+	char *why, size_t whylen)
+{
+	*v = state_vm(s, name);
+	if (*v == NULL) {
+		why_set(why, whylen, "no VM named %.64s", name ? name : "");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static bool
+vm_is_active(enum vm_state st)
+{
+	return st == VM_STATE_STARTING || st == VM_STATE_RUNNING ||
+	       st == VM_STATE_STOPPING || st == VM_STATE_MIGRATING ||
+	       st == VM_STATE_RECOVERING;
+}
+
+static int
+validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
+		char *why, size_t whylen)
+{
+	struct vm_ha ha;
+
+	if (!vm_name_ok(d->name)) {
+		why_set(why, whylen, "VM name is empty, too long or has "
+			"characters other than letters, digits, - _ .");
+		return -EINVAL;
+	}
+	if (d->config == NULL || d->config[0] == '\0' ||
+	    strlen(d->config) > VM_CONFIG_MAX) {
+		why_set(why, whylen, "VM %s: config empty or above %d bytes",
+			d->name, VM_CONFIG_MAX);
+		return -EINVAL;
+	}
+	if (d->memory_mb == 0) {
+		why_set(why, whylen, "VM %s: memory must be above 0 MB", d->name);
+		return -EINVAL;
+	}
+	if (s->n_vms >= 65536 && state_vm(s, d->name) == NULL) {
+		why_set(why, whylen, "the VM table is full (65536 VMs)");
+		return -ENOSPC;
+	}
+	return vm_ha_from_pb(d->ha, &ha, why, whylen);
+}
+
+static int
+validate_set(const struct state *s, const Xenmesh__OpVmSet *o, char *why,
+	     size_t whylen)
+{
+	const struct vm_rec *v;
+	enum vm_state st;
+	int r = need_vm(s, o->name, &v, why, whylen);
+
+	if (r < 0)
+		return r;
+	if (vm_state_parse(o->state, &st) < 0) {
+		why_set(why, whylen, "unknown VM state '%.16s'", o->state);
+		return -EINVAL;
+	}
+	if (o->has_host && o->host != 0 && state_node(s, o->host) == NULL) {
+		why_set(why, whylen, "VM %s: no node with id %u", o->name, o->host);
+		return -ENOENT;
+	}
+	if ((st == VM_STATE_STARTING || st == VM_STATE_RUNNING) &&
+	    (!o->has_host || o->host == 0)) {
+		why_set(why, whylen, "VM %s: state %s needs a host", o->name,
+			o->state);
+		return -EINVAL;
+	}
+	if (o->has_generation && o->generation < v->generation) {
+		why_set(why, whylen, "VM %s: generation %llu is older than %llu",
+			o->name, (unsigned long long)o->generation,
+			(unsigned long long)v->generation);
+		return XM_ESTALE;
+	}
+	if (o->reason != NULL && strlen(o->reason) >= VM_REASON_MAX) {
+		why_set(why, whylen, "VM %s: reason too long", o->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+vmtable_validate(const struct state *s, const Xenmesh__Op *op, char *why,
+		 size_t whylen)
+{
+	const struct vm_rec *v;
+	int r;
+
+	switch (op->kind_case) {
+	case XENMESH__OP__KIND_VM_DEFINE:
+		if (op->vm_define == NULL)
+			break;
+		return validate_define(s, op->vm_define, why, whylen);
+	case XENMESH__OP__KIND_VM_UNDEFINE:
+		if (op->vm_undefine == NULL)
+			break;
+		r = need_vm(s, op->vm_undefine->name, &v, why, whylen);
+		if (r < 0)
+			return r;
+		if (vm_is_active(v->state)) {
+			why_set(why, whylen, "VM %s is %s: stop it before "
+				"undefining it", v->name, vm_state_name(v->state));
+			return -EBUSY;
+		}
+		return 0;
+	case XENMESH__OP__KIND_VM_WANT:
+		if (op->vm_want == NULL)
+			break;
+		r = need_vm(s, op->vm_want->name, &v, why, whylen);
+		if (r < 0)
+			return r;
+		if (op->vm_want->has_host && op->vm_want->host != 0 &&
+		    state_node(s, op->vm_want->host) == NULL) {
+			why_set(why, whylen, "no node with id %u", op->vm_want->host);
+			return -ENOENT;
+		}
+		return 0;
+	case XENMESH__OP__KIND_VM_SET:
+		if (op->vm_set == NULL)
+			break;
+		return validate_set(s, op->vm_set, why, whylen);
+	case XENMESH__OP__KIND_VM_CLEANUP:
+		if (op->vm_cleanup == NULL)
+			break;
+		return need_vm(s, op->vm_cleanup->name, &v, why, whylen);
+	default:
+		why_set(why, whylen, "not a VM operation");
+		return -EINVAL;
+	}
+	why_set(why, whylen, "operation kind %d has no body", (int)op->kind_case);
+	return -EINVAL;
+}
+
+static int
+apply_define(struct state *s, const Xenmesh__OpVmDefine *d)
+{
+	struct vm_rec *v;
+	char *cfg;
+	bool found;
+	size_t i = vm_index(s, d->name, &found);
+
+	cfg = strdup(d->config);
+	if (cfg == NULL)
+		return -ENOMEM;
+	if (!found) {
+		if (s->n_vms == s->vms_cap) {
+			size_t cap = s->vms_cap ? s->vms_cap * 2 : 16;
+			struct vm_rec *n = realloc(s->vms, cap * sizeof(*n));
+
+			if (n == NULL) {
+				free(cfg);
+				return -ENOMEM;
+			}
+			s->vms = n;
+			s->vms_cap = cap;
+		}
+		memmove(&s->vms[i + 1], &s->vms[i],
+			(s->n_vms - i) * sizeof(s->vms[0]));
+		s->n_vms++;
+		v = &s->vms[i];
+		memset(v, 0, sizeof(*v));
+		memcpy(v->name, d->name, strlen(d->name) + 1);
+		v->state = VM_STATE_STOPPED;
+	} else {
+		v = &s->vms[i];
+		free(v->config);
+	}
+	v->config = cfg;
+	v->memory_mb = d->memory_mb;
+	/* validated before: cannot fail */
+	(void)vm_ha_from_pb(d->ha, &v->ha, NULL, 0);
+	return 0;
+}
+
+static void
+apply_set(struct vm_rec *v, const Xenmesh__OpVmSet *o)
+{
+	uint32_t died_on = v->host;
+
+	(void)vm_state_parse(o->state, &v->state);
+	v->host = o->has_host ? o->host : 0;
+	if (o->has_generation)
+		v->generation = o->generation;
+	snprintf(v->reason, sizeof(v->reason), "%s", o->reason ? o->reason : "");
+	v->avoid_host = o->has_avoid_host ? o->avoid_host : 0;
+	if (o->has_want_running)
+		v->want_running = o->want_running;
+	if (o->has_record_restart && o->record_restart) {
+		restart_record(&v->restarts, died_on, o->now_ms);
+		v->restarts_total++;
+	}
+}
+
+int
+vmtable_apply(struct state *s, const Xenmesh__Op *op)
+{
+	struct vm_rec *v;
+	bool found;
+	size_t i;
+
+	switch (op->kind_case) {
+	case XENMESH__OP__KIND_VM_DEFINE:
+		return apply_define(s, op->vm_define);
+	case XENMESH__OP__KIND_VM_UNDEFINE:
+		i = vm_index(s, op->vm_undefine->name, &found);
+		vm_rec_free(&s->vms[i]);
+		memmove(&s->vms[i], &s->vms[i + 1],
+			(s->n_vms - i - 1) * sizeof(s->vms[0]));
+		s->n_vms--;
+		return 0;
+	case XENMESH__OP__KIND_VM_WANT:
+		v = &s->vms[vm_index(s, op->vm_want->name, &found)];
+		v->want_running = op->vm_want->running;
+		v->want_host = op->vm_want->has_host ? op->vm_want->host : 0;
+		/* an admin's start gives a failed or unplaceable VM a new try */
+		if (v->want_running && (v->state == VM_STATE_FAILED ||
+					v->state == VM_STATE_UNPLACEABLE)) {
+			v->state = VM_STATE_STOPPED;
+			v->reason[0] = '\0';
+		}
+		return 0;
+	case XENMESH__OP__KIND_VM_SET:
+		apply_set(&s->vms[vm_index(s, op->vm_set->name, &found)], op->vm_set);
+		return 0;
+	case XENMESH__OP__KIND_VM_CLEANUP:
+		v = &s->vms[vm_index(s, op->vm_cleanup->name, &found)];
+		restart_reset(&v->restarts);
+		if (v->state == VM_STATE_FAILED) {
+			v->state = VM_STATE_STOPPED;
+			v->host = 0;
+		}
+		v->avoid_host = 0;
+		v->reason[0] = '\0';
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
