@@ -663,7 +663,7 @@ test_unpack_out_of_range(void **unused)
 	BAD(w.vm[1].state = (char *)"dancing", "VM b has unknown state 'dancing'");
 	BAD(w.vm[1].state = (char *)"0123456789abcdef",
 	    "VM b has unknown state '0123456789abcdef'");
-	w.vm[1].state = (char *)"0123456789abcde";
+	w.vm[1].state = (char *)"running";
 	wire_expect(&w, 0, "");
 
 	/* Too many nodes for the table. */
