@@ -54,6 +54,7 @@ struct xlcfg_parser {
 	struct xlcfg_key *keys;
 	size_t n_keys;
 	size_t cap_keys;
+	const struct xlcfg_field *fields;       /* xlcfg_fields */
 	struct vm_config *vm;
 	enum vm_type builder;           /* legacy builder=, 0 when absent */
 	char *err;
@@ -81,7 +82,7 @@ struct xlcfg_field {
 	long min, max;                  /* XK_NUMBER */
 };
 
-static int
+static int __attribute__((format(printf, 3, 0)))
 xlcfg_verror(struct xlcfg_parser *p, unsigned line, const char *fmt,
 	     va_list ap)
 {
@@ -133,14 +134,12 @@ xlcfg_report_take(struct xlcfg_parser *p, char *buf, size_t len)
 
 /* ---- the key scanner ---------------------------------------------------- */
 
-static const struct xlcfg_field xlcfg_fields[];
-
 static const struct xlcfg_field *
-xlcfg_field_find(const char *name)
+xlcfg_field_find(const struct xlcfg_parser *p, const char *name)
 {
 	const struct xlcfg_field *f;
 
-	for (f = xlcfg_fields; f->name; f++)
+	for (f = p->fields; f->name; f++)
 		if (strcmp(f->name, name) == 0)
 			return f;
 	return NULL;
@@ -170,7 +169,7 @@ xlcfg_unknown(struct xlcfg_parser *p, const char *name, int len,
 				   "xenmesh's xl driver; it would be dropped",
 				   len, name);
 	known[0] = '\0';
-	for (f = xlcfg_fields; f->name; f++) {
+	for (f = p->fields; f->name; f++) {
 		if (strncmp(f->name, "ha_", 3) != 0)
 			continue;
 		n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s",
@@ -194,7 +193,7 @@ xlcfg_key_seen(struct xlcfg_parser *p, const char *name, size_t len,
 		return xlcfg_unknown(p, name, (int)len, line);
 	memcpy(buf, name, len);
 	buf[len] = '\0';
-	if (!xlcfg_field_find(buf))
+	if (!xlcfg_field_find(p, buf))
 		return xlcfg_unknown(p, name, (int)len, line);
 	k = xlcfg_key(p, buf);
 	if (k) {
@@ -681,6 +680,7 @@ xlcfg_set_vifs(struct xlcfg_parser *p, const struct xlcfg_key *k,
 
 #define VMF(field) offsetof(struct vm_config, field), \
 	sizeof(((struct vm_config *)0)->field)
+#define VMO(field) offsetof(struct vm_config, field), 0 /* set() checks */
 
 static const struct xlcfg_field xlcfg_fields[] = {
 	{ "name", XK_STRING, xlcfg_set_name, VMF(name), 0, 0 },
@@ -698,9 +698,9 @@ static const struct xlcfg_field xlcfg_fields[] = {
 	{ "uuid", XK_STRING, xlcfg_set_uuid, 0, 0, 0, 0 },
 	{ "disk", XK_LIST, xlcfg_set_disks, 0, 0, 0, 0 },
 	{ "vif", XK_LIST, xlcfg_set_vifs, 0, 0, 0, 0 },
-	{ "on_poweroff", XK_STRING, xlcfg_set_action, VMF(on_poweroff), 0, 0 },
-	{ "on_reboot", XK_STRING, xlcfg_set_action, VMF(on_reboot), 0, 0 },
-	{ "on_crash", XK_STRING, xlcfg_set_action, VMF(on_crash), 0, 0 },
+	{ "on_poweroff", XK_STRING, xlcfg_set_action, VMO(on_poweroff), 0, 0 },
+	{ "on_reboot", XK_STRING, xlcfg_set_action, VMO(on_reboot), 0, 0 },
+	{ "on_crash", XK_STRING, xlcfg_set_action, VMO(on_crash), 0, 0 },
 	{ "ha_priority", XK_NUMBER, NULL, VMF(ha.priority), 0,
 	  VM_HA_PRIORITY_MAX },
 	{ "ha_restart", XK_STRING, xlcfg_set_ha_restart, 0, 0, 0, 0 },
@@ -794,18 +794,20 @@ static int
 xlcfg_syntax(struct xlcfg_parser *p, const char *text, size_t len)
 {
 	char msg[512];
-	const char *nul;
+	unsigned line = 1;
+	const char *s;
 	int e;
 
-	/* libxlutil would stop at a NUL without saying why. */
-	nul = memchr(text, '\0', len);
-	if (nul) {
-		unsigned line = 1;
-		const char *s;
-
-		for (s = text; s < nul; s++)
-			line += *s == '\n';
-		return xlcfg_error(p, line, "NUL byte in line");
+	/* libxlutil would stop at a NUL without saying why, and would quote
+	 * a raw CR into its message; say what they are instead. */
+	for (s = text; s < text + len; s++) {
+		if (*s == '\n')
+			line++;
+		else if (*s == '\0')
+			return xlcfg_error(p, line, "NUL byte in line");
+		else if (*s == '\r')
+			return xlcfg_error(p, line, "carriage return in line (DOS "
+					   "line ends?): xl.cfg wants LF");
 	}
 	e = xlu_cfg_readdata(p->xlu, text, (int)len);
 	if (e == 0)
@@ -829,6 +831,7 @@ xlcfg_parse(const char *text, size_t len, const char *filename,
 		.file = filename ? filename : "(config)",
 		.text = text,
 		.len = len,
+		.fields = xlcfg_fields,
 		.err = err,
 		.errlen = errlen,
 	};

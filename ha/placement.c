@@ -455,7 +455,8 @@ plan_kahn(struct plan *pl)
  * The shortest start_after cycle through v, breadth first with the edges
  * in ha_start_after order; rendered into b when given ("start order
  * cycle: a -> b -> a").  Only VMs the first Kahn pass left over (indeg >
- * 0) can be on a cycle, so the search stays among them.
+ * 0 until the next pass) can be on a cycle, and once found they are
+ * marked, so the search stays among them.
  */
 static bool
 find_cycle(struct plan *pl, int32_t v, struct sbuf *b)
@@ -472,7 +473,7 @@ find_cycle(struct plan *pl, int32_t v, struct sbuf *b)
 			w = dep(pl, x, k);
 			if (w == v) {
 				found = x;
-			} else if (pl->indeg[w] > 0 &&
+			} else if ((pl->indeg[w] > 0 || pl->cycle[w]) &&
 				   pl->seen[w] != pl->stamp) {
 				pl->seen[w] = pl->stamp;
 				pl->parent[w] = x;

@@ -8,21 +8,16 @@
  * rig: against the real tests/rig/watchdogd, started per test in a temp
  * directory whose cg/NODE/cgroup.kill are plain files: a kill shows as "1".
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <limits.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -241,20 +236,14 @@ static int
 setup_wdd(void **state)
 {
 	struct fixture *f;
-	char *argv[8];
 	int i, fd;
 
 	if (setup(state) < 0)
 		return -1;
 	f = *state;
-	argv[0] = (char *)watchdogd_path();
-	argv[1] = "--socket";
-	argv[2] = f->sock;
-	argv[3] = "--cgroup-root";
-	argv[4] = f->cg;
-	argv[5] = "--log";
-	argv[6] = f->log;
-	argv[7] = NULL;
+	char *argv[] = { (char *)watchdogd_path(), "--socket", f->sock,
+	    "--cgroup-root", f->cg, "--log", f->log, NULL };
+
 	f->wdd = spawn(argv);
 	if (f->wdd < 0)
 		return -1;
@@ -309,11 +298,31 @@ assert_log_has(const struct fixture *f, const char *needle)
 static void
 assert_not_killed(const struct fixture *f, const char *node)
 {
-	char p[256], buf[16];
+	assert_int_equal(wait_kill(f, node, 0, 0), -1);
+}
 
-	kill_path(p, sizeof(p), f, node);
-	slurp(p, buf, sizeof(buf));
-	assert_string_equal(buf, "");
+static struct watchdog *
+rig_open(const struct fixture *f, const char *node)
+{
+	struct watchdog_params p = { .path = f->sock, .node_name = node,
+	    .timeout_s = 1 };
+	struct watchdog *wd = NULL;
+	char why[256];
+
+	if (watchdog_open(&watchdog_rig_ops, &wd, &p, why, sizeof(why)) != 0)
+		fail_msg("rig open %s: %s", node, why);
+	return wd;
+}
+
+/* Killed about one timeout (1 s) after t0, not before. */
+static void
+assert_killed_after(const struct fixture *f, const char *node, uint64_t t0)
+{
+	int64_t dt = wait_kill(f, node, t0, 3000);
+
+	if (dt < 900 || dt > 1500)
+		fail_msg("%s killed %lld ms after its last pet (timeout 1 s)",
+		    node, (long long)dt);
 }
 
 /* Keep a rig watchdog petted for total_ms. */
@@ -347,100 +356,85 @@ test_ops_find(void **state)
 
 /* ---- kernel driver ------------------------------------------------------ */
 
+/* A fresh empty "device" file in the test directory. */
+static void
+dev_file(const struct fixture *f, char *path, size_t len)
+{
+	path_of(path, len, f, "dev");
+	write_file(path, "");
+}
+
+static int
+kopen(const char *path, unsigned timeout_s, struct watchdog **wd, char *why,
+    size_t whylen)
+{
+	struct watchdog_params p = { .path = path, .timeout_s = timeout_s };
+
+	return watchdog_open(&watchdog_kernel_ops, wd, &p, why, whylen);
+}
+
 static void
 test_kernel_open_invalid(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { 0 };
-	struct watchdog *wd = (struct watchdog *)&p;
+	struct watchdog *wd = (struct watchdog *)f;
 	char path[256], why[256], expect[512];
 
 	path_of(path, sizeof(path), f, "nope");
-	p.path = path;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), -ENOENT);
+	assert_int_equal(kopen(path, 0, &wd, why, sizeof(why)), -ENOENT);
 	assert_null(wd);
 	snprintf(expect, sizeof(expect), "no watchdog device %s: load a "
 	    "watchdog driver (e.g. softdog) or configure the device path", path);
 	assert_string_equal(why, expect);
 
-	p.path = f->dir;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), -EISDIR);
+	assert_int_equal(kopen(f->dir, 0, &wd, why, sizeof(why)), -EISDIR);
 	snprintf(expect, sizeof(expect), "cannot open watchdog device %s: "
 	    "Is a directory", f->dir);
 	assert_string_equal(why, expect);
 
-	path_of(path, sizeof(path), f, "dev");
-	write_file(path, "");
-	p.path = path;
-	p.timeout_s = WATCHDOG_TIMEOUT_MAX_S + 1;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
+	dev_file(f, path, sizeof(path));
+	assert_int_equal(kopen(path, WATCHDOG_TIMEOUT_MAX_S + 1, &wd, why,
 	    sizeof(why)), -EINVAL);
 	assert_string_equal(why, "watchdog timeout 3601 s is out of range "
 	    "(1..3600)");
-	/* Refused before opening: nothing was written. */
+	/* Refused before opening: nothing was written.  why may be NULL. */
 	slurp(path, why, sizeof(why));
 	assert_string_equal(why, "");
-	/* why may be NULL. */
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, NULL, 0),
-	    -EINVAL);
+	assert_int_equal(kopen(path, 3601, &wd, NULL, 0), -EINVAL);
 }
 
-/* A plain file is not a watchdog: open fails clearly and disarms. */
+/* Open an unusable "device": refused with why, and disarmed ("V"). */
 static void
-test_kernel_plain_file_refused(void **state)
+kopen_refused(const struct fixture *f, unsigned timeout_s, int rc,
+    const char *why_rest)
 {
-	struct fixture *f = *state;
-	struct watchdog_params p = { 0 };
 	struct watchdog *wd;
 	char path[256], why[256], expect[512], buf[16];
 
-	path_of(path, sizeof(path), f, "dev");
-	write_file(path, "");
-	p.path = path;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), -ENOTTY);
+	dev_file(f, path, sizeof(path));
+	assert_int_equal(kopen(path, timeout_s, &wd, why, sizeof(why)), rc);
 	assert_null(wd);
-	snprintf(expect, sizeof(expect), "watchdog device %s does not report "
-	    "its timeout (WDIOC_GETTIMEOUT): Inappropriate ioctl for device",
-	    path);
-	assert_string_equal(why, expect);
-	slurp(path, buf, sizeof(buf));
-	assert_string_equal(buf, "V");
-
-	write_file(path, "");
-	p.timeout_s = 5;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), -ENOTTY);
-	snprintf(expect, sizeof(expect), "watchdog device %s cannot set a "
-	    "timeout of 5 s (WDIOC_SETTIMEOUT): Inappropriate ioctl for device",
-	    path);
+	snprintf(expect, sizeof(expect), "watchdog device %s %s", path, why_rest);
 	assert_string_equal(why, expect);
 	slurp(path, buf, sizeof(buf));
 	assert_string_equal(buf, "V");
 }
 
+/* A plain file is not a watchdog: its ioctls fail (ENOTTY). */
 static void
-test_kernel_bad_reported_timeout(void **state)
+test_kernel_unusable_refused(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { 0 };
-	struct watchdog *wd;
-	char path[256], why[256], expect[512], buf[16];
 
-	path_of(path, sizeof(path), f, "dev");
-	write_file(path, "");
-	p.path = path;
+	kopen_refused(f, 0, -ENOTTY, "does not report its timeout "
+	    "(WDIOC_GETTIMEOUT): Inappropriate ioctl for device");
+	kopen_refused(f, 5, -ENOTTY, "cannot set a timeout of 5 s "
+	    "(WDIOC_SETTIMEOUT): Inappropriate ioctl for device");
+	/* A device that reports a nonsense timeout cannot give W a term. */
 	fake.on = true;
 	fake.timeout = 0;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), -ERANGE);
-	snprintf(expect, sizeof(expect), "watchdog device %s reports a timeout "
-	    "of 0 s (usable: 1..3600)", path);
-	assert_string_equal(why, expect);
-	slurp(path, buf, sizeof(buf));
-	assert_string_equal(buf, "V");
+	kopen_refused(f, 0, -ERANGE, "reports a timeout of 0 s (usable: "
+	    "1..3600)");
 	assert_int_equal(fake.set_calls, 0);
 	assert_int_equal(fake.get_calls, 1);
 }
@@ -449,18 +443,13 @@ static void
 test_kernel_pet_and_magic_close(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { 0 };
 	struct watchdog *wd;
 	char path[256], why[256], buf[16];
 	unsigned t = 0;
 
-	path_of(path, sizeof(path), f, "dev");
-	write_file(path, "");
-	p.path = path;
-	p.timeout_s = 7;
+	dev_file(f, path, sizeof(path));
 	fake.on = true;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), 0);
+	assert_int_equal(kopen(path, 7, &wd, why, sizeof(why)), 0);
 	assert_non_null(wd);
 	assert_string_equal(watchdog_name(wd), "kernel");
 	/* Set, then read back: the device rounded 7 up to 8. */
@@ -486,7 +475,6 @@ test_kernel_pet_and_magic_close(void **state)
 	assert_int_equal(fake.last_set, 20);
 	assert_int_equal(watchdog_timeout_get(wd, &t), 0);
 	assert_int_equal(t, 20);
-
 	/* The device breaks: the error comes back, t untouched. */
 	fake.get_errno = EIO;
 	t = 99;
@@ -502,18 +490,14 @@ static void
 test_kernel_close_without_magic(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { 0 };
 	struct watchdog *wd;
 	char path[256], why[256], buf[16];
 	unsigned t = 0;
 
-	path_of(path, sizeof(path), f, "dev");
-	write_file(path, "");
-	p.path = path;
+	dev_file(f, path, sizeof(path));
 	fake.on = true;
 	fake.timeout = 60;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), 0);
+	assert_int_equal(kopen(path, 0, &wd, why, sizeof(why)), 0);
 	/* No timeout asked: the device's own is kept. */
 	assert_int_equal(fake.set_calls, 0);
 	assert_int_equal(watchdog_timeout_get(wd, &t), 0);
@@ -528,19 +512,27 @@ test_kernel_close_without_magic(void **state)
 static void
 test_kernel_pet_error(void **state)
 {
-	struct watchdog_params p = { .path = "/dev/full" };
 	struct watchdog *wd;
 	char why[256];
 
 	fake.on = true;
 	fake.timeout = 30;
-	assert_int_equal(watchdog_open(&watchdog_kernel_ops, &wd, &p, why,
-	    sizeof(why)), 0);
+	assert_int_equal(kopen("/dev/full", 0, &wd, why, sizeof(why)), 0);
 	assert_int_equal(watchdog_pet(wd), -ENOSPC);
 	watchdog_close(wd, false);
 }
 
 /* ---- watchdogd on its own ----------------------------------------------- */
+
+static int
+exit_status(char *const argv[])
+{
+	int status = -1;
+
+	assert_true(waitpid(spawn(argv), &status, 0) > 0);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
 
 static void
 test_watchdogd_usage(void **state)
@@ -552,72 +544,61 @@ test_watchdogd_usage(void **state)
 	    NULL };
 	char *badroot[] = { (char *)watchdogd_path(), "--socket", f->sock,
 	    "--cgroup-root", nodir, NULL };
-	int status;
 
 	path_of(nodir, sizeof(nodir), f, "nocg");
-	assert_int_equal(waitpid(spawn(none), &status, 0) > 0, 1);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 2);
-	assert_int_equal(waitpid(spawn(nosock), &status, 0) > 0, 1);
-	assert_int_equal(WEXITSTATUS(status), 2);
-	assert_int_equal(waitpid(spawn(badroot), &status, 0) > 0, 1);
-	assert_int_equal(WEXITSTATUS(status), 1);
+	assert_int_equal(exit_status(none), 2);
+	assert_int_equal(exit_status(nosock), 2);
+	assert_int_equal(exit_status(badroot), 1);
 	assert_int_equal(access(f->sock, F_OK), -1);
 }
 
 /* ---- rig driver against watchdogd --------------------------------------- */
 
+/* Expect rc from a rig open with these parameters; why into why. */
+static void
+rig_refused(const char *path, const char *node, unsigned timeout_s, int rc,
+    char *why, size_t whylen)
+{
+	struct watchdog_params p = { .path = path, .node_name = node,
+	    .timeout_s = timeout_s };
+	struct watchdog *wd = (struct watchdog *)&p;
+
+	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why, whylen),
+	    rc);
+	assert_null(wd);
+}
+
 static void
 test_rig_open_invalid(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { .path = f->sock, .node_name = "h1",
-	    .timeout_s = 1 };
-	struct watchdog *wd = (struct watchdog *)&p;
 	char why[256], expect[512], longpath[200], longname[WATCHDOG_NODE_MAX + 1];
 	static const char *const bad[] = { "", "../h1", "h1/x", ".h1", "-h1",
-	    "h 1", "h1\n" };
+	    "h 1", NULL, "h1\n" };
 	size_t i;
 
 	/* No service there yet (setup, not setup_wdd). */
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -ENOENT);
-	assert_null(wd);
+	rig_refused(f->sock, "h1", 1, -ENOENT, why, sizeof(why));
 	snprintf(expect, sizeof(expect), "cannot connect to the rig watchdog "
 	    "service at %s: No such file or directory", f->sock);
 	assert_string_equal(why, expect);
 
-	p.path = NULL;
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -EINVAL);
+	rig_refused(NULL, "h1", 1, -EINVAL, why, sizeof(why));
 	assert_string_equal(why, "rig watchdog socket path is not configured");
 	memset(longpath, 'x', sizeof(longpath) - 1);
 	longpath[sizeof(longpath) - 1] = '\0';
-	p.path = longpath;
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -ENAMETOOLONG);
+	rig_refused(longpath, "h1", 1, -ENAMETOOLONG, why, sizeof(why));
 	assert_string_equal(why, "rig watchdog socket path is too long");
 
-	p.path = f->sock;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		p.node_name = bad[i];
-		assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-		    sizeof(why)), -EINVAL);
-	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		rig_refused(f->sock, bad[i], 1, -EINVAL, why, sizeof(why));
 	assert_string_equal(why, "rig watchdog needs a node name of letters, "
 	    "digits, '-', '_', '.' (got \"h1\n\")");
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	p.node_name = longname;
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -EINVAL);
-	p.node_name = NULL;
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -EINVAL);
-	p.node_name = "h1";
-	p.timeout_s = WATCHDOG_TIMEOUT_MAX_S + 1;
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), -EINVAL);
+	rig_refused(f->sock, longname, 1, -EINVAL, why, sizeof(why));
+	rig_refused(f->sock, "h1", WATCHDOG_TIMEOUT_MAX_S + 1, -EINVAL, why,
+	    sizeof(why));
 	assert_string_equal(why, "watchdog timeout 3601 s is out of range "
 	    "(1..3600)");
 }
@@ -626,14 +607,9 @@ static void
 test_rig_pet_keeps_alive_magic_close_disarms(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { .path = f->sock, .node_name = "h1",
-	    .timeout_s = 1 };
-	struct watchdog *wd;
-	char why[256];
+	struct watchdog *wd = rig_open(f, "h1");
 	unsigned t = 0;
 
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
 	assert_string_equal(watchdog_name(wd), "rig");
 	assert_int_equal(watchdog_timeout_get(wd, &t), 0);
 	assert_int_equal(t, 1);
@@ -652,22 +628,12 @@ static void
 test_rig_stop_petting_kills(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { .path = f->sock, .node_name = "h2",
-	    .timeout_s = 1 };
-	struct watchdog *wd;
-	char why[256], expect[512];
-	uint64_t t0;
-	int64_t dt;
+	struct watchdog *wd = rig_open(f, "h2");
+	char expect[512];
 
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
 	pet_for(wd, 600);
 	assert_int_equal(watchdog_pet(wd), 0);
-	t0 = now_ms();
-	dt = wait_kill(f, "h2", t0, 3000);
-	if (dt < 900 || dt > 1500)
-		fail_msg("killed %lld ms after the last pet (timeout 1 s)",
-		    (long long)dt);
+	assert_killed_after(f, "h2", now_ms());
 	assert_not_killed(f, "h1");
 	assert_not_killed(f, "h3");
 	snprintf(expect, sizeof(expect), "(timeout 1 s): wrote 1 to "
@@ -681,46 +647,16 @@ test_rig_stop_petting_kills(void **state)
 	watchdog_close(wd, true);
 }
 
-static void
-test_rig_abrupt_disconnect_kills(void **state)
-{
-	struct fixture *f = *state;
-	struct watchdog_params p = { .path = f->sock, .node_name = "h2",
-	    .timeout_s = 1 };
-	struct watchdog *wd;
-	char why[256];
-	uint64_t t0;
-	int64_t dt;
-
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
-	assert_int_equal(watchdog_pet(wd), 0);
-	t0 = now_ms();
-	watchdog_close(wd, false);
-	/* Like /dev/watchdog closed without 'V': the countdown runs on. */
-	dt = wait_kill(f, "h2", t0, 3000);
-	if (dt < 900 || dt > 1500)
-		fail_msg("killed %lld ms after the disconnect (timeout 1 s)",
-		    (long long)dt);
-	assert_log_has(f, "h2: disconnected without magic close: stays armed");
-}
-
 /* An agent that died and came back within the timeout keeps its host. */
 static void
 test_rig_reconnect_in_time_readopts(void **state)
 {
 	struct fixture *f = *state;
-	struct watchdog_params p = { .path = f->sock, .node_name = "h3",
-	    .timeout_s = 1 };
-	struct watchdog *wd;
-	char why[256];
+	struct watchdog *wd = rig_open(f, "h3");
 
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
 	watchdog_close(wd, false);
 	sleep_ms(500);
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
+	wd = rig_open(f, "h3");
 	pet_for(wd, 1800);
 	assert_not_killed(f, "h3");
 	assert_log_has(f, "h3: hello again while armed");
@@ -736,11 +672,9 @@ test_rig_second_open_busy(void **state)
 	struct fixture *f = *state;
 	struct watchdog_params p = { .path = f->sock, .node_name = "h3",
 	    .timeout_s = 1 };
-	struct watchdog *wd, *wd2 = (struct watchdog *)&p;
+	struct watchdog *wd = rig_open(f, "h3"), *wd2 = (struct watchdog *)&p;
 	char why[256], expect[512];
 
-	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd, &p, why,
-	    sizeof(why)), 0);
 	assert_int_equal(watchdog_open(&watchdog_rig_ops, &wd2, &p, why,
 	    sizeof(why)), -EBUSY);
 	assert_null(wd2);
@@ -757,9 +691,10 @@ test_rig_second_open_busy(void **state)
 }
 
 static void
-raw_send(int fd, const char *s, size_t len)
+raw_send(int fd, const char *s)
 {
-	assert_int_equal(send(fd, s, len, MSG_NOSIGNAL), (ssize_t)len);
+	assert_int_equal(send(fd, s, strlen(s), MSG_NOSIGNAL),
+	    (ssize_t)strlen(s));
 }
 
 static void
@@ -780,7 +715,19 @@ raw_expect_line(int fd, const char *want)
 	assert_string_equal(buf, want);
 }
 
-/* A hand-written client: malformed hellos are answered and dropped. */
+/* A hand-written client: connect, send hello, expect the reply. */
+static int
+raw_hello(const struct fixture *f, const char *hello, const char *reply)
+{
+	int fd = raw_connect(f->sock);
+
+	assert_true(fd >= 0);
+	raw_send(fd, hello);
+	raw_expect_line(fd, reply);
+	return fd;
+}
+
+/* Malformed hellos are answered and dropped. */
 static void
 test_rig_malformed_hello(void **state)
 {
@@ -788,24 +735,11 @@ test_rig_malformed_hello(void **state)
 	char buf[8];
 	int fd;
 
-	fd = raw_connect(f->sock);
-	assert_true(fd >= 0);
-	raw_send(fd, "hello ../etc 1\n", 15);
-	raw_expect_line(fd, "err malformed hello");
+	fd = raw_hello(f, "hello ../etc 1\n", "err malformed hello");
 	assert_int_equal(read(fd, buf, sizeof(buf)), 0);
 	close(fd);
-
-	fd = raw_connect(f->sock);
-	assert_true(fd >= 0);
-	raw_send(fd, "hello h1 0\n", 11);
-	raw_expect_line(fd, "err timeout out of range");
-	close(fd);
-
-	fd = raw_connect(f->sock);
-	assert_true(fd >= 0);
-	raw_send(fd, "hello h1 5 extra\n", 17);
-	raw_expect_line(fd, "err malformed hello");
-	close(fd);
+	close(raw_hello(f, "hello h1 0\n", "err timeout out of range"));
+	close(raw_hello(f, "hello h1 5 extra\n", "err malformed hello"));
 	assert_log_has(f, "h1: timeout \"0\" out of range (1..3600), refused");
 	sleep_ms(200);
 	assert_not_killed(f, "h1");
@@ -818,7 +752,6 @@ test_rig_garbage_is_no_pet(void **state)
 	struct fixture *f = *state;
 	char longline[301];
 	uint64_t t0, end;
-	int64_t dt;
 	int fd;
 
 	memset(longline, 'g', sizeof(longline) - 2);
@@ -826,8 +759,8 @@ test_rig_garbage_is_no_pet(void **state)
 	longline[sizeof(longline) - 1] = '\0';
 	fd = raw_connect(f->sock);
 	assert_true(fd >= 0);
-	raw_send(fd, "nonsense before hello\n", 22);
-	raw_send(fd, "hello h1 1\n", 11);
+	raw_send(fd, "nonsense before hello\n");
+	raw_send(fd, "hello h1 1\n");
 	raw_expect_line(fd, "ok 1");
 	t0 = now_ms();
 	end = t0 + 2500;
@@ -839,10 +772,7 @@ test_rig_garbage_is_no_pet(void **state)
 		(void)send(fd, longline, strlen(longline), MSG_NOSIGNAL);
 		sleep_ms(100);
 	}
-	dt = wait_kill(f, "h1", t0, 0);
-	if (dt < 900 || dt > 1500)
-		fail_msg("killed %lld ms after hello (timeout 1 s)",
-		    (long long)dt);
+	assert_killed_after(f, "h1", t0);
 	assert_log_has(f, "garbage before hello \"nonsense before hello\", "
 	    "ignored");
 	assert_log_has(f, "h1: garbage \"garbage\", not a pet");
@@ -853,68 +783,51 @@ test_rig_garbage_is_no_pet(void **state)
 	close(fd);
 }
 
-/* As with 'V': "close" disarms only if it is the last line. */
+/* Like /dev/watchdog closed without 'V': the countdown runs on.  And as
+ * with 'V', "close" disarms only when it is the last line. */
 static void
-test_rig_close_then_pet_stays_armed(void **state)
+test_rig_disconnect_without_magic_kills(void **state)
 {
 	struct fixture *f = *state;
+	struct watchdog *wd = rig_open(f, "h2");
 	uint64_t t0;
-	int64_t dt;
 	int fd;
 
-	fd = raw_connect(f->sock);
-	assert_true(fd >= 0);
-	raw_send(fd, "hello h2 1\n", 11);
-	raw_expect_line(fd, "ok 1");
-	raw_send(fd, "close\n", 6);
-	raw_send(fd, "pet\n", 4);
+	fd = raw_hello(f, "hello h3 1\n", "ok 1");
+	raw_send(fd, "close\n");
+	raw_send(fd, "pet\n");
+	assert_int_equal(watchdog_pet(wd), 0);
 	t0 = now_ms();
 	close(fd);
-	dt = wait_kill(f, "h2", t0, 3000);
-	if (dt < 900 || dt > 1500)
-		fail_msg("killed %lld ms after the last pet (timeout 1 s)",
-		    (long long)dt);
+	watchdog_close(wd, false);
+	assert_killed_after(f, "h2", t0);
+	assert_killed_after(f, "h3", t0);
 	assert_not_killed(f, "h1");
+	assert_log_has(f, "h2: disconnected without magic close: stays armed");
+	assert_log_has(f, "h3: disconnected without magic close: stays armed");
 }
+
+#define WITH(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ops_find),
-		cmocka_unit_test_setup_teardown(test_kernel_open_invalid,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_plain_file_refused,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_bad_reported_timeout,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_pet_and_magic_close,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_close_without_magic,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kernel_pet_error,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_watchdogd_usage,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_open_invalid,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_malformed_hello,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_rig_pet_keeps_alive_magic_close_disarms,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_stop_petting_kills,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_abrupt_disconnect_kills,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_reconnect_in_time_readopts,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_second_open_busy,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_garbage_is_no_pet,
-		    setup_wdd, teardown),
-		cmocka_unit_test_setup_teardown(test_rig_close_then_pet_stays_armed,
-		    setup_wdd, teardown),
+		WITH(test_kernel_open_invalid, setup),
+		WITH(test_kernel_unusable_refused, setup),
+		WITH(test_kernel_pet_and_magic_close, setup),
+		WITH(test_kernel_close_without_magic, setup),
+		WITH(test_kernel_pet_error, setup),
+		WITH(test_watchdogd_usage, setup),
+		WITH(test_rig_open_invalid, setup),
+		WITH(test_rig_malformed_hello, setup_wdd),
+		WITH(test_rig_pet_keeps_alive_magic_close_disarms, setup_wdd),
+		WITH(test_rig_stop_petting_kills, setup_wdd),
+		WITH(test_rig_disconnect_without_magic_kills, setup_wdd),
+		WITH(test_rig_reconnect_in_time_readopts, setup_wdd),
+		WITH(test_rig_second_open_busy, setup_wdd),
+		WITH(test_rig_garbage_is_no_pet, setup_wdd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,578 @@
+/* The coordinator's HA decisions; see decide.h.
+ *
+ * The invariant everything here serves: a VM never runs twice.  So a VM
+ * whose host was lost is only `recovering` until that host is fenced, and
+ * nothing at all is placed while any host is unclean.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decide.h"
+#include "placement.h"
+#include "restart.h"
+
+static struct ha_action *
+plan_add(struct ha_plan *p, enum ha_action_kind kind)
+{
+	struct ha_action *a;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct ha_action *n = realloc(p->a, cap * sizeof(*n));
+
+		if (n == NULL)
+			return NULL;
+		p->a = n;
+		p->cap = cap;
+	}
+	a = &p->a[p->n++];
+	memset(a, 0, sizeof(*a));
+	a->kind = kind;
+	a->want_running = -1;
+	return a;
+}
+
+void
+ha_plan_free(struct ha_plan *p)
+{
+	if (p == NULL)
+		return;
+	free(p->a);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *
+node_name(const struct state *st, uint32_t id, char *buf, size_t len)
+{
+	const struct node_rec *n = state_node(st, id);
+
+	if (n != NULL)
+		snprintf(buf, len, "%s", n->name);
+	else
+		snprintf(buf, len, "node%" PRIu32, id);
+	return buf;
+}
+
+/* Set a VM; skipped when it would change nothing (keeps runs idempotent). */
+static int
+vm_set(struct ha_plan *p, const struct vm_rec *v, enum vm_state st,
+       uint32_t host, uint64_t generation, const char *reason)
+{
+	struct ha_action *a;
+
+	if (v->state == st && v->host == host &&
+	    (generation == 0 || generation == v->generation) &&
+	    strcmp(v->reason, reason) == 0)
+		return 0;
+	a = plan_add(p, HA_ACT_VM_SET);
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->vm, sizeof(a->vm), "%s", v->name);
+	a->state = st;
+	a->host = host;
+	a->generation = generation;
+	snprintf(a->reason, sizeof(a->reason), "%s", reason);
+	return 0;
+}
+
+static bool
+vm_active(enum vm_state st)
+{
+	return st == VM_STATE_STARTING || st == VM_STATE_RUNNING ||
+	       st == VM_STATE_STOPPING || st == VM_STATE_MIGRATING;
+}
+
+/* The VM's host is gone for good (fenced, left cleanly, or unknown). */
+static bool
+host_lost(const struct state *st, uint32_t host)
+{
+	const struct node_rec *n = state_node(st, host);
+
+	return n == NULL || n->state == NODE_STATE_FENCED ||
+	       n->state == NODE_STATE_OFFLINE;
+}
+
+static bool
+host_unclean(const struct state *st, uint32_t host)
+{
+	const struct node_rec *n = state_node(st, host);
+
+	return n != NULL && n->state == NODE_STATE_UNCLEAN;
+}
+
+static bool
+host_eligible(const struct node_rec *n, const char **why)
+{
+	if (n->role != NODE_ROLE_DOM0) {
+		*why = "SAN node";
+		return false;
+	}
+	if (n->state != NODE_STATE_ONLINE) {
+		*why = node_state_name(n->state);
+		return false;
+	}
+	if (n->flags & NODE_FLAG_MAINTENANCE) {
+		*why = "maintenance";
+		return false;
+	}
+	if (n->flags & NODE_FLAG_STANDBY) {
+		*why = "standby";
+		return false;
+	}
+	*why = NULL;
+	return true;
+}
+
+/* ---- placement ------------------------------------------------------------ */
+
+struct sched {
+	const struct ha_input *in;
+	struct ha_plan *plan;
+	struct placement_host hosts[PLACEMENT_MAX_HOSTS];
+	size_t nh;
+	/* VMs that stay put (for anti-affinity) followed by those to place */
+	struct placement_vm *pv;
+	const struct vm_rec **rec;
+	size_t npv;
+	size_t first_place;
+};
+
+static void
+hosts_build(struct sched *s)
+{
+	const struct state *st = s->in->st;
+
+	s->nh = 0;
+	for (size_t i = 0; i < st->n_nodes && s->nh < PLACEMENT_MAX_HOSTS; i++) {
+		const struct node_rec *n = &st->nodes[i];
+		struct placement_host *h;
+
+		if (n->role != NODE_ROLE_DOM0)
+			continue;
+		h = &s->hosts[s->nh++];
+		memset(h, 0, sizeof(*h));
+		h->id = n->id;
+		snprintf(h->name, sizeof(h->name), "%s", n->name);
+		h->eligible = host_eligible(n, &h->why_not);
+		h->mem_free_mb = n->mem_total_mb;
+	}
+	/* what runs (or is starting, stopping) there is taken */
+	for (size_t i = 0; i < st->n_vms; i++) {
+		const struct vm_rec *v = &st->vms[i];
+
+		if (!vm_active(v->state) && v->state != VM_STATE_RECOVERING)
+			continue;
+		for (size_t k = 0; k < s->nh; k++) {
+			if (s->hosts[k].id != v->host)
+				continue;
+			s->hosts[k].mem_free_mb -= s->hosts[k].mem_free_mb > v->memory_mb ?
+				v->memory_mb : s->hosts[k].mem_free_mb;
+		}
+	}
+}
+
+static struct placement_host *
+host_find(struct sched *s, uint32_t id)
+{
+	for (size_t k = 0; k < s->nh; k++)
+		if (s->hosts[k].id == id)
+			return &s->hosts[k];
+	return NULL;
+}
+
+static void
+commit_choice(struct sched *s, const struct vm_rec *v,
+	      const struct placement_choice *c)
+{
+	if (c->host == 0) {
+		(void)vm_set(s->plan, v, VM_STATE_UNPLACEABLE, 0, 0, c->reason);
+		return;
+	}
+	(void)vm_set(s->plan, v, VM_STATE_STARTING, c->host, v->generation + 1, "");
+	struct placement_host *h = host_find(s, c->host);
+
+	if (h != NULL)
+		h->mem_free_mb -= h->mem_free_mb > v->memory_mb ? v->memory_mb
+								 : h->mem_free_mb;
+}
+
+/* A VM with its own host constraint (`--on`, or restart elsewhere) is
+ * placed alone against a filtered copy of the hosts. */
+static void
+place_constrained(struct sched *s, const struct vm_rec *v,
+		  struct placement_vm *me)
+{
+	struct placement_host hosts[PLACEMENT_MAX_HOSTS];
+	struct placement_vm all[1];
+	struct placement_choice c;
+	char who[VM_NAME_MAX];
+
+	memcpy(hosts, s->hosts, s->nh * sizeof(hosts[0]));
+	for (size_t k = 0; k < s->nh; k++) {
+		if (v->want_host != 0 && hosts[k].id != v->want_host && hosts[k].eligible) {
+			hosts[k].eligible = false;
+			hosts[k].why_not = "not the requested host";
+		}
+		if (v->avoid_host != 0 && hosts[k].id == v->avoid_host && hosts[k].eligible) {
+			hosts[k].eligible = false;
+			hosts[k].why_not = "failed there, restarting elsewhere";
+		}
+	}
+	all[0] = *me;
+	all[0].current_host = 0;
+	if (placement_plan(hosts, s->nh, all, 1, &c) < 0) {
+		snprintf(c.reason, sizeof(c.reason), "placement failed for %s",
+			 node_name(s->in->st, v->want_host, who, sizeof(who)));
+		c.host = 0;
+	}
+	commit_choice(s, v, &c);
+}
+
+/* Is every VM it must start after already running?  (Dependencies that
+ * are not defined, or not wanted running, do not hold it back.) */
+static bool
+deps_ready(const struct state *st, const struct vm_rec *v, char *why, size_t len)
+{
+	for (uint32_t i = 0; i < v->ha.n_after; i++) {
+		const struct vm_rec *d = state_vm(st, v->ha.after[i]);
+
+		if (d == NULL || !d->want_running || d->state == VM_STATE_RUNNING)
+			continue;
+		snprintf(why, len, "waiting for %s to run (ha_start_after)", d->name);
+		return false;
+	}
+	return true;
+}
+
+static int
+schedule_placement(struct sched *s, bool *needs, size_t nvm)
+{
+	const struct state *st = s->in->st;
+	struct placement_choice *out = NULL;
+	size_t n = 0, nplace;
+	int rc = 0;
+
+	s->pv = calloc(nvm + 1, sizeof(*s->pv));
+	s->rec = calloc(nvm + 1, sizeof(*s->rec));
+	if (s->pv == NULL || s->rec == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* VMs staying where they are count for anti-affinity */
+	for (size_t i = 0; i < nvm; i++) {
+		const struct vm_rec *v = &st->vms[i];
+
+		if (needs[i] || !vm_active(v->state) || host_find(s, v->host) == NULL)
+			continue;
+		snprintf(s->pv[n].name, sizeof(s->pv[n].name), "%s", v->name);
+		s->pv[n].memory_mb = v->memory_mb;
+		s->pv[n].ha = &v->ha;
+		s->pv[n].current_host = v->host;
+		s->pv[n].needs_place = false;
+		s->rec[n++] = v;
+	}
+	s->first_place = n;
+	for (size_t i = 0; i < nvm; i++) {
+		const struct vm_rec *v = &st->vms[i];
+
+		if (!needs[i] || v->want_host != 0 || v->avoid_host != 0)
+			continue;
+		snprintf(s->pv[n].name, sizeof(s->pv[n].name), "%s", v->name);
+		s->pv[n].memory_mb = v->memory_mb;
+		s->pv[n].ha = &v->ha;
+		s->pv[n].needs_place = true;
+		s->rec[n++] = v;
+	}
+	nplace = n - s->first_place;
+	if (nplace > 0) {
+		out = calloc(n, sizeof(*out));
+		if (out == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		rc = placement_plan(s->hosts, s->nh, s->pv, n, out);
+		if (rc < 0)
+			goto out;
+		for (size_t i = s->first_place; i < n; i++)
+			commit_choice(s, s->rec[i], &out[i]);
+	}
+	/* then the constrained ones, by the table's (name) order */
+	for (size_t i = 0; i < nvm; i++) {
+		const struct vm_rec *v = &st->vms[i];
+		struct placement_vm me;
+
+		if (!needs[i] || (v->want_host == 0 && v->avoid_host == 0))
+			continue;
+		memset(&me, 0, sizeof(me));
+		snprintf(me.name, sizeof(me.name), "%s", v->name);
+		me.memory_mb = v->memory_mb;
+		me.ha = &v->ha;
+		me.needs_place = true;
+		place_constrained(s, v, &me);
+	}
+out:
+	free(out);
+	free(s->pv);
+	free(s->rec);
+	return rc;
+}
+
+int
+ha_schedule(const struct ha_input *in, struct ha_plan *plan)
+{
+	const struct state *st = in->st;
+	struct sched s;
+	bool any_unclean = false;
+	bool *needs = NULL;
+	char who[VM_NAME_MAX], why[VM_REASON_MAX];
+	int rc = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.in = in;
+	s.plan = plan;
+	for (size_t i = 0; i < st->n_nodes; i++) {
+		if (st->nodes[i].state != NODE_STATE_UNCLEAN)
+			continue;
+		any_unclean = true;
+		struct ha_action *a = plan_add(plan, HA_ACT_FENCE);
+
+		if (a == NULL)
+			return -ENOMEM;
+		a->node = st->nodes[i].id;
+	}
+	/* VMs of a lost host wait for its fence, whatever else happens */
+	for (size_t i = 0; i < st->n_vms; i++) {
+		const struct vm_rec *v = &st->vms[i];
+
+		if ((vm_active(v->state) || v->state == VM_STATE_RECOVERING) &&
+		    host_unclean(st, v->host)) {
+			snprintf(why, sizeof(why), "host %s lost; waiting for its fence",
+				 node_name(st, v->host, who, sizeof(who)));
+			if (vm_set(plan, v, VM_STATE_RECOVERING, v->host, 0, why) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (!in->ha_enabled || any_unclean)
+		return 0;       /* never place while a host may still write */
+
+	needs = calloc(st->n_vms + 1, sizeof(*needs));
+	if (needs == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->n_vms; i++) {
+		const struct vm_rec *v = &st->vms[i];
+		bool lost = v->state == VM_STATE_RECOVERING ||
+			    (vm_active(v->state) && host_lost(st, v->host));
+
+		if (!v->want_running) {
+			if (lost || v->state == VM_STATE_UNPLACEABLE)
+				rc = vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
+			else if (v->state == VM_STATE_STARTING ||
+				 v->state == VM_STATE_RUNNING)
+				rc = vm_set(plan, v, VM_STATE_STOPPING, v->host, 0,
+					    "stop requested");
+			if (rc < 0)
+				goto out;
+			continue;
+		}
+		if (v->state == VM_STATE_FAILED)
+			continue;
+		if (!lost && v->state != VM_STATE_STOPPED &&
+		    v->state != VM_STATE_UNPLACEABLE)
+			continue;
+		if (!deps_ready(st, v, why, sizeof(why))) {
+			rc = vm_set(plan, v, VM_STATE_STOPPED, 0, 0, why);
+			if (rc < 0)
+				goto out;
+			continue;
+		}
+		needs[i] = true;
+	}
+	hosts_build(&s);
+	/* the memory of lost VMs is not held on their old host */
+	rc = schedule_placement(&s, needs, st->n_vms);
+out:
+	free(needs);
+	return rc;
+}
+
+/* ---- events from hosts ----------------------------------------------------- */
+
+static enum vm_exit
+exit_of(Xenmesh__VmExit e)
+{
+	switch (e) {
+	case XENMESH__VM_EXIT__EXIT_POWEROFF:
+		return VM_EXIT_POWEROFF;
+	case XENMESH__VM_EXIT__EXIT_REBOOT:
+		return VM_EXIT_REBOOT;
+	default:
+		return VM_EXIT_CRASH;
+	}
+}
+
+static int
+decide_restart(const struct ha_input *in, const struct vm_rec *v,
+	       uint32_t host, enum vm_exit how, const char *what,
+	       struct ha_plan *plan)
+{
+	const struct state *st = in->st;
+	const struct node_rec *n = state_node(st, host);
+	const char *notok = NULL;
+	char why[96], text[VM_REASON_MAX], who[VM_NAME_MAX];
+	enum restart_verdict verdict;
+	struct ha_action *a;
+
+	verdict = restart_decide(&v->ha, &v->restarts, host, how, in->now_ms,
+				 why, sizeof(why));
+	/* in place only where new VMs may land */
+	if ((verdict == RESTART_IN_PLACE || verdict == RESTART_RECREATE) &&
+	    (n == NULL || !host_eligible(n, &notok)))
+		verdict = RESTART_ELSEWHERE;
+	snprintf(text, sizeof(text), "%.40s on %.32s: %s", what,
+		 node_name(st, host, who, sizeof(who)), why);
+	a = plan_add(plan, HA_ACT_VM_SET);
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->vm, sizeof(a->vm), "%s", v->name);
+	snprintf(a->reason, sizeof(a->reason), "%s", text);
+	switch (verdict) {
+	case RESTART_NO:
+		a->state = VM_STATE_STOPPED;
+		a->want_running = 0;
+		break;
+	case RESTART_IN_PLACE:
+		a->state = VM_STATE_STARTING;
+		a->host = host;
+		a->generation = v->generation + 1;
+		a->record_restart = true;
+		break;
+	case RESTART_RECREATE:
+		a->state = VM_STATE_STARTING;
+		a->host = host;
+		a->generation = v->generation + 1;
+		break;
+	case RESTART_ELSEWHERE:
+		a->state = VM_STATE_STOPPED;
+		a->avoid_host = host;
+		a->record_restart = how != VM_EXIT_REBOOT;
+		break;
+	case RESTART_FAILED:
+	default:
+		a->state = VM_STATE_FAILED;
+		break;
+	}
+	return 0;
+}
+
+int
+ha_host_event(const struct ha_input *in, const struct ha_event *ev,
+	      struct ha_plan *plan)
+{
+	const struct vm_rec *v = state_vm(in->st, ev->vm);
+	char text[VM_REASON_MAX], who[VM_NAME_MAX];
+
+	/* only the current instance on its assigned host speaks for the VM;
+	 * anything else is stale and its host destroys it on its own */
+	if (v == NULL || ev->generation != v->generation || ev->host != v->host)
+		return 0;
+	switch (ev->kind) {
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED:
+		if (v->state != VM_STATE_STARTING)
+			return 0;
+		return vm_set(plan, v, VM_STATE_RUNNING, v->host, 0, "");
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED:
+		if (v->state != VM_STATE_STARTING)
+			return 0;
+		snprintf(text, sizeof(text), "start failed (%s)",
+			 ev->reason ? ev->reason : "no reason given");
+		return decide_restart(in, v, ev->host, VM_EXIT_CRASH, text, plan);
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
+		if (v->state == VM_STATE_STOPPING)
+			return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
+		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING)
+			return 0;
+		return decide_restart(in, v, ev->host, exit_of(ev->exit),
+				      ev->exit == XENMESH__VM_EXIT__EXIT_POWEROFF ?
+				      "powered off" : ev->exit == XENMESH__VM_EXIT__EXIT_REBOOT ?
+				      "rebooted" : "crashed", plan);
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED:
+		if (v->state != VM_STATE_STOPPING)
+			return 0;
+		return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STOP_FAILED:
+		snprintf(text, sizeof(text), "stop failed on %s (%s); its host "
+			 "must be fenced", node_name(in->st, ev->host, who, sizeof(who)),
+			 ev->reason ? ev->reason : "no reason given");
+		return vm_set(plan, v, VM_STATE_FAILED, v->host, 0, text);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+void
+ha_action_op(const struct ha_action *a, uint64_t now_ms, Xenmesh__Op *op,
+	     Xenmesh__OpVmSet *set)
+{
+	xenmesh__op__init(op);
+	xenmesh__op_vm_set__init(set);
+	set->name = (char *)a->vm;
+	set->state = (char *)vm_state_name(a->state);
+	set->has_host = a->host != 0;
+	set->host = a->host;
+	set->has_generation = a->generation != 0;
+	set->generation = a->generation;
+	if (a->reason[0] != '\0')
+		set->reason = (char *)a->reason;
+	set->has_record_restart = a->record_restart;
+	set->record_restart = a->record_restart;
+	set->has_now_ms = true;
+	set->now_ms = now_ms;
+	set->has_avoid_host = a->avoid_host != 0;
+	set->avoid_host = a->avoid_host;
+	set->has_want_running = a->want_running >= 0;
+	set->want_running = a->want_running > 0;
+	op->kind_case = XENMESH__OP__KIND_VM_SET;
+	op->vm_set = set;
+}
+
+const char *
+ha_action_text(const struct state *st, const struct ha_action *a, char *buf,
+	       size_t len)
+{
+	char who[VM_NAME_MAX];
+	const char *r = a->reason[0] ? a->reason : NULL;
+
+	if (a->kind == HA_ACT_FENCE) {
+		snprintf(buf, len, "fence %s", node_name(st, a->node, who, sizeof(who)));
+		return buf;
+	}
+	switch (a->state) {
+	case VM_STATE_STARTING:
+		snprintf(buf, len, "start %s on %s gen %" PRIu64 "%s%s%s", a->vm,
+			 node_name(st, a->host, who, sizeof(who)), a->generation,
+			 r ? " (" : "", r ? r : "", r ? ")" : "");
+		break;
+	case VM_STATE_STOPPING:
+		snprintf(buf, len, "stop %s on %s", a->vm,
+			 node_name(st, a->host, who, sizeof(who)));
+		break;
+	case VM_STATE_RUNNING:
+		snprintf(buf, len, "%s running on %s", a->vm,
+			 node_name(st, a->host, who, sizeof(who)));
+		break;
+	default:
+		snprintf(buf, len, "%s %s%s%s%s", a->vm, vm_state_name(a->state),
+			 a->avoid_host ? " avoid " : "",
+			 a->avoid_host ? node_name(st, a->avoid_host, who, sizeof(who)) : "",
+			 r ? ": " : "");
+		if (r != NULL)
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s", r);
+		break;
+	}
+	return buf;
+}
