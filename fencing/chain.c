@@ -900,13 +900,17 @@ fence_chain_method_done(struct fence_chain *ch, const struct fence_action *act,
 			struct fence_actions *out)
 {
 	const struct fence_method_conf *m;
+	uint32_t token;
 
-	out_begin(ch, out);
-	if (!ch || !act || !out || res < FENCE_RESULT_OK || res > FENCE_RESULT_TIMEOUT)
+	if (!ch || !act || !out || res < FENCE_RESULT_OK || res > FENCE_RESULT_TIMEOUT) {
+		out_begin(ch, out);
 		return -EINVAL;
+	}
+	token = act->token;     /* act may well point into out */
+	out_begin(ch, out);
 	m = cur_method(ch);
-	if (ch->state != FENCE_CHAIN_RUNNING || !ch->waiting || !act->token ||
-	    act->token != ch->token || !m || m->kind == FENCE_KIND_DEADLINE)
+	if (ch->state != FENCE_CHAIN_RUNNING || !ch->waiting || !token ||
+	    token != ch->token || !m || m->kind == FENCE_KIND_DEADLINE)
 		return out_end(ch, out, -ESTALE);
 	method_finished(ch, res, message, now, out);
 	deadline_check(ch, now, out);

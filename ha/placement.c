@@ -609,7 +609,7 @@ place_one(struct plan *pl, int32_t v, struct placement_choice *c)
 {
 	const struct placement_vm *vm = &pl->vms[v];
 	const struct vm_ha *ha = vm->ha;
-	char skipped[PLACEMENT_REASON_MAX], tmp[48];
+	char skipped[PLACEMENT_REASON_MAX], tmp[VM_NAME_MAX + 32];
 	struct sbuf sk, b;
 	int32_t best = NONE, pos;
 	bool preferred = false;

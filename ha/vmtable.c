@@ -61,18 +61,6 @@ vm_state_parse(const char *name, enum vm_state *st)
 	return -EINVAL;
 }
 
-static int
-restart_parse(const char *name, enum vm_restart *r)
-{
-	for (int i = VM_RESTART_ALWAYS; i <= VM_RESTART_NEVER; i++) {
-		if (name != NULL && strcmp(name, vm_restart_name((enum vm_restart)i)) == 0) {
-			*r = (enum vm_restart)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 /* Same rule as xlcfg's: names are typed on command lines and shown. */
 static bool
 vm_name_ok(const char *name)
@@ -189,7 +177,7 @@ vm_ha_from_pb(const Xenmesh__VmHa *pb, struct vm_ha *ha, char *why,
 		why_set(why, whylen, "HA settings missing");
 		return -EINVAL;
 	}
-	if (restart_parse(pb->restart, &ha->restart) < 0) {
+	if (vm_restart_parse(pb->restart, &ha->restart) < 0) {
 		why_set(why, whylen, "ha_restart '%s' is not always, on-failure "
 			"or never", pb->restart ? pb->restart : "");
 		return -EINVAL;

@@ -289,7 +289,7 @@ test_chain_ordering(void **state)
 {
 	struct fence_chain *ch = calloc(1, sizeof(*ch));
 	struct fence_actions out;
-	struct fence_action a;
+	struct fence_action a, b;
 
 	assert_int_equal(fence_chain_start(ch, host(example), 1000, 0, 1000, &out), 0);
 	assert_int_equal(out.state, FENCE_CHAIN_RUNNING);
@@ -306,22 +306,18 @@ test_chain_ordering(void **state)
 	assert_int_equal(out.run[0].level, 2);
 	assert_int_equal(out.run[0].method->kind, FENCE_KIND_AGENT);
 	assert_int_equal(out.run[0].timeout_ms, 20000);
+	b = out.run[0];
 	/* the same answer twice is stale */
 	assert_int_equal(fence_chain_method_done(ch, &a, FENCE_RESULT_OK, "", 1600, &out),
 			 -ESTALE);
 	assert_int_equal(out.n, 0);
-	a = out.run[0];
-	a = (struct fence_action){ 0 };
+	a = b;
 	assert_int_equal(fence_chain_tick(ch, 1600, &out), 0);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(out.state, FENCE_CHAIN_RUNNING);
 	assert_int_equal(fence_chain_next_tick(ch), 1500 + 20000);
-	{
-		struct fence_action cur = { .token = ch->token };
-
-		assert_int_equal(fence_chain_method_done(ch, &cur, FENCE_RESULT_OK,
-							 "off, status: off", 4000, &out), 0);
-	}
+	assert_int_equal(fence_chain_method_done(ch, &a, FENCE_RESULT_OK,
+						 "off, status: off", 4000, &out), 0);
 	assert_int_equal(out.state, FENCE_CHAIN_CONFIRMED);
 	assert_int_equal(out.n, 0);
 	assert_int_equal(out.n_steps, 1);
@@ -418,7 +414,7 @@ test_chain_timeouts_and_retry(void **state)
 {
 	struct fence_chain *ch = calloc(1, sizeof(*ch));
 	struct fence_actions out;
-	struct fence_action late;
+	struct fence_action late, l2;
 
 	assert_int_equal(fence_chain_start(ch, host(
 		"h1: delay 2; level 1 fence-agent agent=fence_ipmilan ip=bmc timeout=20; "
@@ -431,12 +427,12 @@ test_chain_timeouts_and_retry(void **state)
 	assert_int_equal(out.n_steps, 1);
 	assert_int_equal(out.n, 1);
 	assert_int_equal(out.run[0].level, 2);
+	l2 = out.run[0];
 	/* the agent answers after its timeout: ignored */
 	assert_int_equal(fence_chain_method_done(ch, &late, FENCE_RESULT_OK, "",
 						 23000, &out), -ESTALE);
 	assert_int_equal(out.state, FENCE_CHAIN_RUNNING);
-	assert_int_equal(fence_chain_method_done(ch, &ch->token == NULL ? NULL :
-		&(struct fence_action){ .token = ch->token }, FENCE_RESULT_TIMEOUT,
+	assert_int_equal(fence_chain_method_done(ch, &l2, FENCE_RESULT_TIMEOUT,
 		"ssh: timed out after 10000 ms", 32000, &out), 0);
 	assert_int_equal(out.state, FENCE_CHAIN_FAILED);
 	assert_int_equal(out.n, 0);
