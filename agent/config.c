@@ -35,6 +35,8 @@ enum config_section {
 	SEC_LOG,
 	SEC_IPC,
 	SEC_CLUSTER,
+	SEC_HYPERVISOR,
+	SEC_FENCING,
 };
 
 static const char *const config_section_names[] = {
@@ -43,6 +45,8 @@ static const char *const config_section_names[] = {
 	[SEC_LOG] = "log",
 	[SEC_IPC] = "ipc",
 	[SEC_CLUSTER] = "cluster",
+	[SEC_HYPERVISOR] = "hypervisor",
+	[SEC_FENCING] = "fencing",
 };
 
 /* What one parse needs besides the config being filled. */
@@ -105,6 +109,10 @@ config_defaults(struct xm_config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->log_to_stderr = 0;
 	snprintf(cfg->cpg_group, sizeof(cfg->cpg_group), "xenmesh");
+	snprintf(cfg->hv_driver, sizeof(cfg->hv_driver), "xl");
+	snprintf(cfg->hv_guest, sizeof(cfg->hv_guest), "/usr/lib/xenmesh/guest");
+	snprintf(cfg->watchdog, sizeof(cfg->watchdog), "kernel");
+	snprintf(cfg->watchdog_path, sizeof(cfg->watchdog_path), "/dev/watchdog");
 }
 
 static int
@@ -205,7 +213,7 @@ config_set_mb(struct config_parser *p, const struct config_key *k,
 		return config_error(p, "invalid %s '%s' in [%s]: expected a "
 				    "number of MB from 0 to %d", k->name, val,
 				    config_sec_name(k->sec), CONFIG_MEM_MAX);
-	cfg->mem_total_mb = v;
+	*(uint64_t *)(void *)((char *)cfg + k->off) = v;
 	return 0;
 }
 
@@ -265,12 +273,34 @@ config_set_name(struct config_parser *p, const struct config_key *k,
 	return 0;
 }
 
+/* One of the words listed for the key (driver, watchdog kinds). */
+static int
+config_set_word(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	static const char *const drivers[] = { "xl", "proc", NULL };
+	static const char *const watchdogs[] = { "kernel", "rig", "none", NULL };
+	const char *const *allowed = strcmp(k->name, "driver") == 0 ? drivers
+								     : watchdogs;
+
+	for (size_t i = 0; allowed[i] != NULL; i++) {
+		if (strcmp(val, allowed[i]) == 0) {
+			memcpy((char *)cfg + k->off, val, strlen(val) + 1);
+			return 0;
+		}
+	}
+	return config_error(p, "invalid %s '%s' in [%s]: expected %s", k->name,
+			    val, config_sec_name(k->sec),
+			    allowed == drivers ? "xl or proc" : "kernel, rig or none");
+}
+
 #define CFG_STR(f) offsetof(struct xm_config, f), \
 	sizeof(((struct xm_config *)0)->f)
 
 static const struct config_key config_keys[] = {
 	{ SEC_NODE, "role", config_set_role, 0, 0 },
-	{ SEC_NODE, "memory", config_set_mb, 0, 0 },
+	{ SEC_NODE, "memory", config_set_mb,
+	  offsetof(struct xm_config, mem_total_mb), sizeof(uint64_t) },
 	{ SEC_PATHS, "state_dir", config_set_path, CFG_STR(state_dir) },
 	{ SEC_PATHS, "run_dir", config_set_path, CFG_STR(run_dir) },
 	{ SEC_LOG, "level", config_set_level, 0, 0 },
@@ -279,6 +309,12 @@ static const struct config_key config_keys[] = {
 	{ SEC_IPC, "read_group", config_set_name, CFG_STR(read_group) },
 	{ SEC_IPC, "admin_group", config_set_name, CFG_STR(admin_group) },
 	{ SEC_CLUSTER, "group", config_set_name, CFG_STR(cpg_group) },
+	{ SEC_HYPERVISOR, "driver", config_set_word, CFG_STR(hv_driver) },
+	{ SEC_HYPERVISOR, "guest", config_set_path, CFG_STR(hv_guest) },
+	{ SEC_HYPERVISOR, "reserve", config_set_mb,
+	  offsetof(struct xm_config, dom0_reserve_mb), sizeof(uint64_t) },
+	{ SEC_FENCING, "watchdog", config_set_word, CFG_STR(watchdog) },
+	{ SEC_FENCING, "watchdog_path", config_set_path, CFG_STR(watchdog_path) },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -324,14 +360,14 @@ config_parse_section(struct config_parser *p, char *s)
 	*end = '\0';
 	if (*name == '\0')
 		return config_error(p, "empty section name");
-	for (i = SEC_NODE; i <= SEC_CLUSTER; i++) {
+	for (i = SEC_NODE; i <= SEC_FENCING; i++) {
 		if (strcmp(name, config_section_names[i]) == 0) {
 			p->sec = (enum config_section)i;
 			return 0;
 		}
 	}
 	return config_error(p, "unknown section [%s] (allowed: node, paths, "
-			    "log, ipc, cluster)", name);
+			    "log, ipc, cluster, hypervisor, fencing)", name);
 }
 
 /* Unquotes "..." in place from s (just after the opening quote). */

@@ -31,6 +31,14 @@ struct xm_config {
 	char admin_group[XM_GROUP_MAX]; /* admin_group = NAME, default "" (root only) */
 	/* [cluster] */
 	char cpg_group[64];             /* group = NAME, default "xenmesh" */
+	/* [hypervisor] */
+	char hv_driver[8];              /* driver = xl | proc, default xl */
+	char hv_guest[PATH_MAX];        /* guest = PATH (proc), default /usr/lib/xenmesh/guest */
+	uint64_t dom0_reserve_mb;       /* reserve = MB kept for dom0, default 0 */
+	/* [fencing] */
+	char watchdog[8];               /* watchdog = kernel | rig | none, default kernel */
+	char watchdog_path[PATH_MAX];   /* watchdog_path = PATH: device or rig socket,
+					 * default /dev/watchdog */
 };
 
 void config_defaults(struct xm_config *cfg);

@@ -363,8 +363,13 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 		return -ENOMEM;
 	for (size_t i = 0; i < st->n_vms; i++) {
 		const struct vm_rec *v = &st->vms[i];
-		bool lost = v->state == VM_STATE_RECOVERING ||
-			    (vm_active(v->state) && host_lost(st, v->host));
+		bool lost = (vm_active(v->state) || v->state == VM_STATE_RECOVERING) &&
+			    host_lost(st, v->host);
+
+		/* recovering on a host that is online again (only its agent
+		 * had died): that host re-adopts it or reports it gone */
+		if (v->state == VM_STATE_RECOVERING && !lost)
+			continue;
 
 		if (!v->want_running) {
 			if (lost || v->state == VM_STATE_UNPLACEABLE)
@@ -480,7 +485,8 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 		return 0;
 	switch (ev->kind) {
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED:
-		if (v->state != VM_STATE_STARTING)
+		/* a start done, or a restarted agent re-adopting its domain */
+		if (v->state != VM_STATE_STARTING && v->state != VM_STATE_RECOVERING)
 			return 0;
 		return vm_set(plan, v, VM_STATE_RUNNING, v->host, 0, "");
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED:
@@ -492,7 +498,8 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
 		if (v->state == VM_STATE_STOPPING)
 			return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
-		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING)
+		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING &&
+		    v->state != VM_STATE_RECOVERING)
 			return 0;
 		return decide_restart(in, v, ev->host, exit_of(ev->exit),
 				      ev->exit == XENMESH__VM_EXIT__EXIT_POWEROFF ?

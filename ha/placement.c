@@ -76,64 +76,48 @@ struct plan {
 	int32_t *ndeps, *cycle, *order;
 	size_t norder;
 	uint32_t *eff;          /* own priority or one lent by a waiter */
+	int32_t *block;         /* holds all the int32_t arrays */
 	/* scratch of Kahn's algorithm and of the cycle search */
 	int32_t *indeg, *roff, *fill, *heap, *parent, *queue, *seen, *path;
 	int32_t stamp;
 };
 
-/* The int32_t arrays of nv + 1 entries, for plan_alloc and plan_free. */
-#define PLAN_NARR 12
-
 static void
-plan_arrays(struct plan *pl, int32_t **arr[PLAN_NARR])
+plan_free(struct plan *pl)
 {
-	int32_t **a[PLAN_NARR] = {
+	if (pl == NULL)
+		return;
+	free(pl->block);
+	free(pl->eff);
+	free(pl->byname);
+	free(pl->bygroup);
+	free(pl->occ);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* The int32_t arrays are slices of one block; a failure leaves pl for
+ * plan_free. */
+static int
+plan_alloc(struct plan *pl)
+{
+	int32_t **arr[] = {
 		&pl->gid, &pl->ndeps, &pl->cycle, &pl->order, &pl->indeg,
 		&pl->roff, &pl->fill, &pl->heap, &pl->parent, &pl->queue,
 		&pl->seen, &pl->path,
 	};
+	size_t i, narr = sizeof(arr) / sizeof(arr[0]), n = pl->nv + 1;
 
-	memcpy(arr, a, sizeof(a));
-}
-
-static void
-plan_free(struct plan *pl)
-{
-	int32_t **arr[PLAN_NARR];
-	size_t i;
-
-	if (pl == NULL)
-		return;
-	plan_arrays(pl, arr);
-	for (i = 0; i < PLAN_NARR; i++)
-		free(*arr[i]);
-	free(pl->byname);
-	free(pl->bygroup);
-	free(pl->occ);
-	free(pl->deps);
-	free(pl->rdeps);
-	free(pl->eff);
-	memset(pl, 0, sizeof(*pl));
-}
-
-static int
-plan_alloc(struct plan *pl)
-{
-	int32_t **arr[PLAN_NARR];
-	size_t i, n = pl->nv + 1;
-
-	plan_arrays(pl, arr);
-	for (i = 0; i < PLAN_NARR; i++)
-		if ((*arr[i] = calloc(n, sizeof(int32_t))) == NULL)
-			return -ENOMEM;
-	pl->deps = calloc(n * VM_MAX_AFTER, sizeof(int32_t));
-	pl->rdeps = calloc(n * VM_MAX_AFTER, sizeof(int32_t));
+	pl->block = calloc(n * (narr + 2 * VM_MAX_AFTER), sizeof(int32_t));
 	pl->eff = calloc(n, sizeof(uint32_t));
 	pl->byname = calloc(n, sizeof(*pl->byname));
 	pl->bygroup = calloc(n, sizeof(*pl->bygroup));
-	if (pl->deps == NULL || pl->rdeps == NULL || pl->eff == NULL ||
-	    pl->byname == NULL || pl->bygroup == NULL)
+	if (pl->block == NULL || pl->eff == NULL || pl->byname == NULL ||
+	    pl->bygroup == NULL)
 		return -ENOMEM;
+	for (i = 0; i < narr; i++)
+		*arr[i] = pl->block + i * n;
+	pl->deps = pl->block + narr * n;
+	pl->rdeps = pl->deps + n * VM_MAX_AFTER;
 	return 0;
 }
 
@@ -167,30 +151,28 @@ cmp_vm_group(const void *a, const void *b)
 	return strcmp(x->ha->anti_affinity, y->ha->anti_affinity);
 }
 
+/* The VM of group g known on host position p, NONE. */
+static int32_t *
+occ_at(const struct plan *pl, int32_t g, size_t p)
+{
+	return &pl->occ[(size_t)g * pl->nh + p];
+}
+
 static const struct placement_host *
 host_at(const struct plan *pl, size_t p)
 {
 	return &pl->hosts[pl->hpos[p]];
 }
 
+/* By id, or by name when name is given (at most 64 hosts). */
 static int32_t
-host_pos_by_id(const struct plan *pl, uint32_t id)
+host_pos(const struct plan *pl, uint32_t id, const char *name)
 {
 	size_t p;
 
 	for (p = 0; p < pl->nh; p++)
-		if (host_at(pl, p)->id == id)
-			return (int32_t)p;
-	return NONE;
-}
-
-static int32_t
-host_pos_by_name(const struct plan *pl, const char *name)
-{
-	size_t p;
-
-	for (p = 0; p < pl->nh; p++)
-		if (strcmp(host_at(pl, p)->name, name) == 0)
+		if (name != NULL ? strcmp(host_at(pl, p)->name, name) == 0 :
+		    host_at(pl, p)->id == id)
 			return (int32_t)p;
 	return NONE;
 }
@@ -268,7 +250,7 @@ vm_check(const struct plan *pl, const struct placement_vm *vm)
 		if (!str_ok(ha->after[k], sizeof(ha->after[k])))
 			return -EINVAL;
 	if (vm->current_host != 0 &&
-	    host_pos_by_id(pl, vm->current_host) == NONE)
+	    host_pos(pl, vm->current_host, NULL) == NONE)
 		return -EINVAL;
 	return 0;
 }
@@ -308,8 +290,8 @@ groups_index(struct plan *pl)
 		if (vm->needs_place || vm->current_host == 0 ||
 		    pl->gid[v] == NONE)
 			continue;
-		o = &pl->occ[(size_t)pl->gid[v] * pl->nh +
-			     (size_t)host_pos_by_id(pl, vm->current_host)];
+		o = occ_at(pl, pl->gid[v],
+			   (size_t)host_pos(pl, vm->current_host, NULL));
 		if (*o == NONE)
 			*o = v;
 	}
@@ -536,7 +518,7 @@ host_refusal(const struct plan *pl, size_t p, int32_t v, char *buf,
 			       (unsigned long long)pl->free_mb[p]);
 		return buf;
 	}
-	if (g != NONE && (o = pl->occ[(size_t)g * pl->nh + p]) != NONE) {
+	if (g != NONE && (o = *occ_at(pl, g, p)) != NONE) {
 		(void)snprintf(buf, len, "runs %s", pl->vms[o].name);
 		return buf;
 	}
@@ -559,7 +541,7 @@ explain_unplaceable(const struct plan *pl, int32_t v, struct sbuf *b)
 			largest = (int32_t)p;
 		if (pl->free_mb[p] >= vm->memory_mb)
 			n_fit++;
-		else if (g != NONE && pl->occ[(size_t)g * pl->nh + p] == NONE &&
+		else if (g != NONE && *occ_at(pl, g, p) == NONE &&
 			 (free_one == NONE ||
 			  pl->free_mb[p] > pl->free_mb[free_one]))
 			free_one = (int32_t)p;
@@ -591,7 +573,7 @@ explain_unplaceable(const struct plan *pl, int32_t v, struct sbuf *b)
 				continue;
 			sb_add(b, "%s%s: %s", first ? "" : ", ",
 			       host_at(pl, p)->name,
-			       pl->vms[pl->occ[(size_t)g * pl->nh + p]].name);
+			       pl->vms[*occ_at(pl, g, p)].name);
 			first = false;
 		}
 		sb_add(b, ")");
@@ -620,7 +602,7 @@ place_one(struct plan *pl, int32_t v, struct placement_choice *c)
 	sb_init(&sk, skipped, sizeof(skipped));
 	sb_init(&b, c->reason, sizeof(c->reason));
 	for (k = 0; k < ha->n_hosts && best == NONE; k++) {
-		pos = host_pos_by_name(pl, ha->hosts[k]);
+		pos = host_pos(pl, 0, ha->hosts[k]);
 		why = pos == NONE ? "unknown host" :
 		      host_refusal(pl, (size_t)pos, v, tmp, sizeof(tmp));
 		if (why == NULL) {
@@ -656,9 +638,8 @@ place_one(struct plan *pl, int32_t v, struct placement_choice *c)
 	}
 	c->host = host_at(pl, p)->id;
 	pl->free_mb[p] -= vm->memory_mb;
-	if (pl->gid[v] != NONE &&
-	    pl->occ[(size_t)pl->gid[v] * pl->nh + p] == NONE)
-		pl->occ[(size_t)pl->gid[v] * pl->nh + p] = v;
+	if (pl->gid[v] != NONE && *occ_at(pl, pl->gid[v], p) == NONE)
+		*occ_at(pl, pl->gid[v], p) = v;
 }
 
 /* One full plan into out.  pl keeps the order for the admission check. */
@@ -781,7 +762,7 @@ placement_admission(const struct placement_host *hosts, size_t nh,
 	struct placement_host hh[PLACEMENT_MAX_HOSTS];
 	struct placement_choice *out = NULL;
 	struct placement_vm *vv = NULL;
-	struct plan pl;
+	struct plan pl, one;
 	size_t i, j;
 	int r;
 
@@ -826,14 +807,10 @@ placement_admission(const struct placement_host *hosts, size_t nh,
 			continue;
 		h->eligible = false;
 		h->why_not = "failed";
-		{
-			struct plan one;
-
-			r = plan_run(&one, hh, nh, vv, nv, out);
-			if (r == 0)
-				admission_collect(&one, h, out, rep);
-			plan_free(&one);
-		}
+		r = plan_run(&one, hh, nh, vv, nv, out);
+		if (r == 0)
+			admission_collect(&one, h, out, rep);
+		plan_free(&one);
 		*h = hosts[pl.hpos[j]];
 		if (r < 0)
 			goto out_free;

@@ -232,6 +232,13 @@ coordinator_reconcile(struct replica *r)
 		const struct node_rec *n = &r->st.nodes[i];
 
 		if (is_member(r, n->id)) {
+			/* Back in the group.  A host that went down uncleanly
+			 * stays unclean until its fence is confirmed (it may
+			 * still write); when only its agent died, the agent
+			 * re-adopts its domains within the grace period. */
+			if (n->state == NODE_STATE_UNCLEAN &&
+			    left_reason_of(r, n->id) != MEMBER_PROCDOWN)
+				continue;
 			if (n->state != NODE_STATE_ONLINE)
 				coordinator_set_state(r, n->id, NODE_STATE_ONLINE);
 			continue;
@@ -331,6 +338,8 @@ sync_done(struct replica *r)
 		      r->st.epoch, r->st.seq,
 		      node_label(r, r->decision.sender, who, sizeof(who)));
 	replica_update_coordinator(r, true);
+	if (r->ops->changed != NULL)
+		r->ops->changed(r->ops_data);
 }
 
 static void
@@ -601,6 +610,8 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 		r->ops->persist(r->ops_data, &r->st);
 	if (u->has_origin && u->origin == r->local_id && u->has_req_id)
 		pending_done(r, u->req_id, rc, rc < 0 ? why : NULL);
+	if (r->ops->changed != NULL)
+		r->ops->changed(r->ops_data);
 }
 
 static void
@@ -636,6 +647,16 @@ deliver_request(struct replica *r, uint32_t sender, const Xenmesh__Request *q)
 			    q->ring->nodeid, q->ring->seq);
 		send_refusal(r, sender, q->req_id, XM_ESTALE,
 			     "request made in an older cluster configuration");
+		return;
+	}
+	if (q->event != NULL) {
+		if (r->ops->host_event != NULL)
+			r->ops->host_event(r->ops_data, sender, q->event);
+		return;
+	}
+	if (q->op == NULL) {
+		send_refusal(r, sender, q->req_id, -EINVAL,
+			     "request carries neither an operation nor an event");
 		return;
 	}
 	rc = state_validate(&r->st, q->op, why, sizeof(why));
@@ -709,18 +730,6 @@ left_note(struct replica *r, uint32_t id, int reason)
 	}
 }
 
-static void
-left_forget(struct replica *r, uint32_t id)
-{
-	for (size_t i = 0; i < r->n_left; i++) {
-		if (r->left_id[i] == id) {
-			r->left_id[i] = r->left_id[--r->n_left];
-			r->left_reason[i] = r->left_reason[r->n_left];
-			return;
-		}
-	}
-}
-
 static const char *
 reason_name(int reason)
 {
@@ -765,7 +774,8 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 	for (size_t i = 0; i < n_members; i++) {
 		if (members[i].nodeid == r->local_id || is_member(r, members[i].nodeid))
 			continue;
-		left_forget(r, members[i].nodeid);
+		/* the reason it left is kept: the coordinator needs it to
+		 * tell a restarted agent from a host that went down */
 		replica_event(r, members[i].nodeid, "membership", "%s joined",
 			      node_label(r, members[i].nodeid, who, sizeof(who)));
 	}
@@ -933,6 +943,47 @@ bool
 replica_is_coordinator(const struct replica *r)
 {
 	return r->coordinator != 0 && r->coordinator == r->local_id;
+}
+
+int
+replica_commit(struct replica *r, Xenmesh__Op *op)
+{
+	if (!replica_is_coordinator(r) || !r->synced)
+		return XM_ENOCOORD;
+	return coordinator_commit(r, op, 0, 0, 0);
+}
+
+bool
+replica_caught_up(const struct replica *r)
+{
+	return r->commit_seq <= r->st.seq;
+}
+
+int
+replica_report(struct replica *r, const Xenmesh__HostEvent *ev)
+{
+	Xenmesh__Envelope env;
+	Xenmesh__Request q;
+	Xenmesh__RingId ring;
+
+	if (!r->joined || !r->synced)
+		return XM_ESYNCING;
+	if (r->coordinator == 0)
+		return XM_ENOCOORD;
+	if (r->coordinator == r->local_id) {
+		if (r->ops->host_event != NULL)
+			r->ops->host_event(r->ops_data, r->local_id, ev);
+		return 0;
+	}
+	xenmesh__request__init(&q);
+	ring_fill(r, &ring);
+	q.req_id = 0;
+	q.ring = &ring;
+	q.event = (Xenmesh__HostEvent *)ev;
+	envelope_init(r, &env);
+	env.body_case = XENMESH__ENVELOPE__BODY_REQUEST;
+	env.request = &q;
+	return replica_mcast(r, &env);
 }
 
 /* ---- life cycle ---------------------------------------------------------- */

@@ -41,6 +41,11 @@ struct replica_ops {
 	void (*node_info)(void *data, Xenmesh__OpNodeInfo *info);
 	/* A decision worth a log line (syslog priority). */
 	void (*log)(void *data, int prio, const char *text);
+	/* The state changed (update applied, snapshot adopted) or the
+	 * sync round ended: time to look at it again. */
+	void (*changed)(void *data);
+	/* Coordinator only: a host reported an event about a domain. */
+	void (*host_event)(void *data, uint32_t host, const Xenmesh__HostEvent *ev);
 };
 
 struct replica {
@@ -121,5 +126,14 @@ int64_t replica_request(struct replica *r, const Xenmesh__Op *op,
 			uint32_t uid, char *why, size_t whylen);
 
 bool replica_is_coordinator(const struct replica *r);
+
+/* Coordinator only: commit a decision.  XM_ENOCOORD when not coordinator. */
+int replica_commit(struct replica *r, Xenmesh__Op *op);
+/* No update of ours is still on its way back (decisions are taken on a
+ * state that has everything we committed). */
+bool replica_caught_up(const struct replica *r);
+/* Tell the coordinator what happened to a domain here (directly when we
+ * are the coordinator).  XM_ESYNCING / XM_ENOCOORD when nobody listens. */
+int replica_report(struct replica *r, const Xenmesh__HostEvent *ev);
 
 #endif

@@ -106,13 +106,16 @@ dump_config(const struct xm_config *c, char *out, size_t len)
 		 "ok\npath = %s\nrole = %s\nmemory = %llu\n"
 		 "state_dir = \"%s\"\nrun_dir = \"%s\"\nlevel = %s\n"
 		 "stderr = %s\nread_group = \"%s\"\nadmin_group = \"%s\"\n"
-		 "group = \"%s\"\n",
+		 "group = \"%s\"\ndriver = %s\nguest = \"%s\"\n"
+		 "reserve = %llu\nwatchdog = %s\nwatchdog_path = \"%s\"\n",
 		 base ? base + 1 : c->path,
 		 c->role == NODE_ROLE_DOM0 ? "dom0" :
 		 c->role == NODE_ROLE_SAN ? "san" : "unset",
 		 (unsigned long long)c->mem_total_mb, c->state_dir, c->run_dir,
 		 level_name(c->log_level), c->log_to_stderr ? "yes" : "no",
-		 c->read_group, c->admin_group, c->cpg_group);
+		 c->read_group, c->admin_group, c->cpg_group, c->hv_driver,
+		 c->hv_guest, (unsigned long long)c->dom0_reserve_mb,
+		 c->watchdog, c->watchdog_path);
 }
 
 static void
@@ -269,7 +272,7 @@ test_sample_config(void **state)
 		}
 		n += (size_t)sprintf(out + n, "%s\n", line);
 	}
-	assert_int_equal(uncommented, 8);       /* every key but role */
+	assert_int_equal(uncommented, 13);       /* every key but role */
 
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/all.conf", dir);

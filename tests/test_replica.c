@@ -507,7 +507,33 @@ test_partition_minority_has_no_coordinator_and_catches_up(void **unused)
 	assert_agree(sim, 0);
 	assert_int_equal(state_node(&sim->nodes[3].rep.st, 2)->flags,
 			 NODE_FLAG_MAINTENANCE);
+	/* it went down uncleanly: back in the group it stays unclean until
+	 * its fence is confirmed (it may still write meanwhile) */
 	assert_int_equal(state_node(&sim->nodes[3].rep.st, 3)->state,
+			 NODE_STATE_UNCLEAN);
+	sim_free(sim);
+}
+
+/* Only the agent died (corosync stayed up): when it comes back it is
+ * online again at once, to re-adopt its domains. */
+static void
+test_agent_restart_is_online_again(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 3;
+	int why = MEMBER_PROCDOWN;
+
+	sim_start_all(sim);
+	sim->nodes[3].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 3)->state,
+			 NODE_STATE_UNCLEAN);
+	sim->nodes[3].up = true;
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(state_node(&sim->nodes[1].rep.st, 3)->state,
 			 NODE_STATE_ONLINE);
 	sim_free(sim);
 }
@@ -699,6 +725,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_in_many_chunks),
 		cmocka_unit_test(test_membership_change_fails_pending_request),
 		cmocka_unit_test(test_incompatible_peer_is_left_out),
+		cmocka_unit_test(test_agent_restart_is_online_again),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
