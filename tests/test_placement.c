@@ -674,7 +674,7 @@ test_admission_many(void **state)
 {
 	struct fx *f = *state;
 	const struct admission_host *a = &f->rep.failing[0];
-	char name[8];
+	char name[16];
 	int i;
 
 	UP(f, 1, "h1", 8192);
