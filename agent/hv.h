@@ -62,8 +62,8 @@ struct hv_ops {
 };
 
 extern const struct hv_ops hv_proc_ops;
-#ifdef HAVE_XENLIGHT
-extern const struct hv_ops hv_xl_ops;
-#endif
+
+/* The driver of that name ("xl", "proc"), NULL when not built in. */
+const struct hv_ops *hv_driver_find(const char *name);
 
 #endif

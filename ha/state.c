@@ -92,6 +92,7 @@ state_free(struct state *s)
 	for (size_t i = 0; i < s->n_vms; i++)
 		vm_rec_free(&s->vms[i]);
 	free(s->vms);
+	free(s->fence_config);
 	state_init(s);
 }
 
@@ -125,6 +126,14 @@ state_copy(struct state *dst, const struct state *src)
 	*dst = *src;
 	dst->vms = vms;
 	dst->vms_cap = src->n_vms;
+	dst->fence_config = NULL;
+	if (src->fence_config != NULL) {
+		dst->fence_config = strdup(src->fence_config);
+		if (dst->fence_config == NULL) {
+			state_free(dst);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -276,6 +285,14 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	case XENMESH__OP__KIND_VM_SET:
 	case XENMESH__OP__KIND_VM_CLEANUP:
 		return vmtable_validate(s, op, why, whylen);
+	case XENMESH__OP__KIND_FENCE_CONFIG:
+		if (op->fence_config == NULL || op->fence_config->text == NULL)
+			break;
+		if (strlen(op->fence_config->text) > 256 * 1024) {
+			why_set(why, whylen, "fence configuration above 256 KiB");
+			return -EINVAL;
+		}
+		return 0;
 	case XENMESH__OP__KIND__NOT_SET:
 		why_set(why, whylen, "operation has no kind set");
 		return -EINVAL;
@@ -382,6 +399,19 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 		n->flags = (n->flags | op->node_flags->set) &
 			   ~op->node_flags->clear;
 		break;
+	case XENMESH__OP__KIND_FENCE_CONFIG: {
+		char *text = strdup(op->fence_config->text);
+
+		if (text == NULL) {
+			why_set(why, whylen, "out of memory applying the change");
+			return -ENOMEM;
+		}
+		free(s->fence_config);
+		s->fence_config = text[0] != '\0' ? text : NULL;
+		if (s->fence_config == NULL)
+			free(text);
+		break;
+	}
 	default:
 		if (!vmtable_op_kind(op))
 			return -EINVAL;         /* state_validate() refused it */
@@ -450,6 +480,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	}
 	msg.n_vms = s->n_vms;
 	msg.vms = vm_ptrs;
+	msg.fence_config = s->fence_config;
 
 	need = xenmesh__state__get_packed_size(&msg);
 	out = malloc(need > 0 ? need : 1);
@@ -610,6 +641,14 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 		n->watchdog_s = mn->has_watchdog_s ? mn->watchdog_s : 0;
 	}
 	s->n_nodes = m->n_nodes;
+	if (m->fence_config != NULL && m->fence_config[0] != '\0') {
+		s->fence_config = strdup(m->fence_config);
+		if (s->fence_config == NULL) {
+			why_set(why, whylen, "out of memory");
+			r = -ENOMEM;
+			goto out_free_msg;
+		}
+	}
 	for (i = 0; i < m->n_vms; i++) {
 		r = vmtable_unpack_one(m->vms[i], &s->vms[i], why, whylen);
 		s->n_vms = i + 1;       /* so state_free() frees its config */

@@ -85,6 +85,7 @@ struct state {
 	size_t n_vms;
 	struct vm_rec *vms;                      /* sorted by name */
 	size_t vms_cap;
+	char *fence_config;     /* fence chains (fencing/chain.h syntax), NULL none */
 };
 
 void state_init(struct state *s);

@@ -786,6 +786,34 @@ test_rig_disconnect_without_magic_kills(void **state)
 	assert_log_has(f, "h3: disconnected without magic close: stays armed");
 }
 
+/* The rig cut the node's power: its watchdog goes with it, so a node
+ * restarted within the timeout is not killed before its agent is back. */
+static void
+test_rig_forget_disarms(void **state)
+{
+	struct fixture *f = *state;
+	struct watchdog *wd = rig_open(f, "h2");
+	char *forget[] = { (char *)watchdogd_path(), "--socket", f->sock,
+	    "--forget", "h2", NULL };
+
+	assert_int_equal(watchdog_pet(wd), 0);
+	assert_int_equal(exit_status(forget), 0);
+	watchdog_close(wd, false);
+	sleep_ms(1500);
+	assert_not_killed(f, "h2");
+	assert_log_has(f, "h2: power cut by the rig: disarmed");
+	/* Idempotent, unknown nodes included; bad names refused. */
+	assert_int_equal(exit_status(forget), 0);
+	forget[4] = "h3";
+	assert_int_equal(exit_status(forget), 0);
+	forget[4] = "../h3";
+	assert_int_equal(exit_status(forget), 1);
+	/* The restarted node's agent arms it again. */
+	wd = rig_open(f, "h2");
+	watchdog_close(wd, false);
+	assert_killed_after(f, "h2", now_ms());
+}
+
 #define WITH(fn, su) cmocka_unit_test_setup_teardown(fn, su, teardown)
 
 int
@@ -805,6 +833,7 @@ main(void)
 		WITH(test_rig_disconnect_without_magic_kills, setup_wdd),
 		WITH(test_rig_reconnect_in_time_readopts, setup_wdd),
 		WITH(test_rig_garbage_is_no_pet, setup_wdd),
+		WITH(test_rig_forget_disarms, setup_wdd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* watchdogd: the rig's watchdog service.
  *
  *   watchdogd --socket PATH --cgroup-root DIR [--log FILE]
+ *   watchdogd --socket PATH --forget NODE
  *
  * The rig nodes are network namespaces with no watchdog device of their
  * own, so this process, started by the rig outside every node, plays the
@@ -18,6 +19,13 @@
  * (which pets) keeps its host; a second connection for a node that still
  * has one is refused ("err busy"), as a second open of the device is.
  * Anything else a client sends is logged and is not a pet.
+ *
+ * A real power loss also stops the host's watchdog.  So when the rig cuts
+ * a node's power itself (crash, stop), it says so with `--forget NODE`
+ * (the line "forget NODE\n" on a fresh connection, answered "ok\n"): the
+ * node is disarmed and detached from its old connection, so that a node
+ * restarted within the timeout is not killed before its new agent says
+ * hello.
  *
  * One thread, one ppoll loop whose timeout is the nearest deadline.
  */
@@ -280,6 +288,37 @@ wdd_hello(struct wdd *w, int ci, char *args, uint64_t now)
 	return true;
 }
 
+/* "forget NODE" from the rig: that node lost its power.  Idempotent. */
+static bool
+wdd_forget(struct wdd *w, int ci, const char *name, uint64_t now)
+{
+	struct wdd_conn *c = &w->conns[ci];
+	size_t i;
+
+	if (!wdd_node_name_valid(name)) {
+		wdd_log(w, "connection %d: malformed forget, refused", c->fd);
+		wdd_reply(c, "err malformed forget\n");
+		return false;
+	}
+	for (i = 0; i < w->n_nodes; i++) {
+		struct wdd_node *n = &w->nodes[i];
+
+		if (strcmp(n->name, name) != 0)
+			continue;
+		if (n->armed)
+			wdd_log(w, "%s: power cut by the rig: disarmed (%lld ms "
+			    "were left)", name,
+			    (long long)(n->deadline_ms - now));
+		n->armed = false;
+		/* Its old connection, if still open, speaks for nobody now. */
+		if (n->conn >= 0)
+			w->conns[n->conn].node = -1;
+		n->conn = -1;
+	}
+	wdd_reply(c, "ok\n");
+	return false;
+}
+
 static void
 wdd_garbage(struct wdd *w, int ci, const char *line, size_t len)
 {
@@ -308,6 +347,8 @@ wdd_line(struct wdd *w, int ci, char *line, size_t len, uint64_t now)
 	}
 	if (c->node < 0 && strncmp(line, "hello ", 6) == 0)
 		return wdd_hello(w, ci, line + 6, now);
+	if (c->node < 0 && strncmp(line, "forget ", 7) == 0)
+		return wdd_forget(w, ci, line + 7, now);
 	if (c->node >= 0 && strcmp(line, "pet") == 0) {
 		wdd_pet(&w->nodes[c->node], now);
 		c->allow_release = false;
@@ -544,7 +585,54 @@ static void
 wdd_usage(FILE *f)
 {
 	fprintf(f, "usage: watchdogd --socket PATH --cgroup-root DIR "
-	    "[--log FILE]\n");
+	    "[--log FILE]\n"
+	    "       watchdogd --socket PATH --forget NODE\n");
+}
+
+/* Client mode: tell the running service that NODE lost its power. */
+static int
+wdd_forget_client(const char *socket_path, const char *node)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[WDD_LINE_MAX], reply[WDD_LINE_MAX];
+	struct pollfd pfd;
+	size_t used = 0;
+	ssize_t n;
+	int fd, len;
+
+	len = snprintf(line, sizeof(line), "forget %s\n", node);
+	if (len < 0 || (size_t)len >= sizeof(line) ||
+	    strlen(socket_path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "watchdogd: node name or socket path too long\n");
+		return 1;
+	}
+	memcpy(sa.sun_path, socket_path, strlen(socket_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, line, (size_t)len, MSG_NOSIGNAL) != len) {
+		fprintf(stderr, "watchdogd: %s: %s\n", socket_path,
+		    strerror(errno));
+		goto out_fail;
+	}
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (used + 1 < sizeof(reply) && poll(&pfd, 1, 5000) == 1) {
+		n = read(fd, reply + used, 1);
+		if (n <= 0 || reply[used] == '\n')
+			break;
+		used++;
+	}
+	reply[used] = '\0';
+	if (strcmp(reply, "ok") != 0) {
+		fprintf(stderr, "watchdogd: forget %s: \"%s\"\n", node, reply);
+		goto out_fail;
+	}
+	(void)close(fd);
+	return 0;
+
+out_fail:
+	if (fd >= 0)
+		(void)close(fd);
+	return 1;
 }
 
 int
@@ -554,17 +642,18 @@ main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "cgroup-root", required_argument, NULL, 'c' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "forget", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wdd w = { .listen_fd = -1, .log = stderr };
-	const char *log_path = NULL;
+	const char *log_path = NULL, *forget = NULL;
 	struct sigaction sa = { .sa_handler = wdd_on_signal };
 	sigset_t block, waitmask;
 	struct stat st;
 	int opt, i, r;
 
-	while ((opt = getopt_long(argc, argv, "s:c:l:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:c:l:f:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			w.socket_path = optarg;
@@ -575,6 +664,9 @@ main(int argc, char **argv)
 		case 'l':
 			log_path = optarg;
 			break;
+		case 'f':
+			forget = optarg;
+			break;
 		case 'h':
 			wdd_usage(stdout);
 			return 0;
@@ -583,7 +675,10 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!w.socket_path || !w.cgroup_root || optind != argc) {
+	if (forget && w.socket_path && !w.cgroup_root && !log_path &&
+	    optind == argc)
+		return wdd_forget_client(w.socket_path, forget);
+	if (forget || !w.socket_path || !w.cgroup_root || optind != argc) {
 		wdd_usage(stderr);
 		return 2;
 	}

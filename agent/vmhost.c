@@ -1,0 +1,523 @@
+/* The host side of HA; see vmhost.h.
+ *
+ * Everything happens in one reconcile pass, run (coalesced) after every
+ * state change, every hypervisor event and once a second.  Each (VM,
+ * generation) is acted on once: a create is not retried for the same
+ * generation (the coordinator decides on the failure), a report is sent
+ * once.  Stale instances are destroyed whatever their past.
+ */
+#define LOG_SUBSYS "vmhost"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hv.h"
+#include "log.h"
+#include "vmhost.h"
+#include "xlcfg.h"
+#include "xm_error.h"
+
+#define RECONCILE_PERIOD_MS 1000
+#define STOP_TIMEOUT_MS     30000
+#define MEMO_MAX            4096
+
+enum {
+	DONE_CREATE = 1,        /* create tried for this generation */
+	DONE_STARTED = 2,       /* STARTED reported */
+	DONE_GONE = 4,          /* EXITED / STOPPED / START_FAILED reported */
+	DONE_SHUTDOWN = 8,      /* shutdown asked */
+};
+
+struct memo {
+	char name[VM_NAME_MAX];
+	uint64_t gen;
+	unsigned done;
+	uint64_t shutdown_at_ms;
+};
+
+struct vmhost {
+	struct agent *a;
+	const struct hv_ops *ops;
+	struct hv *hv;
+	int event_fd;
+	bool kicked;
+	qb_loop_timer_handle timer;
+	struct memo *memo;
+	size_t n_memo;
+	char (*unmanaged)[VM_NAME_MAX];
+	const char **unmanaged_ptrs;
+	size_t n_unmanaged;
+	unsigned ha_domains;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct memo *
+memo_get(struct vmhost *vh, const char *name, uint64_t gen)
+{
+	for (size_t i = 0; i < vh->n_memo; i++)
+		if (vh->memo[i].gen == gen && strcmp(vh->memo[i].name, name) == 0)
+			return &vh->memo[i];
+	if (vh->n_memo == MEMO_MAX) {
+		/* the oldest generations matter least */
+		memmove(&vh->memo[0], &vh->memo[1], (MEMO_MAX - 1) * sizeof(vh->memo[0]));
+		vh->n_memo--;
+	}
+	struct memo *m = &vh->memo[vh->n_memo++];
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->gen = gen;
+	return m;
+}
+
+static void
+report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
+       Xenmesh__VmExit exit, const char *reason)
+{
+	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
+	int rc;
+
+	ev.kind = kind;
+	ev.vm = (char *)v->name;
+	ev.generation = v->generation;
+	if (kind == XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED) {
+		ev.has_exit = true;
+		ev.exit = exit;
+	}
+	ev.reason = (char *)reason;
+	rc = replica_report(&vh->a->rep, &ev);
+	if (rc < 0)
+		log_warn("cannot report %s of VM %s to the coordinator: %s; "
+			 "the next pass retries", kind == XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED ?
+			 "the start" : "the end", v->name, xm_strerror(rc));
+}
+
+static const struct hv_domain *
+dom_find(const struct hv_domain *d, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d[i].name, name) == 0)
+			return &d[i];
+	return NULL;
+}
+
+static bool
+keeps_domain(enum vm_state st)
+{
+	return st == VM_STATE_STARTING || st == VM_STATE_RUNNING ||
+	       st == VM_STATE_STOPPING || st == VM_STATE_MIGRATING ||
+	       st == VM_STATE_RECOVERING;
+}
+
+static void
+domain_destroy(struct vmhost *vh, const char *name, const char *why)
+{
+	int rc = vh->ops->destroy(vh->hv, name);
+
+	if (rc < 0)
+		log_err("cannot destroy domain %s (%s): %s", name, why, xm_strerror(rc));
+	else
+		log_notice("destroyed domain %s: %s", name, why);
+}
+
+static void
+vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
+{
+	struct vm_config *cfg;
+	char err[512];
+	int rc;
+
+	m->done |= DONE_CREATE;
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0,
+		       "out of memory");
+		m->done |= DONE_GONE;
+		return;
+	}
+	rc = xlcfg_parse(v->config, strlen(v->config), v->name, cfg, err, sizeof(err));
+	if (rc == 0) {
+		rc = vh->ops->create(vh->hv, cfg, v->generation);
+		if (rc < 0)
+			snprintf(err, sizeof(err), "%s driver: %s", vh->ops->name,
+				 xm_strerror(rc));
+	}
+	free(cfg);
+	if (rc < 0) {
+		log_err("cannot start VM %s (generation %" PRIu64 "): %s", v->name,
+			v->generation, err);
+		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0, err);
+		m->done |= DONE_GONE;
+		return;
+	}
+	log_notice("started VM %s, generation %" PRIu64, v->name, v->generation);
+	report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
+	m->done |= DONE_STARTED;
+}
+
+static void
+unmanaged_set(struct vmhost *vh, const struct hv_domain *d, size_t n,
+	      const struct state *st)
+{
+	size_t k = 0;
+
+	free(vh->unmanaged);
+	free(vh->unmanaged_ptrs);
+	vh->unmanaged = calloc(n + 1, sizeof(*vh->unmanaged));
+	vh->unmanaged_ptrs = calloc(n + 1, sizeof(*vh->unmanaged_ptrs));
+	vh->n_unmanaged = 0;
+	if (vh->unmanaged == NULL || vh->unmanaged_ptrs == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		if (state_vm(st, d[i].name) != NULL)
+			continue;
+		snprintf(vh->unmanaged[k], VM_NAME_MAX, "%s", d[i].name);
+		vh->unmanaged_ptrs[k] = vh->unmanaged[k];
+		k++;
+	}
+	vh->n_unmanaged = k;
+}
+
+/* Our domains against the state: keep, stop or destroy each. */
+static void
+reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
+		  bool gave_up_on_us)
+{
+	struct agent *a = vh->a;
+	const struct state *st = &a->rep.st;
+	uint32_t me = a->rep.local_id;
+
+	vh->ha_domains = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct vm_rec *v = state_vm(st, doms[i].name);
+		struct memo *m;
+		char why[160];
+
+		if (v == NULL)
+			continue;       /* unmanaged: never touched */
+		if (gave_up_on_us || v->host != me || v->generation != doms[i].generation ||
+		    !keeps_domain(v->state)) {
+			snprintf(why, sizeof(why), "stale instance (generation %" PRIu64
+				 "; the cluster has %s generation %" PRIu64 " %s%s)",
+				 doms[i].generation, v->name, v->generation,
+				 gave_up_on_us ? "and is fencing this host" :
+				 vm_state_name(v->state),
+				 v->host == me || gave_up_on_us ? "" : " elsewhere");
+			domain_destroy(vh, doms[i].name, why);
+			continue;
+		}
+		vh->ha_domains++;
+		m = memo_get(vh, v->name, v->generation);
+		if ((v->state == VM_STATE_STARTING || v->state == VM_STATE_RECOVERING) &&
+		    !(m->done & DONE_STARTED)) {
+			/* ours and alive: a start done, or re-adopted after an
+			 * agent restart */
+			log_notice("VM %s generation %" PRIu64 " runs here%s", v->name,
+				   v->generation, v->state == VM_STATE_RECOVERING ?
+				   ": re-adopted" : "");
+			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
+			m->done |= DONE_STARTED | DONE_CREATE;
+		}
+		if (v->state == VM_STATE_STOPPING) {
+			if (!(m->done & DONE_SHUTDOWN)) {
+				int rc = vh->ops->shutdown(vh->hv, v->name);
+
+				m->done |= DONE_SHUTDOWN;
+				m->shutdown_at_ms = now_ms();
+				if (rc < 0)
+					log_warn("shutdown of %s failed: %s; destroying it",
+						 v->name, xm_strerror(rc));
+				else
+					log_notice("asked VM %s to shut down", v->name);
+				if (rc < 0)
+					domain_destroy(vh, v->name, "shutdown failed");
+			} else if (now_ms() - m->shutdown_at_ms > STOP_TIMEOUT_MS) {
+				domain_destroy(vh, v->name, "did not shut down within 30 s");
+			}
+		}
+	}
+}
+
+/* VMs assigned here against our domains: start, or report them gone. */
+static void
+reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
+{
+	const struct state *st = &vh->a->rep.st;
+	uint32_t me = vh->a->rep.local_id;
+
+	for (size_t i = 0; i < st->n_vms; i++) {
+		const struct vm_rec *v = &st->vms[i];
+		const struct hv_domain *d;
+		struct memo *m;
+
+		if (v->host != me || !keeps_domain(v->state))
+			continue;
+		d = dom_find(doms, n, v->name);
+		if (d != NULL && d->generation == v->generation)
+			continue;       /* handled with the domains */
+		m = memo_get(vh, v->name, v->generation);
+		if (v->state == VM_STATE_STARTING && !(m->done & DONE_CREATE)) {
+			if (d != NULL)
+				continue;       /* the stale one goes first */
+			vm_create(vh, v, m);
+			continue;
+		}
+		if (m->done & DONE_GONE)
+			continue;
+		if (v->state == VM_STATE_STOPPING) {
+			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL);
+			m->done |= DONE_GONE;
+		} else if (v->state == VM_STATE_RUNNING ||
+			   v->state == VM_STATE_RECOVERING ||
+			   (v->state == VM_STATE_STARTING && (m->done & DONE_STARTED))) {
+			log_warn("VM %s generation %" PRIu64 " is not running here "
+				 "any more", v->name, v->generation);
+			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v,
+			       XENMESH__VM_EXIT__EXIT_CRASH, "domain vanished");
+			m->done |= DONE_GONE;
+		}
+	}
+}
+
+static void
+reconcile(struct vmhost *vh)
+{
+	struct agent *a = vh->a;
+	const struct state *st = &a->rep.st;
+	const struct node_rec *self;
+	struct hv_domain *doms = NULL;
+	size_t n = 0;
+	bool gave_up_on_us;
+	int rc;
+
+	rc = vh->ops->list(vh->hv, &doms, &n);
+	if (rc < 0) {
+		log_err("cannot list domains: %s", xm_strerror(rc));
+		return;
+	}
+	unmanaged_set(vh, doms, n, st);
+	/* Act only on a synced state of a quorate partition: without
+	 * quorum the self-fence decides, before the sync we know nothing. */
+	if (!a->rep.synced || !a->qv.quorate || a->rep.local_id == 0)
+		goto out;
+	self = state_node(st, a->rep.local_id);
+	gave_up_on_us = self != NULL && (self->state == NODE_STATE_UNCLEAN ||
+					 self->state == NODE_STATE_FENCED);
+	reconcile_domains(vh, doms, n, gave_up_on_us);
+	if (!gave_up_on_us && a->qv.ha_enabled)
+		reconcile_assigned(vh, doms, n);
+out:
+	free(doms);
+}
+
+static void
+reconcile_job(void *data)
+{
+	struct vmhost *vh = data;
+
+	vh->kicked = false;
+	reconcile(vh);
+}
+
+void
+vmhost_kick(struct agent *a)
+{
+	struct vmhost *vh = a->vh;
+
+	if (vh == NULL || vh->kicked)
+		return;
+	vh->kicked = true;
+	(void)qb_loop_job_add(a->loop, QB_LOOP_MED, vh, reconcile_job);
+}
+
+static void
+timer_fn(void *data)
+{
+	struct vmhost *vh = data;
+
+	reconcile(vh);
+	(void)qb_loop_timer_add(vh->a->loop, QB_LOOP_LOW,
+				RECONCILE_PERIOD_MS * QB_TIME_NS_IN_MSEC, vh,
+				timer_fn, &vh->timer);
+}
+
+/* A domain ended (or was destroyed): tell the coordinator. */
+static void
+hv_event(struct vmhost *vh, const struct hv_event *ev)
+{
+	const struct state *st = &vh->a->rep.st;
+	const struct vm_rec *v = state_vm(st, ev->name);
+	Xenmesh__VmExit exit;
+	struct memo *m;
+
+	log_info("domain %s (generation %" PRIu64 ") %s", ev->name, ev->generation,
+		 ev->kind == HV_EVENT_POWEROFF ? "powered off" :
+		 ev->kind == HV_EVENT_REBOOT ? "rebooted" :
+		 ev->kind == HV_EVENT_CRASH ? "crashed" : "was destroyed");
+	if (v == NULL || v->host != vh->a->rep.local_id ||
+	    v->generation != ev->generation)
+		return;
+	m = memo_get(vh, v->name, v->generation);
+	if (m->done & DONE_GONE)
+		return;
+	if (v->state == VM_STATE_STOPPING) {
+		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL);
+		m->done |= DONE_GONE;
+		return;
+	}
+	if (ev->kind == HV_EVENT_DESTROYED)
+		return;         /* we did it: reconcile knows why */
+	exit = ev->kind == HV_EVENT_POWEROFF ? XENMESH__VM_EXIT__EXIT_POWEROFF :
+	       ev->kind == HV_EVENT_REBOOT ? XENMESH__VM_EXIT__EXIT_REBOOT :
+	       XENMESH__VM_EXIT__EXIT_CRASH;
+	report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v, exit, NULL);
+	m->done |= DONE_GONE;
+}
+
+static int
+hv_event_fn(int fd, int revents, void *data)
+{
+	struct vmhost *vh = data;
+	struct hv_event ev;
+
+	while (vh->ops->event_next(vh->hv, &ev) == 0)
+		hv_event(vh, &ev);
+	vmhost_kick(vh->a);
+	return 0;
+}
+
+int
+vmhost_open(struct agent *a)
+{
+	struct hv_params p;
+	struct vmhost *vh;
+	uint64_t total = 0, free_mb = 0;
+	int rc;
+
+	vh = calloc(1, sizeof(*vh));
+	if (vh == NULL)
+		return -ENOMEM;
+	vh->memo = calloc(MEMO_MAX, sizeof(*vh->memo));
+	if (vh->memo == NULL) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	vh->a = a;
+	vh->ops = hv_driver_find(a->cfg.hv_driver);
+	if (vh->ops == NULL) {
+		log_err("hypervisor driver %s is not part of this build",
+			a->cfg.hv_driver);
+		rc = -ENOTSUP;
+		goto out_free;
+	}
+	memset(&p, 0, sizeof(p));
+	p.host_name = a->node_name;
+	p.run_dir = a->cfg.run_dir;
+	p.host_mem_mb = a->cfg.mem_total_mb ? a->cfg.mem_total_mb : 4096;
+	p.guest_path = a->cfg.hv_guest;
+	rc = vh->ops->open(&vh->hv, &p);
+	if (rc < 0) {
+		log_err("cannot open the %s hypervisor driver: %s", vh->ops->name,
+			xm_strerror(rc));
+		goto out_free;
+	}
+	vh->event_fd = vh->ops->event_fd(vh->hv);
+	if (vh->event_fd >= 0) {
+		rc = qb_loop_poll_add(a->loop, QB_LOOP_HIGH, vh->event_fd, POLLIN, vh,
+				      hv_event_fn);
+		if (rc < 0)
+			goto out_close;
+	}
+	(void)vh->ops->host_memory(vh->hv, &total, &free_mb);
+	log_notice("hypervisor driver %s: %" PRIu64 " MB, %" PRIu64 " MB free",
+		   vh->ops->name, total, free_mb);
+	a->vh = vh;
+	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW,
+				RECONCILE_PERIOD_MS * QB_TIME_NS_IN_MSEC, vh,
+				timer_fn, &vh->timer);
+	return 0;
+
+out_close:
+	vh->ops->close(vh->hv);
+out_free:
+	free(vh->memo);
+	free(vh);
+	return rc;
+}
+
+void
+vmhost_close(struct agent *a)
+{
+	struct vmhost *vh = a->vh;
+
+	if (vh == NULL)
+		return;
+	if (vh->timer != 0)
+		(void)qb_loop_timer_del(a->loop, vh->timer);
+	if (vh->event_fd >= 0)
+		(void)qb_loop_poll_del(a->loop, vh->event_fd);
+	vh->ops->close(vh->hv);
+	free(vh->unmanaged);
+	free(vh->unmanaged_ptrs);
+	free(vh->memo);
+	free(vh);
+	a->vh = NULL;
+}
+
+unsigned
+vmhost_destroy_ha(struct agent *a, const char *why)
+{
+	struct vmhost *vh = a->vh;
+	struct hv_domain *doms = NULL;
+	size_t n = 0;
+	unsigned k = 0;
+
+	if (vh == NULL || vh->ops->list(vh->hv, &doms, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (state_vm(&a->rep.st, doms[i].name) == NULL)
+			continue;
+		domain_destroy(vh, doms[i].name, why);
+		k++;
+	}
+	free(doms);
+	vh->ha_domains = 0;
+	return k;
+}
+
+unsigned
+vmhost_ha_count(struct agent *a)
+{
+	return a->vh != NULL ? a->vh->ha_domains : 0;
+}
+
+int
+vmhost_memory(struct agent *a, uint64_t *total_mb, uint64_t *free_mb)
+{
+	if (a->vh == NULL)
+		return -ENODEV;
+	return a->vh->ops->host_memory(a->vh->hv, total_mb, free_mb);
+}
+
+size_t
+vmhost_unmanaged(struct agent *a, const char *const **names)
+{
+	if (a->vh == NULL || a->vh->unmanaged_ptrs == NULL) {
+		*names = NULL;
+		return 0;
+	}
+	*names = a->vh->unmanaged_ptrs;
+	return a->vh->n_unmanaged;
+}

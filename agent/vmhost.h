@@ -1,0 +1,27 @@
+/* The host side of HA: make this host's domains match the replicated
+ * state (start what is assigned here, stop what must stop, destroy stale
+ * instances, leave unmanaged domains alone) and report what happens to
+ * them to the coordinator. */
+#ifndef XM_VMHOST_H
+#define XM_VMHOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent.h"
+
+/* Opens the configured hypervisor driver and puts its events in the loop. */
+int vmhost_open(struct agent *a);
+void vmhost_close(struct agent *a);
+/* Look at the state again (coalesced, runs from the loop). */
+void vmhost_kick(struct agent *a);
+/* Self-fence: destroy every HA domain here now.  Returns how many. */
+unsigned vmhost_destroy_ha(struct agent *a, const char *why);
+/* HA domains running here (for the watchdog's magic close). */
+unsigned vmhost_ha_count(struct agent *a);
+int vmhost_memory(struct agent *a, uint64_t *total_mb, uint64_t *free_mb);
+/* Names of running domains not defined in xenmesh (valid until the next
+ * reconcile). */
+size_t vmhost_unmanaged(struct agent *a, const char *const **names);
+
+#endif
