@@ -769,6 +769,7 @@ rec_answer(struct runner_rec *rr, const struct rec_pending *p, bool cancelled)
 		res.term_signal = c->term_signal;
 		res.timed_out = c->timed_out;
 		res.exec_errno = c->exec_errno;
+		res.elapsed_ms = c->elapsed_ms;
 		res.out = (struct runner_output){ c->out, strlen(c->out), false };
 		res.err = (struct runner_output){ c->err, strlen(c->err), false };
 	} else {
@@ -874,8 +875,10 @@ rec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 
 	if (rr->loop && !rr->job_queued) {
 		rc = qb_loop_job_add(rr->loop, QB_LOOP_MED, rr, rec_job);
-		if (rc)
-			return rc;      /* recorded; runner_recorder_deliver() still works */
+		if (rc) {
+			rr->n_pend--;   /* refused: no answer will come */
+			return rc;
+		}
 		rr->job_queued = true;
 	}
 	return 0;

@@ -130,6 +130,7 @@ struct runner_canned {
 	int exec_errno;
 	const char *out;
 	const char *err;
+	uint64_t elapsed_ms;            /* reported as if it took that long */
 };
 
 /* With a loop, answers are delivered from loop jobs; without one (pure
@@ -140,7 +141,9 @@ int runner_recorder_open(struct runner **out, qb_loop_t *loop);
  * boundary ("ssh -o BatchMode=yes" matches "ssh -o BatchMode=yes host"
  * but not "ssh -o BatchMode=yesno"); NULL matches anything.  A command
  * takes the first unused expectation it matches; in ordered mode, only
- * the next unused one.  0, -EINVAL (not a recorder), -ENOMEM. */
+ * the next unused one.  A command nothing expects is answered exit 127
+ * with "runner recorder: unexpected command" on stderr, and reported by
+ * runner_recorder_verify().  0, -EINVAL (not a recorder), -ENOMEM. */
 int runner_recorder_expect(struct runner *r, const char *prefix,
 			   const struct runner_canned *c);
 int runner_recorder_set_ordered(struct runner *r, bool ordered);

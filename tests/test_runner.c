@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -218,20 +219,45 @@ test_exec_true_false(void **state)
 	free(g);
 }
 
+/* Gone or a zombie: killed. */
+static bool
+proc_dead(long pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
 static void
 test_exec_timeout_kills_group(void **state)
 {
 	struct got *g;
+	long pid;
+	int i;
 
-	/* the shell's sleep child is in the same group and must die too:
-	 * otherwise its open stdout would keep us waiting the full 10 s */
-	g = run_one((const char *[]){ "/bin/sh", "-c", "sleep 10; echo late", NULL },
+	/* the shell's background sleep is in the same group and must die
+	 * too, not linger holding fds for 10 s */
+	g = run_one((const char *[]){ "/bin/sh", "-c", "sleep 10 & echo $!; wait", NULL },
 		    NULL, 200, 0);
 	assert_true(g->res.timed_out);
 	assert_int_equal(g->res.term_signal, SIGKILL);
 	assert_int_equal(g->res.exit_code, -1);
 	assert_in_range(g->res.elapsed_ms, 190, 3000);
-	assert_string_equal(g->out, "");
+	pid = strtol(g->out, NULL, 10);
+	assert_true(pid > 1);
+	for (i = 0; i < 100 && !proc_dead(pid); i++)
+		usleep(10000);
+	assert_true(proc_dead(pid));
 	free(g);
 }
 
@@ -361,9 +387,23 @@ pair_done1(void *data, const struct runner_result *res)
 		qb_loop_stop(p->loop);
 }
 
+static int
+fd_count(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
 static void
 test_exec_concurrent_and_close(void **state)
 {
+	int fds = fd_count();
 	qb_loop_t *loop = qb_loop_create();
 	struct runner *r = NULL;
 	struct pair p = { .loop = loop };
@@ -385,6 +425,8 @@ test_exec_concurrent_and_close(void **state)
 	assert_int_equal(p.order[1], 0);
 	assert_true(p.cancelled[0]);
 	qb_loop_destroy(loop);
+	/* every pipe, socket and pidfd closed */
+	assert_int_equal(fd_count(), fds);
 }
 
 /* ---- the recorder ---- */
