@@ -16,6 +16,9 @@
 
 struct cluster;         /* agent/cluster.c: corosync connections */
 struct ctl_server;      /* agent/ctl_server.c: agentctl IPC */
+struct vmhost;          /* agent/vmhost.c: this host's domains */
+struct coord;           /* agent/coord.c: the coordinator's work */
+struct guard;           /* agent/guard.c: heartbeat, watchdog, self-fence */
 
 struct agent {
 	struct xm_config cfg;
@@ -24,11 +27,20 @@ struct agent {
 	struct eventlog events;
 	struct cluster *cl;
 	struct ctl_server *ctl;
+	struct vmhost *vh;
+	struct coord *co;
+	struct guard *guard;
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */
+	char node_name[64];             /* this node's name from cmap */
 	struct quorum_input qin;        /* last thing corosync told us */
 	struct quorum_verdict qv;
 	bool stopping;
+	bool services_started;          /* guard, vmhost, coord (after the
+					 * first connect: they need our name) */
 };
+
+/* main.c: start what needs the node's identity from corosync. */
+void agent_services_start(struct agent *a);
 
 #endif

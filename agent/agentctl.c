@@ -20,6 +20,7 @@
 #include "ctl_client.h"
 #include "ctl_format.h"
 #include "ctl_server.h"
+#include "ctl_vm.h"
 #include "wire.h"
 #include "xm_error.h"
 
@@ -33,6 +34,8 @@ enum {
 };
 
 #define TIMEOUT_MS        15000
+/* a restart waits for the VM to stop, up to CTL_VM_RESTART_WAIT_S */
+#define RESTART_TIMEOUT_MS ((CTL_VM_RESTART_WAIT_S + 30) * 1000)
 #define FOLLOW_PERIOD_MS  500
 
 static volatile sig_atomic_t stop_requested;
@@ -247,26 +250,21 @@ cmd_events(struct ctl_conn *cc, const struct ctl_args *args)
 	return status;
 }
 
+/* Sends a mutation and says how it went: on success `done`, or the
+ * agent's own message when done is NULL. */
 static int
-cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
+call_mutation(struct ctl_conn *cc, const struct ctl_args *args,
+	      const Xenmesh__CtlRequest *req, int timeout_ms, const char *done)
 {
-	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
 	Xenmesh__CtlResponse *resp;
-	char *argv[3];
 	char *text = NULL;
 	int rc, status;
 
-	argv[0] = (char *)args->node;
-	argv[1] = (char *)args->flag;
-	argv[2] = (char *)(args->on ? "on" : "off");
-	req.command = XENMESH__CTL_COMMAND__CTL_NODE_FLAG;
-	req.n_args = 3;
-	req.args = argv;
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+	rc = ctl_conn_call(cc, req, timeout_ms, &resp);
 	if (rc == -ETIMEDOUT) {
 		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s; "
 			"the change may still be applied (see agentctl events)\n",
-			args->name, TIMEOUT_MS / 1000);
+			args->name, timeout_ms / 1000);
 		return EXIT_FAILED;
 	}
 	if (rc < 0)
@@ -277,8 +275,164 @@ cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
 		if (print_text(args, rc, text) != EXIT_OK && status == EXIT_OK)
 			status = EXIT_FAILED;
 	} else if (status == EXIT_OK) {
-		printf("%s: %s %s\n", args->node, args->flag, args->on ? "on" : "off");
+		printf("%s\n", done != NULL ? done :
+		       resp->message != NULL && resp->message[0] != '\0' ?
+		       resp->message : "done");
 	}
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
+static int
+cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	char *argv[3];
+	char done[256];
+
+	argv[0] = (char *)args->node;
+	argv[1] = (char *)args->flag;
+	argv[2] = (char *)(args->on ? "on" : "off");
+	req.command = XENMESH__CTL_COMMAND__CTL_NODE_FLAG;
+	req.n_args = 3;
+	req.args = argv;
+	(void)snprintf(done, sizeof(done), "%s: %s %s", args->node, args->flag,
+		       args->on ? "on" : "off");
+	return call_mutation(cc, args, &req, TIMEOUT_MS, done);
+}
+
+/* The xl.cfg of `vm define`, whole, as text: 0, or EXIT_FAILED after
+ * saying why. */
+static int
+read_config(const struct ctl_args *args, char **text)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+	int err;
+
+	*text = NULL;
+	f = fopen(args->file, "re");
+	if (f == NULL) {
+		fprintf(stderr, "agentctl: %s: cannot read %s: %s\n", args->name,
+			args->file, strerror(errno));
+		return EXIT_FAILED;
+	}
+	buf = malloc(CTL_VM_CONFIG_MAX + 2);
+	if (buf == NULL) {
+		(void)fclose(f);
+		fprintf(stderr, "agentctl: %s: out of memory\n", args->name);
+		return EXIT_FAILED;
+	}
+	n = fread(buf, 1, CTL_VM_CONFIG_MAX + 1, f);
+	err = ferror(f) ? errno : 0;
+	(void)fclose(f);
+	if (err != 0)
+		fprintf(stderr, "agentctl: %s: cannot read %s: %s\n", args->name,
+			args->file, strerror(err));
+	else if (n > CTL_VM_CONFIG_MAX)
+		fprintf(stderr, "agentctl: %s: %s is larger than %d KiB, refused\n",
+			args->name, args->file, CTL_VM_CONFIG_MAX / 1024);
+	else if (memchr(buf, '\0', n) != NULL)
+		fprintf(stderr, "agentctl: %s: %s is not a text file (it holds "
+			"a NUL byte)\n", args->name, args->file);
+	else {
+		buf[n] = '\0';
+		*text = buf;
+		return 0;
+	}
+	free(buf);
+	return EXIT_FAILED;
+}
+
+/* config: the xl.cfg text of vm define, read before connecting. */
+static int
+cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	char *argv[2];
+	int timeout_ms = TIMEOUT_MS;
+
+	argv[0] = (char *)args->vm;
+	req.args = argv;
+	req.n_args = 1;
+	switch (args->cmd) {
+	case CTL_CMD_VM_DEFINE:
+		argv[0] = (char *)args->file;
+		req.config = config;
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_DEFINE;
+		break;
+	case CTL_CMD_VM_UNDEFINE:
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_UNDEFINE;
+		break;
+	case CTL_CMD_VM_START:
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_START;
+		if (args->host != NULL) {
+			argv[1] = (char *)args->host;
+			req.n_args = 2;
+		}
+		break;
+	case CTL_CMD_VM_STOP:
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_STOP;
+		break;
+	case CTL_CMD_VM_RESTART:
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_RESTART;
+		timeout_ms = RESTART_TIMEOUT_MS;
+		break;
+	default:
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_CLEANUP;
+		break;
+	}
+	/* the agent's answer names the VM (define: from the file) */
+	return call_mutation(cc, args, &req, timeout_ms, NULL);
+}
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* vm list, vm show: the status answer (with the xl.cfg of the VM shown). */
+static int
+cmd_vm_read(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	Xenmesh__CtlResponse *resp;
+	char *argv[1], *text = NULL;
+	int rc, status;
+
+	req.command = XENMESH__CTL_COMMAND__CTL_VM_LIST;
+	if (args->cmd == CTL_CMD_VM_SHOW) {
+		argv[0] = (char *)args->vm;
+		req.args = argv;
+		req.n_args = 1;
+	}
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+	if (rc < 0)
+		return report_call_error(cc, args->name, rc);
+	if (resp->result != 0) {
+		status = report_result(args, resp);
+		goto out_resp;
+	}
+	if (args->cmd == CTL_CMD_VM_LIST)
+		rc = args->json ? ctl_format_vms_json(resp, &text) :
+			ctl_format_vms(resp, &text);
+	else
+		rc = args->json ?
+			ctl_format_vm_json(resp, args->vm, wall_ms(), &text) :
+			ctl_format_vm(resp, args->vm, wall_ms(), &text);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "agentctl: %s: no VM named %s\n", args->name,
+			args->vm);
+		status = EXIT_FAILED;
+		goto out_resp;
+	}
+	status = print_text(args, rc, text);
+out_resp:
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -288,7 +442,7 @@ main(int argc, char *argv[])
 {
 	struct ctl_args args;
 	struct ctl_conn cc;
-	char err[256];
+	char err[256], *config = NULL;
 	int rc, status;
 
 	rc = ctl_args_parse(argc, argv, &args, err, sizeof(err));
@@ -311,10 +465,17 @@ main(int argc, char *argv[])
 		break;
 	}
 
+	/* a file that cannot be sent is said first, whatever the agent */
+	if (args.cmd == CTL_CMD_VM_DEFINE) {
+		status = read_config(&args, &config);
+		if (status != 0)
+			return status;
+	}
 	rc = ctl_conn_open(&cc);
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: cannot reach xenmeshd (is it running?): %s\n",
 			xm_strerror(rc));
+		free(config);
 		return rc == -EACCES || rc == -EPERM ? EXIT_DENIED : EXIT_UNREACHABLE;
 	}
 	switch (args.cmd) {
@@ -328,11 +489,24 @@ main(int argc, char *argv[])
 	case CTL_CMD_NODE_FLAG:
 		status = cmd_node_flag(&cc, &args);
 		break;
+	case CTL_CMD_VM_LIST:
+	case CTL_CMD_VM_SHOW:
+		status = cmd_vm_read(&cc, &args);
+		break;
+	case CTL_CMD_VM_DEFINE:
+	case CTL_CMD_VM_UNDEFINE:
+	case CTL_CMD_VM_START:
+	case CTL_CMD_VM_STOP:
+	case CTL_CMD_VM_RESTART:
+	case CTL_CMD_VM_CLEANUP:
+		status = cmd_vm_change(&cc, &args, config);
+		break;
 	default:
 		fprintf(stderr, "agentctl: nothing to do\n");
 		status = EXIT_USAGE;
 		break;
 	}
 	ctl_conn_close(&cc);
+	free(config);
 	return status;
 }

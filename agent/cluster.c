@@ -21,9 +21,12 @@
 #include <corosync/votequorum.h>
 
 #include "cluster.h"
+#include "coord.h"
 #include "ctl_server.h"
+#include "guard.h"
 #include "log.h"
 #include "persist.h"
+#include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
 
@@ -215,23 +218,26 @@ ops_request_done(void *data, uint64_t req_id, int result, const char *reason)
 	ctl_server_request_done(data, req_id, result, reason);
 }
 
-static uint64_t
-host_mem_mb(const struct agent *a, uint64_t *free_mb)
+/* What this host can give VMs: the driver's figures less the dom0
+ * reserve; a SAN node (no hypervisor) reports its configured memory. */
+static void
+host_memory(const struct agent *a, uint64_t *total_mb, uint64_t *free_mb)
 {
+	uint64_t total = 0, free_ = 0, reserve = a->cfg.dom0_reserve_mb;
 	struct sysinfo si;
 
-	/* The hypervisor drivers report real figures; until then the
-	 * configured size or dom0's own memory stands in. */
-	if (sysinfo(&si) < 0) {
-		*free_mb = 0;
-		return a->cfg.mem_total_mb;
+	if (vmhost_memory((struct agent *)a, &total, &free_) < 0) {
+		total = a->cfg.mem_total_mb;
+		free_ = total;
+		if (total == 0 && sysinfo(&si) == 0) {
+			total = (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
+			free_ = (uint64_t)si.freeram * si.mem_unit / (1024 * 1024);
+		}
 	}
-	if (a->cfg.mem_total_mb > 0) {
-		*free_mb = a->cfg.mem_total_mb;
-		return a->cfg.mem_total_mb;
-	}
-	*free_mb = (uint64_t)si.freeram * si.mem_unit / (1024 * 1024);
-	return (uint64_t)si.totalram * si.mem_unit / (1024 * 1024);
+	*total_mb = total > reserve ? total - reserve : 0;
+	*free_mb = free_ > reserve ? free_ - reserve : 0;
+	if (*free_mb > *total_mb)
+		*free_mb = *total_mb;
 }
 
 static void
@@ -239,20 +245,39 @@ ops_node_info(void *data, Xenmesh__OpNodeInfo *info)
 {
 	struct agent *a = data;
 	struct cluster *cl = a->cl;
-	uint64_t free_mb = 0;
+	uint64_t total_mb = 0, free_mb = 0;
 
 	snprintf(cl->info_name, sizeof(cl->info_name), "%s", cl->local_name);
 	info->id = cl->local_id;
 	info->name = cl->info_name;
 	info->role = (Xenmesh__NodeRole)a->cfg.role;
-	info->mem_total_mb = host_mem_mb(a, &free_mb);
-	info->mem_free_mb = free_mb;
+	host_memory(a, &total_mb, &free_mb);
+	/* the table holds what VMs may use; report the total as free so that
+	 * the record does not change with every VM start (placement counts
+	 * the VMs itself) */
+	info->mem_total_mb = total_mb;
+	info->mem_free_mb = total_mb;
+	info->has_watchdog_s = guard_watchdog_s(a) != 0;
+	info->watchdog_s = guard_watchdog_s(a);
 }
 
 static void
 ops_log(void *data, int prio, const char *text)
 {
 	qb_log(prio, "[replica] %s", text);
+}
+
+static void
+ops_changed(void *data)
+{
+	vmhost_kick(data);
+	coord_kick(data);
+}
+
+static void
+ops_host_event(void *data, uint32_t host, const Xenmesh__HostEvent *ev)
+{
+	coord_host_event(data, host, ev);
 }
 
 const struct replica_ops cluster_replica_ops = {
@@ -262,6 +287,8 @@ const struct replica_ops cluster_replica_ops = {
 	.request_done = ops_request_done,
 	.node_info = ops_node_info,
 	.log = ops_log,
+	.changed = ops_changed,
+	.host_event = ops_host_event,
 };
 
 /* ---- quorum ------------------------------------------------------------------ */
@@ -328,6 +355,7 @@ quorum_refresh(struct cluster *cl)
 	a->qin = in;
 	a->qv = v;
 	replica_quorum(&a->rep, &v);
+	guard_quorum(a, v.quorate);
 }
 
 static void
@@ -404,7 +432,14 @@ cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 		replica_peer_incompatible(&cl->a->rep, nodeid, pid);
 		return;
 	}
-	replica_deliver(&cl->a->rep, nodeid, env);
+	if (env->body_case == XENMESH__ENVELOPE__BODY_HEARTBEAT) {
+		/* only our own heartbeats matter: they prove the whole path
+		 * (agent, IPC, corosync, ring) still works */
+		if (nodeid == cl->local_id && pid == (uint32_t)getpid())
+			guard_heartbeat_back(cl->a);
+	} else {
+		replica_deliver(&cl->a->rep, nodeid, env);
+	}
 	xenmesh__envelope__free_unpacked(env, NULL);
 }
 
@@ -529,6 +564,7 @@ cmap_read_names(struct cluster *cl)
 		free(str);
 		break;
 	}
+	snprintf(a->node_name, sizeof(a->node_name), "%s", cl->local_name);
 }
 
 static int
@@ -609,6 +645,8 @@ cluster_connect(struct cluster *cl)
 	}
 	log_notice("connected to corosync as %s (node id %" PRIu32 ") in cluster %s",
 		   cl->local_name, cl->local_id, a->cluster_name);
+	if (!a->services_started)
+		agent_services_start(a);
 	return 0;
 
 out_poll_vq:
@@ -651,6 +689,7 @@ cluster_disconnect(struct cluster *cl, const char *why)
 	replica_disconnected(&a->rep);
 	a->qin.connected = false;
 	quorum_rules_eval(&a->qin, &a->qv);
+	guard_quorum(a, false);
 	if (!a->stopping)
 		cluster_schedule_reconnect(cl);
 }
@@ -719,6 +758,18 @@ cluster_schedule_reconnect(struct cluster *cl)
 	(void)qb_loop_timer_add(cl->a->loop, QB_LOOP_MED,
 				RECONNECT_MS * QB_TIME_NS_IN_MSEC, cl,
 				reconnect_fn, &cl->reconnect_timer);
+}
+
+int
+cluster_totem_ms(struct agent *a, uint32_t *token, uint32_t *consensus)
+{
+	struct cluster *cl = a->cl;
+
+	if (cl == NULL || !cl->connected ||
+	    cmap_get_uint32(cl->cmap, "runtime.config.totem.token", token) != CS_OK ||
+	    cmap_get_uint32(cl->cmap, "runtime.config.totem.consensus", consensus) != CS_OK)
+		return -ENOTCONN;
+	return 0;
 }
 
 int

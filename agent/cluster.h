@@ -12,6 +12,8 @@ int cluster_start(struct agent *a);
  * delivered, then done() is called.  Without a connection done() at once. */
 void cluster_leave(struct agent *a, void (*done)(struct agent *a));
 void cluster_stop(struct agent *a);
+/* corosync's effective token and consensus timeouts (runtime config). */
+int cluster_totem_ms(struct agent *a, uint32_t *token, uint32_t *consensus);
 
 extern const struct replica_ops cluster_replica_ops;
 

@@ -209,10 +209,17 @@ config_set_mb(struct config_parser *p, const struct config_key *k,
 			break;
 		v = v * 10 + (uint64_t)(*c - '0');
 	}
-	if (c == val || *c != '\0' || v > CONFIG_MEM_MAX)
+	if (k->sec == SEC_FENCING) {
+		/* the only number there: a watchdog timeout */
+		if (c == val || *c != '\0' || v > 3600)
+			return config_error(p, "invalid %s '%s' in [%s]: expected "
+					    "seconds from 0 to 3600", k->name, val,
+					    config_sec_name(k->sec));
+	} else if (c == val || *c != '\0' || v > CONFIG_MEM_MAX) {
 		return config_error(p, "invalid %s '%s' in [%s]: expected a "
 				    "number of MB from 0 to %d", k->name, val,
 				    config_sec_name(k->sec), CONFIG_MEM_MAX);
+	}
 	*(uint64_t *)(void *)((char *)cfg + k->off) = v;
 	return 0;
 }
@@ -315,6 +322,8 @@ static const struct config_key config_keys[] = {
 	  offsetof(struct xm_config, dom0_reserve_mb), sizeof(uint64_t) },
 	{ SEC_FENCING, "watchdog", config_set_word, CFG_STR(watchdog) },
 	{ SEC_FENCING, "watchdog_path", config_set_path, CFG_STR(watchdog_path) },
+	{ SEC_FENCING, "watchdog_timeout", config_set_mb,
+	  offsetof(struct xm_config, watchdog_timeout_s), sizeof(uint64_t) },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))

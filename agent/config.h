@@ -39,6 +39,7 @@ struct xm_config {
 	char watchdog[8];               /* watchdog = kernel | rig | none, default kernel */
 	char watchdog_path[PATH_MAX];   /* watchdog_path = PATH: device or rig socket,
 					 * default /dev/watchdog */
+	uint64_t watchdog_timeout_s;    /* watchdog_timeout = S, 0: the device's own */
 };
 
 void config_defaults(struct xm_config *cfg);

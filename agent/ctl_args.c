@@ -15,13 +15,16 @@
 
 #define USAGE_AGENTCTL \
 	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
-	"commands: status, events, node list, node maintenance, node standby"
+	"commands: status, events, node list|maintenance|standby,\n" \
+	"          vm list|show|define|undefine|start|stop|restart|cleanup"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
 #define USAGE_NODE        "usage: agentctl node list|maintenance|standby ..."
 #define USAGE_NODE_LIST   "usage: agentctl node list [--json]"
 #define USAGE_NODE_MAINT  "usage: agentctl node maintenance NODE on|off"
 #define USAGE_NODE_STANDBY "usage: agentctl node standby NODE on|off"
+#define USAGE_VM \
+	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup ..."
 
 #define ARGS_WORDS_MAX 8
 
@@ -36,6 +39,15 @@ static const char help_text[] =
 	"  node list [--json]                      the hosts table\n"
 	"  node maintenance NODE on|off            set or clear the maintenance flag\n"
 	"  node standby NODE on|off                set or clear the standby flag\n"
+	"  vm list [--json]                        the VMs table\n"
+	"  vm show VM [--json]                     everything about one VM\n"
+	"  vm define FILE.cfg                      define or redefine a VM from its\n"
+	"                                          xl.cfg (with the ha_* keys)\n"
+	"  vm undefine VM                          forget a stopped VM\n"
+	"  vm start VM [--on HOST]                 want it running (on HOST)\n"
+	"  vm stop VM                              want it stopped\n"
+	"  vm restart VM                           stop it, then start it again\n"
+	"  vm cleanup VM                           forget its failures and restarts\n"
 	"\n"
 	"exit status: 0 ok, 1 operation failed, 2 usage error, 3 xenmeshd not\n"
 	"reachable, 4 no quorum (or no coordinator, or sync in progress),\n"
@@ -48,6 +60,8 @@ struct raw_args {
 	bool help, version, json, follow;
 	bool count_seen;
 	const char *count;      /* NULL with count_seen: value missing */
+	bool on_seen;
+	const char *on;         /* NULL with on_seen: value missing */
 	const char *unknown;    /* first unknown option */
 };
 
@@ -106,6 +120,12 @@ args_split(int argc, char *const argv[], struct raw_args *raw)
 		} else if (strncmp(s, "--count=", 8) == 0) {
 			raw->count_seen = true;
 			raw->count = s + 8;
+		} else if (strcmp(s, "--on") == 0) {
+			raw->on_seen = true;
+			raw->on = i + 1 < argc ? argv[++i] : NULL;
+		} else if (strncmp(s, "--on=", 5) == 0) {
+			raw->on_seen = true;
+			raw->on = s + 5;
 		} else if (raw->unknown == NULL) {
 			raw->unknown = s;
 		}
@@ -127,6 +147,69 @@ args_count(const char *s, uint64_t *v)
 		return -EINVAL;
 	*v = n;
 	return 0;
+}
+
+/* The subcommands of "vm" and the operand each takes. */
+static const struct vm_sub {
+	const char *word;
+	enum ctl_cmd cmd;
+	const char *name;
+	const char *usage;
+	const char *operand;    /* "VM", "FILE" or NULL */
+} vm_subs[] = {
+	{ "list", CTL_CMD_VM_LIST, "vm list",
+	  "usage: agentctl vm list [--json]", NULL },
+	{ "show", CTL_CMD_VM_SHOW, "vm show",
+	  "usage: agentctl vm show VM [--json]", "VM" },
+	{ "define", CTL_CMD_VM_DEFINE, "vm define",
+	  "usage: agentctl vm define FILE.cfg", "FILE" },
+	{ "undefine", CTL_CMD_VM_UNDEFINE, "vm undefine",
+	  "usage: agentctl vm undefine VM", "VM" },
+	{ "start", CTL_CMD_VM_START, "vm start",
+	  "usage: agentctl vm start VM [--on HOST]", "VM" },
+	{ "stop", CTL_CMD_VM_STOP, "vm stop",
+	  "usage: agentctl vm stop VM", "VM" },
+	{ "restart", CTL_CMD_VM_RESTART, "vm restart",
+	  "usage: agentctl vm restart VM", "VM" },
+	{ "cleanup", CTL_CMD_VM_CLEANUP, "vm cleanup",
+	  "usage: agentctl vm cleanup VM", "VM" },
+};
+
+static const struct vm_sub *
+args_vm_sub(enum ctl_cmd cmd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(vm_subs) / sizeof(vm_subs[0]); i++)
+		if (vm_subs[i].cmd == cmd)
+			return &vm_subs[i];
+	return NULL;
+}
+
+static int
+args_vm_command(const struct raw_args *raw, struct ctl_args *out,
+		size_t *used, char *err, size_t errlen)
+{
+	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
+	size_t i;
+
+	out->name = "vm";
+	out->usage = USAGE_VM;
+	*used = 2;
+	if (w1 == NULL)
+		return args_fail(out, USAGE_VM, err, errlen,
+				 "missing subcommand (list, show, define, "
+				 "undefine, start, stop, restart or cleanup)");
+	for (i = 0; i < sizeof(vm_subs) / sizeof(vm_subs[0]); i++) {
+		if (strcmp(w1, vm_subs[i].word) != 0)
+			continue;
+		out->cmd = vm_subs[i].cmd;
+		out->name = vm_subs[i].name;
+		out->usage = vm_subs[i].usage;
+		return 0;
+	}
+	return args_fail(out, USAGE_VM, err, errlen, "unknown subcommand '%s'",
+			 w1);
 }
 
 /* The command words: sets cmd, name, usage; 0 or a usage error. */
@@ -155,6 +238,8 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 		*used = 1;
 		return 0;
 	}
+	if (strcmp(w0, "vm") == 0)
+		return args_vm_command(raw, out, used, err, errlen);
 	if (strcmp(w0, "node") != 0)
 		return args_fail(out, USAGE_AGENTCTL, err, errlen,
 				 "unknown command '%s'", w0);
@@ -185,6 +270,65 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 	return 0;
 }
 
+/* A NODE, VM or HOST name (label): present, not empty, not too long. */
+static int
+args_name(struct ctl_args *out, const char *s, const char *label,
+	  char *err, size_t errlen)
+{
+	if (s == NULL)
+		return args_fail(out, out->usage, err, errlen, "missing %s", label);
+	if (s[0] == '\0')
+		return args_fail(out, out->usage, err, errlen, "empty %s name",
+				 label);
+	if (strlen(s) >= STATE_NAME_MAX)
+		return args_fail(out, out->usage, err, errlen,
+				 "%s name longer than %d characters", label,
+				 STATE_NAME_MAX - 1);
+	return 0;
+}
+
+/* The operand of a vm subcommand and --on; *want: words used. */
+static int
+args_vm(const struct raw_args *raw, size_t used, size_t *want,
+	struct ctl_args *out, char *err, size_t errlen)
+{
+	const struct vm_sub *sub = args_vm_sub(out->cmd);
+	const char *w = used < raw->n_words ? raw->words[used] : NULL;
+	int r;
+
+	*want = used;
+	if (raw->on_seen && out->cmd != CTL_CMD_VM_START)
+		return args_fail(out, out->usage, err, errlen,
+				 "--on is only for vm start");
+	if (sub == NULL || sub->operand == NULL)
+		return 0;
+	if (strcmp(sub->operand, "FILE") == 0) {
+		if (w == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "missing FILE");
+		if (w[0] == '\0')
+			return args_fail(out, out->usage, err, errlen,
+					 "empty FILE name");
+		out->file = w;
+	} else {
+		r = args_name(out, w, "VM", err, errlen);
+		if (r < 0)
+			return r;
+		out->vm = w;
+	}
+	*want = used + 1;
+	if (raw->on_seen) {
+		if (raw->on == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--on needs a HOST");
+		r = args_name(out, raw->on, "HOST", err, errlen);
+		if (r < 0)
+			return r;
+		out->host = raw->on;
+	}
+	return 0;
+}
+
 /* NODE on|off of a flag command. */
 static int
 args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
@@ -193,14 +337,10 @@ args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
 	const char *node = used < raw->n_words ? raw->words[used] : NULL;
 	const char *onoff = used + 1 < raw->n_words ? raw->words[used + 1] : NULL;
 
-	if (node == NULL)
-		return args_fail(out, out->usage, err, errlen, "missing NODE");
-	if (node[0] == '\0')
-		return args_fail(out, out->usage, err, errlen, "empty NODE name");
-	if (strlen(node) >= STATE_NAME_MAX)
-		return args_fail(out, out->usage, err, errlen,
-				 "NODE name longer than %d characters",
-				 STATE_NAME_MAX - 1);
+	int r = args_name(out, node, "NODE", err, errlen);
+
+	if (r < 0)
+		return r;
 	if (onoff == NULL)
 		return args_fail(out, out->usage, err, errlen, "missing on|off");
 	if (strcmp(onoff, "on") == 0)
@@ -271,6 +411,10 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		if (r < 0)
 			return r;
 		want = used + 2;
+	} else if (raw.on_seen || args_vm_sub(out->cmd) != NULL) {
+		r = args_vm(&raw, used, &want, out, err, errlen);
+		if (r < 0)
+			return r;
 	}
 	if (raw.n_words > want)
 		return args_fail(out, out->usage, err, errlen,

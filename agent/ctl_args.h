@@ -6,6 +6,14 @@
  *     node list [--json]
  *     node maintenance NODE on|off
  *     node standby NODE on|off
+ *     vm list [--json]
+ *     vm show VM [--json]
+ *     vm define FILE.cfg
+ *     vm undefine VM
+ *     vm start VM [--on HOST]
+ *     vm stop VM
+ *     vm restart VM
+ *     vm cleanup VM
  *
  * Options may come before or after the command words; "--" ends them (for
  * a node whose name starts with '-').
@@ -25,7 +33,19 @@ enum ctl_cmd {
 	CTL_CMD_EVENTS,
 	CTL_CMD_NODE_LIST,
 	CTL_CMD_NODE_FLAG,
+	CTL_CMD_VM_LIST,
+	CTL_CMD_VM_SHOW,
+	CTL_CMD_VM_DEFINE,
+	CTL_CMD_VM_UNDEFINE,
+	CTL_CMD_VM_START,
+	CTL_CMD_VM_STOP,
+	CTL_CMD_VM_RESTART,
+	CTL_CMD_VM_CLEANUP,
 };
+
+/* The largest xl.cfg `vm define` sends (the replicated state refuses
+ * larger ones too). */
+#define CTL_VM_CONFIG_MAX (256 * 1024)
 
 struct ctl_args {
 	enum ctl_cmd cmd;
@@ -35,6 +55,9 @@ struct ctl_args {
 	const char *node;       /* node FLAG: points into argv */
 	const char *flag;       /* "maintenance" | "standby" */
 	bool on;
+	const char *vm;         /* vm show/undefine/start/...: points into argv */
+	const char *file;       /* vm define */
+	const char *host;       /* vm start --on HOST, NULL: anywhere */
 	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
 	 * NULL asks for the full help (ctl_args_help), else print usage. */
 	const char *name;

@@ -1,4 +1,5 @@
-/* What agentctl prints (see ctl_format.h).
+/* What agentctl prints (see ctl_format.h): status, hosts, events.  The
+ * VM views are in ctl_format_vm.c.
  *
  * The human views are written with open_memstream: memory only, but with
  * printf's padding, which the tables need.
@@ -12,18 +13,17 @@
 #include <time.h>
 
 #include "ctl_format.h"
+#include "ctl_format_int.h"
 #include "json.h"
 
 #define FLAGS_TEXT_MAX 64
 #define DIGEST_SHORT   16       /* hex digits of the digest in the human view */
-#define SAFE_MAX       320      /* a cleaned name (STATE_NAME_MAX is 64) */
-#define SAFE_TEXT_MAX  1024     /* a cleaned event text or reason */
 
 /* Names and texts come from cmap, xl.cfg and peers: in the human views a
  * control character (an escape sequence, a newline faking a line of
  * output) is shown as '?'.  Returns s itself when it is clean. */
-static const char *
-fmt_safe(const char *s, char *buf, size_t len)
+const char *
+ctl_format_safe(const char *s, char *buf, size_t len)
 {
 	size_t i;
 
@@ -148,8 +148,8 @@ fmt_new_member(const Xenmesh__CtlResponse *r, size_t i)
 	return true;
 }
 
-static int
-fmt_finish(FILE *f, char **mem, char **text)
+int
+ctl_format_finish(FILE *f, char **mem, char **text)
 {
 	if (ferror(f)) {
 		(void)fclose(f);
@@ -182,7 +182,7 @@ fmt_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent)
 		const Xenmesh__Node *n = st->nodes[i];
 		int l;
 
-		l = (int)strlen(fmt_safe(n->name, safe, sizeof(safe)));
+		l = (int)strlen(ctl_format_safe(n->name, safe, sizeof(safe)));
 		w_name = l > w_name ? l : w_name;
 		l = snprintf(id, sizeof(id), "%" PRIu32, n->id);
 		w_id = l > w_id ? l : w_id;
@@ -221,7 +221,7 @@ fmt_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent)
 		else
 			(void)snprintf(mem, sizeof(mem), "-");
 		fprintf(f, "%s%-*s  %*" PRIu32 "  %-4s  %-7s  %-*s  %s\n",
-			indent, w_name, fmt_safe(n->name, safe, sizeof(safe)),
+			indent, w_name, ctl_format_safe(n->name, safe, sizeof(safe)),
 			w_id, n->id,
 			fmt_role_name(n->role), fmt_state_name(n->state),
 			w_flags, flags, mem);
@@ -233,40 +233,6 @@ fmt_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent)
 		fprintf(f, "%s%-*s  %*" PRIu32 "  %-4s  %-7s  %-*s  %s\n",
 			indent, w_name, name, w_id, r->members[i], "-", "-",
 			w_flags, "new member", "-");
-	}
-}
-
-static void
-fmt_vms(FILE *f, const Xenmesh__State *st)
-{
-	size_t n_vms = st ? st->n_vms : 0;
-	int w_name = 4, w_state = 5;
-	char buf[24], safe[SAFE_MAX], safe_st[SAFE_MAX], safe_host[SAFE_MAX];
-	size_t i;
-
-	if (n_vms == 0) {
-		fprintf(f, "no VMs defined\n");
-		return;
-	}
-	for (i = 0; i < n_vms; i++) {
-		int l = (int)strlen(fmt_safe(st->vms[i]->name, safe, sizeof(safe)));
-
-		w_name = l > w_name ? l : w_name;
-		l = (int)strlen(fmt_safe(st->vms[i]->state, safe, sizeof(safe)));
-		w_state = l > w_state ? l : w_state;
-	}
-	fprintf(f, "VMs:\n  %-*s  %-*s  %s\n", w_name, "NAME", w_state,
-		"STATE", "HOST");
-	for (i = 0; i < n_vms; i++) {
-		const Xenmesh__Vm *vm = st->vms[i];
-		const char *host = "-";
-
-		if (vm->has_host && vm->host != 0)
-			host = ctl_format_node_name(st, vm->host, buf, sizeof(buf));
-		fprintf(f, "  %-*s  %-*s  %s\n",
-			w_name, fmt_safe(vm->name, safe, sizeof(safe)),
-			w_state, fmt_safe(vm->state, safe_st, sizeof(safe_st)),
-			fmt_safe(host, safe_host, sizeof(safe_host)));
 	}
 }
 
@@ -287,8 +253,8 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 		return -ENOMEM;
 
 	fprintf(f, "Cluster: %s (local node %s, id %" PRIu32 ")\n",
-		fmt_safe(c->name, safe, sizeof(safe)),
-		fmt_safe(ctl_format_node_name(st, c->local_id, buf, sizeof(buf)),
+		ctl_format_safe(c->name, safe, sizeof(safe)),
+		ctl_format_safe(ctl_format_node_name(st, c->local_id, buf, sizeof(buf)),
 			 safe_name, sizeof(safe_name)),
 		c->local_id);
 	if (c->quorate)
@@ -297,19 +263,19 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 			c->votes, c->expected_votes, c->quorum);
 	else if (c->quorum_reason != NULL && c->quorum_reason[0] != '\0')
 		fprintf(f, "Quorum: no (%s)\n",
-			fmt_safe(c->quorum_reason, safe, sizeof(safe)));
+			ctl_format_safe(c->quorum_reason, safe, sizeof(safe)));
 	else
 		fprintf(f, "Quorum: no\n");
 	if (c->ha_enabled)
 		fprintf(f, "HA: enabled\n");
 	else if (c->ha_reason != NULL && c->ha_reason[0] != '\0')
 		fprintf(f, "HA: disabled (%s)\n",
-			fmt_safe(c->ha_reason, safe, sizeof(safe)));
+			ctl_format_safe(c->ha_reason, safe, sizeof(safe)));
 	else
 		fprintf(f, "HA: disabled\n");
 	if (c->has_coordinator && c->coordinator != 0)
 		fprintf(f, "Coordinator: %s (id %" PRIu32 ")\n",
-			fmt_safe(ctl_format_node_name(st, c->coordinator, buf,
+			ctl_format_safe(ctl_format_node_name(st, c->coordinator, buf,
 						      sizeof(buf)),
 				 safe_name, sizeof(safe_name)),
 			c->coordinator);
@@ -329,8 +295,11 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 	fprintf(f, "\n\nHosts:\n");
 	fmt_hosts(f, r, "  ");
 	fprintf(f, "\n");
-	fmt_vms(f, st);
-	return fmt_finish(f, &mem, text);
+	if (st != NULL && st->n_vms > 0)
+		fprintf(f, "VMs:\n");
+	ctl_format_vm_table(f, st, st != NULL && st->n_vms > 0 ? "  " : "");
+	ctl_format_unmanaged(f, r);
+	return ctl_format_finish(f, &mem, text);
 }
 
 int
@@ -345,11 +314,11 @@ ctl_format_nodes(const Xenmesh__CtlResponse *r, char **text)
 	if (f == NULL)
 		return -ENOMEM;
 	fmt_hosts(f, r, "");
-	return fmt_finish(f, &mem, text);
+	return ctl_format_finish(f, &mem, text);
 }
 
-static void
-json_node_name(struct json *j, const Xenmesh__State *st, uint32_t id)
+void
+ctl_format_json_node(struct json *j, const Xenmesh__State *st, uint32_t id)
 {
 	char buf[24];
 
@@ -413,7 +382,7 @@ json_nodes(struct json *j, const Xenmesh__CtlResponse *r)
 			continue;
 		json_object_begin(j);
 		json_key(j, "name");
-		json_node_name(j, st, r->members[i]);
+		ctl_format_json_node(j, st, r->members[i]);
 		json_key(j, "id");
 		json_uint(j, r->members[i]);
 		json_key(j, "role");
@@ -433,33 +402,8 @@ json_nodes(struct json *j, const Xenmesh__CtlResponse *r)
 	json_array_end(j);
 }
 
-static void
-json_vms(struct json *j, const Xenmesh__State *st)
-{
-	size_t i;
-
-	json_key(j, "vms");
-	json_array_begin(j);
-	for (i = 0; st != NULL && i < st->n_vms; i++) {
-		const Xenmesh__Vm *vm = st->vms[i];
-
-		json_object_begin(j);
-		json_key(j, "name");
-		json_string(j, vm->name);
-		json_key(j, "state");
-		json_string(j, vm->state);
-		json_key(j, "host");
-		if (vm->has_host && vm->host != 0)
-			json_node_name(j, st, vm->host);
-		else
-			json_null(j);
-		json_object_end(j);
-	}
-	json_array_end(j);
-}
-
-static void
-json_nonempty(struct json *j, const char *s)
+void
+ctl_format_json_nonempty(struct json *j, const char *s)
 {
 	json_string(j, s != NULL && s[0] != '\0' ? s : NULL);
 }
@@ -478,10 +422,10 @@ json_cluster(struct json *j, const Xenmesh__CtlResponse *r)
 	json_key(j, "quorate");
 	json_bool(j, c->quorate);
 	json_key(j, "quorum_reason");
-	json_nonempty(j, c->quorate ? NULL : c->quorum_reason);
+	ctl_format_json_nonempty(j, c->quorate ? NULL : c->quorum_reason);
 	json_key(j, "coordinator");
 	if (c->has_coordinator && c->coordinator != 0)
-		json_node_name(j, st, c->coordinator);
+		ctl_format_json_node(j, st, c->coordinator);
 	else
 		json_null(j);
 	json_key(j, "coordinator_id");
@@ -493,13 +437,13 @@ json_cluster(struct json *j, const Xenmesh__CtlResponse *r)
 	json_key(j, "ha_enabled");
 	json_bool(j, c->ha_enabled);
 	json_key(j, "ha_reason");
-	json_nonempty(j, c->ha_enabled ? NULL : c->ha_reason);
+	ctl_format_json_nonempty(j, c->ha_enabled ? NULL : c->ha_reason);
 	json_key(j, "synced");
 	json_bool(j, c->synced);
 	json_key(j, "digest");
 	json_hex(j, c->digest.data, c->digest.len);
 	json_key(j, "local");
-	json_node_name(j, st, c->local_id);
+	ctl_format_json_node(j, st, c->local_id);
 	json_key(j, "local_id");
 	json_uint(j, c->local_id);
 	json_key(j, "votes");
@@ -528,8 +472,8 @@ json_cluster(struct json *j, const Xenmesh__CtlResponse *r)
 }
 
 /* The document in j plus a newline, handed to *text. */
-static int
-json_finish(struct json *j, char **text)
+int
+ctl_format_json_finish(struct json *j, char **text)
 {
 	char *doc, *line;
 	size_t len;
@@ -563,9 +507,10 @@ ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text)
 	json_object_begin(&j);
 	json_cluster(&j, r);
 	json_nodes(&j, r);
-	json_vms(&j, r->state);
+	ctl_format_json_vms(&j, r->state);
+	ctl_format_json_unmanaged(&j, r);
 	json_object_end(&j);
-	return json_finish(&j, text);
+	return ctl_format_json_finish(&j, text);
 }
 
 int
@@ -578,7 +523,7 @@ ctl_format_nodes_json(const Xenmesh__CtlResponse *r, char **text)
 	json_object_begin(&j);
 	json_nodes(&j, r);
 	json_object_end(&j);
-	return json_finish(&j, text);
+	return ctl_format_json_finish(&j, text);
 }
 
 int
@@ -599,9 +544,9 @@ ctl_format_event(const Xenmesh__Event *e, const Xenmesh__State *st,
 		who = ctl_format_node_name(st, e->node, buf, sizeof(buf));
 	if (asprintf(text, "%s.%03u  [%s] e%" PRIu64 "/s%" PRIu64 " %s: %s\n",
 		     when, (unsigned)(e->time_ms % 1000),
-		     fmt_safe(e->kind, safe_kind, sizeof(safe_kind)), e->epoch,
-		     e->seq, fmt_safe(who, safe_who, sizeof(safe_who)),
-		     fmt_safe(e->text, safe_text, sizeof(safe_text))) < 0) {
+		     ctl_format_safe(e->kind, safe_kind, sizeof(safe_kind)), e->epoch,
+		     e->seq, ctl_format_safe(who, safe_who, sizeof(safe_who)),
+		     ctl_format_safe(e->text, safe_text, sizeof(safe_text))) < 0) {
 		*text = NULL;
 		return -ENOMEM;
 	}
@@ -637,7 +582,7 @@ ctl_format_event_json(const Xenmesh__Event *e, const Xenmesh__State *st,
 	json_uint(&j, e->seq);
 	json_key(&j, "node");
 	if (e->node != 0)
-		json_node_name(&j, st, e->node);
+		ctl_format_json_node(&j, st, e->node);
 	else
 		json_null(&j);
 	json_key(&j, "node_id");
@@ -647,7 +592,7 @@ ctl_format_event_json(const Xenmesh__Event *e, const Xenmesh__State *st,
 	json_key(&j, "text");
 	json_string(&j, e->text);
 	json_object_end(&j);
-	return json_finish(&j, text);
+	return ctl_format_json_finish(&j, text);
 }
 
 int
@@ -661,7 +606,7 @@ ctl_format_result_json(const Xenmesh__CtlResponse *r, char **text)
 	json_key(&j, "result");
 	json_int(&j, r->result);
 	json_key(&j, "message");
-	json_nonempty(&j, r->message);
+	ctl_format_json_nonempty(&j, r->message);
 	json_object_end(&j);
-	return json_finish(&j, text);
+	return ctl_format_json_finish(&j, text);
 }

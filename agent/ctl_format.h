@@ -13,9 +13,12 @@
 
 #include "xenmesh.pb-c.h"
 
-/* "agentctl status": like crm_mon -1, fits 80 columns. */
+/* "agentctl status": like crm_mon -1, fits 80 columns; the VMs table as
+ * ctl_format_vms() and "Unmanaged domains on this host: a, b" when the
+ * answer lists any. */
 int ctl_format_status(const Xenmesh__CtlResponse *r, char **text);
-/* {"cluster":{...},"nodes":[...],"vms":[...]} and a newline. */
+/* {"cluster":{...},"nodes":[...],"vms":[...],"unmanaged":[...]} and a
+ * newline; VMs as ctl_format_vms_json(). */
 int ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text);
 
 /* "agentctl node list": the hosts table alone / {"nodes":[...]}. */
@@ -33,6 +36,30 @@ int ctl_format_event(const Xenmesh__Event *e, const Xenmesh__State *st,
 		     char **text);
 int ctl_format_event_json(const Xenmesh__Event *e, const Xenmesh__State *st,
 			  char **text);
+
+/* "agentctl vm list": the VMs table (NAME STATE HOST PRI RESTARTS
+ * REASON, the reason cut to fit 80 columns) and the unmanaged domains /
+ * {"vms":[...],"unmanaged":[...]}, VMs as in the status JSON:
+ * {"name","state","host" (name|null),"priority","restarts" (in total),
+ * "generation","reason" (string|null),"memory_mb","desired"
+ * ("running"|"stopped")}. */
+int ctl_format_vms(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_vms_json(const Xenmesh__CtlResponse *r, char **text);
+
+/*
+ * "agentctl vm show VM": everything in the record of the VM named, with
+ * its xl.cfg text when the answer carries it.  now_ms (wall clock) counts
+ * the restarts still in the window.  -ENOENT when there is no such VM.
+ * JSON: {"name","state","host","generation","desired","want_host",
+ * "avoid_host","memory_mb","priority","restart","max_restarts",
+ * "restart_window_s","hosts","anti_affinity","start_after","restarts",
+ * "restarts_in_window","restart_history":[{"time_ms","host"}],"reason",
+ * "config"}.
+ */
+int ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name,
+		  uint64_t now_ms, char **text);
+int ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
+		       uint64_t now_ms, char **text);
 
 /* Outcome of a mutation: {"result":N,"message":S|null} and a newline. */
 int ctl_format_result_json(const Xenmesh__CtlResponse *r, char **text);

@@ -3,10 +3,11 @@
  * One libqb ipcs service on the agent's qb_loop.  A request is a
  * qb_ipc_request_header and a wire frame of CtlRequest; the answer a
  * qb_ipc_response_header and a wire frame of CtlResponse.  Reads are
- * answered at once.  A mutation goes to replica_request() and is answered
- * from ctl_server_request_done() when the cluster has decided; until then
- * the connection is kept in the pending table with a reference of its own,
- * and dropped from it when the client goes away first.
+ * answered at once.  A mutation goes to replica_request() (through
+ * ctl_server_submit()) and is answered from ctl_server_request_done() when
+ * the cluster has decided; until then it waits in the pending table with
+ * a reference to its connection, given up when the client goes away first
+ * (the change itself goes on).  The VM commands are built in ctl_vm.c.
  */
 #define LOG_SUBSYS "ctl"
 
@@ -28,13 +29,14 @@
 #include <qb/qbloop.h>
 
 #include "ctl_server.h"
+#include "ctl_vm.h"
 #include "log.h"
 #include "state.h"
 #include "wire.h"
 #include "xm_error.h"
 
 #define CTL_PENDING_MAX 64              /* as many as the replica tracks */
-#define CTL_WHAT_MAX    128
+#define CTL_WHAT_MAX    CTL_MUTATION_TEXT_MAX
 #define CTL_REASON_MAX  256
 #define GROUPS_START    64
 #define GROUPS_MAX      65536
@@ -48,12 +50,12 @@ struct ctl_client {
 	bool may_admin;
 };
 
-/* A mutation waiting for the cluster; conn holds a reference. */
+/* A mutation waiting for the cluster.  conn holds a reference; NULL once
+ * the client left (the change goes on, its outcome is still logged). */
 struct ctl_pending {
 	qb_ipcs_connection_t *conn;
 	uint64_t req_id;
-	uid_t uid;
-	char what[CTL_WHAT_MAX];        /* "node maintenance h1 on" */
+	struct ctl_mutation m;
 };
 
 struct ctl_server {
@@ -61,13 +63,7 @@ struct ctl_server {
 	qb_ipcs_service_t *svc;
 	struct ctl_pending pending[CTL_PENDING_MAX];
 	size_t n_pending;
-	/* A completion reported while replica_request() is still running
-	 * (before its id is known here) is kept for the caller. */
-	bool in_request;
-	bool early_valid;
-	uint64_t early_id;
-	int early_result;
-	char early_reason[CTL_REASON_MAX];
+	struct ctl_vm vm;
 };
 
 /* libqb's poll handler callbacks carry no user pointer, so the loop they
@@ -219,12 +215,13 @@ ctl_reply(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp)
 			 xm_strerror(rc));
 }
 
-/* Answers with a result and message only. */
-static void
-ctl_reply_result(qb_ipcs_connection_t *c, int result, const char *message)
+void
+ctl_server_reply(qb_ipcs_connection_t *c, int result, const char *message)
 {
 	Xenmesh__CtlResponse resp = XENMESH__CTL_RESPONSE__INIT;
 
+	if (c == NULL)
+		return;         /* the client left */
 	resp.result = result;
 	resp.message = (char *)message;
 	ctl_reply(c, &resp);
@@ -261,7 +258,7 @@ ctl_view_free(struct ctl_view *v)
 /* The replicated state in its wire form.  Packing and unpacking again
  * reuses state_pack() instead of a second converter to keep in step. */
 static int
-ctl_view_state(struct agent *a, struct ctl_view *v)
+ctl_view_state(struct agent *a, struct ctl_view *v, const char *keep_config)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
@@ -274,12 +271,13 @@ ctl_view_state(struct agent *a, struct ctl_view *v)
 	free(buf);
 	if (v->state == NULL)
 		return -ENOMEM;
+	ctl_vm_view_trim(v->state, keep_config);
 	v->resp.state = v->state;
 	return 0;
 }
 
 static int
-ctl_view_fill(struct agent *a, struct ctl_view *v)
+ctl_view_fill(struct agent *a, struct ctl_view *v, const char *keep_config)
 {
 	const struct replica *r = &a->rep;
 	size_t i, n;
@@ -326,19 +324,21 @@ ctl_view_fill(struct agent *a, struct ctl_view *v)
 		v->members[i] = r->members[i].nodeid;
 	v->resp.n_members = n;
 	v->resp.members = v->members;
-	return ctl_view_state(a, v);
+	return ctl_view_state(a, v, keep_config);
 }
 
+/* status, node list, vm list; `vm show VM` asks for that VM's xl.cfg. */
 static void
-ctl_status(struct ctl_server *srv, qb_ipcs_connection_t *c)
+ctl_status(struct ctl_server *srv, qb_ipcs_connection_t *c,
+	   const char *keep_config)
 {
 	struct ctl_view v;
 	int rc;
 
-	rc = ctl_view_fill(srv->a, &v);
+	rc = ctl_view_fill(srv->a, &v, keep_config);
 	if (rc < 0) {
 		log_err("cannot build the status answer: %s", xm_strerror(rc));
-		ctl_reply_result(c, rc, "cannot build the status answer");
+		ctl_server_reply(c, rc, "cannot build the status answer");
 		goto out_view;
 	}
 	ctl_reply(c, &v.resp);
@@ -386,7 +386,7 @@ ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
 	v.resp.has_next_event = 1;
 	v.resp.next_event = next;
 	/* the node table gives agentctl the names of the nodes */
-	rc = ctl_view_state(srv->a, &v);
+	rc = ctl_view_state(srv->a, &v, NULL);
 	if (rc < 0)
 		goto out_fail;
 	ctl_reply(c, &v.resp);
@@ -394,7 +394,7 @@ ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
 
 out_fail:
 	log_err("cannot build the events answer: %s", xm_strerror(rc));
-	ctl_reply_result(c, rc, "cannot build the events answer");
+	ctl_server_reply(c, rc, "cannot build the events answer");
 out_free:
 	ctl_view_free(&v);
 	free(found);
@@ -402,11 +402,60 @@ out_free:
 
 /* ---- mutations -------------------------------------------------------- */
 
+/* The outcome of a mutation: to its continuation, else to the client. */
 static void
-ctl_pending_drop(struct ctl_server *srv, size_t i)
+ctl_finish(struct agent *a, qb_ipcs_connection_t *c,
+	   const struct ctl_mutation *m, int result, const char *reason)
 {
-	qb_ipcs_connection_unref(srv->pending[i].conn);
-	srv->pending[i] = srv->pending[--srv->n_pending];
+	if (result < 0)
+		log_notice("uid %u: %s failed: %s", (unsigned)m->uid, m->what,
+			   reason);
+	else
+		log_notice("uid %u: %s done", (unsigned)m->uid, m->what);
+	if (m->then != NULL)
+		m->then(a, m->then_data, c, result, reason);
+	else
+		ctl_server_reply(c, result, result < 0 ? reason :
+				 m->done[0] != '\0' ? m->done : NULL);
+}
+
+void
+ctl_server_submit(struct agent *a, qb_ipcs_connection_t *c,
+		  const struct ctl_mutation *m, const Xenmesh__Op *op)
+{
+	struct ctl_server *srv = a->ctl;
+	char why[CTL_REASON_MAX] = "";
+	struct ctl_pending *p;
+	int64_t id;
+	int rc;
+
+	if (srv == NULL) {
+		ctl_finish(a, c, m, -ESHUTDOWN, "xenmeshd is stopping");
+		return;
+	}
+	if (srv->n_pending >= CTL_PENDING_MAX) {
+		ctl_finish(a, c, m, -EBUSY, "too many changes in flight, try again");
+		return;
+	}
+	/* every mutation asked for is in the event log with who asked */
+	log_notice("uid %u asks %s", (unsigned)m->uid, m->what);
+	(void)eventlog_add(&a->events, a->rep.st.epoch, a->rep.st.seq, m->node,
+			   "access", "uid %u asks %s", (unsigned)m->uid, m->what);
+	/* an id is only ever completed after replica_request() returned it
+	 * (the replica tracks it from then on), so it is recorded in time */
+	id = replica_request(&a->rep, op, m->uid, why, sizeof(why));
+	if (id <= 0) {
+		rc = id < 0 ? (int)id : -EPROTO;
+		ctl_finish(a, c, m, rc, why[0] ? why : xm_strerror(rc));
+		return;
+	}
+	p = &srv->pending[srv->n_pending++];
+	memset(p, 0, sizeof(*p));
+	if (c != NULL)
+		qb_ipcs_connection_ref(c);
+	p->conn = c;
+	p->req_id = (uint64_t)id;
+	p->m = *m;
 }
 
 static void
@@ -417,67 +466,33 @@ ctl_node_flag(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
 	Xenmesh__Op op = XENMESH__OP__INIT;
 	const struct node_rec *node;
-	char msg[CTL_REASON_MAX], why[CTL_REASON_MAX] = "";
-	char what[CTL_WHAT_MAX];
-	struct ctl_pending *p;
+	struct ctl_mutation m = { .uid = (uint32_t)cl->uid };
+	char msg[CTL_REASON_MAX];
 	uint32_t bit;
 	bool on;
-	int64_t id;
 
 	if (req->n_args != 3 || node_flag_parse(req->args[1], &bit) < 0 ||
 	    (strcmp(req->args[2], "on") != 0 && strcmp(req->args[2], "off") != 0)) {
-		ctl_reply_result(c, -EINVAL, "node flag needs NODE, "
+		ctl_server_reply(c, -EINVAL, "node flag needs NODE, "
 				 "maintenance|standby and on|off");
 		return;
 	}
 	on = strcmp(req->args[2], "on") == 0;
-	(void)snprintf(what, sizeof(what), "node %s %s %s", req->args[1],
-		       req->args[0], req->args[2]);
 	node = state_node_by_name(&a->rep.st, req->args[0]);
 	if (node == NULL) {
 		(void)snprintf(msg, sizeof(msg), "no node named %s", req->args[0]);
-		ctl_reply_result(c, -ENOENT, msg);
+		ctl_server_reply(c, -ENOENT, msg);
 		return;
 	}
-	if (srv->n_pending >= CTL_PENDING_MAX) {
-		ctl_reply_result(c, -EBUSY, "too many changes in flight, try again");
-		return;
-	}
-	/* every mutation asked for is in the event log with who asked */
-	log_notice("uid %u asks %s", (unsigned)cl->uid, what);
-	(void)eventlog_add(&a->events, a->rep.st.epoch, a->rep.st.seq, node->id,
-			   "access", "uid %u asks %s", (unsigned)cl->uid, what);
-
+	(void)snprintf(m.what, sizeof(m.what), "node %s %s %s", req->args[1],
+		       req->args[0], req->args[2]);
+	m.node = node->id;
 	nf.id = node->id;
 	nf.set = on ? bit : 0;
 	nf.clear = on ? 0 : bit;
 	op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
 	op.node_flags = &nf;
-	srv->in_request = true;
-	srv->early_valid = false;
-	id = replica_request(&a->rep, &op, (uint32_t)cl->uid, why, sizeof(why));
-	srv->in_request = false;
-	if (id <= 0) {
-		int rc = id < 0 ? (int)id : -EPROTO;
-
-		log_notice("uid %u: %s refused: %s", (unsigned)cl->uid, what,
-			   why[0] ? why : xm_strerror(rc));
-		ctl_reply_result(c, rc, why[0] ? why : xm_strerror(rc));
-		return;
-	}
-	if (srv->early_valid && srv->early_id == (uint64_t)id) {
-		srv->early_valid = false;
-		ctl_reply_result(c, srv->early_result,
-				 srv->early_reason[0] ? srv->early_reason : NULL);
-		return;
-	}
-	p = &srv->pending[srv->n_pending++];
-	memset(p, 0, sizeof(*p));
-	qb_ipcs_connection_ref(c);
-	p->conn = c;
-	p->req_id = (uint64_t)id;
-	p->uid = cl->uid;
-	(void)snprintf(p->what, sizeof(p->what), "%s", what);
+	ctl_server_submit(a, c, &m, &op);
 }
 
 void
@@ -485,6 +500,7 @@ ctl_server_request_done(struct agent *a, uint64_t req_id, int result,
 			const char *reason)
 {
 	struct ctl_server *srv = a->ctl;
+	struct ctl_pending done;
 	const char *text;
 	size_t i;
 
@@ -493,51 +509,49 @@ ctl_server_request_done(struct agent *a, uint64_t req_id, int result,
 	text = reason != NULL && reason[0] != '\0' ? reason :
 		result < 0 ? xm_strerror(result) : NULL;
 	for (i = 0; i < srv->n_pending; i++) {
-		struct ctl_pending *p = &srv->pending[i];
-
-		if (p->req_id != req_id)
+		if (srv->pending[i].req_id != req_id)
 			continue;
-		if (result < 0)
-			log_notice("uid %u: %s failed: %s", (unsigned)p->uid,
-				   p->what, text);
-		else
-			log_notice("uid %u: %s done", (unsigned)p->uid, p->what);
-		ctl_reply_result(p->conn, result, text);
-		ctl_pending_drop(srv, i);
+		/* out of the table first: a continuation may submit more */
+		done = srv->pending[i];
+		srv->pending[i] = srv->pending[--srv->n_pending];
+		ctl_finish(a, done.conn, &done.m, result, text);
+		if (done.conn != NULL)
+			qb_ipcs_connection_unref(done.conn);
 		return;
 	}
-	if (srv->in_request) {
-		srv->early_valid = true;
-		srv->early_id = req_id;
-		srv->early_result = result;
-		(void)snprintf(srv->early_reason, sizeof(srv->early_reason), "%s",
-			       text ? text : "");
-		return;
-	}
-	log_debug("request %" PRIu64 " finished after its client left, ignoring",
-		  req_id);
+	log_debug("request %" PRIu64 " is not ours, ignoring", req_id);
 }
 
 /* ---- requests --------------------------------------------------------- */
 
-static const char *
-ctl_command_name(const Xenmesh__CtlRequest *req, char *buf, size_t len)
+/* What each command is called in messages and whether it changes state. */
+static const struct ctl_command {
+	const char *name;
+	bool admin;
+} ctl_commands[] = {
+	[XENMESH__CTL_COMMAND__CTL_STATUS] = { "status", false },
+	[XENMESH__CTL_COMMAND__CTL_EVENTS] = { "events", false },
+	[XENMESH__CTL_COMMAND__CTL_NODE_LIST] = { "node list", false },
+	[XENMESH__CTL_COMMAND__CTL_NODE_FLAG] = { "node flag", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_DEFINE] = { "vm define", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_UNDEFINE] = { "vm undefine", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_START] = { "vm start", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_STOP] = { "vm stop", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_RESTART] = { "vm restart", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_CLEANUP] = { "vm cleanup", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_LIST] = { "vm list", false },
+};
+
+/* NULL for a command this xenmeshd does not know. */
+static const struct ctl_command *
+ctl_command_of(const Xenmesh__CtlRequest *req)
 {
-	switch (req->command) {
-	case XENMESH__CTL_COMMAND__CTL_STATUS:
-		return "status";
-	case XENMESH__CTL_COMMAND__CTL_EVENTS:
-		return "events";
-	case XENMESH__CTL_COMMAND__CTL_NODE_LIST:
-		return "node list";
-	case XENMESH__CTL_COMMAND__CTL_NODE_FLAG:
-		(void)snprintf(buf, len, "node %s",
-			       req->n_args > 1 ? req->args[1] : "flag");
-		return buf;
-	default:
-		(void)snprintf(buf, len, "command %d", (int)req->command);
-		return buf;
-	}
+	size_t i = (size_t)req->command;
+
+	if (req->command < 0 || i >= sizeof(ctl_commands) / sizeof(ctl_commands[0]) ||
+	    ctl_commands[i].name == NULL)
+		return NULL;
+	return &ctl_commands[i];
 }
 
 /* "permission denied: node maintenance needs root or group xm-admin",
@@ -549,7 +563,7 @@ ctl_refuse(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	const struct xm_config *cfg = &srv->a->cfg;
 	const char *g1 = admin ? "" : cfg->read_group;
 	const char *g2 = cfg->admin_group;
-	char msg[CTL_REASON_MAX];
+	char msg[CTL_REASON_MAX + 2 * XM_GROUP_MAX];
 
 	if (g1[0] == '\0' || strcmp(g1, g2) == 0) {
 		g1 = g2;
@@ -571,43 +585,52 @@ ctl_refuse(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	(void)eventlog_add(&srv->a->events, srv->a->rep.st.epoch,
 			   srv->a->rep.st.seq, 0, "access", "uid %u refused: %s",
 			   (unsigned)cl->uid, what);
-	ctl_reply_result(c, -EACCES, msg);
+	ctl_server_reply(c, -EACCES, msg);
 }
 
 static void
 ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	     const struct ctl_client *cl, const Xenmesh__CtlRequest *req)
 {
-	char name[CTL_WHAT_MAX], msg[CTL_REASON_MAX];
-	const char *what = ctl_command_name(req, name, sizeof(name));
+	const struct ctl_command *cmd = ctl_command_of(req);
+	char what[CTL_WHAT_MAX], msg[CTL_REASON_MAX];
 
+	if (cmd == NULL) {
+		/* an agentctl newer than this xenmeshd */
+		(void)snprintf(msg, sizeof(msg), "xenmeshd does not know "
+			       "command %d", (int)req->command);
+		ctl_server_reply(c, -EOPNOTSUPP, msg);
+		return;
+	}
+	if (!(cmd->admin ? cl->may_admin : cl->may_read)) {
+		/* "node maintenance", not "node flag" */
+		if (req->command == XENMESH__CTL_COMMAND__CTL_NODE_FLAG &&
+		    req->n_args > 1)
+			(void)snprintf(what, sizeof(what), "node %s", req->args[1]);
+		else
+			(void)snprintf(what, sizeof(what), "%s", cmd->name);
+		ctl_refuse(srv, c, cl, what, cmd->admin);
+		return;
+	}
 	switch (req->command) {
 	case XENMESH__CTL_COMMAND__CTL_STATUS:
 	case XENMESH__CTL_COMMAND__CTL_NODE_LIST:
-		if (!cl->may_read)
-			goto refuse_read;
-		ctl_status(srv, c);
-		return;
+		ctl_status(srv, c, NULL);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_VM_LIST:
+		/* args: the VM of `vm show`, whose xl.cfg text is wanted */
+		ctl_status(srv, c, req->n_args > 0 ? req->args[0] : NULL);
+		break;
 	case XENMESH__CTL_COMMAND__CTL_EVENTS:
-		if (!cl->may_read)
-			goto refuse_read;
 		ctl_events(srv, c, req->has_since ? req->since : 0);
-		return;
+		break;
 	case XENMESH__CTL_COMMAND__CTL_NODE_FLAG:
-		if (!cl->may_admin) {
-			ctl_refuse(srv, c, cl, what, true);
-			return;
-		}
 		ctl_node_flag(srv, c, cl, req);
-		return;
+		break;
 	default:
-		/* an agentctl newer than this xenmeshd */
-		(void)snprintf(msg, sizeof(msg), "xenmeshd does not know %s", what);
-		ctl_reply_result(c, -EOPNOTSUPP, msg);
-		return;
+		ctl_vm_request(srv->a, &srv->vm, c, (uint32_t)cl->uid, req);
+		break;
 	}
-refuse_read:
-	ctl_refuse(srv, c, cl, what, false);
 }
 
 static int32_t
@@ -632,7 +655,7 @@ ctl_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 	    hdr.id != XM_IPC_MSG_STATUS) {
 		log_warn("uid %u: malformed request (%zu bytes), ignoring",
 			 (unsigned)cl->uid, size);
-		ctl_reply_result(c, -EBADMSG, "malformed request");
+		ctl_server_reply(c, -EBADMSG, "malformed request");
 		return 0;
 	}
 	msg = wire_unpack(&xenmesh__ctl_request__descriptor,
@@ -649,7 +672,7 @@ ctl_msg_process(qb_ipcs_connection_t *c, void *data, size_t size)
 			(void)snprintf(text, sizeof(text), "malformed request: %s",
 				       xm_strerror(err));
 		log_warn("uid %u: %s, ignoring", (unsigned)cl->uid, text);
-		ctl_reply_result(c, err < 0 ? err : -EBADMSG, text);
+		ctl_server_reply(c, err < 0 ? err : -EBADMSG, text);
 		return 0;
 	}
 	req = (Xenmesh__CtlRequest *)msg;
@@ -710,19 +733,19 @@ static int32_t
 ctl_closed(qb_ipcs_connection_t *c)
 {
 	struct ctl_server *srv = qb_ipcs_connection_service_context_get(c);
-	size_t i = 0;
+	size_t i;
 
 	/* a mutation still running is not answered to a client that left;
-	 * it goes on in the cluster regardless */
-	while (srv != NULL && i < srv->n_pending) {
-		if (srv->pending[i].conn == c) {
-			log_info("uid %u left before %s finished",
-				 (unsigned)srv->pending[i].uid,
-				 srv->pending[i].what);
-			ctl_pending_drop(srv, i);
-		} else {
-			i++;
-		}
+	 * it goes on in the cluster regardless, and its outcome is logged */
+	for (i = 0; srv != NULL && i < srv->n_pending; i++) {
+		struct ctl_pending *p = &srv->pending[i];
+
+		if (p->conn != c)
+			continue;
+		log_info("uid %u left before %s finished", (unsigned)p->m.uid,
+			 p->m.what);
+		qb_ipcs_connection_unref(p->conn);
+		p->conn = NULL;
 	}
 	return 0;
 }
@@ -794,8 +817,16 @@ ctl_server_stop(struct agent *a)
 
 	if (srv == NULL)
 		return;
-	while (srv->n_pending > 0)
-		ctl_pending_drop(srv, srv->n_pending - 1);
+	while (srv->n_pending > 0) {
+		struct ctl_pending p = srv->pending[--srv->n_pending];
+
+		if (p.m.then != NULL)
+			p.m.then(a, p.m.then_data, NULL, -ECANCELED,
+				 "xenmeshd is stopping");
+		if (p.conn != NULL)
+			qb_ipcs_connection_unref(p.conn);
+	}
+	ctl_vm_stop(&srv->vm);
 	/* disconnects every client; their closed/destroyed callbacks still
 	 * find srv through the service context */
 	qb_ipcs_destroy(srv->svc);

@@ -42,6 +42,10 @@ struct ctl_vm {
  * make it; answered on c, now or later. */
 void ctl_vm_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 		    uint32_t uid, const Xenmesh__CtlRequest *req);
+/* The xl.cfg texts (up to 256 KiB each) would soon overflow the IPC
+ * buffer of a status answer: frees all of them in st (unpacked with the
+ * default allocator) but the one of the VM named keep (may be NULL). */
+void ctl_vm_view_trim(Xenmesh__State *st, const char *keep);
 /* Cancels the restarts still waiting (xenmeshd stops). */
 void ctl_vm_stop(struct ctl_vm *vm);
 

@@ -5,6 +5,7 @@
 
 static const struct hv_ops *const hv_drivers[] = {
 	&hv_proc_ops,
+	&hv_xl_ops,
 };
 
 const struct hv_ops *

@@ -62,6 +62,7 @@ struct hv_ops {
 };
 
 extern const struct hv_ops hv_proc_ops;
+extern const struct hv_ops hv_xl_ops;
 
 /* The driver of that name ("xl", "proc"), NULL when not built in. */
 const struct hv_ops *hv_driver_find(const char *name);

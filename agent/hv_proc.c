@@ -31,10 +31,10 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "hv.h"
@@ -44,21 +44,18 @@
 #define PROC_EVFD_TAG         UINT64_MAX
 #define PROC_MAX_ARGS         (14 + VM_EXTRA_MAX / 2)
 
-struct proc_dom {
-	char name[VM_NAME_MAX];
+/* What a pid file says. */
+struct proc_rec {
 	pid_t pid;
-	int pidfd;
 	uint64_t generation;
 	uint64_t start;                 /* /proc/PID/stat starttime */
 	uint64_t memory_mb;
 };
 
-/* What a pid file says. */
-struct proc_rec {
-	pid_t pid;
-	uint64_t generation;
-	uint64_t start;
-	uint64_t memory_mb;
+struct proc_dom {
+	char name[VM_NAME_MAX];
+	struct proc_rec rec;
+	int pidfd;
 };
 
 struct hv {
@@ -84,6 +81,23 @@ static int
 proc_pidfd_signal(int pidfd, int sig)
 {
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+}
+
+/* Room for one more element in a doubling array; 0 or -ENOMEM. */
+static int
+proc_grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? *cap * 2 : 8;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*arr, c * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = c;
+	return 0;
 }
 
 /* A file name made of the VM name: nothing that leaves the directory or
@@ -113,74 +127,62 @@ proc_path(const struct hv *hv, const char *name, const char *suffix,
 {
 	int n = snprintf(out, len, "%s/%s%s", hv->dir, name, suffix);
 
-	if (n < 0 || (size_t)n >= len)
-		return -ENAMETOOLONG;
-	return 0;
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* A small file as a string; its length or -errno. */
+static ssize_t
+proc_slurp(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return n;
 }
 
 /* Field 22 of /proc/PID/stat; -ESRCH when the process is gone or a
- * zombie (a dead guest waiting for init to reap it). */
+ * zombie (a dead guest waiting for its reaper). */
 static int
 proc_stat_start(pid_t pid, uint64_t *start)
 {
 	char path[64], buf[1024], state;
 	const char *p;
-	char *end;
-	ssize_t n;
-	int fd, field;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	if (proc_slurp(path, buf, sizeof(buf)) <= 0)
 		return -ESRCH;
-	buf[n] = '\0';
-	/* comm (field 2) may hold spaces and parentheses: start after the
-	 * last ')'. */
+	/* comm (field 2) may hold spaces and parentheses. */
 	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ')
+	if (!p || sscanf(p + 1, " %c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+			 "%*s %*s %*s %*s %*s %*s %*s %*s %" SCNu64,
+			 &state, start) != 2)
 		return -EIO;
-	p += 2;
-	state = *p;
-	if (state == 'Z' || state == 'X')
-		return -ESRCH;
-	for (field = 3; field < 22; field++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EIO;
-		p++;
-	}
-	errno = 0;
-	*start = strtoull(p, &end, 10);
-	if (errno || end == p)
-		return -EIO;
-	return 0;
+	return state == 'Z' || state == 'X' ? -ESRCH : 0;
 }
 
 static int
 proc_rec_read(const struct hv *hv, const char *name, struct proc_rec *rec)
 {
 	char path[PATH_MAX], buf[128], nl = 0;
-	int pid, n, r;
-	FILE *f;
+	ssize_t n;
+	int pid, r;
 
 	r = proc_path(hv, name, ".pid", path, sizeof(path));
 	if (r < 0)
 		return r;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -EBADMSG;
-	}
-	fclose(f);
-	n = sscanf(buf, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 "%c", &pid,
-		   &rec->generation, &rec->start, &rec->memory_mb, &nl);
-	if (n != 5 || nl != '\n' || pid <= 0)
+	n = proc_slurp(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (sscanf(buf, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 "%c", &pid,
+		   &rec->generation, &rec->start, &rec->memory_mb, &nl) != 5 ||
+	    nl != '\n' || pid <= 0)
 		return -EBADMSG;
 	rec->pid = pid;
 	return 0;
@@ -195,9 +197,8 @@ proc_rec_write(const struct hv *hv, const char *name, const struct proc_rec *rec
 	int r;
 
 	r = proc_path(hv, name, ".pid", path, sizeof(path));
-	if (r < 0)
-		return r;
-	r = proc_path(hv, name, ".pid.tmp", tmp, sizeof(tmp));
+	if (r == 0)
+		r = proc_path(hv, name, ".pid.tmp", tmp, sizeof(tmp));
 	if (r < 0)
 		return r;
 	f = fopen(tmp, "we");
@@ -205,17 +206,11 @@ proc_rec_write(const struct hv *hv, const char *name, const struct proc_rec *rec
 		return -errno;
 	fprintf(f, "%d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (int)rec->pid,
 		rec->generation, rec->start, rec->memory_mb);
-	if (fclose(f) != 0) {
-		r = -EIO;
-		goto out_unlink;
-	}
-	if (rename(tmp, path) < 0) {
+	r = fclose(f) != 0 ? -EIO : 0;
+	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
-		goto out_unlink;
-	}
-	return 0;
-out_unlink:
-	(void)unlink(tmp);
+	if (r < 0)
+		(void)unlink(tmp);
 	return r;
 }
 
@@ -232,17 +227,11 @@ proc_unlink(const struct hv *hv, const char *name, const char *suffix)
 static enum hv_event_kind
 proc_exit_reason(const struct hv *hv, const char *name)
 {
-	char path[PATH_MAX], buf[32] = "";
-	FILE *f;
+	char path[PATH_MAX], buf[32];
 
-	if (proc_path(hv, name, ".exit", path, sizeof(path)) < 0)
+	if (proc_path(hv, name, ".exit", path, sizeof(path)) < 0 ||
+	    proc_slurp(path, buf, sizeof(buf)) < 0)
 		return HV_EVENT_CRASH;
-	f = fopen(path, "re");
-	if (!f)
-		return HV_EVENT_CRASH;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
 	if (strcmp(buf, "poweroff\n") == 0)
 		return HV_EVENT_POWEROFF;
 	if (strcmp(buf, "reboot\n") == 0)
@@ -259,6 +248,36 @@ proc_rec_alive(const struct proc_rec *rec)
 	return proc_stat_start(rec->pid, &start) == 0 && start == rec->start;
 }
 
+/* Calls fn for every well-formed pid file, stopping at its first error. */
+static int
+proc_each_rec(struct hv *hv, int (*fn)(struct hv *, const char *,
+				       const struct proc_rec *, void *),
+	      void *arg)
+{
+	struct proc_rec rec;
+	struct dirent *e;
+	DIR *dir;
+	int r = 0;
+
+	dir = opendir(hv->dir);
+	if (!dir)
+		return -errno;
+	while (r == 0 && (e = readdir(dir))) {
+		char name[VM_NAME_MAX];
+		size_t len = strlen(e->d_name);
+
+		if (len <= 4 || len - 4 >= sizeof(name) ||
+		    strcmp(e->d_name + len - 4, ".pid") != 0)
+			continue;
+		memcpy(name, e->d_name, len - 4);
+		name[len - 4] = '\0';
+		if (proc_name_valid(name) && proc_rec_read(hv, name, &rec) == 0)
+			r = fn(hv, name, &rec, arg);
+	}
+	closedir(dir);
+	return r;
+}
+
 static int
 proc_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
 	   uint64_t generation)
@@ -268,21 +287,14 @@ proc_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
 
 	if (hv->q_head == hv->q_len)
 		hv->q_head = hv->q_len = 0;
-	if (hv->q_len == hv->q_cap) {
-		size_t cap = hv->q_cap ? hv->q_cap * 2 : 16;
-		struct hv_event *q = realloc(hv->q, cap * sizeof(*q));
-
-		if (!q)
-			return -ENOMEM;
-		hv->q = q;
-		hv->q_cap = cap;
-	}
+	if (proc_grow((void **)&hv->q, &hv->q_cap, hv->q_len, sizeof(*ev)) < 0)
+		return -ENOMEM;
 	ev = &hv->q[hv->q_len++];
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
 	snprintf(ev->name, sizeof(ev->name), "%s", name);
 	ev->generation = generation;
-	/* The counter only has to be non-zero; overflow cannot happen here. */
+	/* The counter only has to be non-zero; it cannot overflow here. */
 	(void)!write(hv->evfd, &one, sizeof(one));
 	return 0;
 }
@@ -294,33 +306,25 @@ proc_track(struct hv *hv, const char *name, const struct proc_rec *rec,
 	struct epoll_event ee = { .events = EPOLLIN, .data.u64 = (uint64_t)pidfd };
 	struct proc_dom *d;
 
-	if (hv->n_doms == hv->cap_doms) {
-		size_t cap = hv->cap_doms ? hv->cap_doms * 2 : 8;
-		struct proc_dom *p = realloc(hv->doms, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		hv->doms = p;
-		hv->cap_doms = cap;
-	}
+	if (proc_grow((void **)&hv->doms, &hv->cap_doms, hv->n_doms,
+		      sizeof(*d)) < 0)
+		return -ENOMEM;
 	if (epoll_ctl(hv->epfd, EPOLL_CTL_ADD, pidfd, &ee) < 0)
 		return -errno;
 	d = &hv->doms[hv->n_doms++];
 	memset(d, 0, sizeof(*d));
 	snprintf(d->name, sizeof(d->name), "%s", name);
-	d->pid = rec->pid;
+	d->rec = *rec;
 	d->pidfd = pidfd;
-	d->generation = rec->generation;
-	d->start = rec->start;
-	d->memory_mb = rec->memory_mb;
 	return 0;
 }
 
 static struct proc_dom *
-proc_find(struct hv *hv, const char *name)
+proc_find(struct hv *hv, const char *name, int pidfd)
 {
 	for (size_t i = 0; i < hv->n_doms; i++) {
-		if (strcmp(hv->doms[i].name, name) == 0)
+		if (name ? strcmp(hv->doms[i].name, name) == 0 :
+		    hv->doms[i].pidfd == pidfd)
 			return &hv->doms[i];
 	}
 	return NULL;
@@ -336,9 +340,9 @@ proc_finish(struct hv *hv, struct proc_dom *d, bool destroyed)
 	int r;
 
 	kind = destroyed ? HV_EVENT_DESTROYED : proc_exit_reason(hv, d->name);
-	r = proc_queue(hv, kind, d->name, d->generation);
-	if (proc_rec_read(hv, d->name, &rec) == 0 && rec.pid == d->pid &&
-	    rec.start == d->start) {
+	r = proc_queue(hv, kind, d->name, d->rec.generation);
+	if (proc_rec_read(hv, d->name, &rec) == 0 && rec.pid == d->rec.pid &&
+	    rec.start == d->rec.start) {
 		proc_unlink(hv, d->name, ".pid");
 		proc_unlink(hv, d->name, ".exit");
 	}
@@ -370,31 +374,32 @@ proc_attach(struct hv *hv, const char *name, const struct proc_rec *rec)
 		return errno == ESRCH ? -ESRCH : -errno;
 	/* Checked after pidfd_open: if the start time still matches, the
 	 * pidfd holds our guest and not a later owner of the pid. */
-	r = proc_stat_start(rec->pid, &start);
-	if (r == 0 && start != rec->start)
+	if (proc_stat_start(rec->pid, &start) < 0 || start != rec->start)
 		r = -ESRCH;
-	if (r == 0)
+	else
 		r = proc_track(hv, name, rec, pidfd);
 	if (r < 0)
 		close(pidfd);
 	return r;
 }
 
-/* The tracked domain NAME, attaching to it when another instance of the
- * driver created it since our open(); NULL when it is not running. */
-static struct proc_dom *
-proc_lookup(struct hv *hv, const char *name)
+/* The tracked domain NAME in *d, attaching to it when another instance
+ * of the driver created it since our open(); *d NULL when it is not
+ * running.  An error means we cannot tell (and must not act as if gone). */
+static int
+proc_lookup(struct hv *hv, const char *name, struct proc_dom **d)
 {
-	struct proc_dom *d = proc_find(hv, name);
 	struct proc_rec rec;
+	int r;
 
-	if (d)
-		return d;
-	if (proc_rec_read(hv, name, &rec) < 0)
-		return NULL;
-	if (proc_attach(hv, name, &rec) < 0)
-		return NULL;
-	return proc_find(hv, name);
+	*d = proc_find(hv, name, -1);
+	if (*d || proc_rec_read(hv, name, &rec) < 0)
+		return 0;
+	r = proc_attach(hv, name, &rec);
+	if (r < 0)
+		return r == -ESRCH ? 0 : r;
+	*d = proc_find(hv, name, -1);
+	return 0;
 }
 
 /* Turn every exited domain into its event. */
@@ -410,14 +415,11 @@ proc_collect(struct hv *hv)
 			return errno == EINTR ? 0 : -errno;
 		handled = 0;
 		for (int i = 0; i < n; i++) {
-			struct proc_dom *d = NULL;
+			struct proc_dom *d;
 
 			if (evs[i].data.u64 == PROC_EVFD_TAG)
 				continue;
-			for (size_t j = 0; j < hv->n_doms; j++) {
-				if ((uint64_t)hv->doms[j].pidfd == evs[i].data.u64)
-					d = &hv->doms[j];
-			}
+			d = proc_find(hv, NULL, (int)evs[i].data.u64);
 			if (!d)
 				continue;
 			handled++;
@@ -428,49 +430,19 @@ proc_collect(struct hv *hv)
 	return r;
 }
 
+/* At open: re-attach to a guest a previous agent left running, or report
+ * it as it ended meanwhile. */
 static int
-proc_mkdir(const char *path)
+proc_readopt(struct hv *hv, const char *name, const struct proc_rec *rec,
+	     void *arg)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
+	int r = proc_attach(hv, name, rec);
 
-/* Re-attach to the guests a previous agent left running; report those
- * that ended meanwhile, as they ended. */
-static int
-proc_scan_existing(struct hv *hv)
-{
-	struct dirent *e;
-	struct proc_rec rec;
-	DIR *dir;
-	int r = 0;
-
-	dir = opendir(hv->dir);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		char name[VM_NAME_MAX];
-		size_t len = strlen(e->d_name);
-
-		if (len <= 4 || strcmp(e->d_name + len - 4, ".pid") != 0 ||
-		    len - 4 >= sizeof(name))
-			continue;
-		memcpy(name, e->d_name, len - 4);
-		name[len - 4] = '\0';
-		if (!proc_name_valid(name) || proc_rec_read(hv, name, &rec) < 0)
-			continue;
-		r = proc_attach(hv, name, &rec);
-		if (r == -ESRCH) {
-			r = proc_queue(hv, proc_exit_reason(hv, name), name,
-				       rec.generation);
-			proc_unlink(hv, name, ".pid");
-			proc_unlink(hv, name, ".exit");
-		}
-		if (r < 0)
-			break;
-	}
-	closedir(dir);
+	if (r != -ESRCH)
+		return r;
+	r = proc_queue(hv, proc_exit_reason(hv, name), name, rec->generation);
+	proc_unlink(hv, name, ".pid");
+	proc_unlink(hv, name, ".exit");
 	return r;
 }
 
@@ -507,33 +479,26 @@ proc_open(struct hv **out, const struct hv_params *p)
 	hv->epfd = hv->evfd = -1;
 	snprintf(hv->host, sizeof(hv->host), "%s", p->host_name);
 	hv->host_mem_mb = p->host_mem_mb;
+	r = -ENAMETOOLONG;
 	n = snprintf(hv->guest, sizeof(hv->guest), "%s", p->guest_path);
-	if (n < 0 || (size_t)n >= sizeof(hv->guest)) {
-		r = -ENAMETOOLONG;
+	if (n < 0 || (size_t)n >= sizeof(hv->guest))
 		goto out_free;
-	}
 	n = snprintf(hv->dir, sizeof(hv->dir), "%s/" PROC_SUBDIR, p->run_dir);
-	if (n < 0 || (size_t)n >= sizeof(hv->dir) - VM_NAME_MAX - 16) {
-		r = -ENAMETOOLONG;
+	if (n < 0 || (size_t)n >= sizeof(hv->dir) - VM_NAME_MAX - 16)
+		goto out_free;
+	if ((mkdir(p->run_dir, 0700) < 0 && errno != EEXIST) ||
+	    (mkdir(hv->dir, 0700) < 0 && errno != EEXIST)) {
+		r = -errno;
 		goto out_free;
 	}
-	r = proc_mkdir(p->run_dir);
-	if (r == 0)
-		r = proc_mkdir(hv->dir);
-	if (r < 0)
-		goto out_free;
-
 	hv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	hv->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (hv->epfd < 0 || hv->evfd < 0) {
+	if (hv->epfd < 0 || hv->evfd < 0 ||
+	    epoll_ctl(hv->epfd, EPOLL_CTL_ADD, hv->evfd, &ee) < 0) {
 		r = -errno;
 		goto out_free;
 	}
-	if (epoll_ctl(hv->epfd, EPOLL_CTL_ADD, hv->evfd, &ee) < 0) {
-		r = -errno;
-		goto out_free;
-	}
-	r = proc_scan_existing(hv);
+	r = proc_each_rec(hv, proc_readopt, NULL);
 	if (r < 0)
 		goto out_free;
 	*out = hv;
@@ -541,6 +506,31 @@ proc_open(struct hv **out, const struct hv_params *p)
 out_free:
 	proc_close(hv);
 	return r;
+}
+
+struct proc_list_acc {
+	struct hv_domain *doms;
+	size_t n, cap;
+};
+
+static int
+proc_list_one(struct hv *hv, const char *name, const struct proc_rec *rec,
+	      void *arg)
+{
+	struct proc_list_acc *acc = arg;
+	struct hv_domain *d;
+
+	if (!proc_rec_alive(rec))
+		return 0;
+	if (proc_grow((void **)&acc->doms, &acc->cap, acc->n, sizeof(*d)) < 0)
+		return -ENOMEM;
+	d = &acc->doms[acc->n++];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->domid = (uint32_t)rec->pid;
+	d->memory_mb = rec->memory_mb;
+	d->generation = rec->generation;
+	return 0;
 }
 
 static int
@@ -555,58 +545,20 @@ proc_dom_cmp(const void *a, const void *b)
 static int
 proc_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
 {
-	struct hv_domain *doms = NULL;
-	size_t n = 0, cap = 0;
-	struct proc_rec rec;
-	struct dirent *e;
-	DIR *dir;
-	int r = 0;
+	struct proc_list_acc acc = { 0 };
+	int r;
 
 	if (!hv || !out || !n_out)
 		return -EINVAL;
-	dir = opendir(hv->dir);
-	if (!dir)
-		return -errno;
-	while ((e = readdir(dir))) {
-		char name[VM_NAME_MAX];
-		size_t len = strlen(e->d_name);
-
-		if (len <= 4 || strcmp(e->d_name + len - 4, ".pid") != 0 ||
-		    len - 4 >= sizeof(name))
-			continue;
-		memcpy(name, e->d_name, len - 4);
-		name[len - 4] = '\0';
-		if (!proc_name_valid(name) || proc_rec_read(hv, name, &rec) < 0 ||
-		    !proc_rec_alive(&rec))
-			continue;
-		if (n == cap) {
-			size_t c = cap ? cap * 2 : 8;
-			struct hv_domain *p = realloc(doms, c * sizeof(*p));
-
-			if (!p) {
-				r = -ENOMEM;
-				goto out_close;
-			}
-			doms = p;
-			cap = c;
-		}
-		memset(&doms[n], 0, sizeof(doms[n]));
-		snprintf(doms[n].name, sizeof(doms[n].name), "%s", name);
-		doms[n].domid = (uint32_t)rec.pid;
-		doms[n].memory_mb = rec.memory_mb;
-		doms[n].generation = rec.generation;
-		n++;
-	}
-	if (n > 1)
-		qsort(doms, n, sizeof(*doms), proc_dom_cmp);
-out_close:
-	closedir(dir);
+	r = proc_each_rec(hv, proc_list_one, &acc);
 	if (r < 0) {
-		free(doms);
+		free(acc.doms);
 		return r;
 	}
-	*out = doms;
-	*n_out = n;
+	if (acc.n > 1)
+		qsort(acc.doms, acc.n, sizeof(*acc.doms), proc_dom_cmp);
+	*out = acc.doms;
+	*n_out = acc.n;
 	return 0;
 }
 
@@ -627,145 +579,147 @@ proc_used_mb(struct hv *hv, uint64_t *used)
 	return 0;
 }
 
-/* In the grandchild, between fork and exec: only async-signal-safe calls.
- * Waits for the parent to finish its bookkeeping (EOF on go_fd) so the
- * guest cannot run, die and be reaped before it is watched. */
-static void __attribute__((noreturn))
-proc_child_exec(char *const argv[], int null_fd, int log_fd, int go_fd,
-		int info_fd)
-{
-	struct sigaction sa;
-	sigset_t all;
-	char c;
-	int err;
+/* A guest spawned but held before exec: while it waits for the go it is
+ * alive and its pid is its own, so the pidfd and start time taken
+ * meanwhile are surely its, and the pid file exists before it runs.
+ * One socket pair carries it all: the middle child sends the pid, we send
+ * the go byte, then EOF (close-on-exec) says the exec happened and an int
+ * says it failed with that errno.  A socket, not a pipe: send() with
+ * MSG_NOSIGNAL to a guest killed meanwhile raises no SIGPIPE in the agent. */
+struct proc_child {
+	pid_t pid;
+	int pidfd;
+	uint64_t start;
+	int fd;                         /* our end of the socket pair */
+};
 
-	if (dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
-	    dup2(log_fd, STDERR_FILENO) < 0)
-		goto out_fail;
+/* In the grandchild, between fork and exec: only async-signal-safe calls. */
+static void __attribute__((noreturn))
+proc_child_exec(char *const argv[], const char *log_path, int fd)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	ssize_t n;
+	char c;
+	int nfd, err = 0;
+
+	/* A failure here is sent only after the go: the pid comes first. */
+	nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (nfd < 0 || dup2(nfd, STDIN_FILENO) < 0)
+		err = errno;
+	nfd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (!err && (nfd < 0 || dup2(nfd, STDOUT_FILENO) < 0 ||
+		     dup2(nfd, STDERR_FILENO) < 0))
+		err = errno;
 	/* Nothing of the agent's (corosync, IPC, other guests' pidfds)
 	 * leaks into the guest. */
 	(void)close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
 	/* Ignored signals and the mask survive exec: start the guest clean. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
 		(void)sigaction(sig, &sa, NULL);
-	sigemptyset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
-		;
-	execv(argv[0], argv);
-out_fail:
-	err = errno;
-	(void)!write(info_fd, &err, sizeof(err));
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	do {
+		n = read(fd, &c, 1);
+	} while (n < 0 && errno == EINTR);
+	/* No go (the agent died before its bookkeeping): never run unseen. */
+	if (n != 1)
+		_exit(127);
+	if (!err) {
+		execv(argv[0], argv);
+		err = errno;
+	}
+	(void)!send(fd, &err, sizeof(err), MSG_NOSIGNAL);
 	_exit(127);
 }
 
-/* Double fork + setsid: the guest is nobody's child in the agent, not in
- * its session, and survives its exit.  *pidfd and *start identify it. */
-static int
-proc_spawn(struct hv *hv, char *const argv[], const char *log_path,
-	   struct proc_rec *rec, int *pidfd_out)
+/* Closing our end makes a held guest exit unrun. */
+static void
+proc_child_drop(struct proc_child *ch)
 {
-	int info[2], go[2], null_fd, log_fd, pidfd = -1, status, err;
+	if (ch->pidfd >= 0)
+		close(ch->pidfd);
+	if (ch->fd >= 0)
+		close(ch->fd);
+	ch->pidfd = ch->fd = -1;
+}
+
+/* Double fork + setsid: the guest is nobody's child in the agent, not in
+ * its session, and survives the agent.  On success it is held before
+ * exec until proc_child_release(). */
+static int
+proc_spawn(char *const argv[], const char *log_path, struct proc_child *ch)
+{
+	int sp[2], status, r;
 	pid_t mid, pid = 0;
 	ssize_t n;
-	int r;
 
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0)
+	ch->pidfd = ch->fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (log_fd < 0) {
-		r = -errno;
-		goto out_null;
-	}
-	if (pipe2(info, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out_log;
-	}
-	if (pipe2(go, O_CLOEXEC) < 0) {
-		r = -errno;
-		goto out_info;
-	}
 	mid = fork();
 	if (mid < 0) {
 		r = -errno;
-		goto out_go;
+		close(sp[0]);
+		close(sp[1]);
+		return r;
 	}
 	if (mid == 0) {
 		pid_t g;
 
-		close(info[0]);
-		close(go[1]);
+		close(sp[1]);
 		if (setsid() < 0)
 			_exit(127);
 		g = fork();
 		if (g == 0)
-			proc_child_exec(argv, null_fd, log_fd, go[0], info[1]);
+			proc_child_exec(argv, log_path, sp[0]);
 		if (g < 0)
 			g = -errno;
-		(void)!write(info[1], &g, sizeof(g));
+		(void)!send(sp[0], &g, sizeof(g), MSG_NOSIGNAL);
 		_exit(0);
 	}
-	close(info[1]);
-	info[1] = -1;
-	close(go[0]);
-	go[0] = -1;
+	close(sp[0]);
+	ch->fd = sp[1];
 	while (waitpid(mid, &status, 0) < 0 && errno == EINTR)
 		;
-	n = read(info[0], &pid, sizeof(pid));
+	n = read(ch->fd, &pid, sizeof(pid));
 	if (n != sizeof(pid) || pid <= 0) {
 		r = n == sizeof(pid) ? pid : -ECHILD;
-		goto out_go;
+		goto out_drop;
 	}
-	/* The guest waits on the go pipe, so it is alive and its pid is its
-	 * own while we take the pidfd and start time. */
-	pidfd = proc_pidfd_open(pid);
-	if (pidfd < 0) {
+	ch->pid = pid;
+	ch->pidfd = proc_pidfd_open(pid);
+	if (ch->pidfd < 0) {
 		r = -errno;
-		goto out_kill;
+		goto out_drop;
 	}
-	r = proc_stat_start(pid, &rec->start);
+	r = proc_stat_start(pid, &ch->start);
 	if (r < 0)
-		goto out_kill;
-	close(go[1]);
-	go[1] = -1;
-	/* EOF: exec succeeded (the pipe is close-on-exec); an int: errno. */
-	do {
-		n = read(info[0], &err, sizeof(err));
-	} while (n < 0 && errno == EINTR);
-	if (n == sizeof(err)) {
-		r = -err;
-		goto out_pidfd;
-	}
-	rec->pid = pid;
-	*pidfd_out = pidfd;
-	pidfd = -1;
-	r = 0;
-	goto out_go;
-out_kill:
-	if (pidfd >= 0)
-		(void)proc_pidfd_signal(pidfd, SIGKILL);
-	else
-		(void)kill(pid, SIGKILL);   /* still blocked on the go pipe: ours */
-out_pidfd:
-	if (pidfd >= 0)
-		close(pidfd);
-out_go:
-	if (go[0] >= 0)
-		close(go[0]);
-	if (go[1] >= 0)
-		close(go[1]);
-out_info:
-	close(info[0]);
-	if (info[1] >= 0)
-		close(info[1]);
-out_log:
-	close(log_fd);
-out_null:
-	close(null_fd);
+		goto out_drop;
+	return 0;
+out_drop:
+	proc_child_drop(ch);
 	return r;
+}
+
+/* Let the held guest exec; 0, or the exec's -errno (it has exited then). */
+static int
+proc_child_release(struct proc_child *ch)
+{
+	ssize_t n;
+	int err;
+
+	do {
+		n = send(ch->fd, "g", 1, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return n < 0 ? -errno : -EIO;
+	do {
+		n = read(ch->fd, &err, sizeof(err));
+	} while (n < 0 && errno == EINTR);
+	if (n == sizeof(err))
+		return -err;
+	return n < 0 ? -errno : 0;
 }
 
 /* The disk of the test guest: the first disk's target, "file:" dropped. */
@@ -782,17 +736,43 @@ proc_disk_target(const struct vm_config *cfg)
 	return *t ? t : NULL;
 }
 
+/* guest --vm --host --generation --disk --exit-file, then the words of
+ * `extra`: the guest's command line, as it is a kernel's; how the rig
+ * makes a guest that crashes or reboots after N records.  The words are
+ * cut in `extra`, the caller's copy. */
+static int
+proc_guest_argv(struct hv *hv, const struct vm_config *cfg, const char *disk,
+		char *gen, char *exit_path, char *extra, char **argv)
+{
+	char *fixed[] = { hv->guest, "--vm", (char *)cfg->name, "--host",
+			  hv->host, "--generation", gen, "--disk", (char *)disk,
+			  "--exit-file", exit_path };
+	int argc = 0;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		argv[argc++] = fixed[i];
+	for (char *save = NULL, *w = strtok_r(extra, " \t\n", &save); w;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		if (argc >= PROC_MAX_ARGS - 1)
+			return -E2BIG;
+		argv[argc++] = w;
+	}
+	argv[argc] = NULL;
+	return 0;
+}
+
 static int
 proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 {
 	char exit_path[PATH_MAX], log_path[PATH_MAX], gen[24];
 	char extra[VM_EXTRA_MAX];
 	char *argv[PROC_MAX_ARGS];
+	struct proc_child ch;
 	struct proc_dom *d;
 	struct proc_rec rec;
 	const char *disk;
 	uint64_t used;
-	int argc = 0, pidfd, r;
+	int r;
 
 	if (!hv || !cfg || !proc_name_valid(cfg->name))
 		return -EINVAL;
@@ -802,102 +782,69 @@ proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 	r = proc_path(hv, cfg->name, ".exit", exit_path, sizeof(exit_path));
 	if (r == 0)
 		r = proc_path(hv, cfg->name, ".log", log_path, sizeof(log_path));
+	snprintf(gen, sizeof(gen), "%" PRIu64, generation);
+	snprintf(extra, sizeof(extra), "%s", cfg->extra);
+	if (r == 0)
+		r = proc_guest_argv(hv, cfg, disk, gen, exit_path, extra, argv);
 	if (r < 0)
 		return r;
 
 	/* A death not yet collected must become its event before the name
 	 * is reused, or the old instance's cleanup would hit the new one. */
-	d = proc_lookup(hv, cfg->name);
+	r = proc_lookup(hv, cfg->name, &d);
+	if (r < 0)
+		return r;
 	if (d && !proc_dom_exited(d))
 		return -EEXIST;
-	if (d) {
-		r = proc_finish(hv, d, false);
-		if (r < 0)
-			return r;
-	}
+	if (d && (r = proc_finish(hv, d, false)) < 0)
+		return r;
 	r = proc_used_mb(hv, &used);
 	if (r < 0)
 		return r;
 	if (used > hv->host_mem_mb || cfg->memory_mb > hv->host_mem_mb - used)
 		return -ENOMEM;
 
-	snprintf(gen, sizeof(gen), "%" PRIu64, generation);
-	argv[argc++] = hv->guest;
-	argv[argc++] = "--vm";
-	argv[argc++] = (char *)cfg->name;
-	argv[argc++] = "--host";
-	argv[argc++] = hv->host;
-	argv[argc++] = "--generation";
-	argv[argc++] = gen;
-	argv[argc++] = "--disk";
-	argv[argc++] = (char *)disk;
-	argv[argc++] = "--exit-file";
-	argv[argc++] = exit_path;
-	/* `extra` is the guest's command line, as it is a kernel's: how the
-	 * rig makes a guest that crashes or reboots after N records. */
-	snprintf(extra, sizeof(extra), "%s", cfg->extra);
-	for (char *save = NULL, *w = strtok_r(extra, " \t\n", &save); w;
-	     w = strtok_r(NULL, " \t\n", &save)) {
-		if (argc >= PROC_MAX_ARGS - 1)
-			return -E2BIG;
-		argv[argc++] = w;
-	}
-	argv[argc] = NULL;
-
 	proc_unlink(hv, cfg->name, ".exit");
-	memset(&rec, 0, sizeof(rec));
-	rec.generation = generation;
-	rec.memory_mb = cfg->memory_mb;
-	r = proc_spawn(hv, argv, log_path, &rec, &pidfd);
+	r = proc_spawn(argv, log_path, &ch);
 	if (r < 0)
 		return r;
+	rec = (struct proc_rec){ .pid = ch.pid, .start = ch.start,
+				 .generation = generation,
+				 .memory_mb = cfg->memory_mb };
 	r = proc_rec_write(hv, cfg->name, &rec);
 	if (r < 0)
-		goto out_kill;
-	r = proc_track(hv, cfg->name, &rec, pidfd);
+		goto out_drop;          /* never released: it exits unrun */
+	r = proc_child_release(&ch);
 	if (r < 0)
 		goto out_unlink;
+	r = proc_track(hv, cfg->name, &rec, ch.pidfd);
+	if (r < 0)
+		goto out_kill;
+	ch.pidfd = -1;
+	proc_child_drop(&ch);
 	return 0;
-out_unlink:
-	proc_unlink(hv, cfg->name, ".pid");
 out_kill:
 	/* Untracked, it would run unseen: kill it rather than leak it. */
-	(void)proc_pidfd_signal(pidfd, SIGKILL);
-	close(pidfd);
+	(void)proc_pidfd_signal(ch.pidfd, SIGKILL);
+out_unlink:
+	proc_unlink(hv, cfg->name, ".pid");
+out_drop:
+	proc_child_drop(&ch);
 	return r;
-}
-
-static int
-proc_wait_gone(int pidfd, int timeout_ms)
-{
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-	struct timespec t0, t;
-	int left = timeout_ms, n;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		n = poll(&pfd, 1, left);
-		if (n > 0)
-			return 0;
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms - (int)((t.tv_sec - t0.tv_sec) * 1000 +
-					  (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
-			return -ETIMEDOUT;
-	}
 }
 
 static int
 proc_destroy(struct hv *hv, const char *name)
 {
 	struct proc_dom *d;
-	int r;
+	struct pollfd pfd = { .events = POLLIN };
+	int waited, r;
 
 	if (!hv || !proc_name_valid(name))
 		return -EINVAL;
-	d = proc_lookup(hv, name);
+	r = proc_lookup(hv, name, &d);
+	if (r < 0)
+		return r;
 	if (!d) {
 		/* Not running: a pid file left here names nobody. */
 		proc_unlink(hv, name, ".pid");
@@ -908,9 +855,11 @@ proc_destroy(struct hv *hv, const char *name)
 		return -errno;
 	/* A guest stuck in D state (a hung disk) does not die at once; the
 	 * caller escalates to fencing when this times out. */
-	r = proc_wait_gone(d->pidfd, PROC_DESTROY_WAIT_MS);
-	if (r < 0)
-		return r;
+	pfd.fd = d->pidfd;
+	for (waited = 0; poll(&pfd, 1, 10) <= 0; waited += 10) {
+		if (waited >= PROC_DESTROY_WAIT_MS)
+			return -ETIMEDOUT;
+	}
 	return proc_finish(hv, d, true);
 }
 
@@ -918,10 +867,13 @@ static int
 proc_shutdown(struct hv *hv, const char *name)
 {
 	struct proc_dom *d;
+	int r;
 
 	if (!hv || !proc_name_valid(name))
 		return -EINVAL;
-	d = proc_lookup(hv, name);
+	r = proc_lookup(hv, name, &d);
+	if (r < 0)
+		return r;
 	if (!d || proc_dom_exited(d))
 		return -ENOENT;
 	if (proc_pidfd_signal(d->pidfd, SIGTERM) < 0)
@@ -961,16 +913,18 @@ proc_event_next(struct hv *hv, struct hv_event *ev)
 		return -EINVAL;
 	r = proc_collect(hv);
 	if (hv->q_head == hv->q_len) {
-		/* Drained: the epoll fd stops being readable for the queue. */
-		(void)!read(hv->evfd, &cnt, sizeof(cnt));
-		return r < 0 ? r : -EAGAIN;
+		r = r < 0 ? r : -EAGAIN;
+		goto out_drained;
 	}
 	*ev = hv->q[hv->q_head++];
-	if (hv->q_head == hv->q_len) {
-		hv->q_head = hv->q_len = 0;
-		(void)!read(hv->evfd, &cnt, sizeof(cnt));
-	}
-	return 0;
+	r = 0;
+	if (hv->q_head < hv->q_len)
+		return 0;
+out_drained:
+	/* The epoll fd stops being readable for the queue. */
+	hv->q_head = hv->q_len = 0;
+	(void)!read(hv->evfd, &cnt, sizeof(cnt));
+	return r;
 }
 
 const struct hv_ops hv_proc_ops = {

@@ -15,6 +15,7 @@
 #error "define LOG_SUBSYS before including log.h"
 #endif
 
+#define log_crit(fmt, ...)   qb_log(LOG_CRIT, "[" LOG_SUBSYS "] " fmt, ##__VA_ARGS__)
 #define log_err(fmt, ...)    qb_log(LOG_ERR, "[" LOG_SUBSYS "] " fmt, ##__VA_ARGS__)
 #define log_warn(fmt, ...)   qb_log(LOG_WARNING, "[" LOG_SUBSYS "] " fmt, ##__VA_ARGS__)
 #define log_notice(fmt, ...) qb_log(LOG_NOTICE, "[" LOG_SUBSYS "] " fmt, ##__VA_ARGS__)

@@ -16,9 +16,12 @@
 #include "agent.h"
 #include "cluster.h"
 #include "config.h"
+#include "coord.h"
 #include "ctl_server.h"
+#include "guard.h"
 #include "log.h"
 #include "persist.h"
+#include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
 
@@ -128,6 +131,25 @@ state_recover(struct agent *a)
 out:
 	state_free(&s);
 	return rc;
+}
+
+void
+agent_services_start(struct agent *a)
+{
+	int rc;
+
+	a->services_started = true;
+	if (guard_start(a) < 0)
+		log_err("cannot start the self-fence guard");
+	if (a->cfg.role == NODE_ROLE_DOM0) {
+		rc = vmhost_open(a);
+		if (rc < 0)
+			log_err("no hypervisor driver: this host runs no VMs (%s)",
+				xm_strerror(rc));
+	}
+	rc = coord_start(a);
+	if (rc < 0)
+		log_err("cannot start the coordinator's runner: %s", xm_strerror(rc));
 }
 
 static void
@@ -257,6 +279,9 @@ main(int argc, char **argv)
 	log_notice("xenmeshd stopped");
 	status = EXIT_SUCCESS;
 
+	coord_stop(&a);
+	guard_stop(&a, true);
+	vmhost_close(&a);
 	cluster_stop(&a);
 out_ctl:
 	ctl_server_stop(&a);

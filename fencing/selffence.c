@@ -74,9 +74,20 @@ selffence_evaluate(struct selffence *sf, uint64_t now_ms)
 		return SELFFENCE_NONE;
 	if (!sf->quorate)
 		return selffence_begin(sf, SELFFENCE_REASON_QUORUM_LOST, now_ms);
-	if (selffence_stalled(sf, now_ms))
-		return selffence_begin(sf, SELFFENCE_REASON_HEARTBEAT_STALL,
-		    now_ms);
+	/*
+	 * A stalled heartbeat only stops the petting.  Every membership
+	 * change stalls the group for token + consensus, and a host that
+	 * stays quorate through it was never lost.  A host the others did
+	 * lose sees the quorum go (and begins above) within token +
+	 * consensus of its corosync running again; its watchdog resets it
+	 * meanwhile if the stall outlasts T_hb + the watchdog timeout.  Both
+	 * come before the others' deadline W, which counts all those terms
+	 * from the moment they lost it.
+	 */
+	if (selffence_stalled(sf, now_ms)) {
+		sf->reason = SELFFENCE_REASON_HEARTBEAT_STALL;
+		return SELFFENCE_NONE;
+	}
 	return selffence_should_pet(&in) ? SELFFENCE_PET : SELFFENCE_NONE;
 }
 
@@ -166,4 +177,12 @@ selffence_deadline_ms(uint32_t token_ms, uint32_t consensus_ms,
 	/* All terms are 32-bit: the 64-bit sum cannot overflow. */
 	return (uint64_t)token_ms + consensus_ms + t_hb_ms +
 	    (uint64_t)watchdog_timeout_s * 1000u + margin_ms;
+}
+
+uint32_t
+selffence_t_hb_ms(uint32_t token_ms, uint32_t consensus_ms)
+{
+	uint64_t t = (uint64_t)token_ms + consensus_ms + 1000;
+
+	return t < 2000 ? 2000 : t > 600000 ? 600000 : (uint32_t)t;
 }

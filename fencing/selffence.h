@@ -78,6 +78,11 @@ const char *selffence_reason_str(enum selffence_reason reason);
  * count it as fenced by its watchdog.  The terms are explained in
  * selffence.c.  A watchdog timeout of 0 (unknown: the host never reported
  * one) gives UINT64_MAX: that host is never fenced by waiting. */
+/* T_hb for corosync's token and consensus timeouts: a membership change
+ * stalls the group for up to token + consensus, and a host that stays in
+ * the quorate membership through it must not stop petting. */
+uint32_t selffence_t_hb_ms(uint32_t token_ms, uint32_t consensus_ms);
+
 uint64_t selffence_deadline_ms(uint32_t token_ms, uint32_t consensus_ms,
     uint32_t t_hb_ms, uint32_t watchdog_timeout_s, uint32_t margin_ms);
 

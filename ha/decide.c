@@ -103,6 +103,15 @@ host_unclean(const struct state *st, uint32_t host)
 	return n != NULL && n->state == NODE_STATE_UNCLEAN;
 }
 
+static const struct node_rec *
+first_unclean(const struct state *st)
+{
+	for (size_t i = 0; i < st->n_nodes; i++)
+		if (st->nodes[i].state == NODE_STATE_UNCLEAN)
+			return &st->nodes[i];
+	return NULL;
+}
+
 static bool
 host_eligible(const struct node_rec *n, const char **why)
 {
@@ -120,6 +129,12 @@ host_eligible(const struct node_rec *n, const char **why)
 	}
 	if (n->flags & NODE_FLAG_STANDBY) {
 		*why = "standby";
+		return false;
+	}
+	/* without a watchdog a lost host could never be proven dead by the
+	 * deadline: it takes no HA VMs */
+	if (n->watchdog_s == 0) {
+		*why = "no watchdog";
 		return false;
 	}
 	*why = NULL;
@@ -183,15 +198,27 @@ host_find(struct sched *s, uint32_t id)
 	return NULL;
 }
 
+static bool deps_ready(const struct state *st, const struct vm_rec *v,
+		       char *why, size_t len);
+
+/* A VM still waiting for its ha_start_after keeps its place in the plan:
+ * the memory it was given stays taken, so that a VM of lower priority
+ * cannot take it meanwhile; it starts on a later run, once they run. */
 static void
 commit_choice(struct sched *s, const struct vm_rec *v,
 	      const struct placement_choice *c)
 {
+	char why[VM_REASON_MAX];
+
 	if (c->host == 0) {
 		(void)vm_set(s->plan, v, VM_STATE_UNPLACEABLE, 0, 0, c->reason);
 		return;
 	}
-	(void)vm_set(s->plan, v, VM_STATE_STARTING, c->host, v->generation + 1, "");
+	if (deps_ready(s->in->st, v, why, sizeof(why)))
+		(void)vm_set(s->plan, v, VM_STATE_STARTING, c->host,
+			     v->generation + 1, "");
+	else
+		(void)vm_set(s->plan, v, VM_STATE_STOPPED, 0, 0, why);
 	struct placement_host *h = host_find(s, c->host);
 
 	if (h != NULL)
@@ -387,13 +414,7 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 		if (!lost && v->state != VM_STATE_STOPPED &&
 		    v->state != VM_STATE_UNPLACEABLE)
 			continue;
-		if (!deps_ready(st, v, why, sizeof(why))) {
-			rc = vm_set(plan, v, VM_STATE_STOPPED, 0, 0, why);
-			if (rc < 0)
-				goto out;
-			continue;
-		}
-		needs[i] = true;
+		needs[i] = true;        /* waiting for ha_start_after: see commit_choice */
 	}
 	hosts_build(&s);
 	/* the memory of lost VMs is not held on their old host */
@@ -420,15 +441,17 @@ exit_of(Xenmesh__VmExit e)
 
 static int
 decide_restart(const struct ha_input *in, const struct vm_rec *v,
-	       uint32_t host, enum vm_exit how, const char *what,
-	       struct ha_plan *plan)
+	       uint32_t host, enum vm_exit how, bool start_failed,
+	       const char *what, struct ha_plan *plan)
 {
 	const struct state *st = in->st;
 	const struct node_rec *n = state_node(st, host);
 	const char *notok = NULL;
 	char why[96], text[VM_REASON_MAX], who[VM_NAME_MAX];
 	enum restart_verdict verdict;
+	const struct node_rec *unclean = NULL;
 	struct ha_action *a;
+	bool deferred = false;
 
 	verdict = restart_decide(&v->ha, &v->restarts, host, how, in->now_ms,
 				 why, sizeof(why));
@@ -436,6 +459,24 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 	if ((verdict == RESTART_IN_PLACE || verdict == RESTART_RECREATE) &&
 	    (n == NULL || !host_eligible(n, &notok)))
 		verdict = RESTART_ELSEWHERE;
+	/* a start that failed is that host's problem (a missing bridge, a
+	 * refused login): the next try is elsewhere, counted */
+	if (start_failed && (verdict == RESTART_IN_PLACE ||
+			     verdict == RESTART_ELSEWHERE)) {
+		verdict = RESTART_ELSEWHERE;
+		snprintf(why, sizeof(why), "trying another host");
+	}
+	/* Nothing starts while HA is refused, nor while any host is unclean
+	 * (it may have committed a start of this very VM that we never
+	 * got): the VM waits stopped, still wanted, for the scheduler. */
+	if (verdict != RESTART_NO && verdict != RESTART_FAILED) {
+		if (!in->ha_enabled)
+			snprintf(why, sizeof(why), "restart deferred while HA is disabled");
+		else if ((unclean = first_unclean(st)) != NULL)
+			snprintf(why, sizeof(why), "restart deferred until %.32s is fenced",
+				 unclean->name);
+		deferred = !in->ha_enabled || unclean != NULL;
+	}
 	snprintf(text, sizeof(text), "%.40s on %.32s: %s", what,
 		 node_name(st, host, who, sizeof(who)), why);
 	a = plan_add(plan, HA_ACT_VM_SET);
@@ -453,11 +494,21 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 		a->host = host;
 		a->generation = v->generation + 1;
 		a->record_restart = true;
+		if (deferred) {
+			a->state = VM_STATE_STOPPED;
+			a->host = 0;
+			a->generation = 0;
+		}
 		break;
 	case RESTART_RECREATE:
 		a->state = VM_STATE_STARTING;
 		a->host = host;
 		a->generation = v->generation + 1;
+		if (deferred) {
+			a->state = VM_STATE_STOPPED;
+			a->host = 0;
+			a->generation = 0;
+		}
 		break;
 	case RESTART_ELSEWHERE:
 		a->state = VM_STATE_STOPPED;
@@ -494,14 +545,15 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 			return 0;
 		snprintf(text, sizeof(text), "start failed (%s)",
 			 ev->reason ? ev->reason : "no reason given");
-		return decide_restart(in, v, ev->host, VM_EXIT_CRASH, text, plan);
+		return decide_restart(in, v, ev->host, VM_EXIT_CRASH, true, text,
+				      plan);
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
 		if (v->state == VM_STATE_STOPPING)
 			return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
 		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING &&
 		    v->state != VM_STATE_RECOVERING)
 			return 0;
-		return decide_restart(in, v, ev->host, exit_of(ev->exit),
+		return decide_restart(in, v, ev->host, exit_of(ev->exit), false,
 				      ev->exit == XENMESH__VM_EXIT__EXIT_POWEROFF ?
 				      "powered off" : ev->exit == XENMESH__VM_EXIT__EXIT_REBOOT ?
 				      "rebooted" : "crashed", plan);

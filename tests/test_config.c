@@ -107,7 +107,8 @@ dump_config(const struct xm_config *c, char *out, size_t len)
 		 "state_dir = \"%s\"\nrun_dir = \"%s\"\nlevel = %s\n"
 		 "stderr = %s\nread_group = \"%s\"\nadmin_group = \"%s\"\n"
 		 "group = \"%s\"\ndriver = %s\nguest = \"%s\"\n"
-		 "reserve = %llu\nwatchdog = %s\nwatchdog_path = \"%s\"\n",
+		 "reserve = %llu\nwatchdog = %s\nwatchdog_path = \"%s\"\n"
+		 "watchdog_timeout = %llu\n",
 		 base ? base + 1 : c->path,
 		 c->role == NODE_ROLE_DOM0 ? "dom0" :
 		 c->role == NODE_ROLE_SAN ? "san" : "unset",
@@ -115,7 +116,8 @@ dump_config(const struct xm_config *c, char *out, size_t len)
 		 level_name(c->log_level), c->log_to_stderr ? "yes" : "no",
 		 c->read_group, c->admin_group, c->cpg_group, c->hv_driver,
 		 c->hv_guest, (unsigned long long)c->dom0_reserve_mb,
-		 c->watchdog, c->watchdog_path);
+		 c->watchdog, c->watchdog_path,
+		 (unsigned long long)c->watchdog_timeout_s);
 }
 
 static void
@@ -272,7 +274,7 @@ test_sample_config(void **state)
 		}
 		n += (size_t)sprintf(out + n, "%s\n", line);
 	}
-	assert_int_equal(uncommented, 13);       /* every key but role */
+	assert_int_equal(uncommented, 14);       /* every key but role */
 
 	make_tmpdir(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/all.conf", dir);

@@ -280,6 +280,156 @@ test_node(void **state)
 	assert_true(a.on);
 }
 
+static void
+test_vm_usage(void **state)
+{
+	const char *long_name =
+		"a123456789b123456789c123456789d123456789e123456789f123456789xyzw";
+
+	expect_usage_error("vm: missing subcommand (list, show, define, undefine, "
+			   "start, stop, restart or cleanup)",
+			   "usage: agentctl vm list|show|define|undefine|start|"
+			   "stop|restart|cleanup ...", "vm");
+	expect_usage_error("vm: unknown subcommand 'migrate'",
+			   "usage: agentctl vm list|show", "vm", "migrate", "web1");
+	expect_usage_error("vm: unknown subcommand 'Start'",
+			   "usage: agentctl vm list|show", "vm", "Start", "web1");
+	expect_usage_error("vm show: missing VM",
+			   "usage: agentctl vm show VM [--json]", "vm", "show");
+	expect_usage_error("vm undefine: missing VM",
+			   "usage: agentctl vm undefine VM", "vm", "undefine");
+	expect_usage_error("vm start: missing VM",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "--on", "h1");
+	expect_usage_error("vm start: empty VM name",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "");
+	expect_usage_error("vm stop: VM name longer than 63 characters",
+			   "usage: agentctl vm stop VM", "vm", "stop", long_name);
+	expect_usage_error("vm define: missing FILE",
+			   "usage: agentctl vm define FILE.cfg", "vm", "define");
+	expect_usage_error("vm define: empty FILE name",
+			   "usage: agentctl vm define FILE.cfg", "vm", "define", "");
+	expect_usage_error("vm start: --on needs a HOST",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "web1", "--on");
+	expect_usage_error("vm start: empty HOST name",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "web1", "--on=");
+	expect_usage_error("vm start: HOST name longer than 63 characters",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "web1", "--on", long_name);
+	expect_usage_error("vm stop: --on is only for vm start",
+			   "usage: agentctl vm stop VM",
+			   "vm", "stop", "web1", "--on", "h1");
+	expect_usage_error("vm restart: --on is only for vm start",
+			   "usage: agentctl vm restart VM",
+			   "vm", "restart", "--on=h1", "web1");
+	expect_usage_error("status: --on is only for vm start",
+			   "usage: agentctl status [--json]", "status", "--on", "h1");
+	expect_usage_error("vm cleanup: --follow is only for events",
+			   "usage: agentctl vm cleanup VM",
+			   "vm", "cleanup", "--follow", "web1");
+	expect_usage_error("vm list: unexpected argument 'web1'",
+			   "usage: agentctl vm list [--json]", "vm", "list", "web1");
+	expect_usage_error("vm restart: unexpected argument 'web2'",
+			   "usage: agentctl vm restart VM",
+			   "vm", "restart", "web1", "web2");
+	/* the host is an option, never a second word */
+	expect_usage_error("vm start: unexpected argument 'h2'",
+			   "usage: agentctl vm start VM [--on HOST]",
+			   "vm", "start", "web1", "h2");
+	expect_usage_error("vm define: unexpected argument 'b.cfg'",
+			   "usage: agentctl vm define FILE.cfg",
+			   "vm", "define", "a.cfg", "b.cfg");
+	expect_usage_error("vm show: unknown option '--all'",
+			   "usage: agentctl vm show VM [--json]",
+			   "vm", "show", "web1", "--all");
+}
+
+static void
+test_vm(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "list", "--json",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_LIST);
+	assert_true(a.json);
+	assert_null(a.vm);
+	assert_string_equal(a.name, "vm list");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "show", "web1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_SHOW);
+	assert_string_equal(a.vm, "web1");
+	assert_false(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--json", "vm", "show",
+			       "db", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_SHOW);
+	assert_string_equal(a.vm, "db");
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "define",
+			       "/etc/xen/web1.cfg", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_DEFINE);
+	assert_string_equal(a.file, "/etc/xen/web1.cfg");
+	assert_null(a.vm);
+	assert_string_equal(a.name, "vm define");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "undefine", "web1",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_UNDEFINE);
+	assert_string_equal(a.vm, "web1");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "start", "web1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_START);
+	assert_string_equal(a.vm, "web1");
+	assert_null(a.host);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "start", "web1",
+			       "--on", "h2", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_START);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.host, "h2");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "--on=h3", "start",
+			       "web1", NULL), 0);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.host, "h3");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "stop", "web1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_STOP);
+	assert_string_equal(a.vm, "web1");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "restart", "web1",
+			       "--json", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_RESTART);
+	assert_string_equal(a.vm, "web1");
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "cleanup", "web1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_CLEANUP);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.name, "vm cleanup");
+	assert_string_equal(err, "");
+
+	/* "--" lets a VM name start with a dash */
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "stop", "--", "-odd",
+			       NULL), 0);
+	assert_string_equal(a.vm, "-odd");
+
+	/* help of one subcommand */
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "start", "--help",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.name, "vm start");
+	assert_string_equal(a.usage, "usage: agentctl vm start VM [--on HOST]");
+	assert_non_null(strstr(ctl_args_help(), "\n  vm start VM [--on HOST] "));
+	assert_non_null(strstr(ctl_args_help(), "\n  vm define FILE.cfg "));
+}
+
 int
 main(void)
 {
@@ -296,6 +446,8 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_node),
+		cmocka_unit_test(test_vm_usage),
+		cmocka_unit_test(test_vm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,11 @@ struct fixture {
 	Xenmesh__Node *nodes[3];
 	Xenmesh__Vm vm[3];
 	Xenmesh__Vm *vms[3];
+	Xenmesh__VmHa ha[3];
+	char *web_hosts[2];
+	char *web_after[1];
+	uint64_t web_restart_at[2];
+	uint32_t web_restart_host[2];
 	uint32_t members[3];
 	uint8_t digest[32];
 };
@@ -55,6 +60,22 @@ vm_set(Xenmesh__Vm *vm, const char *name, const char *st, uint32_t host)
 	vm->state = (char *)st;
 	vm->has_host = host != 0;
 	vm->host = host;
+}
+
+static void
+vm_ha_set(Xenmesh__Vm *vm, Xenmesh__VmHa *ha, uint32_t priority,
+	  const char *restart, uint32_t max, uint32_t window_s, uint64_t mem)
+{
+	Xenmesh__VmHa init = XENMESH__VM_HA__INIT;
+
+	*ha = init;
+	ha->priority = priority;
+	ha->restart = (char *)restart;
+	ha->max_restarts = max;
+	ha->restart_window_s = window_s;
+	vm->ha = ha;
+	vm->has_memory_mb = 1;
+	vm->memory_mb = mem;
 }
 
 /* Three hosts (one flagged twice), a fourth member not in the table yet,
@@ -90,6 +111,46 @@ setup(void **state)
 	vm_set(&f->vm[2], "web1", "running", 1);
 	for (i = 0; i < 3; i++)
 		f->vms[i] = &f->vm[i];
+	/* db: defined, never started */
+	vm_ha_set(&f->vm[0], &f->ha[0], 0, "always", 3, 600, 512);
+	/* ghost: its host is lost, waiting for the fence */
+	vm_ha_set(&f->vm[1], &f->ha[1], 10, "always", 3, 600, 2048);
+	f->vm[1].has_generation = 1;
+	f->vm[1].generation = 7;
+	f->vm[1].has_want_running = 1;
+	f->vm[1].want_running = 1;
+	f->vm[1].reason = (char *)"host node9 left without a clean leave; "
+		"waiting for its fence to be confirmed";
+	/* web1: everything set, restarted twice lately (one in its window) */
+	vm_ha_set(&f->vm[2], &f->ha[2], 5, "on-failure", 2, 300, 1024);
+	f->web_hosts[0] = (char *)"h2";
+	f->web_hosts[1] = (char *)"h1";
+	f->ha[2].n_hosts = 2;
+	f->ha[2].hosts = f->web_hosts;
+	f->ha[2].anti_affinity = (char *)"web";
+	f->web_after[0] = (char *)"db";
+	f->ha[2].n_start_after = 1;
+	f->ha[2].start_after = f->web_after;
+	f->vm[2].has_generation = 1;
+	f->vm[2].generation = 3;
+	f->vm[2].has_want_running = 1;
+	f->vm[2].want_running = 1;
+	f->vm[2].has_want_host = 1;
+	f->vm[2].want_host = 2;
+	f->vm[2].has_avoid_host = 1;
+	f->vm[2].avoid_host = 2;
+	f->web_restart_at[0] = T_EVENT - 400000;       /* 400 s before */
+	f->web_restart_at[1] = T_EVENT - 60000;        /* 60 s before */
+	f->web_restart_host[0] = 2;
+	f->web_restart_host[1] = 2;
+	f->vm[2].n_restart_at_ms = 2;
+	f->vm[2].restart_at_ms = f->web_restart_at;
+	f->vm[2].n_restart_host = 2;
+	f->vm[2].restart_host = f->web_restart_host;
+	f->vm[2].has_restarts_total = 1;
+	f->vm[2].restarts_total = 4;
+	f->vm[2].config = (char *)"name = \"web1\"\nmemory = 1024\n\n"
+		"\tvcpus = 2\x1b[2J\nha_priority = 5";
 
 	st.epoch = 3;
 	st.seq = 41;
@@ -192,7 +253,7 @@ test_empty(void **state)
 		"\"ha_enabled\":false,\"ha_reason\":\"not quorate\","
 		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
 		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
-		"\"members\":[]},\"nodes\":[],\"vms\":[]}\n");
+		"\"members\":[]},\"nodes\":[],\"vms\":[],\"unmanaged\":[]}\n");
 	free(text);
 
 	assert_int_equal(ctl_format_nodes_json(&r, &text), 0);
@@ -223,10 +284,12 @@ test_status_human(void **state)
 		"  node7   7  -     -        new member           -\n"
 		"\n"
 		"VMs:\n"
-		"  NAME   STATE       HOST\n"
-		"  db     stopped     -\n"
-		"  ghost  recovering  node9\n"
-		"  web1   running     h1\n");
+		"  NAME   STATE       HOST   PRI  RESTARTS  REASON\n"
+		"  db     stopped     -        0         0  -\n"
+		/* 80 columns: the reason cut with an ellipsis */
+		"  ghost  recovering  node9   10         0  "
+		"host node9 left without a clean le...\n"
+		"  web1   running     h1       5         4  -\n");
 	free(text);
 }
 
@@ -283,9 +346,18 @@ test_status_json(void **state)
 		"{\"name\":\"node7\",\"id\":7,\"role\":null,\"state\":null,"
 		"\"flags\":[],\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true}],"
 		"\"vms\":["
-		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null},"
-		"{\"name\":\"ghost\",\"state\":\"recovering\",\"host\":\"node9\"},"
-		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\"}]}\n");
+		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
+		"\"priority\":0,\"restarts\":0,\"generation\":0,\"reason\":null,"
+		"\"memory_mb\":512,\"desired\":\"stopped\"},"
+		"{\"name\":\"ghost\",\"state\":\"recovering\",\"host\":\"node9\","
+		"\"priority\":10,\"restarts\":0,\"generation\":7,"
+		"\"reason\":\"host node9 left without a clean leave; waiting for "
+		"its fence to be confirmed\",\"memory_mb\":2048,"
+		"\"desired\":\"running\"},"
+		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\","
+		"\"priority\":5,\"restarts\":4,\"generation\":3,\"reason\":null,"
+		"\"memory_mb\":1024,\"desired\":\"running\"}],"
+		"\"unmanaged\":[]}\n");
 	free(text);
 }
 
@@ -337,7 +409,7 @@ test_json_escaping(void **state)
 		"{\"name\":\"we\\\"ird\\\\h1\\n\\t\\u0001\",\"id\":1,"));
 	assert_non_null(strstr(text,
 		"{\"name\":\"caf\xc3\xa9 \xe2\x82\xac\",\"state\":\"running\","
-		"\"host\":\"we\\\"ird\\\\h1\\n\\t\\u0001\"}"));
+		"\"host\":\"we\\\"ird\\\\h1\\n\\t\\u0001\",\"priority\":5,"));
 	assert_non_null(strstr(text,
 		"{\"name\":\"bad\\ufffd\\ufffd(\\u007f\",\"state\":\"stopped\","));
 	free(text);
@@ -365,7 +437,8 @@ test_human_control_chars(void **state)
 	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
 	assert_non_null(strstr(text, "Cluster: prod?? (local node san1, id 10)\n"));
 	assert_non_null(strstr(text, "\n  h2?[2J   2  dom0  unclean  "));
-	assert_non_null(strstr(text, "\n  db?Quorum: yes  stopped     -\n"));
+	assert_non_null(strstr(text, "\n  db?Quorum: yes  stopped     -        "
+			       "0         0  -\n"));
 	assert_null(strchr(text, '\x1b'));
 	free(text);
 
@@ -446,6 +519,198 @@ test_result_json(void **state)
 	free(text);
 }
 
+/* The VMs table keeps to 80 columns by cutting the reason (39 columns
+ * here, without the indent of status), by code points, never inside a
+ * UTF-8 sequence; wide names leave it 20. */
+static void
+test_vm_table(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	/* 40 columns: cut right after a two-byte character */
+	f->vm[1].reason = (char *)"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9tail";
+	/* 39 columns in 78 bytes: fits, whole */
+	f->vm[2].reason = (char *)"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
+	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"NAME   STATE       HOST   PRI  RESTARTS  REASON\n"
+		"db     stopped     -        0         0  -\n"
+		"ghost  recovering  node9   10         0  "
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9...\n"
+		"web1   running     h1       5         4  "
+		"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\n");
+	free(text);
+}
+
+static void
+test_vm_table_cut(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	/* a 40-character name: the reason keeps 20 columns */
+	f->vm[1].name = (char *)"ghost-with-a-very-long-name-0123456789ab";
+	f->vm[1].reason = (char *)"host node9 left without a clean leave";
+	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_non_null(strstr(text,
+		"\nghost-with-a-very-long-name-0123456789ab  recovering  node9"
+		"   10         0  host node9 left w...\n"));
+	free(text);
+}
+
+static void
+test_vm_list(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	char *text;
+
+	assert_int_equal(ctl_format_vms(&r, &text), 0);
+	assert_string_equal(text, "no VMs defined\n");
+	free(text);
+	assert_int_equal(ctl_format_vms_json(&r, &text), 0);
+	assert_string_equal(text, "{\"vms\":[],\"unmanaged\":[]}\n");
+	free(text);
+
+	f->state.n_vms = 1;
+	f->vm[0].reason = (char *)"";           /* empty is no reason */
+	assert_int_equal(ctl_format_vms_json(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"{\"vms\":[{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
+		"\"priority\":0,\"restarts\":0,\"generation\":0,\"reason\":null,"
+		"\"memory_mb\":512,\"desired\":\"stopped\"}],\"unmanaged\":[]}\n");
+	free(text);
+}
+
+static void
+test_unmanaged(void **state)
+{
+	struct fixture *f = *state;
+	char *names[2] = { (char *)"win7", (char *)"old\ndb" };
+	char *text;
+
+	f->resp.n_unmanaged = 2;
+	f->resp.unmanaged = names;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "  web1   running     h1       5         4  -\n"
+			       "\nUnmanaged domains on this host: win7, old?db\n"));
+	assert_int_equal(strlen(strstr(text, "\nUnmanaged")),
+			 strlen("\nUnmanaged domains on this host: win7, old?db\n"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"desired\":\"running\"}],"
+			       "\"unmanaged\":[\"win7\",\"old\\ndb\"]}\n"));
+	free(text);
+	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\n\nUnmanaged domains on this host: "
+			       "win7, old?db\n"));
+	free(text);
+
+	/* without VMs */
+	f->state.n_vms = 0;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\n\nno VMs defined\n\n"
+			       "Unmanaged domains on this host: win7, old?db\n"));
+	free(text);
+}
+
+static void
+test_vm_show(void **state)
+{
+	struct fixture *f = *state;
+	char *text = (char *)"untouched";
+
+	/* no such VM, and no state at all */
+	assert_int_equal(ctl_format_vm(&f->resp, "web2", T_EVENT, &text), -ENOENT);
+	assert_null(text);
+	text = (char *)"untouched";
+	assert_int_equal(ctl_format_vm_json(&f->resp, "web", T_EVENT, &text),
+			 -ENOENT);
+	assert_null(text);
+	f->resp.state = NULL;
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), -ENOENT);
+	f->resp.state = &f->state;
+
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_string_equal(text,
+		"VM:              web1\n"
+		"State:           running\n"
+		"Host:            h1\n"
+		"Generation:      3\n"
+		"Desired:         running on h2\n"
+		"Avoid host:      h2\n"
+		"Memory:          1024 MB\n"
+		"Priority:        5\n"
+		"Restart policy:  on-failure, at most 2 restarts in 300 s\n"
+		"Preferred hosts: h2, h1\n"
+		"Anti-affinity:   web\n"
+		"Start after:     db\n"
+		"Restarts:        1 in the last 300 s, 4 in total\n"
+		"  2026-11-22 18:33:21  after it died on h2\n"
+		"  2026-11-22 18:39:01  after it died on h2\n"
+		"Reason:          -\n"
+		"Config:\n"
+		"  name = \"web1\"\n"
+		"  memory = 1024\n"
+		"\n"
+		"  \tvcpus = 2?[2J\n"
+		"  ha_priority = 5\n");
+	free(text);
+
+	/* a restart exactly a window old has expired (as ha/restart.c) */
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT - 60000 + 300000,
+				       &text), 0);
+	assert_non_null(strstr(text, "\nRestarts:        0 in the last 300 s, "
+			       "4 in total\n"));
+	free(text);
+
+	assert_int_equal(ctl_format_vm(&f->resp, "ghost", T_EVENT, &text), 0);
+	assert_string_equal(text,
+		"VM:              ghost\n"
+		"State:           recovering\n"
+		"Host:            node9\n"
+		"Generation:      7\n"
+		"Desired:         running\n"
+		"Memory:          2048 MB\n"
+		"Priority:        10\n"
+		"Restart policy:  always, at most 3 restarts in 600 s\n"
+		"Preferred hosts: -\n"
+		"Anti-affinity:   -\n"
+		"Start after:     -\n"
+		"Restarts:        0 in the last 600 s, 0 in total\n"
+		"Reason:          host node9 left without a clean leave; waiting "
+		"for its fence to be confirmed\n"
+		"Config:          (not sent by xenmeshd)\n");
+	free(text);
+
+	assert_int_equal(ctl_format_vm_json(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_string_equal(text,
+		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\","
+		"\"generation\":3,\"desired\":\"running\",\"want_host\":\"h2\","
+		"\"avoid_host\":\"h2\",\"memory_mb\":1024,\"priority\":5,"
+		"\"restart\":\"on-failure\",\"max_restarts\":2,"
+		"\"restart_window_s\":300,\"hosts\":[\"h2\",\"h1\"],"
+		"\"anti_affinity\":\"web\",\"start_after\":[\"db\"],\"restarts\":4,"
+		"\"restarts_in_window\":1,\"restart_history\":["
+		"{\"time_ms\":1795372401123,\"host\":\"h2\"},"
+		"{\"time_ms\":1795372741123,\"host\":\"h2\"}],\"reason\":null,"
+		"\"config\":\"name = \\\"web1\\\"\\nmemory = 1024\\n\\n"
+		"\\tvcpus = 2\\u001b[2J\\nha_priority = 5\"}\n");
+	free(text);
+
+	assert_int_equal(ctl_format_vm_json(&f->resp, "db", T_EVENT, &text), 0);
+	assert_string_equal(text,
+		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
+		"\"generation\":0,\"desired\":\"stopped\",\"want_host\":null,"
+		"\"avoid_host\":null,\"memory_mb\":512,\"priority\":0,"
+		"\"restart\":\"always\",\"max_restarts\":3,"
+		"\"restart_window_s\":600,\"hosts\":[],\"anti_affinity\":null,"
+		"\"start_after\":[],\"restarts\":0,\"restarts_in_window\":0,"
+		"\"restart_history\":[],\"reason\":null,\"config\":null}\n");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -460,6 +725,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_human_control_chars, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_result_json, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_table_cut, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmanaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vm_show, setup, teardown),
 	};
 
 	/* human event times are local time: pin it */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -651,6 +652,10 @@ test_pid_reuse_guard(void **state)
 	other = fork();
 	assert_true(other >= 0);
 	if (other == 0) {
+		/* Gone with us even if an assertion ends the test early. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
 		pause();
 		_exit(0);
 	}

@@ -105,14 +105,15 @@ test_quorate_waits_for_first_heartbeat(void **state)
 }
 
 static void
-test_first_heartbeat_never_back_begins(void **state)
+test_first_heartbeat_never_back_does_not_pet(void **state)
 {
 	struct selffence sf;
 
 	selffence_init(&sf, T_HB);
 	assert_int_equal(selffence_on_quorum(&sf, true, T0), SELFFENCE_NONE);
-	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 1), SELFFENCE_BEGIN);
+	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 1), SELFFENCE_NONE);
 	assert_int_equal(sf.reason, SELFFENCE_REASON_HEARTBEAT_STALL);
+	assert_false(selffence_begun(&sf));
 }
 
 static void
@@ -161,16 +162,24 @@ test_heartbeat_stall_stops_petting(void **state)
 	selffence_init(&sf, T_HB);
 	assert_int_equal(selffence_on_quorum(&sf, true, T0), SELFFENCE_NONE);
 	assert_int_equal(selffence_on_heartbeat_back(&sf, T0), SELFFENCE_PET);
-	/* Still quorate (corosync hung: nobody tells us otherwise). */
+	/* Still quorate (a membership change in progress, or corosync hung:
+	 * nobody tells us otherwise). */
 	assert_int_equal(selffence_tick(&sf, T0 + 1000), SELFFENCE_PET);
 	assert_int_equal(selffence_tick(&sf, T0 + T_HB), SELFFENCE_PET);
-	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 1), SELFFENCE_BEGIN);
+	/* Past T_hb: no petting, but no self-fence either: the watchdog
+	 * decides if the stall lasts, quorum loss if we were lost. */
+	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 1), SELFFENCE_NONE);
 	assert_int_equal(sf.reason, SELFFENCE_REASON_HEARTBEAT_STALL);
-	assert_int_equal(sf.begun_at_ms, T0 + T_HB + 1);
-	/* Heartbeats coming back later change nothing. */
-	assert_int_equal(selffence_on_heartbeat_back(&sf, T0 + T_HB + 2),
-	    SELFFENCE_NONE);
-	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 3), SELFFENCE_NONE);
+	assert_false(selffence_begun(&sf));
+	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 500), SELFFENCE_NONE);
+	/* The heartbeat comes back while quorate: petting resumes. */
+	assert_int_equal(selffence_on_heartbeat_back(&sf, T0 + T_HB + 600),
+	    SELFFENCE_PET);
+	assert_int_equal(selffence_tick(&sf, T0 + T_HB + 700), SELFFENCE_PET);
+	/* A stall followed by quorum loss begins the self-fence. */
+	assert_int_equal(selffence_tick(&sf, T0 + 3 * T_HB), SELFFENCE_NONE);
+	assert_int_equal(selffence_on_quorum(&sf, false, T0 + 3 * T_HB + 1),
+	    SELFFENCE_BEGIN);
 	assert_true(selffence_begun(&sf));
 }
 
@@ -274,7 +283,7 @@ main(void)
 		cmocka_unit_test(test_should_pet_table),
 		cmocka_unit_test(test_init_pets_nothing),
 		cmocka_unit_test(test_quorate_waits_for_first_heartbeat),
-		cmocka_unit_test(test_first_heartbeat_never_back_begins),
+		cmocka_unit_test(test_first_heartbeat_never_back_does_not_pet),
 		cmocka_unit_test(test_heartbeat_before_quorum_counts),
 		cmocka_unit_test(test_quorum_loss_begins),
 		cmocka_unit_test(test_heartbeat_stall_stops_petting),

@@ -332,3 +332,36 @@ version_ge() { # "E1 S1" "E2 S2"
 	read -r e2 s2 <<<"$2"
 	[ "$e1" -gt "$e2" ] || { [ "$e1" -eq "$e2" ] && [ "$s1" -ge "$s2" ]; }
 }
+
+# ---- HA helpers -------------------------------------------------------------
+
+# Define and start a rig VM from any node: ha_vm NODE NAME [--memory MB] [K=V...]
+ha_vm() {
+	local node=$1 name=$2 cfg
+	shift 2
+	cfg=$("$RIG" mkvm "$name" "$@") || fail "rig mkvm $name failed"
+	xm_ctl "$node" vm define "$cfg" >/dev/null || fail "vm define $name failed (exit $?)"
+	xm_ctl "$node" vm start "$name" >/dev/null || fail "vm start $name failed (exit $?)"
+}
+
+# "NAME=HOST ..." of every running VM as NODE sees it, sorted.
+vm_placement() { # NODE
+	xm_jq "$1" '[.vms[] | select(.state == "running") | "\(.name)=\(.host)"] | sort | join(" ")'
+}
+
+vms_running() { # NODE COUNT
+	[ "$(xm_jq "$1" '[.vms[] | select(.state == "running")] | length')" = "$2" ]
+}
+
+# check-writers over every rig VM disk: never two writers.
+check_all_writers() {
+	local d rc=0
+	for d in "$XMRIG_DIR"/disks/*.img; do
+		[ -s "$d" ] || continue
+		"$XM_BUILD/tests/check-writers" --quiet "$d" || {
+			rc=1
+			"$XM_BUILD/tests/check-writers" "$d" | tail -5
+		}
+	done
+	[ "$rc" = 0 ] || fail "check-writers found a violation"
+}

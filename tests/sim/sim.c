@@ -14,7 +14,8 @@
  * passes when that output equals expected.log.  Exit 0 when all pass.
  *
  * setup lines:
- *   node NAME ID dom0|san MEM_MB [maintenance] [standby] [state=online|unclean|fenced|offline]
+ *   node NAME ID dom0|san MEM_MB [maintenance] [standby] [nowatchdog]
+ *        [state=online|unclean|fenced|offline]   (watchdog 10 s by default)
  *   vm NAME mem=MB [prio=N] [restart=always|on-failure|never] [max=N]
  *      [window=S] [hosts=a,b] [group=G] [after=a,b] [on=HOST] [gen=N]
  *      [state=running|stopped|...] [want=running|stopped]
@@ -23,8 +24,14 @@
  * events lines (TIME in ms, ascending):
  *   T node-lost NAME nodedown|leave   T node-join NAME
  *   T fence-confirmed NAME            T quorum lost|back
+ *      (while quorum is lost there is no coordinator: nothing is
+ *      decided; host reports made meanwhile are lost, as a host's agent
+ *      would have to report again to the next coordinator)
  *   T vm-exited VM crash|poweroff|reboot
  *   T vm-start-failed VM REASON...    T vm-stop-failed VM REASON...
+ *   T vm-started VM                   T vm-stopped VM
+ *      (the VM's current host reports its current instance started or
+ *      stopped: a start ack for use with no-ack / `ack off`)
  *   T flag NAME maintenance|standby on|off
  *   T start VM [HOST]   T stop VM   T cleanup VM   T ack on|off
  */
@@ -47,7 +54,8 @@ struct sim {
 	const char *dir;
 	struct state st;
 	uint64_t now;
-	bool ha_enabled;
+	bool ha_enabled;                /* setup: the quorum rules allow HA */
+	bool quorate;                   /* a coordinator exists and decides */
 	bool ack;                       /* hosts report their starts */
 	uint32_t fencing[MAX_FENCING];  /* fence runs in progress */
 	size_t n_fencing;
@@ -196,6 +204,8 @@ apply_plan(struct sim *s, struct ha_plan *p, int depth)
 static int
 settle(struct sim *s)
 {
+	if (!s->quorate)
+		return 0;       /* no coordinator */
 	for (int round = 0; round < 50; round++) {
 		struct ha_input in = { &s->st, s->now, s->ha_enabled };
 		struct ha_plan p = { 0 };
@@ -247,6 +257,11 @@ setup_node(struct sim *s, char **tok, int ntok, int line)
 					      : XENMESH__NODE_ROLE__ROLE_DOM0;
 	ni.mem_total_mb = strtoull(tok[4], NULL, 10);
 	ni.mem_free_mb = ni.mem_total_mb;
+	ni.has_watchdog_s = true;
+	ni.watchdog_s = 10;
+	for (int i = 5; i < ntok; i++)
+		if (strcmp(tok[i], "nowatchdog") == 0)
+			ni.has_watchdog_s = false;
 	op.kind_case = XENMESH__OP__KIND_NODE_INFO;
 	op.node_info = &ni;
 	rc = commit(s, &op);
@@ -255,6 +270,8 @@ setup_node(struct sim *s, char **tok, int ntok, int line)
 			flags |= NODE_FLAG_MAINTENANCE;
 		else if (strcmp(tok[i], "standby") == 0)
 			flags |= NODE_FLAG_STANDBY;
+		else if (strcmp(tok[i], "nowatchdog") == 0)
+			;       /* taken above */
 		else if (strcmp(tok[i], "state=unclean") == 0)
 			st = NODE_STATE_UNCLEAN;
 		else if (strcmp(tok[i], "state=fenced") == 0)
@@ -431,6 +448,8 @@ host_event(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 
 	if (v == NULL)
 		return fail(s, "events", line, "no VM %s", vm);
+	if (!s->quorate)
+		return 0;       /* nobody to hear it */
 	ev.kind = kind;
 	ev.host = v->host;
 	ev.vm = vm;
@@ -500,7 +519,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 		return 0;
 	}
 	if (strcmp(what, "quorum") == 0 && n == 3) {
-		s->ha_enabled = strcmp(tok[2], "back") == 0;
+		s->quorate = strcmp(tok[2], "back") == 0;
 		emit(s, "event: quorum %s", tok[2]);
 		return 0;
 	}
@@ -520,6 +539,11 @@ run_event(struct sim *s, char **tok, int n, int line)
 		emit(s, "event: %s failed to stop (%s)", tok[2], reason);
 		return host_event(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STOP_FAILED,
 				  tok[2], 0, reason, line);
+	}
+	if (strcmp(what, "vm-started") == 0 && n == 3) {
+		emit(s, "event: %s started", tok[2]);
+		return host_event(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED,
+				  tok[2], 0, NULL, line);
 	}
 	if (strcmp(what, "vm-stopped") == 0 && n == 3) {
 		emit(s, "event: %s stopped", tok[2]);
@@ -637,6 +661,7 @@ run_scenario(const char *dir, bool verbose)
 	memset(&s, 0, sizeof(s));
 	s.dir = dir;
 	s.ha_enabled = true;
+	s.quorate = true;
 	s.ack = true;
 	state_init(&s.st);
 	s.out = open_memstream(&got, &got_len);

@@ -1,0 +1,494 @@
+/* The coordinator's work; see coord.h.
+ *
+ * Decisions are taken only on a state that already holds everything this
+ * coordinator committed (replica_caught_up), so a decision is never made
+ * twice; every applied update kicks another look.  Fence runs are local
+ * to the coordinator: a new coordinator starts them again for every host
+ * still unclean, which is safe since fencing is idempotent.
+ */
+#define LOG_SUBSYS "coord"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain.h"
+#include "cluster.h"
+#include "coord.h"
+#include "decide.h"
+#include "log.h"
+#include "methods.h"
+#include "runner.h"
+#include "selffence.h"
+#include "xm_error.h"
+
+#define TICK_MS            200
+#define FENCE_RETRY_MS     30000
+#define W_MARGIN_MS        2000
+#define DEFAULT_CHAIN      "level 1 deadline"
+
+struct fence_run {
+	struct coord *co;
+	uint32_t node;
+	char name[STATE_NAME_MAX];
+	struct fence_chain ch;
+	struct fence_op *op;            /* method in progress */
+	struct fence_action act;
+	uint64_t retry_at_ms;           /* FAILED: when to try again */
+	size_t logged_steps;
+	const char **domains;
+	size_t n_domains;
+	char (*domain_names)[VM_NAME_MAX];
+};
+
+struct coord {
+	struct agent *a;
+	bool kicked;
+	qb_loop_timer_handle tick;
+	struct runner *runner;
+	struct fence_run *runs[STATE_MAX_NODES];
+	size_t n_runs;
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Replicated records (restart history) carry wall-clock time: a new
+ * coordinator on another host must be able to compare them. */
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+event(struct agent *a, uint32_t node, const char *kind, const char *text)
+{
+	(void)eventlog_add(&a->events, a->rep.st.epoch, a->rep.st.seq, node, kind,
+			   "%s", text);
+}
+
+/* ---- committing decisions ------------------------------------------------ */
+
+static void fence_ensure(struct coord *co, uint32_t node);
+
+static void
+plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
+{
+	struct agent *a = co->a;
+	char text[512];
+
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct ha_action *act = &plan->a[i];
+		Xenmesh__Op op;
+		Xenmesh__OpVmSet set;
+		int rc;
+
+		if (act->kind == HA_ACT_FENCE) {
+			fence_ensure(co, act->node);
+			continue;
+		}
+		ha_action_text(&a->rep.st, act, text, sizeof(text));
+		ha_action_op(act, now, &op, &set);
+		rc = replica_commit(&a->rep, &op);
+		if (rc < 0) {
+			log_err("cannot commit '%s': %s", text, xm_strerror(rc));
+			return;
+		}
+		log_notice("%s", text);
+		event(a, act->host, "ha", text);
+	}
+}
+
+static void
+schedule(struct coord *co)
+{
+	struct agent *a = co->a;
+	struct ha_input in;
+	struct ha_plan plan = { 0 };
+	int rc;
+
+	if (!replica_is_coordinator(&a->rep) || !a->rep.synced ||
+	    !replica_caught_up(&a->rep))
+		return;
+	in.st = &a->rep.st;
+	in.now_ms = wall_ms();
+	in.ha_enabled = a->qv.ha_enabled;
+	rc = ha_schedule(&in, &plan);
+	if (rc < 0)
+		log_err("HA scheduling failed: %s", xm_strerror(rc));
+	else
+		plan_commit(co, &plan, in.now_ms);
+	ha_plan_free(&plan);
+}
+
+static void
+schedule_job(void *data)
+{
+	struct coord *co = data;
+
+	co->kicked = false;
+	schedule(co);
+}
+
+void
+coord_kick(struct agent *a)
+{
+	struct coord *co = a->co;
+
+	if (co == NULL || co->kicked)
+		return;
+	co->kicked = true;
+	(void)qb_loop_job_add(a->loop, QB_LOOP_MED, co, schedule_job);
+}
+
+void
+coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
+{
+	struct ha_input in;
+	struct ha_event hev;
+	struct ha_plan plan = { 0 };
+	int rc;
+
+	if (a->co == NULL || !replica_is_coordinator(&a->rep))
+		return;
+	memset(&hev, 0, sizeof(hev));
+	hev.kind = ev->kind;
+	hev.host = host;
+	hev.vm = ev->vm;
+	hev.generation = ev->generation;
+	hev.exit = ev->has_exit ? ev->exit : XENMESH__VM_EXIT__EXIT_CRASH;
+	hev.reason = ev->reason;
+	in.st = &a->rep.st;
+	in.now_ms = wall_ms();
+	in.ha_enabled = a->qv.ha_enabled;
+	rc = ha_host_event(&in, &hev, &plan);
+	if (rc < 0)
+		log_err("event of VM %s from node %" PRIu32 " not handled: %s",
+			ev->vm, host, xm_strerror(rc));
+	else
+		plan_commit(a->co, &plan, in.now_ms);
+	ha_plan_free(&plan);
+}
+
+/* ---- fencing ------------------------------------------------------------------ */
+
+static void fence_process(struct fence_run *run, const struct fence_actions *acts);
+
+static void
+fence_run_free(struct fence_run *run)
+{
+	if (run == NULL)
+		return;
+	if (run->op != NULL)
+		fence_op_abandon(run->op);
+	fence_chain_free(&run->ch);
+	free(run->domains);
+	free(run->domain_names);
+	free(run);
+}
+
+static struct fence_run *
+fence_find(struct coord *co, uint32_t node)
+{
+	for (size_t i = 0; i < co->n_runs; i++)
+		if (co->runs[i]->node == node)
+			return co->runs[i];
+	return NULL;
+}
+
+/* W = token + consensus + T_hb + the host's watchdog timeout + margin:
+ * by then its watchdog has reset it, whatever else happened. */
+static uint64_t
+fence_deadline(struct coord *co, const struct node_rec *n)
+{
+	uint32_t token = 0, consensus = 0;
+
+	if (n->watchdog_s == 0)
+		return 0;       /* no watchdog: the deadline proves nothing */
+	if (cluster_totem_ms(co->a, &token, &consensus) < 0) {
+		token = 3000;
+		consensus = 3600;
+	}
+	return selffence_deadline_ms(token, consensus,
+				     selffence_t_hb_ms(token, consensus),
+				     n->watchdog_s, W_MARGIN_MS);
+}
+
+static void
+fence_done_cb(void *data, enum fence_result res, const char *message)
+{
+	struct fence_run *run = data;
+	struct fence_actions acts;
+
+	run->op = NULL;
+	if (fence_chain_method_done(&run->ch, &run->act, res, message, mono_ms(),
+				    &acts) == 0)
+		fence_process(run, &acts);
+}
+
+static void
+fence_log_steps(struct fence_run *run)
+{
+	char line[512];
+
+	for (size_t i = run->logged_steps; i < run->ch.n_steps; i++) {
+		const struct fence_step *s = fence_chain_step(&run->ch, i);
+
+		if (s == NULL || s->result == 0)
+			break;
+		fence_step_format(s, line, sizeof(line));
+		log_notice("fence %s: %s", run->name, line);
+		event(run->co->a, run->node, "fence", line);
+		run->logged_steps = i + 1;
+	}
+}
+
+static void
+fence_confirmed(struct fence_run *run)
+{
+	struct agent *a = run->co->a;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpNodeState ns = XENMESH__OP_NODE_STATE__INIT;
+	int rc;
+
+	ns.id = run->node;
+	ns.state = XENMESH__NODE_STATE__NODE_FENCED;
+	op.kind_case = XENMESH__OP__KIND_NODE_STATE;
+	op.node_state = &ns;
+	rc = replica_commit(&a->rep, &op);
+	if (rc < 0) {
+		log_err("fence of %s confirmed but cannot be committed: %s", run->name,
+			xm_strerror(rc));
+		return;
+	}
+	log_notice("%s is fenced (level %u)", run->name, run->ch.confirmed_level);
+}
+
+static void
+fence_process(struct fence_run *run, const struct fence_actions *acts)
+{
+	struct coord *co = run->co;
+	struct fence_target t;
+
+	fence_log_steps(run);
+	if (acts->state == FENCE_CHAIN_CONFIRMED) {
+		fence_confirmed(run);
+		return;
+	}
+	if (acts->state == FENCE_CHAIN_FAILED) {
+		run->retry_at_ms = mono_ms() + FENCE_RETRY_MS;
+		log_err("every fence method failed for %s; its VMs stay recovering; "
+			"retrying in %d s (or confirm with agentctl node fence)",
+			run->name, FENCE_RETRY_MS / 1000);
+		event(co->a, run->node, "fence", "every method failed; retrying");
+		return;
+	}
+	for (size_t i = 0; i < acts->n; i++) {
+		memset(&t, 0, sizeof(t));
+		t.host = run->name;
+		t.domains = run->domains;
+		t.n_domains = run->n_domains;
+		run->act = acts->run[i];
+		if (fence_method_run(co->runner, &t, &run->act, fence_done_cb, run,
+				     &run->op) < 0) {
+			struct fence_actions next;
+
+			run->op = NULL;
+			if (fence_chain_method_done(&run->ch, &run->act, FENCE_RESULT_FAILED,
+						    "could not be started", mono_ms(),
+						    &next) == 0)
+				fence_process(run, &next);
+			return;
+		}
+	}
+}
+
+static void
+fence_domains(struct fence_run *run, const struct state *st)
+{
+	size_t n = 0;
+
+	run->domain_names = calloc(st->n_vms + 1, sizeof(*run->domain_names));
+	run->domains = calloc(st->n_vms + 1, sizeof(*run->domains));
+	if (run->domain_names == NULL || run->domains == NULL)
+		return;
+	for (size_t i = 0; i < st->n_vms; i++) {
+		if (st->vms[i].host != run->node)
+			continue;
+		snprintf(run->domain_names[n], VM_NAME_MAX, "%s", st->vms[i].name);
+		run->domains[n] = run->domain_names[n];
+		n++;
+	}
+	run->n_domains = n;
+}
+
+static void
+fence_ensure(struct coord *co, uint32_t node)
+{
+	struct agent *a = co->a;
+	const struct node_rec *n = state_node(&a->rep.st, node);
+	const struct fence_host_conf *hc = NULL;
+	struct fence_config cfg = { 0 };
+	struct fence_run *run;
+	struct fence_actions acts;
+	char err[256];
+	uint64_t w;
+	int rc;
+
+	if (n == NULL || fence_find(co, node) != NULL ||
+	    co->n_runs >= STATE_MAX_NODES)
+		return;
+	if (a->rep.st.fence_config != NULL &&
+	    fence_config_parse(a->rep.st.fence_config, &cfg, err, sizeof(err)) == 0)
+		hc = fence_config_host(&cfg, n->name);
+	if (hc == NULL) {
+		char text[128];
+
+		fence_config_free(&cfg);
+		snprintf(text, sizeof(text), "%s: %s", n->name, DEFAULT_CHAIN);
+		rc = fence_config_parse(text, &cfg, err, sizeof(err));
+		if (rc < 0) {
+			log_err("default fence chain refused: %s", err);
+			return;
+		}
+		hc = fence_config_host(&cfg, n->name);
+	}
+	run = calloc(1, sizeof(*run));
+	if (run == NULL)
+		goto out;
+	run->co = co;
+	run->node = node;
+	snprintf(run->name, sizeof(run->name), "%s", n->name);
+	fence_domains(run, &a->rep.st);
+	w = fence_deadline(co, n);
+	rc = fence_chain_start(&run->ch, hc, mono_ms(), w, mono_ms(), &acts);
+	if (rc < 0) {
+		log_err("cannot start fencing %s: %s", n->name, xm_strerror(rc));
+		fence_run_free(run);
+		goto out;
+	}
+	co->runs[co->n_runs++] = run;
+	if (w > 0)
+		log_notice("fencing %s: self-fence deadline W = %" PRIu64 " ms "
+			   "(watchdog %" PRIu32 " s)", n->name, w, n->watchdog_s);
+	else
+		log_warn("fencing %s: it reported no watchdog, so the self-fence "
+			 "deadline cannot confirm; other methods must", n->name);
+	fence_process(run, &acts);
+out:
+	fence_config_free(&cfg);
+}
+
+/* Drop runs of hosts that are no longer unclean, or all of them when we
+ * are no longer coordinator; tick the others. */
+static void
+tick_fn(void *data)
+{
+	struct coord *co = data;
+	struct agent *a = co->a;
+	bool coordinator = replica_is_coordinator(&a->rep);
+	uint64_t now = mono_ms();
+
+	for (size_t i = 0; i < co->n_runs;) {
+		struct fence_run *run = co->runs[i];
+		const struct node_rec *n = state_node(&a->rep.st, run->node);
+		struct fence_actions acts;
+
+		if (!coordinator || n == NULL || n->state != NODE_STATE_UNCLEAN) {
+			if (n != NULL && n->state == NODE_STATE_FENCED)
+				fence_log_steps(run);
+			co->runs[i] = co->runs[--co->n_runs];
+			fence_run_free(run);
+			continue;
+		}
+		if (run->ch.state == FENCE_CHAIN_FAILED) {
+			if (now >= run->retry_at_ms &&
+			    fence_chain_retry(&run->ch, now, &acts) == 0)
+				fence_process(run, &acts);
+		} else if (run->ch.state != FENCE_CHAIN_CONFIRMED &&
+			   fence_chain_next_tick(&run->ch) <= now &&
+			   fence_chain_tick(&run->ch, now, &acts) == 0) {
+			fence_process(run, &acts);
+		}
+		i++;
+	}
+	if (coordinator)
+		schedule(co);
+	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, TICK_MS * QB_TIME_NS_IN_MSEC,
+				co, tick_fn, &co->tick);
+}
+
+size_t
+coord_fence_history(struct agent *a, char *buf, size_t len)
+{
+	size_t used = 0, lines = 0;
+	char line[512];
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (a->co == NULL)
+		return 0;
+	for (size_t i = 0; i < a->co->n_runs; i++) {
+		const struct fence_run *run = a->co->runs[i];
+
+		for (size_t k = 0; k < run->ch.n_steps; k++) {
+			fence_step_format(&run->ch.steps[k], line, sizeof(line));
+			used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
+						 "%s: %s\n", run->name, line);
+			lines++;
+			if (used >= len)
+				return lines;
+		}
+	}
+	return lines;
+}
+
+int
+coord_start(struct agent *a)
+{
+	struct coord *co;
+	int rc;
+
+	co = calloc(1, sizeof(*co));
+	if (co == NULL)
+		return -ENOMEM;
+	co->a = a;
+	rc = runner_exec_open(&co->runner, a->loop, NULL);
+	if (rc < 0) {
+		free(co);
+		return rc;
+	}
+	a->co = co;
+	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, TICK_MS * QB_TIME_NS_IN_MSEC,
+				co, tick_fn, &co->tick);
+	return 0;
+}
+
+void
+coord_stop(struct agent *a)
+{
+	struct coord *co = a->co;
+
+	if (co == NULL)
+		return;
+	if (co->tick != 0)
+		(void)qb_loop_timer_del(a->loop, co->tick);
+	for (size_t i = 0; i < co->n_runs; i++)
+		fence_run_free(co->runs[i]);
+	runner_close(co->runner);
+	free(co);
+	a->co = NULL;
+}

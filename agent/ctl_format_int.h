@@ -1,0 +1,40 @@
+/* Shared by the two halves of agentctl's formatters only: ctl_format.c
+ * (status, nodes, events) and ctl_format_vm.c (VM table, vm show).  Not
+ * for other callers: use ctl_format.h. */
+#ifndef XM_CTL_FORMAT_INT_H
+#define XM_CTL_FORMAT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "json.h"
+#include "xenmesh.pb-c.h"
+
+#define SAFE_MAX       320      /* a cleaned name (STATE_NAME_MAX is 64) */
+#define SAFE_TEXT_MAX  1024     /* a cleaned event text or reason */
+
+/* ---- ctl_format.c ---- */
+
+/* s with control characters as '?' (in buf when it had any). */
+const char *ctl_format_safe(const char *s, char *buf, size_t len);
+/* Closes the memstream f and hands its text to *text: 0 or -ENOMEM. */
+int ctl_format_finish(FILE *f, char **mem, char **text);
+/* The document in j plus a newline, handed to *text. */
+int ctl_format_json_finish(struct json *j, char **text);
+/* s, or null when NULL or empty. */
+void ctl_format_json_nonempty(struct json *j, const char *s);
+/* The name of node id, "node<id>" when unknown. */
+void ctl_format_json_node(struct json *j, const Xenmesh__State *st, uint32_t id);
+
+/* ---- ctl_format_vm.c ---- */
+
+/* The VMs table, "no VMs defined" when there are none. */
+void ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent);
+/* "\nUnmanaged domains on this host: a, b\n" when there are any. */
+void ctl_format_unmanaged(FILE *f, const Xenmesh__CtlResponse *r);
+/* "vms":[...] and "unmanaged":[...] members of an object. */
+void ctl_format_json_vms(struct json *j, const Xenmesh__State *st);
+void ctl_format_json_unmanaged(struct json *j, const Xenmesh__CtlResponse *r);
+
+#endif

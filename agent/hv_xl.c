@@ -1,0 +1,956 @@
+/* The `xl` hypervisor driver, on libxenlight (Xen 4.17).
+ *
+ * Events, without a thread and without polling: libxl's fds and timeouts
+ * come to us through libxl_osevent_register_hooks and go into one epoll
+ * set (fds as dups, so libxl may register one fd twice; timeouts as one
+ * CLOCK_REALTIME timerfd armed for the earliest, libxl's times being
+ * gettimeofday ones).  The epoll fd is what event_fd() returns; the agent
+ * polls it in its qb_loop, and event_next() hands what became ready to
+ * libxl_osevent_occurred_fd/_timeout, one at a time (libxl may deregister
+ * anything from inside those calls).  An eventfd in the same set keeps it
+ * readable while converted events wait in our queue.
+ *
+ * Domain deaths: libxl_evenable_domain_death for every domain we create
+ * and every managed domain list() finds (re-adoption after an agent
+ * restart).  Its events reach event_occurs (registered with
+ * libxl_event_register_callbacks), which only queues: DOMAIN_SHUTDOWN by
+ * reason (poweroff -> POWEROFF; reboot and soft-reset -> REBOOT, which
+ * the agent recreates, since libxl leaves that to its caller; crash,
+ * watchdog, unknown -> CRASH; suspend is ignored, the domain stays
+ * tracked), DOMAIN_DEATH without a shutdown -> CRASH (destroyed behind our
+ * back).  event_next() then destroys the remains of a shut-down domain
+ * before handing out its event, as xl does; the on_* actions are the
+ * agent's to apply (its restart policy), so preserve and coredump are not
+ * carried out here.
+ *
+ * Generations live in xenstore at /local/domain/DOMID/xenmesh/generation,
+ * written with libxenstore (xs_write; libxl has no field for it and does
+ * not share its handle) after create and before unpause, so a domain never
+ * runs without one: an agent that dies in between finds a paused domain
+ * with its generation and adopts or destroys it.  The node is set to
+ * dom0-only permissions (the guest must never forge its generation);
+ * libxl removes /local/domain/DOMID when the domain is destroyed.
+ *
+ * Synchronous libxl calls (ao_how NULL): create, destroy, shutdown block
+ * the agent's loop for their duration (a create can take seconds: hotplug
+ * scripts, a bootloader, a device model).  libxl runs its own inner loop
+ * meanwhile, so death events of other domains can arrive inside them;
+ * event_occurs only queues, never calls libxl.
+ *
+ * Children: libxl forks (hotplug scripts, bootloader, device model) while
+ * the agent's runner forks its own; libxl is set to
+ * libxl_sigchld_owner_libxl_always_selective_reap: libxl owns SIGCHLD and
+ * reaps only its children, the runner waits for its own by pid.  Nothing
+ * else in xenmeshd may install a SIGCHLD handler.
+ *
+ * libxl's log goes to qb_log through a small xentoollog logger ("[libxl]"
+ * prefix, levels mapped to syslog).  The driver itself logs only what
+ * its return codes cannot say: why open failed, and why a definition
+ * could not be mapped.
+ */
+#define LIBXL_API_VERSION 0x041400
+#define LOG_SUBSYS "xl"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <libxl.h>
+#include <libxl_event.h>
+#include <libxl_utils.h>
+#include <xenstore.h>
+#include <xentoollog.h>
+
+#include "hv.h"
+#include "hv_xl_map.h"
+#include "log.h"
+
+#define XL_PUMP_MAX     64              /* libxl dispatches per event_next */
+#define XL_PAGE_KB      4               /* Xen pages on x86 and arm */
+#define XL_XS_PATH_MAX  96
+
+/* One fd registration of libxl's. */
+struct xl_fdreg {
+	int fd;                 /* libxl's */
+	int dup;                /* ours, in the epoll set while events != 0 */
+	short events;
+	void *for_libxl;
+	struct xl_fdreg *next;
+};
+
+/* One timeout of libxl's; abs {0,0} means as soon as possible. */
+struct xl_toreg {
+	struct timeval abs;
+	void *for_libxl;
+	struct xl_toreg *next;  /* in hv->timeouts while pending */
+};
+
+struct xl_dom {
+	char name[VM_NAME_MAX];
+	uint32_t domid;
+	uint64_t generation;
+	uint64_t id;                    /* for_user of its death events */
+	libxl_evgen_domain_death *evgen;
+	bool dead;                      /* event queued: drop it, see below */
+	bool destroy;                   /* and destroy its remains */
+};
+
+struct xl_logger {
+	xentoollog_logger vtable;       /* first: libxl only sees this */
+};
+
+struct hv {
+	libxl_ctx *ctx;
+	struct xl_logger logger;
+	struct xs_handle *xs;
+	int epfd, evfd, tfd;
+	struct xl_fdreg *fds;
+	struct xl_toreg *timeouts;
+	struct xl_dom *doms;
+	size_t n_doms, cap_doms;
+	uint64_t next_id;
+	struct hv_event *q;             /* FIFO: q[q_head .. q_len) */
+	size_t q_head, q_len, q_cap;
+	bool disaster;
+};
+
+/* ---- libxl's log into qb_log ------------------------------------------- */
+
+static void
+xl_log_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
+		const char *context, const char *format, va_list ap)
+{
+	char msg[512];
+	int prio, n;
+
+	n = vsnprintf(msg, sizeof(msg), format, ap);
+	if (n >= 0 && (size_t)n < sizeof(msg) && errnoval >= 0)
+		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
+			 strerror(errnoval));
+	prio = level >= XTL_CRITICAL ? LOG_CRIT :
+	       level >= XTL_ERROR ? LOG_ERR :
+	       level >= XTL_WARN ? LOG_WARNING :
+	       level >= XTL_NOTICE ? LOG_NOTICE :
+	       level >= XTL_PROGRESS ? LOG_INFO : LOG_DEBUG;
+	qb_log_from_external_source(__func__, __FILE__, "[libxl] %s: %s",
+				    (uint8_t)prio, __LINE__, 0,
+				    context ? context : "libxl", msg);
+}
+
+static void
+xl_log_progress(xentoollog_logger *lg, const char *context,
+		const char *doing_what, int percent, unsigned long done,
+		unsigned long total)
+{
+	/* Progress lines (save/restore) would flood the log. */
+}
+
+static void
+xl_log_destroy(xentoollog_logger *lg)
+{
+	/* Embedded in struct hv: freed with it. */
+}
+
+/* ---- event queue ---------------------------------------------------------- */
+
+static int
+xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
+	 uint64_t generation)
+{
+	struct hv_event *ev;
+	uint64_t one = 1;
+
+	if (hv->q_head == hv->q_len)
+		hv->q_head = hv->q_len = 0;
+	if (hv->q_len == hv->q_cap) {
+		size_t cap = hv->q_cap ? hv->q_cap * 2 : 16;
+		struct hv_event *q = realloc(hv->q, cap * sizeof(*q));
+
+		if (!q)
+			return -ENOMEM;
+		hv->q = q;
+		hv->q_cap = cap;
+	}
+	ev = &hv->q[hv->q_len++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = kind;
+	snprintf(ev->name, sizeof(ev->name), "%s", name);
+	ev->generation = generation;
+	/* Only has to be non-zero; it cannot overflow here. */
+	(void)!write(hv->evfd, &one, sizeof(one));
+	return 0;
+}
+
+/* ---- osevent hooks: libxl's fds and timeouts in our epoll set ----------- */
+
+static uint32_t
+xl_poll_to_epoll(short events)
+{
+	/* POLLIN/OUT/PRI and EPOLLIN/OUT/PRI share their values on Linux. */
+	return (uint32_t)(events & (POLLIN | POLLOUT | POLLPRI));
+}
+
+static int
+xl_fd_apply(struct hv *hv, struct xl_fdreg *r, short events)
+{
+	struct epoll_event ee = { .events = xl_poll_to_epoll(events),
+				  .data.ptr = r };
+	int op;
+
+	/* events 0: out of the set, or EPOLLHUP would still wake us. */
+	if (events == 0)
+		op = r->events ? EPOLL_CTL_DEL : -1;
+	else
+		op = r->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (op >= 0 && epoll_ctl(hv->epfd, op, r->dup, &ee) < 0)
+		return ERROR_OSEVENT_REG_FAIL;
+	r->events = events;
+	return 0;
+}
+
+static int
+xl_fd_register(void *user, int fd, void **for_app, short events,
+	       void *for_libxl)
+{
+	struct hv *hv = user;
+	struct xl_fdreg *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return ERROR_OSEVENT_REG_FAIL;
+	r->fd = fd;
+	r->for_libxl = for_libxl;
+	r->dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (r->dup < 0 || xl_fd_apply(hv, r, events) != 0) {
+		if (r->dup >= 0)
+			close(r->dup);
+		free(r);
+		return ERROR_OSEVENT_REG_FAIL;
+	}
+	r->next = hv->fds;
+	hv->fds = r;
+	*for_app = r;
+	return 0;
+}
+
+static int
+xl_fd_modify(void *user, int fd, void **for_app, short events)
+{
+	return xl_fd_apply(user, *for_app, events);
+}
+
+static void
+xl_fd_free(struct hv *hv, struct xl_fdreg *r)
+{
+	if (r->events)
+		(void)epoll_ctl(hv->epfd, EPOLL_CTL_DEL, r->dup, NULL);
+	close(r->dup);
+	free(r);
+}
+
+static void
+xl_fd_deregister(void *user, int fd, void *for_app)
+{
+	struct hv *hv = user;
+	struct xl_fdreg **pp;
+
+	for (pp = &hv->fds; *pp; pp = &(*pp)->next) {
+		if (*pp == for_app) {
+			*pp = ((struct xl_fdreg *)for_app)->next;
+			xl_fd_free(hv, for_app);
+			return;
+		}
+	}
+}
+
+static bool
+xl_tv_before(struct timeval a, struct timeval b)
+{
+	return a.tv_sec < b.tv_sec ||
+	       (a.tv_sec == b.tv_sec && a.tv_usec < b.tv_usec);
+}
+
+/* The timerfd for the earliest pending timeout, or disarmed. */
+static void
+xl_timer_arm(struct hv *hv)
+{
+	struct itimerspec its;
+	struct xl_toreg *t, *first = NULL;
+
+	memset(&its, 0, sizeof(its));
+	for (t = hv->timeouts; t; t = t->next)
+		if (!first || xl_tv_before(t->abs, first->abs))
+			first = t;
+	if (first) {
+		its.it_value.tv_sec = first->abs.tv_sec;
+		its.it_value.tv_nsec = (long)first->abs.tv_usec * 1000;
+		/* All zero would disarm: the epoch is long past, so 1 ns
+		 * after it fires at once. */
+		if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+			its.it_value.tv_nsec = 1;
+	}
+	(void)timerfd_settime(hv->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int
+xl_timeout_register(void *user, void **for_app, struct timeval abs,
+		    void *for_libxl)
+{
+	struct hv *hv = user;
+	struct xl_toreg *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return ERROR_OSEVENT_REG_FAIL;
+	t->abs = abs;
+	t->for_libxl = for_libxl;
+	t->next = hv->timeouts;
+	hv->timeouts = t;
+	xl_timer_arm(hv);
+	*for_app = t;
+	return 0;
+}
+
+/* Only ever "as soon as possible"; a timeout already firing is not in the
+ * list any more and the change is ignored, as libxl requires. */
+static int
+xl_timeout_modify(void *user, void **for_app, struct timeval abs)
+{
+	struct hv *hv = user;
+	struct xl_toreg *t = *for_app;
+
+	t->abs = abs;
+	xl_timer_arm(hv);
+	return 0;
+}
+
+static void
+xl_timeout_unlink(struct hv *hv, struct xl_toreg *t)
+{
+	struct xl_toreg **pp;
+
+	for (pp = &hv->timeouts; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			return;
+		}
+	}
+}
+
+/* Documented as never called (a deprecated mode); harmless if it is. */
+static void
+xl_timeout_deregister(void *user, void *for_app)
+{
+	struct hv *hv = user;
+
+	xl_timeout_unlink(hv, for_app);
+	free(for_app);
+	xl_timer_arm(hv);
+}
+
+/* Must outlast the ctx: file-local constants, not state. */
+static const libxl_osevent_hooks xl_osevent_hooks = {
+	.fd_register = xl_fd_register,
+	.fd_modify = xl_fd_modify,
+	.fd_deregister = xl_fd_deregister,
+	.timeout_register = xl_timeout_register,
+	.timeout_modify = xl_timeout_modify,
+	.timeout_deregister = xl_timeout_deregister,
+};
+
+static const libxl_childproc_hooks xl_childproc_hooks = {
+	.chldowner = libxl_sigchld_owner_libxl_always_selective_reap,
+};
+
+/* ---- tracked domains and their death events ------------------------------ */
+
+static struct xl_dom *
+xl_dom_by_domid(struct hv *hv, uint32_t domid)
+{
+	for (size_t i = 0; i < hv->n_doms; i++)
+		if (hv->doms[i].domid == domid)
+			return &hv->doms[i];
+	return NULL;
+}
+
+static struct xl_dom *
+xl_dom_by_id(struct hv *hv, uint64_t id)
+{
+	for (size_t i = 0; i < hv->n_doms; i++)
+		if (hv->doms[i].id == id)
+			return &hv->doms[i];
+	return NULL;
+}
+
+/* Watch a domain's death.  The event's for_user is a fresh id, never a
+ * pointer: events of a disabled evgen may still arrive, and find nobody. */
+static int
+xl_track(struct hv *hv, const char *name, uint32_t domid, uint64_t generation)
+{
+	struct xl_dom *d;
+
+	if (hv->n_doms == hv->cap_doms) {
+		size_t cap = hv->cap_doms ? hv->cap_doms * 2 : 8;
+		struct xl_dom *p = realloc(hv->doms, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		hv->doms = p;
+		hv->cap_doms = cap;
+	}
+	d = &hv->doms[hv->n_doms];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->domid = domid;
+	d->generation = generation;
+	d->id = ++hv->next_id;
+	if (libxl_evenable_domain_death(hv->ctx, domid, d->id, &d->evgen) != 0)
+		return -EIO;
+	hv->n_doms++;
+	return 0;
+}
+
+/* Stop watching; the entry is gone when this returns. */
+static void
+xl_untrack(struct hv *hv, struct xl_dom *d)
+{
+	libxl_evgen_domain_death *evgen = d->evgen;
+
+	*d = hv->doms[--hv->n_doms];
+	libxl_evdisable_domain_death(hv->ctx, evgen);
+}
+
+static enum hv_event_kind
+xl_shutdown_kind(uint8_t reason, bool *ignore)
+{
+	*ignore = false;
+	switch (reason) {
+	case LIBXL_SHUTDOWN_REASON_POWEROFF:
+		return HV_EVENT_POWEROFF;
+	case LIBXL_SHUTDOWN_REASON_REBOOT:
+	case LIBXL_SHUTDOWN_REASON_SOFT_RESET:
+		return HV_EVENT_REBOOT;
+	case LIBXL_SHUTDOWN_REASON_SUSPEND:
+		/* A save or migration in progress, not an end. */
+		*ignore = true;
+		return HV_EVENT_CRASH;
+	default:
+		return HV_EVENT_CRASH;
+	}
+}
+
+/* Called by libxl, possibly inside any of our libxl calls: only queue. */
+static void
+xl_event_occurs(void *user, libxl_event *event)
+{
+	struct hv *hv = user;
+	struct xl_dom *d = xl_dom_by_id(hv, event->for_user);
+	enum hv_event_kind kind;
+	bool ignore = false;
+
+	if (!d || d->dead || d->domid != event->domid)
+		goto out_free;
+	switch (event->type) {
+	case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
+		kind = xl_shutdown_kind(event->u.domain_shutdown.shutdown_reason,
+					&ignore);
+		d->destroy = !ignore;
+		break;
+	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
+		kind = HV_EVENT_CRASH;
+		break;
+	default:
+		goto out_free;
+	}
+	if (ignore)
+		goto out_free;
+	d->dead = true;
+	if (xl_queue(hv, kind, d->name, d->generation) < 0)
+		log_err("out of memory: the %s event of domain %s is lost",
+			kind == HV_EVENT_REBOOT ? "reboot" : "exit", d->name);
+out_free:
+	libxl_event_free(hv->ctx, event);
+}
+
+/* libxl may not be called from here: remember, and say it loudly. */
+static void
+xl_disaster(void *user, libxl_event_type type, const char *msg, int errnoval)
+{
+	struct hv *hv = user;
+
+	hv->disaster = true;
+	log_err("libxl cannot deliver events any more (%s: %s); domain deaths "
+		"are only seen by listing from now on", msg,
+		errnoval > 0 ? strerror(errnoval) : "no errno");
+}
+
+static const libxl_event_hooks xl_event_hooks = {
+	.event_occurs_mask = LIBXL_EVENTMASK_ALL,
+	.event_occurs = xl_event_occurs,
+	.disaster = xl_disaster,
+};
+
+/* Destroy the remains of the domains whose end was queued.  One at a
+ * time from the start: the libxl calls may run libxl's inner loop, which
+ * may mark more entries. */
+static void
+xl_reap(struct hv *hv)
+{
+	size_t i = 0;
+
+	while (i < hv->n_doms) {
+		struct xl_dom d = hv->doms[i];
+
+		if (!d.dead) {
+			i++;
+			continue;
+		}
+		xl_untrack(hv, &hv->doms[i]);
+		/* Failure leaves a shut-down domain that list() still shows
+		 * and re-adopts; its next death event retries. */
+		if (d.destroy)
+			(void)libxl_domain_destroy(hv->ctx, d.domid, NULL);
+	}
+}
+
+/* Hand what became ready to libxl, one registration at a time (libxl may
+ * deregister any of them from inside the call). */
+static void
+xl_pump(struct hv *hv)
+{
+	for (int i = 0; i < XL_PUMP_MAX; i++) {
+		struct epoll_event ee;
+		struct xl_fdreg *r;
+		struct xl_toreg *t;
+		struct timeval now;
+		uint64_t ticks;
+		int n = epoll_wait(hv->epfd, &ee, 1, 0);
+
+		if (n <= 0)
+			return;
+		if (ee.data.ptr == &hv->evfd)
+			continue;       /* our queue: nothing for libxl */
+		if (ee.data.ptr == &hv->tfd) {
+			(void)!read(hv->tfd, &ticks, sizeof(ticks));
+			gettimeofday(&now, NULL);
+			for (t = hv->timeouts; t; t = t->next)
+				if (!xl_tv_before(now, t->abs))
+					break;
+			if (t) {
+				/* Deregistered on entry, as libxl says. */
+				xl_timeout_unlink(hv, t);
+				libxl_osevent_occurred_timeout(hv->ctx,
+							       t->for_libxl);
+				free(t);
+			}
+			xl_timer_arm(hv);
+			continue;
+		}
+		r = ee.data.ptr;
+		libxl_osevent_occurred_fd(hv->ctx, r->for_libxl, r->fd,
+					  r->events, (short)ee.events);
+	}
+}
+
+/* ---- xenstore: the generation ------------------------------------------- */
+
+static void
+xl_gen_path(uint32_t domid, char *path, size_t len)
+{
+	snprintf(path, len, "/local/domain/%" PRIu32 "/xenmesh/generation",
+		 domid);
+}
+
+static int
+xl_gen_write(struct hv *hv, uint32_t domid, uint64_t generation)
+{
+	struct xs_permissions perm = { .id = 0, .perms = XS_PERM_NONE };
+	char path[XL_XS_PATH_MAX], val[24];
+
+	xl_gen_path(domid, path, sizeof(path));
+	snprintf(val, sizeof(val), "%" PRIu64, generation);
+	if (!xs_write(hv->xs, XBT_NULL, path, val, (unsigned)strlen(val)))
+		return -EIO;
+	if (!xs_set_permissions(hv->xs, XBT_NULL, path, &perm, 1))
+		return -EIO;
+	return 0;
+}
+
+/* 0 when absent or not a number: the domain carries no generation. */
+static uint64_t
+xl_gen_read(struct hv *hv, uint32_t domid)
+{
+	char path[XL_XS_PATH_MAX], *val, *end;
+	unsigned int len = 0;
+	uint64_t gen = 0;
+
+	xl_gen_path(domid, path, sizeof(path));
+	val = xs_read(hv->xs, XBT_NULL, path, &len);
+	if (!val)
+		return 0;
+	if (len > 0 && len < 21 && val[0] >= '0' && val[0] <= '9') {
+		errno = 0;
+		gen = strtoull(val, &end, 10);
+		if (errno || end != val + len)
+			gen = 0;
+	}
+	free(val);
+	return gen;
+}
+
+/* ---- ops ------------------------------------------------------------------ */
+
+static void
+xl_close(struct hv *hv)
+{
+	if (!hv)
+		return;
+	while (hv->n_doms > 0)
+		xl_untrack(hv, &hv->doms[hv->n_doms - 1]);
+	/* Frees libxl's fds through our deregister hook: ours stay up. */
+	if (hv->ctx)
+		libxl_ctx_free(hv->ctx);
+	while (hv->fds) {
+		struct xl_fdreg *r = hv->fds;
+
+		hv->fds = r->next;
+		xl_fd_free(hv, r);
+	}
+	while (hv->timeouts) {
+		struct xl_toreg *t = hv->timeouts;
+
+		hv->timeouts = t->next;
+		free(t);
+	}
+	if (hv->xs)
+		xs_close(hv->xs);
+	if (hv->tfd >= 0)
+		close(hv->tfd);
+	if (hv->evfd >= 0)
+		close(hv->evfd);
+	if (hv->epfd >= 0)
+		close(hv->epfd);
+	free(hv->doms);
+	free(hv->q);
+	free(hv);
+}
+
+static int
+xl_epoll_add(struct hv *hv, int fd, void *tag)
+{
+	struct epoll_event ee = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(hv->epfd, EPOLL_CTL_ADD, fd, &ee) < 0 ? -errno : 0;
+}
+
+static int
+xl_open(struct hv **out, const struct hv_params *p)
+{
+	struct hv *hv;
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	hv = calloc(1, sizeof(*hv));
+	if (!hv)
+		return -ENOMEM;
+	hv->epfd = hv->evfd = hv->tfd = -1;
+	hv->logger.vtable.vmessage = xl_log_vmessage;
+	hv->logger.vtable.progress = xl_log_progress;
+	hv->logger.vtable.destroy = xl_log_destroy;
+
+	hv->epfd = epoll_create1(EPOLL_CLOEXEC);
+	hv->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	hv->tfd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (hv->epfd < 0 || hv->evfd < 0 || hv->tfd < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	r = xl_epoll_add(hv, hv->evfd, &hv->evfd);
+	if (r == 0)
+		r = xl_epoll_add(hv, hv->tfd, &hv->tfd);
+	if (r < 0)
+		goto out_close;
+
+	if (libxl_ctx_alloc(&hv->ctx, LIBXL_VERSION, 0,
+			    &hv->logger.vtable) != 0) {
+		hv->ctx = NULL;
+		log_err("cannot init libxl context: is this a Xen dom0?");
+		r = -ENODEV;
+		goto out_close;
+	}
+	/* Before anything that may fork or register an fd. */
+	libxl_childproc_setmode(hv->ctx, &xl_childproc_hooks, hv);
+	libxl_osevent_register_hooks(hv->ctx, &xl_osevent_hooks, hv);
+	libxl_event_register_callbacks(hv->ctx, &xl_event_hooks, hv);
+
+	hv->xs = xs_open(0);
+	if (!hv->xs) {
+		r = errno > 0 ? -errno : -EIO;
+		log_err("cannot connect to xenstore: %s", strerror(-r));
+		goto out_close;
+	}
+	*out = hv;
+	return 0;
+
+out_close:
+	xl_close(hv);
+	return r;
+}
+
+static int
+xl_dom_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct hv_domain *)a)->name,
+		      ((const struct hv_domain *)b)->name);
+}
+
+static int
+xl_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
+{
+	struct hv_domain *doms;
+	libxl_dominfo *info;
+	size_t n = 0;
+	int nb = 0;
+
+	if (!hv || !out || !n_out)
+		return -EINVAL;
+	*out = NULL;
+	*n_out = 0;
+	info = libxl_list_domain(hv->ctx, &nb);
+	if (!info)
+		return -EIO;
+	doms = calloc(nb > 0 ? (size_t)nb : 1, sizeof(*doms));
+	if (!doms) {
+		libxl_dominfo_list_free(info, nb);
+		return -ENOMEM;
+	}
+	for (int i = 0; i < nb; i++) {
+		uint32_t domid = info[i].domid;
+		struct hv_domain *d = &doms[n];
+		char *name;
+
+		/* dom0 is the host; a dying domain is on its way out. */
+		if (domid == 0 || info[i].dying)
+			continue;
+		name = libxl_domid_to_name(hv->ctx, domid);
+		/* Gone meanwhile, or a name that cannot be one of ours. */
+		if (!name || strlen(name) >= sizeof(d->name)) {
+			free(name);
+			continue;
+		}
+		strcpy(d->name, name);
+		free(name);
+		d->domid = domid;
+		d->memory_mb = info[i].current_memkb / 1024;
+		d->generation = xl_gen_read(hv, domid);
+		/* Re-adoption: watch every managed domain.  A failure is
+		 * retried at the next list. */
+		if (d->generation && !xl_dom_by_domid(hv, domid))
+			(void)xl_track(hv, d->name, domid, d->generation);
+		n++;
+	}
+	libxl_dominfo_list_free(info, nb);
+	qsort(doms, n, sizeof(*doms), xl_dom_cmp);
+	*out = doms;
+	*n_out = n;
+	return 0;
+}
+
+/* name -> domid: 0; -ENOENT no such domain; -EPERM dom0; -EIO. */
+static int
+xl_lookup(struct hv *hv, const char *name, uint32_t *domid)
+{
+	int r;
+
+	if (!name || !name[0] || strlen(name) >= VM_NAME_MAX)
+		return -EINVAL;
+	r = libxl_name_to_domid(hv->ctx, name, domid);
+	if (r == ERROR_INVAL)
+		return -ENOENT;     /* what libxl says for "not found" */
+	if (r != 0)
+		return -EIO;
+	return *domid == 0 ? -EPERM : 0;
+}
+
+static int
+xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
+{
+	uint32_t domid = INVALID_DOMID;
+	libxl_domain_config dc;
+	struct xl_dom *d;
+	char why[256];
+	int r;
+
+	if (!hv || !cfg || generation == 0)
+		return -EINVAL;
+	r = xl_lookup(hv, cfg->name, &domid);
+	if (r == 0 || r == -EPERM)
+		return -EEXIST;
+	if (r != -ENOENT)
+		return r;
+	domid = INVALID_DOMID;
+
+	libxl_domain_config_init(&dc);
+	r = xlmap_config(cfg, &dc, why, sizeof(why));
+	if (r < 0) {
+		log_err("VM %s: cannot map its definition for libxl: %s",
+			cfg->name, why);
+		goto out_dispose;
+	}
+	if (libxl_domain_create_new(hv->ctx, &dc, &domid, NULL, NULL) != 0) {
+		r = -EIO;
+		goto out_destroy;
+	}
+	/* Paused until it carries its generation and is watched. */
+	r = xl_gen_write(hv, domid, generation);
+	if (r == 0)
+		r = xl_track(hv, cfg->name, domid, generation);
+	if (r < 0)
+		goto out_destroy;
+	if (libxl_domain_unpause(hv->ctx, domid, NULL) != 0) {
+		r = -EIO;
+		goto out_untrack;
+	}
+	libxl_domain_config_dispose(&dc);
+	return 0;
+
+out_untrack:
+	d = xl_dom_by_domid(hv, domid);
+	if (d)
+		xl_untrack(hv, d);
+out_destroy:
+	/* As xl: a half-made domain does not stay behind. */
+	if (libxl_domid_valid_guest(domid))
+		(void)libxl_domain_destroy(hv->ctx, domid, NULL);
+out_dispose:
+	libxl_domain_config_dispose(&dc);
+	return r;
+}
+
+static int
+xl_destroy(struct hv *hv, const char *name)
+{
+	uint64_t generation;
+	struct xl_dom *d;
+	uint32_t domid;
+	int r;
+
+	if (!hv)
+		return -EINVAL;
+	r = xl_lookup(hv, name, &domid);
+	if (r == -ENOENT)
+		return 0;       /* already gone */
+	if (r < 0)
+		return r;
+	d = xl_dom_by_domid(hv, domid);
+	generation = d ? d->generation : xl_gen_read(hv, domid);
+	/* Unwatched first: its death is ours, reported as DESTROYED. */
+	if (d)
+		xl_untrack(hv, d);
+	r = libxl_domain_destroy(hv->ctx, domid, NULL);
+	if (r != 0 && r != ERROR_DOMAIN_NOTFOUND)
+		return -EIO;
+	return xl_queue(hv, HV_EVENT_DESTROYED, name, generation);
+}
+
+/* As `xl shutdown -F`: the PV control interface, else (an HVM guest
+ * without PV drivers) the ACPI power button. */
+static int
+xl_shutdown(struct hv *hv, const char *name)
+{
+	uint32_t domid;
+	int r;
+
+	if (!hv)
+		return -EINVAL;
+	r = xl_lookup(hv, name, &domid);
+	if (r < 0)
+		return r;
+	r = libxl_domain_shutdown(hv->ctx, domid, NULL);
+	if (r == ERROR_NOPARAVIRT)
+		r = libxl_send_trigger(hv->ctx, domid, LIBXL_TRIGGER_POWER, 0,
+				       NULL);
+	if (r == ERROR_DOMAIN_NOTFOUND)
+		return -ENOENT;
+	return r == 0 ? 0 : -EIO;
+}
+
+/* Total from physinfo; free as libxl counts it for a create (free and
+ * scrub pages less its slack), else the raw free and scrub pages. */
+static int
+xl_host_memory(struct hv *hv, uint64_t *total_mb, uint64_t *free_mb)
+{
+	libxl_physinfo pi;
+	uint64_t free_kb = 0;
+
+	if (!hv || !total_mb || !free_mb)
+		return -EINVAL;
+	libxl_physinfo_init(&pi);
+	if (libxl_get_physinfo(hv->ctx, &pi) != 0) {
+		libxl_physinfo_dispose(&pi);
+		return -EIO;
+	}
+	*total_mb = pi.total_pages * XL_PAGE_KB / 1024;
+	if (libxl_get_free_memory(hv->ctx, &free_kb) != 0)
+		free_kb = (pi.free_pages + pi.scrub_pages) * XL_PAGE_KB;
+	*free_mb = free_kb / 1024;
+	libxl_physinfo_dispose(&pi);
+	return 0;
+}
+
+static int
+xl_event_fd(struct hv *hv)
+{
+	return hv ? hv->epfd : -EINVAL;
+}
+
+static int
+xl_event_next(struct hv *hv, struct hv_event *ev)
+{
+	uint64_t cnt;
+
+	if (!hv || !ev)
+		return -EINVAL;
+	/* Events queued inside other libxl calls have remains to destroy
+	 * too: always before an event leaves. */
+	xl_reap(hv);
+	if (hv->q_head == hv->q_len) {
+		xl_pump(hv);
+		xl_reap(hv);
+	}
+	if (hv->q_head == hv->q_len) {
+		/* Drained: the epoll fd stops being readable for the queue. */
+		(void)!read(hv->evfd, &cnt, sizeof(cnt));
+		return -EAGAIN;
+	}
+	*ev = hv->q[hv->q_head++];
+	if (hv->q_head == hv->q_len) {
+		hv->q_head = hv->q_len = 0;
+		(void)!read(hv->evfd, &cnt, sizeof(cnt));
+	}
+	return 0;
+}
+
+const struct hv_ops hv_xl_ops = {
+	.name = "xl",
+	.open = xl_open,
+	.close = xl_close,
+	.list = xl_list,
+	.create = xl_create,
+	.destroy = xl_destroy,
+	.shutdown = xl_shutdown,
+	.host_memory = xl_host_memory,
+	.event_fd = xl_event_fd,
+	.event_next = xl_event_next,
+};
