@@ -270,6 +270,7 @@ ops_log(void *data, int prio, const char *text)
 static void
 ops_changed(void *data)
 {
+	guard_state_changed(data);
 	vmhost_kick(data);
 	coord_kick(data);
 }

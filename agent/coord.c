@@ -100,6 +100,21 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 			fence_ensure(co, act->node);
 			continue;
 		}
+		if (act->kind == HA_ACT_NODE_UNCLEAN) {
+			Xenmesh__Op nop = XENMESH__OP__INIT;
+			Xenmesh__OpNodeState ns = XENMESH__OP_NODE_STATE__INIT;
+
+			ns.id = act->node;
+			ns.state = XENMESH__NODE_STATE__NODE_UNCLEAN;
+			nop.kind_case = XENMESH__OP__KIND_NODE_STATE;
+			nop.node_state = &ns;
+			ha_action_text(&a->rep.st, act, text, sizeof(text));
+			if (replica_commit(&a->rep, &nop) < 0)
+				return;
+			log_warn("%s", text);
+			event(a, act->node, "fence", text);
+			continue;
+		}
 		ha_action_text(&a->rep.st, act, text, sizeof(text));
 		ha_action_op(act, now, &op, &set);
 		rc = replica_commit(&a->rep, &op);

@@ -32,6 +32,7 @@ struct guard {
 	qb_loop_timer_handle timer;
 	uint64_t beat_seq;
 	char refusal[320];
+	int own_state;          /* our state in the table when last seen, 0 unknown */
 	bool announced_begin;
 };
 
@@ -210,6 +211,24 @@ guard_quorum(struct agent *a, bool quorate)
 	if (cluster_totem_ms(a, &token, &consensus) == 0)
 		g->sf.t_hb_ms = selffence_t_hb_ms(token, consensus);
 	act(g, selffence_on_quorum(&g->sf, quorate, mono_ms()));
+}
+
+void
+guard_state_changed(struct agent *a)
+{
+	struct guard *g = a->guard;
+	const struct node_rec *self;
+	int st;
+
+	if (g == NULL || !a->rep.synced)
+		return;
+	self = state_node(&a->rep.st, a->rep.local_id);
+	st = self != NULL ? (int)self->state : 0;
+	/* Only a change seen while we run counts: an agent that restarts
+	 * finds itself unclean until the coordinator takes it back. */
+	if (g->own_state == NODE_STATE_ONLINE && st == NODE_STATE_UNCLEAN)
+		act(g, selffence_on_fenced_by_cluster(&g->sf, mono_ms()));
+	g->own_state = st;
 }
 
 void

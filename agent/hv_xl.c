@@ -122,7 +122,6 @@ struct hv {
 	uint64_t next_id;
 	struct hv_event *q;             /* FIFO: q[q_head .. q_len) */
 	size_t q_head, q_len, q_cap;
-	bool disaster;
 };
 
 /* ---- libxl's log into qb_log ------------------------------------------- */
@@ -481,13 +480,11 @@ out_free:
 	libxl_event_free(hv->ctx, event);
 }
 
-/* libxl may not be called from here: remember, and say it loudly. */
+/* libxl may not be called from here; without this hook libxl would exit
+ * the agent.  Deaths are still found by the reconcile pass's list(). */
 static void
 xl_disaster(void *user, libxl_event_type type, const char *msg, int errnoval)
 {
-	struct hv *hv = user;
-
-	hv->disaster = true;
 	log_err("libxl cannot deliver events any more (%s: %s); domain deaths "
 		"are only seen by listing from now on", msg,
 		errnoval > 0 ? strerror(errnoval) : "no errno");
@@ -522,24 +519,27 @@ xl_reap(struct hv *hv)
 	}
 }
 
-/* Hand what became ready to libxl, one registration at a time (libxl may
- * deregister any of them from inside the call). */
+/* Hand what became ready to libxl, one registration per epoll_wait
+ * (libxl may deregister any of them from inside the call, so no pointer
+ * from an older epoll_wait is used). */
 static void
 xl_pump(struct hv *hv)
 {
 	for (int i = 0; i < XL_PUMP_MAX; i++) {
-		struct epoll_event ee;
+		struct epoll_event evs[8], *ee = NULL;
 		struct xl_fdreg *r;
 		struct xl_toreg *t;
 		struct timeval now;
 		uint64_t ticks;
-		int n = epoll_wait(hv->epfd, &ee, 1, 0);
+		int n = epoll_wait(hv->epfd, evs, 8, 0);
 
-		if (n <= 0)
+		/* Our queue's eventfd is nothing for libxl. */
+		for (int j = 0; j < n && !ee; j++)
+			if (evs[j].data.ptr != &hv->evfd)
+				ee = &evs[j];
+		if (!ee)
 			return;
-		if (ee.data.ptr == &hv->evfd)
-			continue;       /* our queue: nothing for libxl */
-		if (ee.data.ptr == &hv->tfd) {
+		if (ee->data.ptr == &hv->tfd) {
 			(void)!read(hv->tfd, &ticks, sizeof(ticks));
 			gettimeofday(&now, NULL);
 			for (t = hv->timeouts; t; t = t->next)
@@ -555,9 +555,9 @@ xl_pump(struct hv *hv)
 			xl_timer_arm(hv);
 			continue;
 		}
-		r = ee.data.ptr;
+		r = ee->data.ptr;
 		libxl_osevent_occurred_fd(hv->ctx, r->for_libxl, r->fd,
-					  r->events, (short)ee.events);
+					  r->events, (short)ee->events);
 	}
 }
 
@@ -689,9 +689,10 @@ xl_open(struct hv **out, const struct hv_params *p)
 		r = -ENODEV;
 		goto out_close;
 	}
-	/* Before anything that may fork or register an fd. */
-	libxl_childproc_setmode(hv->ctx, &xl_childproc_hooks, hv);
+	/* Hooks first: libxl asserts it has no fd or timeout yet, and the
+	 * SIGCHLD mode registers its self-pipe at once. */
 	libxl_osevent_register_hooks(hv->ctx, &xl_osevent_hooks, hv);
+	libxl_childproc_setmode(hv->ctx, &xl_childproc_hooks, hv);
 	libxl_event_register_callbacks(hv->ctx, &xl_event_hooks, hv);
 
 	hv->xs = xs_open(0);

@@ -168,8 +168,19 @@ signal_stop(int32_t sig, void *data)
 		qb_loop_stop(a->loop);
 		return 0;
 	}
-	log_notice("signal %d: leaving the cluster cleanly", sig);
 	a->stopping = true;
+	if (vmhost_ha_count(a) > 0) {
+		/* Not a clean leave: the others would take the host as gone
+		 * and start its VMs elsewhere while they still run here.  As
+		 * a stopped agent it stays unclean with the watchdog armed; an
+		 * agent back within the grace period re-adopts its domains. */
+		log_warn("signal %d: %u HA domains run here: stopping without a "
+			 "clean leave, watchdog armed (drain the host first to "
+			 "take it down)", sig, vmhost_ha_count(a));
+		qb_loop_stop(a->loop);
+		return 0;
+	}
+	log_notice("signal %d: leaving the cluster cleanly", sig);
 	cluster_leave(a, stop_done);
 	return 0;
 }

@@ -142,6 +142,8 @@ selffence_reason_str(enum selffence_reason reason)
 		return "quorum lost";
 	case SELFFENCE_REASON_HEARTBEAT_STALL:
 		return "own heartbeat did not come back in time";
+	case SELFFENCE_REASON_FENCED_BY_CLUSTER:
+		return "the cluster is fencing this host";
 	}
 	return "unknown";
 }
@@ -185,4 +187,12 @@ selffence_t_hb_ms(uint32_t token_ms, uint32_t consensus_ms)
 	uint64_t t = (uint64_t)token_ms + consensus_ms + 1000;
 
 	return t < 2000 ? 2000 : t > 600000 ? 600000 : (uint32_t)t;
+}
+
+enum selffence_action
+selffence_on_fenced_by_cluster(struct selffence *sf, uint64_t now_ms)
+{
+	if (sf->begun)
+		return SELFFENCE_NONE;
+	return selffence_begin(sf, SELFFENCE_REASON_FENCED_BY_CLUSTER, now_ms);
 }

@@ -40,6 +40,7 @@ enum selffence_reason {
 	SELFFENCE_REASON_NONE = 0,
 	SELFFENCE_REASON_QUORUM_LOST,
 	SELFFENCE_REASON_HEARTBEAT_STALL,
+	SELFFENCE_REASON_FENCED_BY_CLUSTER,     /* marked unclean while a member */
 };
 
 struct selffence {
@@ -68,6 +69,10 @@ enum selffence_action selffence_on_heartbeat_back(struct selffence *sf,
 /* Called at least every t_hb / 2 or so, and at the watchdog pet period. */
 enum selffence_action selffence_tick(struct selffence *sf, uint64_t now_ms);
 bool selffence_begun(const struct selffence *sf);
+/* The cluster decided to fence this host while it is still a member (a VM
+ * it could not stop): begin now, whatever the quorum says.  BEGIN once. */
+enum selffence_action selffence_on_fenced_by_cluster(struct selffence *sf,
+    uint64_t now_ms);
 /* A clean stop may disarm the watchdog (magic close) only if no self-fence
  * has begun and no HA domain is left running here. */
 bool selffence_magic_close_ok(const struct selffence *sf,

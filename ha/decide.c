@@ -399,7 +399,10 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 			continue;
 
 		if (!v->want_running) {
-			if (lost || v->state == VM_STATE_UNPLACEABLE)
+			/* a failed VM whose host is fenced: nothing of it runs */
+			if (lost || v->state == VM_STATE_UNPLACEABLE ||
+			    (v->state == VM_STATE_FAILED && v->host != 0 &&
+			     host_lost(st, v->host)))
 				rc = vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
 			else if (v->state == VM_STATE_STARTING ||
 				 v->state == VM_STATE_RUNNING)
@@ -565,7 +568,16 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 		snprintf(text, sizeof(text), "stop failed on %s (%s); its host "
 			 "must be fenced", node_name(in->st, ev->host, who, sizeof(who)),
 			 ev->reason ? ev->reason : "no reason given");
-		return vm_set(plan, v, VM_STATE_FAILED, v->host, 0, text);
+		if (vm_set(plan, v, VM_STATE_FAILED, v->host, 0, text) < 0)
+			return -ENOMEM;
+		/* a domain we cannot stop may go on writing: fence its host
+		 * (which, seeing itself unclean, self-fences at once) */
+		struct ha_action *a = plan_add(plan, HA_ACT_NODE_UNCLEAN);
+
+		if (a == NULL)
+			return -ENOMEM;
+		a->node = ev->host;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -606,8 +618,9 @@ ha_action_text(const struct state *st, const struct ha_action *a, char *buf,
 	char who[VM_NAME_MAX];
 	const char *r = a->reason[0] ? a->reason : NULL;
 
-	if (a->kind == HA_ACT_FENCE) {
-		snprintf(buf, len, "fence %s", node_name(st, a->node, who, sizeof(who)));
+	if (a->kind == HA_ACT_FENCE || a->kind == HA_ACT_NODE_UNCLEAN) {
+		snprintf(buf, len, "%s %s", a->kind == HA_ACT_FENCE ? "fence" :
+			 "mark unclean", node_name(st, a->node, who, sizeof(who)));
 		return buf;
 	}
 	switch (a->state) {

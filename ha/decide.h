@@ -20,6 +20,7 @@
 enum ha_action_kind {
 	HA_ACT_VM_SET = 1,      /* commit OpVmSet */
 	HA_ACT_FENCE,           /* fence node (the caller runs its chain once) */
+	HA_ACT_NODE_UNCLEAN,    /* commit node unclean: it must be fenced */
 };
 
 struct ha_action {

@@ -595,8 +595,39 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 				 u->op->node_flags->clear & NODE_FLAG_MAINTENANCE ? " -maintenance" : "",
 				 u->op->node_flags->clear & NODE_FLAG_STANDBY ? " -standby" : "");
 			break;
+		case XENMESH__OP__KIND_VM_DEFINE:
+			snprintf(text, sizeof(text), "VM %s defined (%" PRIu64 " MB)",
+				 u->op->vm_define->name, u->op->vm_define->memory_mb);
+			break;
+		case XENMESH__OP__KIND_VM_UNDEFINE:
+			snprintf(text, sizeof(text), "VM %s undefined",
+				 u->op->vm_undefine->name);
+			break;
+		case XENMESH__OP__KIND_VM_WANT:
+			snprintf(text, sizeof(text), "VM %s wanted %s%s%s",
+				 u->op->vm_want->name,
+				 u->op->vm_want->running ? "running" : "stopped",
+				 u->op->vm_want->has_host && u->op->vm_want->host ? " on " : "",
+				 u->op->vm_want->has_host && u->op->vm_want->host ?
+				 node_label(r, u->op->vm_want->host, who, sizeof(who)) : "");
+			break;
+		case XENMESH__OP__KIND_VM_SET:
+			snprintf(text, sizeof(text), "VM %s %s%s%s", u->op->vm_set->name,
+				 u->op->vm_set->state,
+				 u->op->vm_set->has_host && u->op->vm_set->host ? " on " : "",
+				 u->op->vm_set->has_host && u->op->vm_set->host ?
+				 node_label(r, u->op->vm_set->host, who, sizeof(who)) : "");
+			break;
+		case XENMESH__OP__KIND_VM_CLEANUP:
+			snprintf(text, sizeof(text), "VM %s cleaned up",
+				 u->op->vm_cleanup->name);
+			break;
+		case XENMESH__OP__KIND_FENCE_CONFIG:
+			snprintf(text, sizeof(text), "fence configuration replaced");
+			break;
 		default:
-			snprintf(text, sizeof(text), "update");
+			snprintf(text, sizeof(text), "update of kind %d",
+				 (int)u->op->kind_case);
 			break;
 		}
 		if (u->has_uid && u->has_origin)
@@ -610,6 +641,10 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 		r->ops->persist(r->ops_data, &r->st);
 	if (u->has_origin && u->origin == r->local_id && u->has_req_id)
 		pending_done(r, u->req_id, rc, rc < 0 ? why : NULL);
+	/* a fence confirmed for a host that is back in the group: online */
+	if (rc == 0 && u->op->kind_case == XENMESH__OP__KIND_NODE_STATE &&
+	    replica_is_coordinator(r) && replica_caught_up(r))
+		coordinator_reconcile(r);
 	if (r->ops->changed != NULL)
 		r->ops->changed(r->ops_data);
 }

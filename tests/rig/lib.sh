@@ -365,3 +365,22 @@ check_all_writers() {
 	done
 	[ "$rc" = 0 ] || fail "check-writers found a violation"
 }
+
+# pid of a rig VM's guest process on NODE (proc driver bookkeeping)
+guest_pid() { # NODE VM
+	local f
+	f="$(node_dir "$1")/run-xenmesh/proc/$2.pid"
+	[ -s "$f" ] && awk '{print $1}' "$f"
+}
+
+vm_field() { # NODE VM FIELD
+	xm_jq "$1" "(.vms[] | select(.name == \"$2\") | .$3)"
+}
+
+vm_is() { # NODE VM FIELD VALUE
+	[ "$(vm_field "$1" "$2" "$3")" = "$4" ]
+}
+
+node_is() { # FROM NODE STATE
+	[ "$(xm_jq "$1" "(.nodes[] | select(.name == \"$2\") | .state)")" = "$3" ]
+}

@@ -180,6 +180,11 @@ apply_plan(struct sim *s, struct ha_plan *p, int depth)
 	for (size_t i = 0; i < p->n && rc == 0; i++) {
 		const struct ha_action *a = &p->a[i];
 
+		if (a->kind == HA_ACT_NODE_UNCLEAN) {
+			emit(s, "%s", ha_action_text(&s->st, a, text, sizeof(text)));
+			rc = set_node_state(s, a->node, NODE_STATE_UNCLEAN);
+			continue;
+		}
 		if (a->kind == HA_ACT_FENCE) {
 			if (fencing(s, a->node))
 				continue;
