@@ -859,10 +859,14 @@ xl_destroy(struct hv *hv, const char *name)
 	/* Unwatched first: its death is ours, reported as DESTROYED. */
 	if (d)
 		xl_untrack(hv, d);
+	/* On failure the domain is unwatched but listed: list() re-adopts. */
 	r = libxl_domain_destroy(hv->ctx, domid, NULL);
 	if (r != 0 && r != ERROR_DOMAIN_NOTFOUND)
 		return -EIO;
-	return xl_queue(hv, HV_EVENT_DESTROYED, name, generation);
+	/* It is gone either way; a lost event is covered by the reconcile
+	 * pass, which no longer lists it. */
+	(void)xl_queue(hv, HV_EVENT_DESTROYED, name, generation);
+	return 0;
 }
 
 /* As `xl shutdown -F`: the PV control interface, else (an HVM guest
