@@ -270,9 +270,14 @@ ops_log(void *data, int prio, const char *text)
 static void
 ops_changed(void *data)
 {
-	guard_state_changed(data);
 	vmhost_kick(data);
 	coord_kick(data);
+}
+
+static void
+ops_self_unclean(void *data)
+{
+	guard_fenced_by_cluster(data);
 }
 
 static void
@@ -289,6 +294,7 @@ const struct replica_ops cluster_replica_ops = {
 	.node_info = ops_node_info,
 	.log = ops_log,
 	.changed = ops_changed,
+	.self_unclean = ops_self_unclean,
 	.host_event = ops_host_event,
 };
 

@@ -15,14 +15,24 @@
 
 #define USAGE_AGENTCTL \
 	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
-	"commands: status, events, node list|maintenance|standby,\n" \
-	"          vm list|show|define|undefine|start|stop|restart|cleanup"
+	"commands: status, events, node list|maintenance|standby|fence,\n" \
+	"          vm list|show|define|undefine|start|stop|restart|cleanup,\n" \
+	"          fence config|history"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
-#define USAGE_NODE        "usage: agentctl node list|maintenance|standby ..."
+#define USAGE_NODE \
+	"usage: agentctl node list|maintenance|standby|fence ..."
 #define USAGE_NODE_LIST   "usage: agentctl node list [--json]"
 #define USAGE_NODE_MAINT  "usage: agentctl node maintenance NODE on|off"
 #define USAGE_NODE_STANDBY "usage: agentctl node standby NODE on|off"
+#define USAGE_NODE_FENCE  "usage: agentctl node fence HOST [--yes]"
+#define USAGE_FENCE       "usage: agentctl fence config|history ..."
+#define USAGE_FENCE_CONFIG \
+	"usage: agentctl fence config [--show-secrets] [--json] | " \
+	"fence config set FILE | fence config clear"
+#define USAGE_FENCE_SET   "usage: agentctl fence config set FILE"
+#define USAGE_FENCE_CLEAR "usage: agentctl fence config clear"
+#define USAGE_FENCE_HISTORY "usage: agentctl fence history [--json]"
 #define USAGE_VM \
 	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup ..."
 
@@ -39,6 +49,8 @@ static const char help_text[] =
 	"  node list [--json]                      the hosts table\n"
 	"  node maintenance NODE on|off            set or clear the maintenance flag\n"
 	"  node standby NODE on|off                set or clear the standby flag\n"
+	"  node fence HOST --yes                   mark HOST unclean: the cluster\n"
+	"                                          fences it (a live HOST resets)\n"
 	"  vm list [--json]                        the VMs table\n"
 	"  vm show VM [--json]                     everything about one VM\n"
 	"  vm define FILE.cfg                      define or redefine a VM from its\n"
@@ -48,6 +60,12 @@ static const char help_text[] =
 	"  vm stop VM                              want it stopped\n"
 	"  vm restart VM                           stop it, then start it again\n"
 	"  vm cleanup VM                           forget its failures and restarts\n"
+	"  fence config [--show-secrets]           the fence chains (passwords as ***;\n"
+	"                                          --show-secrets: root only)\n"
+	"  fence config set FILE                   replace the fence chains (checked)\n"
+	"  fence config clear                      every host: the default chain\n"
+	"  fence history [--json]                  fence steps (on the coordinator)\n"
+	"                                          and this node's fence events\n"
 	"\n"
 	"exit status: 0 ok, 1 operation failed, 2 usage error, 3 xenmeshd not\n"
 	"reachable, 4 no quorum (or no coordinator, or sync in progress),\n"
@@ -57,7 +75,7 @@ static const char help_text[] =
 struct raw_args {
 	const char *words[ARGS_WORDS_MAX];
 	size_t n_words;
-	bool help, version, json, follow;
+	bool help, version, json, follow, yes, show_secrets;
 	bool count_seen;
 	const char *count;      /* NULL with count_seen: value missing */
 	bool on_seen;
@@ -112,6 +130,10 @@ args_split(int argc, char *const argv[], struct raw_args *raw)
 			raw->version = true;
 		} else if (strcmp(s, "--json") == 0) {
 			raw->json = true;
+		} else if (strcmp(s, "--yes") == 0) {
+			raw->yes = true;
+		} else if (strcmp(s, "--show-secrets") == 0) {
+			raw->show_secrets = true;
 		} else if (strcmp(s, "--follow") == 0 || strcmp(s, "-f") == 0) {
 			raw->follow = true;
 		} else if (strcmp(s, "--count") == 0 || strcmp(s, "-n") == 0) {
@@ -212,6 +234,50 @@ args_vm_command(const struct raw_args *raw, struct ctl_args *out,
 			 w1);
 }
 
+/* fence config [set|clear], fence history. */
+static int
+args_fence_command(const struct raw_args *raw, struct ctl_args *out,
+		   size_t *used, char *err, size_t errlen)
+{
+	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
+	const char *w2 = raw->n_words > 2 ? raw->words[2] : NULL;
+
+	out->name = "fence";
+	out->usage = USAGE_FENCE;
+	*used = 2;
+	if (w1 == NULL)
+		return args_fail(out, USAGE_FENCE, err, errlen,
+				 "missing subcommand (config or history)");
+	if (strcmp(w1, "history") == 0) {
+		out->cmd = CTL_CMD_FENCE_HISTORY;
+		out->name = "fence history";
+		out->usage = USAGE_FENCE_HISTORY;
+		return 0;
+	}
+	if (strcmp(w1, "config") != 0)
+		return args_fail(out, USAGE_FENCE, err, errlen,
+				 "unknown subcommand '%s'", w1);
+	out->cmd = CTL_CMD_FENCE_CONFIG;
+	out->name = "fence config";
+	out->usage = USAGE_FENCE_CONFIG;
+	if (w2 == NULL)
+		return 0;
+	*used = 3;
+	if (strcmp(w2, "set") == 0) {
+		out->cmd = CTL_CMD_FENCE_CONFIG_SET;
+		out->name = "fence config set";
+		out->usage = USAGE_FENCE_SET;
+	} else if (strcmp(w2, "clear") == 0) {
+		out->cmd = CTL_CMD_FENCE_CONFIG_CLEAR;
+		out->name = "fence config clear";
+		out->usage = USAGE_FENCE_CLEAR;
+	} else {
+		return args_fail(out, USAGE_FENCE_CONFIG, err, errlen,
+				 "unknown action '%s' (set or clear)", w2);
+	}
+	return 0;
+}
+
 /* The command words: sets cmd, name, usage; 0 or a usage error. */
 static int
 args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
@@ -240,6 +306,8 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 	}
 	if (strcmp(w0, "vm") == 0)
 		return args_vm_command(raw, out, used, err, errlen);
+	if (strcmp(w0, "fence") == 0)
+		return args_fence_command(raw, out, used, err, errlen);
 	if (strcmp(w0, "node") != 0)
 		return args_fail(out, USAGE_AGENTCTL, err, errlen,
 				 "unknown command '%s'", w0);
@@ -248,7 +316,8 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 	*used = 2;
 	if (w1 == NULL)
 		return args_fail(out, USAGE_NODE, err, errlen,
-				 "missing subcommand (list, maintenance or standby)");
+				 "missing subcommand (list, maintenance, standby "
+				 "or fence)");
 	if (strcmp(w1, "list") == 0) {
 		out->cmd = CTL_CMD_NODE_LIST;
 		out->name = "node list";
@@ -263,6 +332,10 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 		out->name = "node standby";
 		out->usage = USAGE_NODE_STANDBY;
 		out->flag = "standby";
+	} else if (strcmp(w1, "fence") == 0) {
+		out->cmd = CTL_CMD_NODE_FENCE;
+		out->name = "node fence";
+		out->usage = USAGE_NODE_FENCE;
 	} else {
 		return args_fail(out, USAGE_NODE, err, errlen,
 				 "unknown subcommand '%s'", w1);
@@ -404,6 +477,17 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 					 raw.count);
 	}
 	out->follow = raw.follow;
+	if (raw.yes && out->cmd != CTL_CMD_NODE_FENCE)
+		return args_fail(out, out->usage, err, errlen,
+				 "--yes is only for node fence");
+	if (raw.show_secrets && out->cmd != CTL_CMD_FENCE_CONFIG)
+		return args_fail(out, out->usage, err, errlen,
+				 "--show-secrets is only for fence config");
+	if (raw.on_seen && out->cmd != CTL_CMD_VM_START)
+		return args_fail(out, out->usage, err, errlen,
+				 "--on is only for vm start");
+	out->yes = raw.yes;
+	out->show_secrets = raw.show_secrets;
 
 	want = used;
 	if (out->cmd == CTL_CMD_NODE_FLAG) {
@@ -411,6 +495,25 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		if (r < 0)
 			return r;
 		want = used + 2;
+	} else if (out->cmd == CTL_CMD_NODE_FENCE) {
+		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+
+		r = args_name(out, w, "HOST", err, errlen);
+		if (r < 0)
+			return r;
+		out->node = w;
+		want = used + 1;
+	} else if (out->cmd == CTL_CMD_FENCE_CONFIG_SET) {
+		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+
+		if (w == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "missing FILE");
+		if (w[0] == '\0')
+			return args_fail(out, out->usage, err, errlen,
+					 "empty FILE name");
+		out->file = w;
+		want = used + 1;
 	} else if (raw.on_seen || args_vm_sub(out->cmd) != NULL) {
 		r = args_vm(&raw, used, &want, out, err, errlen);
 		if (r < 0)

@@ -6,6 +6,7 @@
  *     node list [--json]
  *     node maintenance NODE on|off
  *     node standby NODE on|off
+ *     node fence NODE [--yes]
  *     vm list [--json]
  *     vm show VM [--json]
  *     vm define FILE.cfg
@@ -14,6 +15,10 @@
  *     vm stop VM
  *     vm restart VM
  *     vm cleanup VM
+ *     fence config [--show-secrets] [--json]
+ *     fence config set FILE
+ *     fence config clear
+ *     fence history [--json]
  *
  * Options may come before or after the command words; "--" ends them (for
  * a node whose name starts with '-').
@@ -41,6 +46,11 @@ enum ctl_cmd {
 	CTL_CMD_VM_STOP,
 	CTL_CMD_VM_RESTART,
 	CTL_CMD_VM_CLEANUP,
+	CTL_CMD_NODE_FENCE,
+	CTL_CMD_FENCE_CONFIG,
+	CTL_CMD_FENCE_CONFIG_SET,
+	CTL_CMD_FENCE_CONFIG_CLEAR,
+	CTL_CMD_FENCE_HISTORY,
 };
 
 /* The largest xl.cfg `vm define` sends (the replicated state refuses
@@ -52,12 +62,14 @@ struct ctl_args {
 	bool json;
 	bool follow;            /* events */
 	uint64_t count;         /* events: show the last N, 0 = all */
-	const char *node;       /* node FLAG: points into argv */
+	const char *node;       /* node FLAG, node fence: points into argv */
 	const char *flag;       /* "maintenance" | "standby" */
 	bool on;
 	const char *vm;         /* vm show/undefine/start/...: points into argv */
-	const char *file;       /* vm define */
+	const char *file;       /* vm define, fence config set */
 	const char *host;       /* vm start --on HOST, NULL: anywhere */
+	bool yes;               /* node fence --yes: really do it */
+	bool show_secrets;      /* fence config --show-secrets */
 	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
 	 * NULL asks for the full help (ctl_args_help), else print usage. */
 	const char *name;

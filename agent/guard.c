@@ -32,7 +32,6 @@ struct guard {
 	qb_loop_timer_handle timer;
 	uint64_t beat_seq;
 	char refusal[320];
-	int own_state;          /* our state in the table when last seen, 0 unknown */
 	bool announced_begin;
 };
 
@@ -214,21 +213,12 @@ guard_quorum(struct agent *a, bool quorate)
 }
 
 void
-guard_state_changed(struct agent *a)
+guard_fenced_by_cluster(struct agent *a)
 {
 	struct guard *g = a->guard;
-	const struct node_rec *self;
-	int st;
 
-	if (g == NULL || !a->rep.synced)
-		return;
-	self = state_node(&a->rep.st, a->rep.local_id);
-	st = self != NULL ? (int)self->state : 0;
-	/* Only a change seen while we run counts: an agent that restarts
-	 * finds itself unclean until the coordinator takes it back. */
-	if (g->own_state == NODE_STATE_ONLINE && st == NODE_STATE_UNCLEAN)
+	if (g != NULL)
 		act(g, selffence_on_fenced_by_cluster(&g->sf, mono_ms()));
-	g->own_state = st;
 }
 
 void

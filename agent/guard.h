@@ -16,9 +16,9 @@ int guard_start(struct agent *a);
 /* clean: a deliberate stop with no HA domain left may disarm the watchdog */
 void guard_stop(struct agent *a, bool clean);
 void guard_quorum(struct agent *a, bool quorate);
-/* The replicated state changed: a host marked unclean while it is a
- * member (the cluster escalates a failed stop to fencing it) self-fences. */
-void guard_state_changed(struct agent *a);
+/* The cluster marked this host unclean while it is a member (a failed stop
+ * escalated, or `agentctl node fence`): self-fence at once. */
+void guard_fenced_by_cluster(struct agent *a);
 /* A heartbeat from this node came back through the group. */
 void guard_heartbeat_back(struct agent *a);
 /* The watchdog timeout in seconds, 0 when there is no usable watchdog. */

@@ -641,6 +641,11 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 		r->ops->persist(r->ops_data, &r->st);
 	if (u->has_origin && u->origin == r->local_id && u->has_req_id)
 		pending_done(r, u->req_id, rc, rc < 0 ? why : NULL);
+	if (rc == 0 && u->op->kind_case == XENMESH__OP__KIND_NODE_STATE &&
+	    u->op->node_state->id == r->local_id &&
+	    u->op->node_state->state == XENMESH__NODE_STATE__NODE_UNCLEAN &&
+	    r->ops->self_unclean != NULL)
+		r->ops->self_unclean(r->ops_data);
 	/* a fence confirmed for a host that is back in the group: online */
 	if (rc == 0 && u->op->kind_case == XENMESH__OP__KIND_NODE_STATE &&
 	    replica_is_coordinator(r) && replica_caught_up(r))

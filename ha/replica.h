@@ -44,6 +44,10 @@ struct replica_ops {
 	/* The state changed (update applied, snapshot adopted) or the
 	 * sync round ended: time to look at it again. */
 	void (*changed)(void *data);
+	/* An update marked this very node unclean while it is a member: the
+	 * cluster is fencing it (a snapshot adopted at a rejoin does not
+	 * count: that node was gone, not fenced alive). */
+	void (*self_unclean)(void *data);
 	/* Coordinator only: a host reported an event about a domain. */
 	void (*host_event)(void *data, uint32_t host, const Xenmesh__HostEvent *ev);
 };

@@ -61,7 +61,8 @@ test_unknown_command(void **state)
 			   "usage: agentctl [--json]", "frobnicate");
 	expect_usage_error("unknown command 'Status'",
 			   "usage: agentctl [--json]", "Status");
-	expect_usage_error("node: missing subcommand (list, maintenance or standby)",
+	expect_usage_error("node: missing subcommand (list, maintenance, standby "
+			   "or fence)",
 			   "usage: agentctl node list|maintenance|standby", "node");
 	expect_usage_error("node: unknown subcommand 'drain'",
 			   "usage: agentctl node list|maintenance|standby",
@@ -430,6 +431,125 @@ test_vm(void **state)
 	assert_non_null(strstr(ctl_args_help(), "\n  vm define FILE.cfg "));
 }
 
+static void
+test_fence_usage(void **state)
+{
+	const char *long_name =
+		"a123456789b123456789c123456789d123456789e123456789f123456789xyzw";
+
+	expect_usage_error("fence: missing subcommand (config or history)",
+			   "usage: agentctl fence config|history", "fence");
+	expect_usage_error("fence: unknown subcommand 'node'",
+			   "usage: agentctl fence config|history", "fence", "node");
+	expect_usage_error("fence config: unknown action 'show' (set or clear)",
+			   "usage: agentctl fence config [--show-secrets]",
+			   "fence", "config", "show");
+	expect_usage_error("fence config set: missing FILE",
+			   "usage: agentctl fence config set FILE",
+			   "fence", "config", "set");
+	expect_usage_error("fence config set: empty FILE name",
+			   "usage: agentctl fence config set FILE",
+			   "fence", "config", "set", "");
+	expect_usage_error("fence config set: unexpected argument 'b.conf'",
+			   "usage: agentctl fence config set FILE",
+			   "fence", "config", "set", "a.conf", "b.conf");
+	expect_usage_error("fence config clear: unexpected argument 'all'",
+			   "usage: agentctl fence config clear",
+			   "fence", "config", "clear", "all");
+	expect_usage_error("fence history: unexpected argument 'h2'",
+			   "usage: agentctl fence history [--json]",
+			   "fence", "history", "h2");
+	expect_usage_error("fence config set: --show-secrets is only for "
+			   "fence config", "usage: agentctl fence config set FILE",
+			   "fence", "config", "set", "f", "--show-secrets");
+	expect_usage_error("fence history: --show-secrets is only for "
+			   "fence config", "usage: agentctl fence history",
+			   "fence", "history", "--show-secrets");
+	expect_usage_error("fence config: --yes is only for node fence",
+			   "usage: agentctl fence config", "fence", "config",
+			   "--yes");
+	expect_usage_error("status: --yes is only for node fence",
+			   "usage: agentctl status", "status", "--yes");
+	expect_usage_error("node fence: missing HOST",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", "--yes");
+	expect_usage_error("node fence: empty HOST name",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", "");
+	expect_usage_error("node fence: HOST name longer than 63 characters",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", long_name);
+	expect_usage_error("node fence: unexpected argument 'now'",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", "h2", "now");
+	expect_usage_error("node fence: --on is only for vm start",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", "h2", "--on", "h3");
+	expect_usage_error("node fence: --count is only for events",
+			   "usage: agentctl node fence HOST [--yes]",
+			   "node", "fence", "h2", "--count", "2");
+}
+
+static void
+test_fence(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "config", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_FENCE_CONFIG);
+	assert_string_equal(a.name, "fence config");
+	assert_false(a.show_secrets);
+	assert_false(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--show-secrets", "fence",
+			       "config", "--json", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_FENCE_CONFIG);
+	assert_true(a.show_secrets);
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "config", "set",
+			       "/etc/xenmesh/fence.conf", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_FENCE_CONFIG_SET);
+	assert_string_equal(a.name, "fence config set");
+	assert_string_equal(a.file, "/etc/xenmesh/fence.conf");
+
+	/* a file named like an option after "--" */
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "config", "set",
+			       "--", "-f.conf", NULL), 0);
+	assert_string_equal(a.file, "-f.conf");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "config", "clear",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_FENCE_CONFIG_CLEAR);
+	assert_null(a.file);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "history",
+			       "--json", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_FENCE_HISTORY);
+	assert_string_equal(a.name, "fence history");
+	assert_true(a.json);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "fence", "h2",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_FENCE);
+	assert_string_equal(a.name, "node fence");
+	assert_string_equal(a.node, "h2");
+	assert_false(a.yes);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--yes", "node", "fence",
+			       "h2", NULL), 0);
+	assert_true(a.yes);
+	assert_string_equal(a.node, "h2");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "fence", "config", "set",
+			       "--help", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.usage, "usage: agentctl fence config set FILE");
+	assert_non_null(strstr(ctl_args_help(), "\n  node fence HOST --yes "));
+	assert_non_null(strstr(ctl_args_help(), "\n  fence history [--json] "));
+}
+
 int
 main(void)
 {
@@ -448,6 +568,8 @@ main(void)
 		cmocka_unit_test(test_node),
 		cmocka_unit_test(test_vm_usage),
 		cmocka_unit_test(test_vm),
+		cmocka_unit_test(test_fence_usage),
+		cmocka_unit_test(test_fence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
