@@ -301,8 +301,8 @@ cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
 	return call_mutation(cc, args, &req, TIMEOUT_MS, done);
 }
 
-/* The xl.cfg of `vm define`, whole, as text: 0, or EXIT_FAILED after
- * saying why. */
+/* The xl.cfg of `vm define` or the file of `fence config set`, whole, as
+ * text: 0, or EXIT_FAILED after saying why. */
 static int
 read_config(const struct ctl_args *args, char **text)
 {
@@ -387,6 +387,119 @@ cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 	return call_mutation(cc, args, &req, timeout_ms, NULL);
 }
 
+/* fence config set / clear, node fence --yes. */
+static int
+cmd_fence_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	char *argv[1];
+
+	switch (args->cmd) {
+	case CTL_CMD_FENCE_CONFIG_SET:
+		req.command = XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET;
+		argv[0] = (char *)args->file;
+		req.args = argv;
+		req.n_args = 1;
+		req.config = config;
+		break;
+	case CTL_CMD_FENCE_CONFIG_CLEAR:
+		req.command = XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_CLEAR;
+		break;
+	default:
+		req.command = XENMESH__CTL_COMMAND__CTL_NODE_FENCE;
+		argv[0] = (char *)args->node;
+		req.args = argv;
+		req.n_args = 1;
+		break;
+	}
+	/* the agent's answer says what it did (hosts, this node...) */
+	return call_mutation(cc, args, &req, TIMEOUT_MS, NULL);
+}
+
+/* A fence is not undone: without --yes, say what it would do. */
+static int
+node_fence_confirm(const struct ctl_args *args)
+{
+	fprintf(stderr,
+		"agentctl: node fence: this marks %s unclean, as if it had "
+		"crashed:\n"
+		"  the coordinator fences it with its fence chain (agentctl fence "
+		"config);\n"
+		"  if %s is running it self-fences: its HA domains are destroyed "
+		"and the\n"
+		"  host resets; its HA VMs restart elsewhere once it is fenced.\n"
+		"Run again with --yes to do it.\n", args->node, args->node);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_fence_config(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	Xenmesh__CtlResponse *resp;
+	char *text = NULL;
+	int rc, status;
+
+	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG;
+	req.has_show_secrets = args->show_secrets;
+	req.show_secrets = args->show_secrets;
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+	if (rc < 0)
+		return report_call_error(cc, args->name, rc);
+	if (resp->result != 0) {
+		status = report_result(args, resp);
+		goto out_resp;
+	}
+	rc = args->json ? ctl_format_fence_config_json(resp, &text) :
+		ctl_format_fence_config(resp, &text);
+	status = print_text(args, rc, text);
+out_resp:
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
+/* The history is shown from the node asked; the fence steps only exist on
+ * the coordinator, so elsewhere this says where to look, exit 1. */
+static int
+cmd_fence_history(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	Xenmesh__CtlResponse *resp;
+	const Xenmesh__ClusterView *c;
+	char *text = NULL, buf[24];
+	int rc, status;
+
+	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY;
+	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+	if (rc < 0)
+		return report_call_error(cc, args->name, rc);
+	if (resp->result != 0) {
+		status = report_result(args, resp);
+		goto out_resp;
+	}
+	rc = args->json ? ctl_format_fence_history_json(resp, &text) :
+		ctl_format_fence_history(resp, &text);
+	status = print_text(args, rc, text);
+	c = resp->cluster;
+	if (status != EXIT_OK || c == NULL || ctl_format_fence_history_here(resp))
+		goto out_resp;
+	if (c->has_coordinator && c->coordinator != 0) {
+		fprintf(stderr, "agentctl: %s: fence history is kept by the "
+			"coordinator %s; run this there\n", args->name,
+			ctl_format_node_name(resp->state, c->coordinator, buf,
+					     sizeof(buf)));
+		status = EXIT_FAILED;
+	} else {
+		fprintf(stderr, "agentctl: %s: there is no coordinator now, so "
+			"no fence is running; only this node's events are "
+			"shown\n", args->name);
+		status = EXIT_NOQUORUM;
+	}
+out_resp:
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
 static uint64_t
 wall_ms(void)
 {
@@ -466,11 +579,14 @@ main(int argc, char *argv[])
 	}
 
 	/* a file that cannot be sent is said first, whatever the agent */
-	if (args.cmd == CTL_CMD_VM_DEFINE) {
+	if (args.cmd == CTL_CMD_VM_DEFINE ||
+	    args.cmd == CTL_CMD_FENCE_CONFIG_SET) {
 		status = read_config(&args, &config);
 		if (status != 0)
 			return status;
 	}
+	if (args.cmd == CTL_CMD_NODE_FENCE && !args.yes)
+		return node_fence_confirm(&args);
 	rc = ctl_conn_open(&cc);
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: cannot reach xenmeshd (is it running?): %s\n",
@@ -500,6 +616,17 @@ main(int argc, char *argv[])
 	case CTL_CMD_VM_RESTART:
 	case CTL_CMD_VM_CLEANUP:
 		status = cmd_vm_change(&cc, &args, config);
+		break;
+	case CTL_CMD_FENCE_CONFIG:
+		status = cmd_fence_config(&cc, &args);
+		break;
+	case CTL_CMD_FENCE_HISTORY:
+		status = cmd_fence_history(&cc, &args);
+		break;
+	case CTL_CMD_FENCE_CONFIG_SET:
+	case CTL_CMD_FENCE_CONFIG_CLEAR:
+	case CTL_CMD_NODE_FENCE:
+		status = cmd_fence_change(&cc, &args, config);
 		break;
 	default:
 		fprintf(stderr, "agentctl: nothing to do\n");

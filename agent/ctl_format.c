@@ -236,6 +236,26 @@ fmt_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent)
 	}
 }
 
+/* "Failover capacity: ..." and what would not fit; nothing when the
+ * agent did not say (an older one). */
+static void
+fmt_admission(FILE *f, const Xenmesh__ClusterView *c)
+{
+	char safe[SAFE_TEXT_MAX];
+	size_t i;
+
+	if (!c->has_admission_ok)
+		return;
+	if (c->admission_ok) {
+		fprintf(f, "Failover capacity: ok (any one host can fail)\n");
+		return;
+	}
+	fprintf(f, "Failover capacity: NOT ok\n");
+	for (i = 0; i < c->n_admission; i++)
+		fprintf(f, "  %s\n", ctl_format_safe(c->admission[i], safe,
+						     sizeof(safe)));
+}
+
 int
 ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 {
@@ -273,6 +293,7 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 			ctl_format_safe(c->ha_reason, safe, sizeof(safe)));
 	else
 		fprintf(f, "HA: disabled\n");
+	fmt_admission(f, c);
 	if (c->has_coordinator && c->coordinator != 0)
 		fprintf(f, "Coordinator: %s (id %" PRIu32 ")\n",
 			ctl_format_safe(ctl_format_node_name(st, c->coordinator, buf,
@@ -471,6 +492,28 @@ json_cluster(struct json *j, const Xenmesh__CtlResponse *r)
 	json_object_end(j);
 }
 
+/* "admission":{"ok":B,"failing":[S]}, null when the agent did not say. */
+static void
+json_admission(struct json *j, const Xenmesh__ClusterView *c)
+{
+	size_t i;
+
+	json_key(j, "admission");
+	if (!c->has_admission_ok) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key(j, "ok");
+	json_bool(j, c->admission_ok);
+	json_key(j, "failing");
+	json_array_begin(j);
+	for (i = 0; i < c->n_admission; i++)
+		json_string(j, c->admission[i]);
+	json_array_end(j);
+	json_object_end(j);
+}
+
 /* The document in j plus a newline, handed to *text. */
 int
 ctl_format_json_finish(struct json *j, char **text)
@@ -506,6 +549,7 @@ ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text)
 	json_init(&j);
 	json_object_begin(&j);
 	json_cluster(&j, r);
+	json_admission(&j, r->cluster);
 	json_nodes(&j, r);
 	ctl_format_json_vms(&j, r->state);
 	ctl_format_json_unmanaged(&j, r);
@@ -553,45 +597,62 @@ ctl_format_event(const Xenmesh__Event *e, const Xenmesh__State *st,
 	return 0;
 }
 
+/* ISO 8601 UTC of a wall-clock time in ms: 0 or -EINVAL. */
+static int
+fmt_iso_time(uint64_t time_ms, char *iso, size_t len)
+{
+	time_t secs = (time_t)(time_ms / 1000);
+	char when[40];
+	struct tm tm;
+
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return -EINVAL;
+	(void)snprintf(iso, len, "%s.%03uZ", when, (unsigned)(time_ms % 1000));
+	return 0;
+}
+
+static void
+json_event(struct json *j, const Xenmesh__Event *e, const Xenmesh__State *st,
+	   const char *iso)
+{
+	json_object_begin(j);
+	json_key(j, "id");
+	json_uint(j, e->id);
+	json_key(j, "time");
+	json_string(j, iso);
+	json_key(j, "time_ms");
+	json_uint(j, e->time_ms);
+	json_key(j, "epoch");
+	json_uint(j, e->epoch);
+	json_key(j, "seq");
+	json_uint(j, e->seq);
+	json_key(j, "node");
+	if (e->node != 0)
+		ctl_format_json_node(j, st, e->node);
+	else
+		json_null(j);
+	json_key(j, "node_id");
+	json_uint(j, e->node);
+	json_key(j, "kind");
+	json_string(j, e->kind);
+	json_key(j, "text");
+	json_string(j, e->text);
+	json_object_end(j);
+}
+
 int
 ctl_format_event_json(const Xenmesh__Event *e, const Xenmesh__State *st,
 		      char **text)
 {
-	time_t secs = (time_t)(e->time_ms / 1000);
-	char when[40], iso[48];
+	char iso[48];
 	struct json j;
-	struct tm tm;
 
 	*text = NULL;
-	if (gmtime_r(&secs, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+	if (fmt_iso_time(e->time_ms, iso, sizeof(iso)) < 0)
 		return -EINVAL;
-	(void)snprintf(iso, sizeof(iso), "%s.%03uZ", when,
-		       (unsigned)(e->time_ms % 1000));
 	json_init(&j);
-	json_object_begin(&j);
-	json_key(&j, "id");
-	json_uint(&j, e->id);
-	json_key(&j, "time");
-	json_string(&j, iso);
-	json_key(&j, "time_ms");
-	json_uint(&j, e->time_ms);
-	json_key(&j, "epoch");
-	json_uint(&j, e->epoch);
-	json_key(&j, "seq");
-	json_uint(&j, e->seq);
-	json_key(&j, "node");
-	if (e->node != 0)
-		ctl_format_json_node(&j, st, e->node);
-	else
-		json_null(&j);
-	json_key(&j, "node_id");
-	json_uint(&j, e->node);
-	json_key(&j, "kind");
-	json_string(&j, e->kind);
-	json_key(&j, "text");
-	json_string(&j, e->text);
-	json_object_end(&j);
+	json_event(&j, e, st, iso);
 	return ctl_format_json_finish(&j, text);
 }
 
@@ -607,6 +668,143 @@ ctl_format_result_json(const Xenmesh__CtlResponse *r, char **text)
 	json_int(&j, r->result);
 	json_key(&j, "message");
 	ctl_format_json_nonempty(&j, r->message);
+	json_object_end(&j);
+	return ctl_format_json_finish(&j, text);
+}
+
+/* ---- fence history, fence config ---------------------------------------- */
+
+int
+ctl_format_fence_history_here(const Xenmesh__CtlResponse *r)
+{
+	const Xenmesh__ClusterView *c = r->cluster;
+
+	return c != NULL && c->has_coordinator && c->coordinator != 0 &&
+	       c->coordinator == c->local_id;
+}
+
+int
+ctl_format_fence_history(const Xenmesh__CtlResponse *r, char **text)
+{
+	const Xenmesh__ClusterView *c = r->cluster;
+	const Xenmesh__State *st = r->state;
+	char *mem = NULL, buf[24], safe[SAFE_TEXT_MAX], safe_name[SAFE_MAX];
+	size_t memlen = 0, i;
+	FILE *f;
+	int rc;
+
+	*text = NULL;
+	if (c == NULL)
+		return -EINVAL;
+	f = open_memstream(&mem, &memlen);
+	if (f == NULL)
+		return -ENOMEM;
+	if (ctl_format_fence_history_here(r)) {
+		fprintf(f, "Fence steps of the hosts being fenced now "
+			"(coordinator %s):\n",
+			ctl_format_safe(ctl_format_node_name(st, c->local_id, buf,
+							     sizeof(buf)),
+					safe_name, sizeof(safe_name)));
+		if (r->n_fence_history == 0)
+			fprintf(f, "  none: no host is being fenced\n");
+		for (i = 0; i < r->n_fence_history; i++)
+			fprintf(f, "  %s\n", ctl_format_safe(r->fence_history[i],
+							     safe, sizeof(safe)));
+		fprintf(f, "\n");
+	}
+	fprintf(f, "Fence events in the log of %s:\n",
+		ctl_format_safe(ctl_format_node_name(st, c->local_id, buf,
+						     sizeof(buf)),
+				safe_name, sizeof(safe_name)));
+	if (r->n_events == 0)
+		fprintf(f, "  none\n");
+	for (i = 0; i < r->n_events; i++) {
+		char *line = NULL;
+
+		rc = ctl_format_event(r->events[i], st, &line);
+		if (rc < 0) {
+			(void)fclose(f);
+			free(mem);
+			return rc;
+		}
+		fprintf(f, "  %s", line);
+		free(line);
+	}
+	return ctl_format_finish(f, &mem, text);
+}
+
+int
+ctl_format_fence_history_json(const Xenmesh__CtlResponse *r, char **text)
+{
+	const Xenmesh__ClusterView *c = r->cluster;
+	struct json j;
+	char iso[48];
+	size_t i;
+
+	*text = NULL;
+	if (c == NULL)
+		return -EINVAL;
+	json_init(&j);
+	json_object_begin(&j);
+	json_key(&j, "coordinator");
+	if (c->has_coordinator && c->coordinator != 0)
+		ctl_format_json_node(&j, r->state, c->coordinator);
+	else
+		json_null(&j);
+	json_key(&j, "local");
+	ctl_format_json_node(&j, r->state, c->local_id);
+	json_key(&j, "steps");
+	if (ctl_format_fence_history_here(r)) {
+		json_array_begin(&j);
+		for (i = 0; i < r->n_fence_history; i++)
+			json_string(&j, r->fence_history[i]);
+		json_array_end(&j);
+	} else {
+		json_null(&j);
+	}
+	json_key(&j, "events");
+	json_array_begin(&j);
+	for (i = 0; i < r->n_events; i++) {
+		if (fmt_iso_time(r->events[i]->time_ms, iso, sizeof(iso)) < 0) {
+			json_free(&j);
+			return -EINVAL;
+		}
+		json_event(&j, r->events[i], r->state, iso);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	return ctl_format_json_finish(&j, text);
+}
+
+int
+ctl_format_fence_config(const Xenmesh__CtlResponse *r, char **text)
+{
+	const char *t = r->fence_config;
+	size_t len = t != NULL ? strlen(t) : 0;
+
+	*text = NULL;
+	if (len == 0) {
+		*text = strdup("# no fence configuration: every host uses the "
+			       "default chain\n");
+		return *text != NULL ? 0 : -ENOMEM;
+	}
+	if (asprintf(text, "%s%s", t, t[len - 1] == '\n' ? "" : "\n") < 0) {
+		*text = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+ctl_format_fence_config_json(const Xenmesh__CtlResponse *r, char **text)
+{
+	struct json j;
+
+	*text = NULL;
+	json_init(&j);
+	json_object_begin(&j);
+	json_key(&j, "config");
+	ctl_format_json_nonempty(&j, r->fence_config);
 	json_object_end(&j);
 	return ctl_format_json_finish(&j, text);
 }

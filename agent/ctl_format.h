@@ -13,12 +13,15 @@
 
 #include "xenmesh.pb-c.h"
 
-/* "agentctl status": like crm_mon -1, fits 80 columns; the VMs table as
- * ctl_format_vms() and "Unmanaged domains on this host: a, b" when the
- * answer lists any. */
+/* "agentctl status": like crm_mon -1, fits 80 columns; "Failover
+ * capacity: ok (any one host can fail)" or "Failover capacity: NOT ok"
+ * and the hosts whose failure would leave VMs down, when the agent says;
+ * the VMs table as ctl_format_vms() and "Unmanaged domains on this host:
+ * a, b" when the answer lists any. */
 int ctl_format_status(const Xenmesh__CtlResponse *r, char **text);
-/* {"cluster":{...},"nodes":[...],"vms":[...],"unmanaged":[...]} and a
- * newline; VMs as ctl_format_vms_json(). */
+/* {"cluster":{...},"admission":{"ok":B,"failing":[S]}|null,"nodes":[...],
+ * "vms":[...],"unmanaged":[...]} and a newline; VMs as
+ * ctl_format_vms_json(). */
 int ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text);
 
 /* "agentctl node list": the hosts table alone / {"nodes":[...]}. */
@@ -63,6 +66,23 @@ int ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
 
 /* Outcome of a mutation: {"result":N,"message":S|null} and a newline. */
 int ctl_format_result_json(const Xenmesh__CtlResponse *r, char **text);
+
+/*
+ * "agentctl fence history": the coordinator's fence steps when the node
+ * that answered is the coordinator (ctl_format_fence_history_here), then
+ * the "fence" events of that node's log, as ctl_format_event, indented.
+ * JSON: {"coordinator" (name|null),"local","steps" ([S], null when not
+ * kept by the node that answered),"events":[as ctl_format_event_json]}.
+ */
+int ctl_format_fence_history(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_fence_history_json(const Xenmesh__CtlResponse *r, char **text);
+/* 1 when the node that answered is the coordinator, else 0. */
+int ctl_format_fence_history_here(const Xenmesh__CtlResponse *r);
+
+/* "agentctl fence config": the text with a final newline, or a comment
+ * saying there is none / {"config":S|null}. */
+int ctl_format_fence_config(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_fence_config_json(const Xenmesh__CtlResponse *r, char **text);
 
 /* Name of node id in st, else "node<id>".  Returns buf or the name. */
 const char *ctl_format_node_name(const Xenmesh__State *st, uint32_t id,

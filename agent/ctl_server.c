@@ -7,7 +7,8 @@
  * ctl_server_submit()) and is answered from ctl_server_request_done() when
  * the cluster has decided; until then it waits in the pending table with
  * a reference to its connection, given up when the client goes away first
- * (the change itself goes on).  The VM commands are built in ctl_vm.c.
+ * (the change itself goes on).  The VM commands are built in ctl_vm.c,
+ * the fence commands and the admission check in ctl_fence.c.
  */
 #define LOG_SUBSYS "ctl"
 
@@ -28,10 +29,13 @@
 #include <qb/qbipcs.h>
 #include <qb/qbloop.h>
 
+#include "coord.h"
+#include "ctl_fence.h"
 #include "ctl_server.h"
 #include "ctl_vm.h"
 #include "log.h"
 #include "state.h"
+#include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
 
@@ -40,6 +44,7 @@
 #define CTL_REASON_MAX  256
 #define GROUPS_START    64
 #define GROUPS_MAX      65536
+#define HISTORY_BUF_MAX (256 * 1024)    /* coord keeps 64 steps per host */
 
 /* What a connected client may do, decided once when it connects. */
 struct ctl_client {
@@ -216,6 +221,13 @@ ctl_reply(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp)
 }
 
 void
+ctl_server_answer(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp)
+{
+	if (c != NULL)
+		ctl_reply(c, resp);
+}
+
+void
 ctl_server_reply(qb_ipcs_connection_t *c, int result, const char *message)
 {
 	Xenmesh__CtlResponse resp = XENMESH__CTL_RESPONSE__INIT;
@@ -239,6 +251,9 @@ struct ctl_view {
 	Xenmesh__State *state;          /* unpacked from state_pack() */
 	Xenmesh__Event *events;
 	Xenmesh__Event **event_ptrs;
+	struct ctl_fence_view fence;    /* admission lines */
+	char *history;                  /* fence history text, split in place */
+	char **history_lines;
 };
 
 static void
@@ -250,9 +265,14 @@ ctl_view_free(struct ctl_view *v)
 		xenmesh__state__free_unpacked(v->state, NULL);
 	free(v->events);
 	free(v->event_ptrs);
+	ctl_fence_view_free(&v->fence);
+	free(v->history);
+	free(v->history_lines);
 	v->state = NULL;
 	v->events = NULL;
 	v->event_ptrs = NULL;
+	v->history = NULL;
+	v->history_lines = NULL;
 }
 
 /* The replicated state in its wire form.  Packing and unpacking again
@@ -272,6 +292,10 @@ ctl_view_state(struct agent *a, struct ctl_view *v, const char *keep_config)
 	if (v->state == NULL)
 		return -ENOMEM;
 	ctl_vm_view_trim(v->state, keep_config);
+	/* the read group may not see fence passwords: `fence config` shows
+	 * the chains redacted */
+	free(v->state->fence_config);
+	v->state->fence_config = NULL;
 	v->resp.state = v->state;
 	return 0;
 }
@@ -280,6 +304,7 @@ static int
 ctl_view_fill(struct agent *a, struct ctl_view *v, const char *keep_config)
 {
 	const struct replica *r = &a->rep;
+	const char *const *unmanaged = NULL;
 	size_t i, n;
 	int rc;
 
@@ -324,6 +349,13 @@ ctl_view_fill(struct agent *a, struct ctl_view *v, const char *keep_config)
 		v->members[i] = r->members[i].nodeid;
 	v->resp.n_members = n;
 	v->resp.members = v->members;
+	/* without it the answer just says nothing about failover capacity */
+	rc = ctl_fence_view_fill(&r->st, &v->cluster, &v->fence);
+	if (rc < 0)
+		log_warn("cannot check the failover capacity: %s, ignoring",
+			 xm_strerror(rc));
+	v->resp.n_unmanaged = vmhost_unmanaged(a, &unmanaged);
+	v->resp.unmanaged = (char **)unmanaged;
 	return ctl_view_state(a, v, keep_config);
 }
 
@@ -346,31 +378,32 @@ out_view:
 	ctl_view_free(&v);
 }
 
-static void
-ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
+/* The events of the local log from id since (of kind only, when not
+ * NULL) into v's answer. */
+static int
+ctl_view_events(struct agent *a, struct ctl_view *v, uint64_t since,
+		const char *kind)
 {
-	struct ctl_view v = { .resp = XENMESH__CTL_RESPONSE__INIT };
-	const struct event **found = NULL;
+	const struct event **found;
 	uint64_t next = since;
-	size_t n, i;
-	int rc;
+	size_t n, i, k = 0;
 
 	found = calloc(EVENTLOG_RING, sizeof(*found));
-	if (found == NULL) {
-		rc = -ENOMEM;
-		goto out_fail;
-	}
-	n = eventlog_since(&srv->a->events, since, found, EVENTLOG_RING, &next);
-	v.events = calloc(n ? n : 1, sizeof(*v.events));
-	v.event_ptrs = calloc(n ? n : 1, sizeof(*v.event_ptrs));
-	if (v.events == NULL || v.event_ptrs == NULL) {
-		rc = -ENOMEM;
-		goto out_fail;
+	if (found == NULL)
+		return -ENOMEM;
+	n = eventlog_since(&a->events, since, found, EVENTLOG_RING, &next);
+	v->events = calloc(n ? n : 1, sizeof(*v->events));
+	v->event_ptrs = calloc(n ? n : 1, sizeof(*v->event_ptrs));
+	if (v->events == NULL || v->event_ptrs == NULL) {
+		free(found);
+		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
 		Xenmesh__Event init = XENMESH__EVENT__INIT;
-		Xenmesh__Event *e = &v.events[i];
+		Xenmesh__Event *e = &v->events[k];
 
+		if (kind != NULL && strcmp(found[i]->kind, kind) != 0)
+			continue;
 		*e = init;
 		e->id = found[i]->id;
 		e->time_ms = found[i]->time_ms;
@@ -379,25 +412,89 @@ ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
 		e->node = found[i]->node;
 		e->kind = (char *)found[i]->kind;
 		e->text = (char *)found[i]->text;
-		v.event_ptrs[i] = e;
+		v->event_ptrs[k++] = e;
 	}
-	v.resp.n_events = n;
-	v.resp.events = v.event_ptrs;
-	v.resp.has_next_event = 1;
-	v.resp.next_event = next;
-	/* the node table gives agentctl the names of the nodes */
-	rc = ctl_view_state(srv->a, &v, NULL);
-	if (rc < 0)
-		goto out_fail;
-	ctl_reply(c, &v.resp);
-	goto out_free;
-
-out_fail:
-	log_err("cannot build the events answer: %s", xm_strerror(rc));
-	ctl_server_reply(c, rc, "cannot build the events answer");
-out_free:
-	ctl_view_free(&v);
+	v->resp.n_events = k;
+	v->resp.events = v->event_ptrs;
+	v->resp.has_next_event = 1;
+	v->resp.next_event = next;
 	free(found);
+	return 0;
+}
+
+static void
+ctl_events(struct ctl_server *srv, qb_ipcs_connection_t *c, uint64_t since)
+{
+	struct ctl_view v = { .resp = XENMESH__CTL_RESPONSE__INIT };
+	int rc;
+
+	rc = ctl_view_events(srv->a, &v, since, NULL);
+	/* the node table gives agentctl the names of the nodes */
+	if (rc == 0)
+		rc = ctl_view_state(srv->a, &v, NULL);
+	if (rc < 0) {
+		log_err("cannot build the events answer: %s", xm_strerror(rc));
+		ctl_server_reply(c, rc, "cannot build the events answer");
+	} else {
+		ctl_reply(c, &v.resp);
+	}
+	ctl_view_free(&v);
+}
+
+/* The coordinator's fence steps, one line each, into v's answer. */
+static int
+ctl_view_history(struct agent *a, struct ctl_view *v)
+{
+	size_t n = 0, cap = 0;
+	char *line, *save = NULL;
+
+	v->history = calloc(1, HISTORY_BUF_MAX);
+	if (v->history == NULL)
+		return -ENOMEM;
+	(void)coord_fence_history(a, v->history, HISTORY_BUF_MAX);
+	for (line = strtok_r(v->history, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 32;
+			char **nl = realloc(v->history_lines,
+					    ncap * sizeof(*nl));
+
+			if (nl == NULL)
+				return -ENOMEM;
+			v->history_lines = nl;
+			cap = ncap;
+		}
+		v->history_lines[n++] = line;
+	}
+	v->resp.n_fence_history = n;
+	v->resp.fence_history = v->history_lines;
+	return 0;
+}
+
+/* `fence history`: a status answer (who is coordinator, node names), the
+ * local "fence" events (self-fences here; the fence steps too when this
+ * node is the coordinator) and, on the coordinator only, its fence steps:
+ * agentctl says where to look when they are kept elsewhere. */
+static void
+ctl_fence_history(struct ctl_server *srv, qb_ipcs_connection_t *c)
+{
+	struct agent *a = srv->a;
+	struct ctl_view v;
+	int rc;
+
+	rc = ctl_view_fill(a, &v, NULL);
+	if (rc == 0)
+		rc = ctl_view_events(a, &v, 0, "fence");
+	if (rc == 0 && replica_is_coordinator(&a->rep))
+		rc = ctl_view_history(a, &v);
+	if (rc < 0) {
+		log_err("cannot build the fence history answer: %s",
+			xm_strerror(rc));
+		ctl_server_reply(c, rc, "cannot build the fence history answer");
+	} else {
+		ctl_reply(c, &v.resp);
+	}
+	ctl_view_free(&v);
 }
 
 /* ---- mutations -------------------------------------------------------- */
@@ -540,6 +637,12 @@ static const struct ctl_command {
 	[XENMESH__CTL_COMMAND__CTL_VM_RESTART] = { "vm restart", true },
 	[XENMESH__CTL_COMMAND__CTL_VM_CLEANUP] = { "vm cleanup", true },
 	[XENMESH__CTL_COMMAND__CTL_VM_LIST] = { "vm list", false },
+	[XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG] = { "fence config", false },
+	[XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET] = { "fence config set", true },
+	[XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_CLEAR] = { "fence config clear",
+							   true },
+	[XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY] = { "fence history", false },
+	[XENMESH__CTL_COMMAND__CTL_NODE_FENCE] = { "node fence", true },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -626,6 +729,15 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 		break;
 	case XENMESH__CTL_COMMAND__CTL_NODE_FLAG:
 		ctl_node_flag(srv, c, cl, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY:
+		ctl_fence_history(srv, c);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG:
+	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET:
+	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_CLEAR:
+	case XENMESH__CTL_COMMAND__CTL_NODE_FENCE:
+		ctl_fence_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
 	default:
 		ctl_vm_request(srv->a, &srv->vm, c, (uint32_t)cl->uid, req);

@@ -5,9 +5,9 @@
  * size: ctl_server.c checks the client's rights and hands a VM mutation
  * here; this file turns it into an Op (parsing xl.cfg with xlcfg_parse)
  * and gives it back to ctl_server_submit(), which tracks it until the
- * cluster has decided.  The two functions of ctl_server.c that this file
- * uses are declared below, not in ctl_server.h, because nothing else
- * should call them.
+ * cluster has decided.  The functions of ctl_server.c that this file and
+ * ctl_fence.c use are declared below, not in ctl_server.h, because
+ * nothing else should call them.
  *
  * `vm restart` is two changes: want stopped, then, once the VM is no
  * longer active (stopped, failed or unplaceable), want running again.
@@ -27,7 +27,7 @@
 #include "xenmesh.pb-c.h"
 
 #define CTL_VM_RESTART_WAIT_S   300     /* agentctl waits a little longer */
-#define CTL_MUTATION_TEXT_MAX   128
+#define CTL_MUTATION_TEXT_MAX   256
 
 struct ctl_vm_restart;
 
@@ -49,7 +49,7 @@ void ctl_vm_view_trim(Xenmesh__State *st, const char *keep);
 /* Cancels the restarts still waiting (xenmeshd stops). */
 void ctl_vm_stop(struct ctl_vm *vm);
 
-/* ---- provided by ctl_server.c for ctl_vm.c ---------------------------- */
+/* ---- provided by ctl_server.c for ctl_vm.c and ctl_fence.c ------------ */
 
 /*
  * Called once when a submitted mutation is finished, instead of answering
@@ -76,5 +76,7 @@ void ctl_server_submit(struct agent *a, qb_ipcs_connection_t *c,
 		       const struct ctl_mutation *m, const Xenmesh__Op *op);
 /* Answers with a result and a message only (message may be NULL). */
 void ctl_server_reply(qb_ipcs_connection_t *c, int result, const char *message);
+/* Answers with resp (an error answer instead when it does not fit). */
+void ctl_server_answer(qb_ipcs_connection_t *c, const Xenmesh__CtlResponse *resp);
 
 #endif

@@ -32,6 +32,7 @@ struct guard {
 	qb_loop_timer_handle timer;
 	uint64_t beat_seq;
 	char refusal[320];
+	uint64_t hold_until_ms;         /* a start is being prepared */
 	bool announced_begin;
 };
 
@@ -82,6 +83,23 @@ guard_arm(struct guard *g)
 }
 
 static void
+guard_disarm(struct guard *g, const char *why)
+{
+	watchdog_close(g->wd, true);
+	g->wd = NULL;
+	log_notice("watchdog disarmed: %s", why);
+}
+
+/* Armed only while there is something to protect: HA domains here, or a
+ * start being prepared.  A host with none may lose quorum, or corosync,
+ * without being reset: nothing of it needs the deadline W. */
+static bool
+guard_needed(struct guard *g)
+{
+	return vmhost_ha_count(g->a) > 0 || mono_ms() < g->hold_until_ms;
+}
+
+static void
 act(struct guard *g, enum selffence_action action)
 {
 	struct agent *a = g->a;
@@ -89,6 +107,11 @@ act(struct guard *g, enum selffence_action action)
 	int rc;
 
 	if (action == SELFFENCE_PET && g->ops != NULL) {
+		if (!guard_needed(g)) {
+			if (g->wd != NULL)
+				guard_disarm(g, "no HA domain runs here");
+			return;
+		}
 		if (g->wd == NULL && guard_arm(g) < 0)
 			return;
 		rc = watchdog_pet(g->wd);
@@ -99,6 +122,16 @@ act(struct guard *g, enum selffence_action action)
 	}
 	if (action != SELFFENCE_BEGIN || g->announced_begin)
 		return;
+	if (g->wd == NULL && !guard_needed(g)) {
+		/* nothing here to fence: start afresh, as a host that never
+		 * had quorum */
+		log_notice("%s; no HA domain runs here, nothing to self-fence",
+			   selffence_reason_str(g->sf.reason));
+		uint32_t t_hb = g->sf.t_hb_ms;
+
+		selffence_init(&g->sf, t_hb);
+		return;
+	}
 	g->announced_begin = true;
 	destroyed = vmhost_destroy_ha(a, "self-fence");
 	log_crit("self-fence: %s; destroyed %u HA domains and stopped petting the "
@@ -109,6 +142,44 @@ act(struct guard *g, enum selffence_action action)
 			   "self-fence begun (%s): %u HA domains destroyed, watchdog "
 			   "no longer petted", selffence_reason_str(g->sf.reason),
 			   destroyed);
+}
+
+int
+guard_prepare_start(struct agent *a, char *why, size_t whylen)
+{
+	struct guard *g = a->guard;
+	int rc;
+
+	if (g == NULL || g->ops == NULL) {
+		snprintf(why, whylen, "%s", g != NULL && g->refusal[0] ? g->refusal :
+			 "no usable watchdog on this host");
+		return -ENODEV;
+	}
+	if (selffence_begun(&g->sf)) {
+		snprintf(why, whylen, "this host has begun its self-fence");
+		return -ECANCELED;
+	}
+	if (!selffence_should_pet(&(struct selffence_input){
+		    .quorate = g->sf.quorate, .now_ms = mono_ms(),
+		    .last_heartbeat_back_ms = g->sf.last_heartbeat_back_ms,
+		    .t_hb_ms = g->sf.t_hb_ms, .self_fence_begun = false })) {
+		snprintf(why, whylen, "not quorate, or own heartbeat not back: "
+			 "the watchdog cannot be armed now");
+		return -EAGAIN;
+	}
+	g->hold_until_ms = mono_ms() + 60000;
+	if (g->wd == NULL) {
+		rc = guard_arm(g);
+		if (rc < 0) {
+			snprintf(why, whylen, "cannot arm the %s watchdog: %s",
+				 a->cfg.watchdog, xm_strerror(rc));
+			return rc;
+		}
+	}
+	rc = watchdog_pet(g->wd);
+	if (rc < 0)
+		snprintf(why, whylen, "cannot pet the watchdog: %s", xm_strerror(rc));
+	return rc;
 }
 
 static void

@@ -16,6 +16,10 @@ int guard_start(struct agent *a);
 /* clean: a deliberate stop with no HA domain left may disarm the watchdog */
 void guard_stop(struct agent *a, bool clean);
 void guard_quorum(struct agent *a, bool quorate);
+/* Before a domain is created here: arm the watchdog (it is armed only
+ * while HA domains run).  0, or a negative errno with why (no usable
+ * watchdog, self-fence begun, not quorate). */
+int guard_prepare_start(struct agent *a, char *why, size_t whylen);
 /* The cluster marked this host unclean while it is a member (a failed stop
  * escalated, or `agentctl node fence`): self-fence at once. */
 void guard_fenced_by_cluster(struct agent *a);

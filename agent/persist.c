@@ -29,22 +29,6 @@
 #define PERSIST_MAX_PAYLOAD (64u * 1024 * 1024)
 #define PERSIST_ASIDE_TRIES 1000
 
-static void
-persist_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-persist_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 persist_path(char *out, size_t len, const char *dir, const char *name)
 {
@@ -226,12 +210,12 @@ persist_load(const char *dir, struct state *s, char *why, size_t whylen)
 		goto out_close;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		persist_why(why, whylen, "%s is not a regular file", path);
+		xm_why(why, whylen, "%s is not a regular file", path);
 		r = XM_ECORRUPT;
 		goto out_close;
 	}
 	if (st.st_size < PERSIST_HEADER_LEN) {
-		persist_why(why, whylen, "%s: %lld bytes, shorter than the "
+		xm_why(why, whylen, "%s: %lld bytes, shorter than the "
 			    "%d-byte header (torn write?)", path,
 			    (long long)st.st_size, PERSIST_HEADER_LEN);
 		r = XM_ECORRUPT;
@@ -241,20 +225,20 @@ persist_load(const char *dir, struct state *s, char *why, size_t whylen)
 	if (r < 0)
 		goto out_close;
 	if (memcmp(header, PERSIST_MAGIC, PERSIST_MAGIC_LEN) != 0) {
-		persist_why(why, whylen, "%s: bad magic, not a xenmesh state "
+		xm_why(why, whylen, "%s: bad magic, not a xenmesh state "
 			    "file", path);
 		r = XM_ECORRUPT;
 		goto out_close;
 	}
 	len = persist_get_u32(header + 8);
 	if (len > PERSIST_MAX_PAYLOAD) {
-		persist_why(why, whylen, "%s: payload length %u exceeds the "
+		xm_why(why, whylen, "%s: payload length %u exceeds the "
 			    "%u-byte limit", path, len, PERSIST_MAX_PAYLOAD);
 		r = XM_ECORRUPT;
 		goto out_close;
 	}
 	if ((uint64_t)st.st_size != PERSIST_HEADER_LEN + (uint64_t)len) {
-		persist_why(why, whylen, "%s: header says %u payload bytes, "
+		xm_why(why, whylen, "%s: header says %u payload bytes, "
 			    "the file holds %lld (torn write?)", path, len,
 			    (long long)st.st_size - PERSIST_HEADER_LEN);
 		r = XM_ECORRUPT;
@@ -274,7 +258,7 @@ persist_load(const char *dir, struct state *s, char *why, size_t whylen)
 	if (r < 0)
 		goto out_free;
 	if (sodium_memcmp(hash, header + 12, sizeof(hash)) != 0) {
-		persist_why(why, whylen, "%s: checksum mismatch", path);
+		xm_why(why, whylen, "%s: checksum mismatch", path);
 		r = XM_ECORRUPT;
 		goto out_free;
 	}
@@ -284,7 +268,7 @@ persist_load(const char *dir, struct state *s, char *why, size_t whylen)
 	if (r == -ENOMEM)
 		goto out_free_state;
 	if (r < 0) {
-		persist_why(why, whylen, "%s: checksum good but content "
+		xm_why(why, whylen, "%s: checksum good but content "
 			    "refused: %s", path, uwhy);
 		r = XM_ECORRUPT;
 		goto out_free_state;

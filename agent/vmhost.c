@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "guard.h"
 #include "hv.h"
 #include "log.h"
 #include "vmhost.h"
@@ -82,7 +83,8 @@ memo_get(struct vmhost *vh, const char *name, uint64_t gen)
 	return m;
 }
 
-static void
+/* 0 when the coordinator has it (or will: it went into the group). */
+static int
 report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
        Xenmesh__VmExit exit, const char *reason)
 {
@@ -102,6 +104,7 @@ report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 		log_warn("cannot report %s of VM %s to the coordinator: %s; "
 			 "the next pass retries", kind == XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED ?
 			 "the start" : "the end", v->name, xm_strerror(rc));
+	return rc;
 }
 
 static const struct hv_domain *
@@ -148,6 +151,9 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 		return;
 	}
 	rc = xlcfg_parse(v->config, strlen(v->config), v->name, cfg, err, sizeof(err));
+	/* the watchdog is armed before anything runs that it must protect */
+	if (rc == 0)
+		rc = guard_prepare_start(vh->a, err, sizeof(err));
 	if (rc == 0) {
 		rc = vh->ops->create(vh->hv, cfg, v->generation);
 		if (rc < 0)
@@ -227,8 +233,9 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 			log_notice("VM %s generation %" PRIu64 " runs here%s", v->name,
 				   v->generation, v->state == VM_STATE_RECOVERING ?
 				   ": re-adopted" : "");
-			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
-			m->done |= DONE_STARTED | DONE_CREATE;
+			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0,
+				   NULL) == 0)
+				m->done |= DONE_STARTED | DONE_CREATE;
 		}
 		if (v->state == VM_STATE_STOPPING) {
 			if (!(m->done & DONE_SHUTDOWN)) {
@@ -277,16 +284,17 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		if (m->done & DONE_GONE)
 			continue;
 		if (v->state == VM_STATE_STOPPING) {
-			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL);
-			m->done |= DONE_GONE;
+			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0,
+				   NULL) == 0)
+				m->done |= DONE_GONE;
 		} else if (v->state == VM_STATE_RUNNING ||
 			   v->state == VM_STATE_RECOVERING ||
 			   (v->state == VM_STATE_STARTING && (m->done & DONE_STARTED))) {
 			log_warn("VM %s generation %" PRIu64 " is not running here "
 				 "any more", v->name, v->generation);
-			report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v,
-			       XENMESH__VM_EXIT__EXIT_CRASH, "domain vanished");
-			m->done |= DONE_GONE;
+			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v,
+				   XENMESH__VM_EXIT__EXIT_CRASH, "domain vanished") == 0)
+				m->done |= DONE_GONE;
 		}
 	}
 }
@@ -373,8 +381,8 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	if (m->done & DONE_GONE)
 		return;
 	if (v->state == VM_STATE_STOPPING) {
-		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL);
-		m->done |= DONE_GONE;
+		if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL) == 0)
+			m->done |= DONE_GONE;
 		return;
 	}
 	if (ev->kind == HV_EVENT_DESTROYED)
@@ -382,8 +390,10 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	exit = ev->kind == HV_EVENT_POWEROFF ? XENMESH__VM_EXIT__EXIT_POWEROFF :
 	       ev->kind == HV_EVENT_REBOOT ? XENMESH__VM_EXIT__EXIT_REBOOT :
 	       XENMESH__VM_EXIT__EXIT_CRASH;
-	report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v, exit, NULL);
-	m->done |= DONE_GONE;
+	/* not reported (no coordinator now): the next pass finds the
+	 * domain gone and reports it then */
+	if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v, exit, NULL) == 0)
+		m->done |= DONE_GONE;
 }
 
 static int

@@ -21,26 +21,11 @@
 #include <linux/watchdog.h>
 
 #include "watchdog.h"
+#include "xm_error.h"
 
 /* How long open() waits for the rig service to answer hello. */
 #define WD_RIG_REPLY_MS 5000
 #define WD_RIG_LINE_MAX 128
-
-static void
-wd_why(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-wd_why(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!why || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static int
 wd_write_all(int fd, const char *buf, size_t len)
@@ -112,7 +97,7 @@ wd_kernel_open(struct watchdog **out, const struct watchdog_params *p,
 
 	*out = NULL;
 	if (p->timeout_s > WATCHDOG_TIMEOUT_MAX_S) {
-		wd_why(why, whylen, "watchdog timeout %u s is out of range "
+		xm_why(why, whylen, "watchdog timeout %u s is out of range "
 		    "(1..%u)", p->timeout_s, WATCHDOG_TIMEOUT_MAX_S);
 		return -EINVAL;
 	}
@@ -120,15 +105,15 @@ wd_kernel_open(struct watchdog **out, const struct watchdog_params *p,
 	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
-			wd_why(why, whylen, "no watchdog device %s: load a "
+			xm_why(why, whylen, "no watchdog device %s: load a "
 			    "watchdog driver (e.g. softdog) or configure the "
 			    "device path", path);
 		else if (r == -EBUSY)
-			wd_why(why, whylen, "watchdog device %s is in use by "
+			xm_why(why, whylen, "watchdog device %s is in use by "
 			    "another process (a watchdog daemon such as "
 			    "watchdog or wdmd?)", path);
 		else
-			wd_why(why, whylen, "cannot open watchdog device %s: %s",
+			xm_why(why, whylen, "cannot open watchdog device %s: %s",
 			    path, strerror(-r));
 		return r;
 	}
@@ -136,7 +121,7 @@ wd_kernel_open(struct watchdog **out, const struct watchdog_params *p,
 		t = (int)p->timeout_s;
 		r = wd_kernel_ioctl_int(fd, WDIOC_SETTIMEOUT, &t);
 		if (r < 0) {
-			wd_why(why, whylen, "watchdog device %s cannot set a "
+			xm_why(why, whylen, "watchdog device %s cannot set a "
 			    "timeout of %u s (WDIOC_SETTIMEOUT): %s", path,
 			    p->timeout_s, strerror(-r));
 			goto out_disarm;
@@ -146,20 +131,20 @@ wd_kernel_open(struct watchdog **out, const struct watchdog_params *p,
 	 * hardware can do, and W must use the real value. */
 	r = wd_kernel_ioctl_int(fd, WDIOC_GETTIMEOUT, &t);
 	if (r < 0) {
-		wd_why(why, whylen, "watchdog device %s does not report its "
+		xm_why(why, whylen, "watchdog device %s does not report its "
 		    "timeout (WDIOC_GETTIMEOUT): %s", path, strerror(-r));
 		goto out_disarm;
 	}
 	r = wd_kernel_check_timeout(t);
 	if (r < 0) {
-		wd_why(why, whylen, "watchdog device %s reports a timeout of "
+		xm_why(why, whylen, "watchdog device %s reports a timeout of "
 		    "%d s (usable: 1..%u)", path, t, WATCHDOG_TIMEOUT_MAX_S);
 		goto out_disarm;
 	}
 	k = calloc(1, sizeof(*k));
 	if (!k) {
 		r = -ENOMEM;
-		wd_why(why, whylen, "out of memory");
+		xm_why(why, whylen, "out of memory");
 		goto out_disarm;
 	}
 	k->base.ops = &watchdog_kernel_ops;
@@ -346,18 +331,18 @@ wd_rig_open(struct watchdog **out, const struct watchdog_params *p,
 
 	*out = NULL;
 	if (!p->path || strlen(p->path) >= sizeof(sa.sun_path)) {
-		wd_why(why, whylen, "rig watchdog socket path %s",
+		xm_why(why, whylen, "rig watchdog socket path %s",
 		    p->path ? "is too long" : "is not configured");
 		return p->path ? -ENAMETOOLONG : -EINVAL;
 	}
 	if (!wd_rig_node_valid(p->node_name)) {
-		wd_why(why, whylen, "rig watchdog needs a node name of "
+		xm_why(why, whylen, "rig watchdog needs a node name of "
 		    "letters, digits, '-', '_', '.' (got \"%s\")",
 		    p->node_name ? p->node_name : "");
 		return -EINVAL;
 	}
 	if (timeout_s > WATCHDOG_TIMEOUT_MAX_S) {
-		wd_why(why, whylen, "watchdog timeout %u s is out of range "
+		xm_why(why, whylen, "watchdog timeout %u s is out of range "
 		    "(1..%u)", timeout_s, WATCHDOG_TIMEOUT_MAX_S);
 		return -EINVAL;
 	}
@@ -366,31 +351,31 @@ wd_rig_open(struct watchdog **out, const struct watchdog_params *p,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		r = -errno;
-		wd_why(why, whylen, "socket: %s", strerror(-r));
+		xm_why(why, whylen, "socket: %s", strerror(-r));
 		return r;
 	}
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		r = -errno;
-		wd_why(why, whylen, "cannot connect to the rig watchdog "
+		xm_why(why, whylen, "cannot connect to the rig watchdog "
 		    "service at %s: %s", p->path, strerror(-r));
 		goto out_close;
 	}
 	snprintf(line, sizeof(line), "hello %s %u\n", p->node_name, timeout_s);
 	r = wd_rig_send(fd, line, 0);
 	if (r < 0) {
-		wd_why(why, whylen, "rig watchdog service at %s: hello: %s",
+		xm_why(why, whylen, "rig watchdog service at %s: hello: %s",
 		    p->path, strerror(-r));
 		goto out_close;
 	}
 	r = wd_rig_read_line(fd, line, sizeof(line));
 	if (r < 0) {
-		wd_why(why, whylen, "rig watchdog service at %s did not "
+		xm_why(why, whylen, "rig watchdog service at %s did not "
 		    "answer hello: %s", p->path, strerror(-r));
 		goto out_close;
 	}
 	r = wd_rig_parse_reply(line, &timeout_s);
 	if (r < 0) {
-		wd_why(why, whylen, "rig watchdog service at %s refused "
+		xm_why(why, whylen, "rig watchdog service at %s refused "
 		    "node %s: \"%s\"", p->path, p->node_name, line);
 		/* An "ok" we cannot read may have armed it: disarm. */
 		if (strncmp(line, "ok", 2) == 0)
@@ -400,14 +385,14 @@ wd_rig_open(struct watchdog **out, const struct watchdog_params *p,
 	/* Pets must never block the agent's loop on a stuck service. */
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		r = -errno;
-		wd_why(why, whylen, "fcntl: %s", strerror(-r));
+		xm_why(why, whylen, "fcntl: %s", strerror(-r));
 		(void)wd_rig_send(fd, "close\n", 0);
 		goto out_close;
 	}
 	rig = calloc(1, sizeof(*rig));
 	if (!rig) {
 		r = -ENOMEM;
-		wd_why(why, whylen, "out of memory");
+		xm_why(why, whylen, "out of memory");
 		(void)wd_rig_send(fd, "close\n", 0);
 		goto out_close;
 	}

@@ -68,21 +68,23 @@ node_label(const struct replica *r, uint32_t id, char *buf, size_t len)
 }
 
 static bool
-is_excluded(const struct replica *r, uint32_t id)
+is_excluded(const struct replica *r, uint32_t nodeid, uint32_t pid)
 {
 	for (size_t i = 0; i < r->n_excluded; i++)
-		if (r->excluded[i].nodeid == id)
+		if (r->excluded[i].nodeid == nodeid && r->excluded[i].pid == pid)
 			return true;
 	return false;
 }
 
-/* A member we can talk with (another protocol major does not count). */
+/* A member we can talk with: some process of that node in the group that
+ * speaks our protocol (another one, of another major, does not count). */
 static bool
 is_member(const struct replica *r, uint32_t id)
 {
 	for (size_t i = 0; i < r->n_members; i++)
-		if (r->members[i].nodeid == id)
-			return !is_excluded(r, id);
+		if (r->members[i].nodeid == id &&
+		    !is_excluded(r, r->members[i].nodeid, r->members[i].pid))
+			return true;
 	return false;
 }
 
@@ -93,7 +95,7 @@ lowest_member(const struct replica *r)
 	size_t n = 0;
 
 	for (size_t i = 0; i < r->n_members; i++)
-		if (!is_excluded(r, r->members[i].nodeid))
+		if (is_member(r, r->members[i].nodeid))
 			ids[n++] = r->members[i].nodeid;
 	return coordinator_choose(ids, n, true);
 }
@@ -835,7 +837,8 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 	if (sync_round_start(&r->round, r->view, members, n_members) < 0)
 		return;
 	for (size_t i = 0; i < r->n_excluded; i++)
-		(void)sync_round_exclude(&r->round, r->excluded[i].nodeid);
+		if (!is_member(r, r->excluded[i].nodeid))
+			(void)sync_round_exclude(&r->round, r->excluded[i].nodeid);
 	sync_send_offer(r);
 }
 
@@ -860,15 +863,16 @@ excluded_prune(struct replica *r, const struct sync_member *members, size_t n)
 void
 replica_peer_incompatible(struct replica *r, uint32_t nodeid, uint32_t pid)
 {
-	if (nodeid == r->local_id || is_excluded(r, nodeid) ||
-	    r->n_excluded >= SYNC_MAX_MEMBERS)
+	if (is_excluded(r, nodeid, pid) || r->n_excluded >= SYNC_MAX_MEMBERS)
 		return;
 	r->excluded[r->n_excluded].nodeid = nodeid;
 	r->excluded[r->n_excluded++].pid = pid;
-	replica_log(r, LOG_WARNING, "node %" PRIu32 " left out of the sync "
-		    "round and the coordinator choice: incompatible protocol",
-		    nodeid);
-	if (!r->joined || r->synced)
+	replica_log(r, LOG_WARNING, "process %" PRIu32 " of node %" PRIu32
+		    " left out of the sync round and the coordinator choice: "
+		    "incompatible protocol", pid, nodeid);
+	/* the round waits for one offer per node: another process of that
+	 * node (its agent) may still give it */
+	if (!r->joined || r->synced || is_member(r, nodeid))
 		return;
 	(void)sync_round_exclude(&r->round, nodeid);
 	if (sync_round_complete(&r->round))

@@ -7,22 +7,7 @@
 #include <string.h>
 
 #include "restart.h"
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
+#include "xm_error.h"
 
 /* "once", "twice", "3 times": the reasons are read by people. */
 static const char *
@@ -95,32 +80,32 @@ restart_decide(const struct vm_ha *ha, const struct restart_history *h,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (ha == NULL || h == NULL) {
-		why_set(why, whylen, "invalid arguments");
+		xm_why(why, whylen, "invalid arguments");
 		return RESTART_NO;
 	}
 	if (h->n > RESTART_HISTORY_MAX) {
-		why_set(why, whylen, "invalid restart history (%u entries)",
+		xm_why(why, whylen, "invalid restart history (%u entries)",
 			h->n);
 		return RESTART_NO;
 	}
 	if (policy_name(ha->restart) == NULL) {
-		why_set(why, whylen, "unknown ha_restart policy %d",
+		xm_why(why, whylen, "unknown ha_restart policy %d",
 			(int)ha->restart);
 		return RESTART_NO;
 	}
 
 	switch (how) {
 	case VM_EXIT_STOPPED_BY_ADMIN:
-		why_set(why, whylen, "stopped by an admin");
+		xm_why(why, whylen, "stopped by an admin");
 		return RESTART_NO;
 	case VM_EXIT_REBOOT:
 		/* libxl leaves a guest reboot to its caller; the guest asked
 		 * for it, so it is no failure and ha_restart does not apply. */
-		why_set(why, whylen, "guest rebooted: recreating it in place");
+		xm_why(why, whylen, "guest rebooted: recreating it in place");
 		return RESTART_RECREATE;
 	case VM_EXIT_POWEROFF:
 		if (ha->restart != VM_RESTART_ALWAYS) {
-			why_set(why, whylen,
+			xm_why(why, whylen,
 				"guest powered off and ha_restart is %s",
 				policy_name(ha->restart));
 			return RESTART_NO;
@@ -129,13 +114,13 @@ restart_decide(const struct vm_ha *ha, const struct restart_history *h,
 		break;
 	case VM_EXIT_CRASH:
 		if (ha->restart == VM_RESTART_NEVER) {
-			why_set(why, whylen, "crashed and ha_restart is never");
+			xm_why(why, whylen, "crashed and ha_restart is never");
 			return RESTART_NO;
 		}
 		verb = "crashed";
 		break;
 	default:
-		why_set(why, whylen, "unknown exit reason %d", (int)how);
+		xm_why(why, whylen, "unknown exit reason %d", (int)how);
 		return RESTART_NO;
 	}
 
@@ -143,12 +128,12 @@ restart_decide(const struct vm_ha *ha, const struct restart_history *h,
 	if (limit > RESTART_HISTORY_MAX)
 		limit = RESTART_HISTORY_MAX;
 	if (limit == 0) {
-		why_set(why, whylen, "%s and ha_max_restarts is 0", verb);
+		xm_why(why, whylen, "%s and ha_max_restarts is 0", verb);
 		return RESTART_FAILED;
 	}
 	done = count_window(h, ha->restart_window_s, now_ms, true, 0);
 	if (done >= limit) {
-		why_set(why, whylen, "restarted %s in %u s",
+		xm_why(why, whylen, "restarted %s in %u s",
 			times_word(done, wbuf, sizeof(wbuf)),
 			ha->restart_window_s);
 		return RESTART_FAILED;
@@ -159,14 +144,14 @@ restart_decide(const struct vm_ha *ha, const struct restart_history *h,
 		here = count_window(h, ha->restart_window_s, now_ms, false,
 				    host) + 1;
 		if (here >= 2) {
-			why_set(why, whylen,
+			xm_why(why, whylen,
 				"crashed %s on node %u within %u s, moving",
 				times_word(here, wbuf, sizeof(wbuf)), host,
 				ha->restart_window_s);
 			return RESTART_ELSEWHERE;
 		}
 	}
-	why_set(why, whylen, "%s: restarting in place (restart %u of %u in %u s)",
+	xm_why(why, whylen, "%s: restarting in place (restart %u of %u in %u s)",
 		verb, done + 1, limit, ha->restart_window_s);
 	return RESTART_IN_PLACE;
 }

@@ -16,21 +16,6 @@
 #include "xm_error.h"
 
 
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static bool
 role_valid(int r)
 {
@@ -56,12 +41,12 @@ name_check(const char *what, const char *name, size_t max, char *why,
 	size_t i, len;
 
 	if (name == NULL || name[0] == '\0') {
-		why_set(why, whylen, "%s is empty", what);
+		xm_why(why, whylen, "%s is empty", what);
 		return -EINVAL;
 	}
 	len = strnlen(name, max);
 	if (len >= max) {
-		why_set(why, whylen, "%s is longer than %zu characters",
+		xm_why(why, whylen, "%s is longer than %zu characters",
 			what, max - 1);
 		return -EINVAL;
 	}
@@ -69,7 +54,7 @@ name_check(const char *what, const char *name, size_t max, char *why,
 		unsigned char c = (unsigned char)name[i];
 
 		if (c <= 0x20 || c >= 0x7f) {
-			why_set(why, whylen, "%s contains a space or a "
+			xm_why(why, whylen, "%s contains a space or a "
 				"non-printable character at offset %zu",
 				what, i);
 			return -EINVAL;
@@ -188,19 +173,19 @@ validate_node_info(const struct state *s, const Xenmesh__OpNodeInfo *ni,
 	int r;
 
 	if (ni->id == 0) {
-		why_set(why, whylen, "node id 0 is reserved");
+		xm_why(why, whylen, "node id 0 is reserved");
 		return -EINVAL;
 	}
 	r = name_check("node name", ni->name, STATE_NAME_MAX, why, whylen);
 	if (r < 0)
 		return r;
 	if (!role_valid(ni->role)) {
-		why_set(why, whylen, "node %u: role %d is not dom0 or san",
+		xm_why(why, whylen, "node %u: role %d is not dom0 or san",
 			ni->id, (int)ni->role);
 		return -EINVAL;
 	}
 	if (ni->mem_free_mb > ni->mem_total_mb) {
-		why_set(why, whylen, "node %u: free memory %llu MB exceeds "
+		xm_why(why, whylen, "node %u: free memory %llu MB exceeds "
 			"total memory %llu MB", ni->id,
 			(unsigned long long)ni->mem_free_mb,
 			(unsigned long long)ni->mem_total_mb);
@@ -209,12 +194,12 @@ validate_node_info(const struct state *s, const Xenmesh__OpNodeInfo *ni,
 	/* Names must stay unique: agentctl addresses nodes by name. */
 	same_name = state_node_by_name(s, ni->name);
 	if (same_name != NULL && same_name->id != ni->id) {
-		why_set(why, whylen, "node name %s is already used by node %u",
+		xm_why(why, whylen, "node name %s is already used by node %u",
 			ni->name, same_name->id);
 		return -EEXIST;
 	}
 	if (state_node(s, ni->id) == NULL && s->n_nodes >= STATE_MAX_NODES) {
-		why_set(why, whylen, "node table is full (%d nodes)",
+		xm_why(why, whylen, "node table is full (%d nodes)",
 			STATE_MAX_NODES);
 		return -ENOSPC;
 	}
@@ -226,12 +211,12 @@ validate_node_state(const struct state *s, const Xenmesh__OpNodeState *ns,
 		    char *why, size_t whylen)
 {
 	if (!nstate_valid(ns->state)) {
-		why_set(why, whylen, "node state %d is out of range",
+		xm_why(why, whylen, "node state %d is out of range",
 			(int)ns->state);
 		return -EINVAL;
 	}
 	if (state_node(s, ns->id) == NULL) {
-		why_set(why, whylen, "no node with id %u", ns->id);
+		xm_why(why, whylen, "no node with id %u", ns->id);
 		return -ENOENT;
 	}
 	return 0;
@@ -242,17 +227,17 @@ validate_node_flags(const struct state *s, const Xenmesh__OpNodeFlags *nf,
 		    char *why, size_t whylen)
 {
 	if ((nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL) {
-		why_set(why, whylen, "unknown node flag bits 0x%x",
+		xm_why(why, whylen, "unknown node flag bits 0x%x",
 			(nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL);
 		return -EINVAL;
 	}
 	if (nf->set & nf->clear) {
-		why_set(why, whylen, "flag bits 0x%x are both set and cleared",
+		xm_why(why, whylen, "flag bits 0x%x are both set and cleared",
 			nf->set & nf->clear);
 		return -EINVAL;
 	}
 	if (state_node(s, nf->id) == NULL) {
-		why_set(why, whylen, "no node with id %u", nf->id);
+		xm_why(why, whylen, "no node with id %u", nf->id);
 		return -ENOENT;
 	}
 	return 0;
@@ -263,7 +248,7 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	       size_t whylen)
 {
 	if (s == NULL || op == NULL) {
-		why_set(why, whylen, "no state or no operation");
+		xm_why(why, whylen, "no state or no operation");
 		return -EINVAL;
 	}
 	switch (op->kind_case) {
@@ -289,19 +274,19 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		if (op->fence_config == NULL || op->fence_config->text == NULL)
 			break;
 		if (strlen(op->fence_config->text) > 256 * 1024) {
-			why_set(why, whylen, "fence configuration above 256 KiB");
+			xm_why(why, whylen, "fence configuration above 256 KiB");
 			return -EINVAL;
 		}
 		return 0;
 	case XENMESH__OP__KIND__NOT_SET:
-		why_set(why, whylen, "operation has no kind set");
+		xm_why(why, whylen, "operation has no kind set");
 		return -EINVAL;
 	default:
-		why_set(why, whylen, "operation kind %d is unknown",
+		xm_why(why, whylen, "operation kind %d is unknown",
 			(int)op->kind_case);
 		return -EINVAL;
 	}
-	why_set(why, whylen, "operation kind %d has no body",
+	xm_why(why, whylen, "operation kind %d has no body",
 		(int)op->kind_case);
 	return -EINVAL;
 }
@@ -328,7 +313,7 @@ order_why(const struct state *s, uint64_t epoch, uint64_t seq, char *why,
 		what = "replayed or reordered";
 	else
 		what = "updates are missing in between";
-	why_set(why, whylen, "update %llu.%llu does not follow %llu.%llu: %s",
+	xm_why(why, whylen, "update %llu.%llu does not follow %llu.%llu: %s",
 		(unsigned long long)epoch, (unsigned long long)seq,
 		(unsigned long long)s->epoch, (unsigned long long)s->seq,
 		what);
@@ -371,7 +356,7 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 	int r;
 
 	if (s == NULL || op == NULL) {
-		why_set(why, whylen, "no state or no operation");
+		xm_why(why, whylen, "no state or no operation");
 		return -EINVAL;
 	}
 	r = state_check_order(s, epoch, seq);
@@ -403,7 +388,7 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 		char *text = strdup(op->fence_config->text);
 
 		if (text == NULL) {
-			why_set(why, whylen, "out of memory applying the change");
+			xm_why(why, whylen, "out of memory applying the change");
 			return -ENOMEM;
 		}
 		free(s->fence_config);
@@ -417,7 +402,7 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 			return -EINVAL;         /* state_validate() refused it */
 		r = vmtable_apply(s, op);
 		if (r < 0) {
-			why_set(why, whylen, "out of memory applying the change");
+			xm_why(why, whylen, "out of memory applying the change");
 			return r;
 		}
 		break;
@@ -503,29 +488,29 @@ unpack_node(const Xenmesh__Node *m, size_t i, char *why, size_t whylen)
 	char what[48];
 
 	if (m->id == 0) {
-		why_set(why, whylen, "node %zu has the reserved id 0", i);
+		xm_why(why, whylen, "node %zu has the reserved id 0", i);
 		return -EBADMSG;
 	}
 	(void)snprintf(what, sizeof(what), "name of node %u", m->id);
 	if (name_check(what, m->name, STATE_NAME_MAX, why, whylen) < 0)
 		return -EBADMSG;
 	if (!role_valid(m->role)) {
-		why_set(why, whylen, "node %u: role %d is out of range",
+		xm_why(why, whylen, "node %u: role %d is out of range",
 			m->id, (int)m->role);
 		return -EBADMSG;
 	}
 	if (!nstate_valid(m->state)) {
-		why_set(why, whylen, "node %u: state %d is out of range",
+		xm_why(why, whylen, "node %u: state %d is out of range",
 			m->id, (int)m->state);
 		return -EBADMSG;
 	}
 	if (m->flags & ~(uint32_t)NODE_FLAGS_ALL) {
-		why_set(why, whylen, "node %u: unknown flag bits 0x%x", m->id,
+		xm_why(why, whylen, "node %u: unknown flag bits 0x%x", m->id,
 			m->flags & ~(uint32_t)NODE_FLAGS_ALL);
 		return -EBADMSG;
 	}
 	if (m->mem_free_mb > m->mem_total_mb) {
-		why_set(why, whylen, "node %u: free memory exceeds total memory",
+		xm_why(why, whylen, "node %u: free memory exceeds total memory",
 			m->id);
 		return -EBADMSG;
 	}
@@ -552,7 +537,7 @@ unpack_check(const Xenmesh__State *m, char *why, size_t whylen)
 	int r;
 
 	if (m->n_nodes > STATE_MAX_NODES) {
-		why_set(why, whylen, "state has %zu nodes, at most %d allowed",
+		xm_why(why, whylen, "state has %zu nodes, at most %d allowed",
 			m->n_nodes, STATE_MAX_NODES);
 		return -EBADMSG;
 	}
@@ -561,14 +546,14 @@ unpack_check(const Xenmesh__State *m, char *why, size_t whylen)
 		if (r < 0)
 			return r;
 		if (i > 0 && m->nodes[i]->id <= m->nodes[i - 1]->id) {
-			why_set(why, whylen, "node ids are not sorted and "
+			xm_why(why, whylen, "node ids are not sorted and "
 				"unique (%u after %u)", m->nodes[i]->id,
 				m->nodes[i - 1]->id);
 			return -EBADMSG;
 		}
 		for (j = 0; j < i; j++) {
 			if (strcmp(m->nodes[i]->name, m->nodes[j]->name) == 0) {
-				why_set(why, whylen, "node name %s is used by "
+				xm_why(why, whylen, "node name %s is used by "
 					"nodes %u and %u", m->nodes[i]->name,
 					m->nodes[j]->id, m->nodes[i]->id);
 				return -EBADMSG;
@@ -580,7 +565,7 @@ unpack_check(const Xenmesh__State *m, char *why, size_t whylen)
 		if (r < 0)
 			return r;
 		if (i > 0 && strcmp(m->vms[i]->name, m->vms[i - 1]->name) <= 0) {
-			why_set(why, whylen, "VM names are not sorted and "
+			xm_why(why, whylen, "VM names are not sorted and "
 				"unique (%s after %s)", m->vms[i]->name,
 				m->vms[i - 1]->name);
 			return -EBADMSG;
@@ -602,12 +587,12 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 		return -EINVAL;
 	state_init(s);
 	if (buf == NULL && len > 0) {
-		why_set(why, whylen, "no buffer");
+		xm_why(why, whylen, "no buffer");
 		return -EINVAL;
 	}
 	m = xenmesh__state__unpack(NULL, len, buf);
 	if (m == NULL) {
-		why_set(why, whylen, "%zu bytes are not a packed State "
+		xm_why(why, whylen, "%zu bytes are not a packed State "
 			"(protobuf decoding failed)", len);
 		return -EBADMSG;
 	}
@@ -618,7 +603,7 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 	if (m->n_vms > 0) {
 		s->vms = calloc(m->n_vms, sizeof(*s->vms));
 		if (s->vms == NULL) {
-			why_set(why, whylen, "out of memory for %zu VMs",
+			xm_why(why, whylen, "out of memory for %zu VMs",
 				m->n_vms);
 			r = -ENOMEM;
 			goto out_free_msg;
@@ -644,7 +629,7 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 	if (m->fence_config != NULL && m->fence_config[0] != '\0') {
 		s->fence_config = strdup(m->fence_config);
 		if (s->fence_config == NULL) {
-			why_set(why, whylen, "out of memory");
+			xm_why(why, whylen, "out of memory");
 			r = -ENOMEM;
 			goto out_free_msg;
 		}

@@ -15,21 +15,6 @@
 
 #define VM_CONFIG_MAX (256 * 1024)
 
-static void why_set(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || whylen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *const vm_state_names[] = {
 	[VM_STATE_STOPPED] = "stopped",
 	[VM_STATE_STARTING] = "starting",
@@ -160,7 +145,7 @@ copy_name(char *dst, size_t dstlen, const char *src, const char *what,
 	  char *why, size_t whylen)
 {
 	if (src == NULL || strlen(src) >= dstlen || src[0] == '\0') {
-		why_set(why, whylen, "%s is empty or longer than %zu", what,
+		xm_why(why, whylen, "%s is empty or longer than %zu", what,
 			dstlen - 1);
 		return -EINVAL;
 	}
@@ -174,16 +159,16 @@ vm_ha_from_pb(const Xenmesh__VmHa *pb, struct vm_ha *ha, char *why,
 {
 	memset(ha, 0, sizeof(*ha));
 	if (pb == NULL) {
-		why_set(why, whylen, "HA settings missing");
+		xm_why(why, whylen, "HA settings missing");
 		return -EINVAL;
 	}
 	if (vm_restart_parse(pb->restart, &ha->restart) < 0) {
-		why_set(why, whylen, "ha_restart '%s' is not always, on-failure "
+		xm_why(why, whylen, "ha_restart '%s' is not always, on-failure "
 			"or never", pb->restart ? pb->restart : "");
 		return -EINVAL;
 	}
 	if (pb->n_hosts > VM_MAX_HOSTS || pb->n_start_after > VM_MAX_AFTER) {
-		why_set(why, whylen, "too many ha_hosts or ha_start_after entries");
+		xm_why(why, whylen, "too many ha_hosts or ha_start_after entries");
 		return -EINVAL;
 	}
 	ha->priority = pb->priority;
@@ -277,29 +262,29 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 {
 	memset(v, 0, sizeof(*v));
 	if (!vm_name_ok(m->name)) {
-		why_set(why, whylen, "VM name is empty, too long or has "
+		xm_why(why, whylen, "VM name is empty, too long or has "
 			"characters other than letters, digits, - _ .");
 		return -EBADMSG;
 	}
 	memcpy(v->name, m->name, strlen(m->name) + 1);
 	if (vm_state_parse(m->state, &v->state) < 0) {
-		why_set(why, whylen, "VM %s has unknown state '%.16s'", v->name,
+		xm_why(why, whylen, "VM %s has unknown state '%.16s'", v->name,
 			m->state);
 		return -EBADMSG;
 	}
 	if (m->n_restart_at_ms != m->n_restart_host ||
 	    m->n_restart_at_ms > RESTART_HISTORY_MAX) {
-		why_set(why, whylen, "VM %s has a malformed restart history",
+		xm_why(why, whylen, "VM %s has a malformed restart history",
 			v->name);
 		return -EBADMSG;
 	}
 	if (m->config != NULL && strlen(m->config) > VM_CONFIG_MAX) {
-		why_set(why, whylen, "VM %s config exceeds %d bytes", v->name,
+		xm_why(why, whylen, "VM %s config exceeds %d bytes", v->name,
 			VM_CONFIG_MAX);
 		return -EBADMSG;
 	}
 	if (m->reason != NULL && strlen(m->reason) >= sizeof(v->reason)) {
-		why_set(why, whylen, "VM %s reason too long", v->name);
+		xm_why(why, whylen, "VM %s reason too long", v->name);
 		return -EBADMSG;
 	}
 	if (m->ha != NULL && vm_ha_from_pb(m->ha, &v->ha, why, whylen) < 0)
@@ -334,7 +319,7 @@ need_vm(const struct state *s, const char *name, const struct vm_rec **v,
 {
 	*v = state_vm(s, name);
 	if (*v == NULL) {
-		why_set(why, whylen, "no VM named %.64s", name ? name : "");
+		xm_why(why, whylen, "no VM named %.64s", name ? name : "");
 		return -ENOENT;
 	}
 	return 0;
@@ -355,22 +340,22 @@ validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
 	struct vm_ha ha;
 
 	if (!vm_name_ok(d->name)) {
-		why_set(why, whylen, "VM name is empty, too long or has "
+		xm_why(why, whylen, "VM name is empty, too long or has "
 			"characters other than letters, digits, - _ .");
 		return -EINVAL;
 	}
 	if (d->config == NULL || d->config[0] == '\0' ||
 	    strlen(d->config) > VM_CONFIG_MAX) {
-		why_set(why, whylen, "VM %s: config empty or above %d bytes",
+		xm_why(why, whylen, "VM %s: config empty or above %d bytes",
 			d->name, VM_CONFIG_MAX);
 		return -EINVAL;
 	}
 	if (d->memory_mb == 0) {
-		why_set(why, whylen, "VM %s: memory must be above 0 MB", d->name);
+		xm_why(why, whylen, "VM %s: memory must be above 0 MB", d->name);
 		return -EINVAL;
 	}
 	if (s->n_vms >= 65536 && state_vm(s, d->name) == NULL) {
-		why_set(why, whylen, "the VM table is full (65536 VMs)");
+		xm_why(why, whylen, "the VM table is full (65536 VMs)");
 		return -ENOSPC;
 	}
 	return vm_ha_from_pb(d->ha, &ha, why, whylen);
@@ -387,27 +372,27 @@ validate_set(const struct state *s, const Xenmesh__OpVmSet *o, char *why,
 	if (r < 0)
 		return r;
 	if (vm_state_parse(o->state, &st) < 0) {
-		why_set(why, whylen, "unknown VM state '%.16s'", o->state);
+		xm_why(why, whylen, "unknown VM state '%.16s'", o->state);
 		return -EINVAL;
 	}
 	if (o->has_host && o->host != 0 && state_node(s, o->host) == NULL) {
-		why_set(why, whylen, "VM %s: no node with id %u", o->name, o->host);
+		xm_why(why, whylen, "VM %s: no node with id %u", o->name, o->host);
 		return -ENOENT;
 	}
 	if ((st == VM_STATE_STARTING || st == VM_STATE_RUNNING) &&
 	    (!o->has_host || o->host == 0)) {
-		why_set(why, whylen, "VM %s: state %s needs a host", o->name,
+		xm_why(why, whylen, "VM %s: state %s needs a host", o->name,
 			o->state);
 		return -EINVAL;
 	}
 	if (o->has_generation && o->generation < v->generation) {
-		why_set(why, whylen, "VM %s: generation %llu is older than %llu",
+		xm_why(why, whylen, "VM %s: generation %llu is older than %llu",
 			o->name, (unsigned long long)o->generation,
 			(unsigned long long)v->generation);
 		return XM_ESTALE;
 	}
 	if (o->reason != NULL && strlen(o->reason) >= VM_REASON_MAX) {
-		why_set(why, whylen, "VM %s: reason too long", o->name);
+		xm_why(why, whylen, "VM %s: reason too long", o->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -432,7 +417,7 @@ vmtable_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		if (r < 0)
 			return r;
 		if (vm_is_active(v->state)) {
-			why_set(why, whylen, "VM %s is %s: stop it before "
+			xm_why(why, whylen, "VM %s is %s: stop it before "
 				"undefining it", v->name, vm_state_name(v->state));
 			return -EBUSY;
 		}
@@ -445,7 +430,7 @@ vmtable_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 			return r;
 		if (op->vm_want->has_host && op->vm_want->host != 0 &&
 		    state_node(s, op->vm_want->host) == NULL) {
-			why_set(why, whylen, "no node with id %u", op->vm_want->host);
+			xm_why(why, whylen, "no node with id %u", op->vm_want->host);
 			return -ENOENT;
 		}
 		return 0;
@@ -458,10 +443,10 @@ vmtable_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 			break;
 		return need_vm(s, op->vm_cleanup->name, &v, why, whylen);
 	default:
-		why_set(why, whylen, "not a VM operation");
+		xm_why(why, whylen, "not a VM operation");
 		return -EINVAL;
 	}
-	why_set(why, whylen, "operation kind %d has no body", (int)op->kind_case);
+	xm_why(why, whylen, "operation kind %d has no body", (int)op->kind_case);
 	return -EINVAL;
 }
 

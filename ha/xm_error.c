@@ -1,3 +1,5 @@
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "xm_error.h"
@@ -22,4 +24,16 @@ xm_strerror(int err)
 		return "HA management disabled by the quorum rules";
 	}
 	return strerror(err < 0 ? -err : err);
+}
+
+void
+xm_why(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
 }

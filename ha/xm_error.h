@@ -19,4 +19,11 @@
 /* Text for any return value of ours: errno or XM_E*. */
 const char *xm_strerror(int err);
 
+#include <stddef.h>
+
+/* The one sentence a refusal carries back ("why" buffers of pure modules);
+ * NULL or empty why is fine. */
+void xm_why(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -253,7 +253,8 @@ test_empty(void **state)
 		"\"ha_enabled\":false,\"ha_reason\":\"not quorate\","
 		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
 		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
-		"\"members\":[]},\"nodes\":[],\"vms\":[],\"unmanaged\":[]}\n");
+		"\"members\":[]},\"admission\":null,\"nodes\":[],\"vms\":[],"
+		"\"unmanaged\":[]}\n");
 	free(text);
 
 	assert_int_equal(ctl_format_nodes_json(&r, &text), 0);
@@ -333,6 +334,7 @@ test_status_json(void **state)
 		"b4b5b6b7b8b9babbbcbdbebf\",\"local\":\"san1\",\"local_id\":10,"
 		"\"votes\":3,\"expected_votes\":4,\"quorum\":3,"
 		"\"ring\":{\"nodeid\":1,\"seq\":88},\"members\":[1,10,7]},"
+		"\"admission\":null,"
 		"\"nodes\":["
 		"{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\",\"state\":\"online\","
 		"\"flags\":[],\"mem_total_mb\":16384,\"mem_free_mb\":12000,"
@@ -711,6 +713,178 @@ test_vm_show(void **state)
 	free(text);
 }
 
+static void
+test_admission(void **state)
+{
+	struct fixture *f = *state;
+	char *failing[2];
+	char *text;
+
+	/* every host may fail */
+	f->cluster.has_admission_ok = 1;
+	f->cluster.admission_ok = 1;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\nHA: enabled\n"
+			       "Failover capacity: ok (any one host can fail)\n"
+			       "Coordinator: h1 (id 1)\n"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"members\":[1,10,7]},"
+			       "\"admission\":{\"ok\":true,\"failing\":[]},"
+			       "\"nodes\":[{"));
+	free(text);
+
+	/* two hosts whose failure would leave VMs down; a control
+	 * character in a name shown as '?' in the human view only */
+	failing[0] = (char *)"if h1 fails: web1, db cannot be restarted "
+		"(needs 1024 MB, largest free 512 MB on h3)";
+	failing[1] = (char *)"if h3 fails: w\x1b" "b cannot be restarted "
+		"(no eligible host (h1: failed, h2: unclean))";
+	f->cluster.admission_ok = 0;
+	f->cluster.n_admission = 2;
+	f->cluster.admission = failing;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\nHA: enabled\n"
+			       "Failover capacity: NOT ok\n"
+			       "  if h1 fails: web1, db cannot be restarted "
+			       "(needs 1024 MB, largest free 512 MB on h3)\n"
+			       "  if h3 fails: w?b cannot be restarted "
+			       "(no eligible host (h1: failed, h2: unclean))\n"
+			       "Coordinator: h1 (id 1)\n"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"admission\":{\"ok\":false,\"failing\":["
+			       "\"if h1 fails: web1, db cannot be restarted "
+			       "(needs 1024 MB, largest free 512 MB on h3)\","
+			       "\"if h3 fails: w\\u001bb cannot be restarted "
+			       "(no eligible host (h1: failed, h2: unclean))\"]},"
+			       "\"nodes\":[{"));
+	free(text);
+
+	/* an older agent says nothing: no line at all */
+	f->cluster.has_admission_ok = 0;
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_null(strstr(text, "Failover"));
+	free(text);
+}
+
+static void
+test_fence_history(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__CtlResponse bare = XENMESH__CTL_RESPONSE__INIT;
+	Xenmesh__Event e = XENMESH__EVENT__INIT;
+	Xenmesh__Event *events[1] = { &e };
+	char *steps[2];
+	char *text = (char *)"untouched";
+
+	/* needs the cluster view: who is coordinator, who answered */
+	assert_int_equal(ctl_format_fence_history(&bare, &text), -EINVAL);
+	assert_null(text);
+	text = (char *)"untouched";
+	assert_int_equal(ctl_format_fence_history_json(&bare, &text), -EINVAL);
+	assert_null(text);
+	assert_int_equal(ctl_format_fence_history_here(&bare), 0);
+
+	/* asked on san1 (10), the coordinator is h1: no steps here */
+	assert_int_equal(ctl_format_fence_history_here(&f->resp), 0);
+	assert_int_equal(ctl_format_fence_history(&f->resp, &text), 0);
+	assert_string_equal(text, "Fence events in the log of san1:\n  none\n");
+	free(text);
+	assert_int_equal(ctl_format_fence_history_json(&f->resp, &text), 0);
+	assert_string_equal(text, "{\"coordinator\":\"h1\",\"local\":\"san1\","
+			    "\"steps\":null,\"events\":[]}\n");
+	free(text);
+
+	/* asked on the coordinator h1 */
+	f->cluster.local_id = 1;
+	e.id = 4;
+	e.time_ms = T_EVENT;
+	e.epoch = 3;
+	e.seq = 40;
+	e.node = 2;
+	e.kind = (char *)"fence";
+	e.text = (char *)"level 1 deadline: ok";
+	f->resp.n_events = 1;
+	f->resp.events = events;
+	assert_int_equal(ctl_format_fence_history_here(&f->resp), 1);
+	assert_int_equal(ctl_format_fence_history(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"Fence steps of the hosts being fenced now (coordinator h1):\n"
+		"  none: no host is being fenced\n"
+		"\n"
+		"Fence events in the log of h1:\n"
+		"  2026-11-22 18:40:01.123  [fence] e3/s40 h2: "
+		"level 1 deadline: ok\n");
+	free(text);
+
+	steps[0] = (char *)"h2: attempt 1 level 1 fence-agent fence_ipmilan: "
+		"failed after 1200 ms: exit 1";
+	steps[1] = (char *)"h2: attempt 1 level 2 deadline: waiting";
+	f->resp.n_fence_history = 2;
+	f->resp.fence_history = steps;
+	assert_int_equal(ctl_format_fence_history(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"Fence steps of the hosts being fenced now (coordinator h1):\n"
+		"  h2: attempt 1 level 1 fence-agent fence_ipmilan: failed "
+		"after 1200 ms: exit 1\n"
+		"  h2: attempt 1 level 2 deadline: waiting\n"
+		"\n"
+		"Fence events in the log of h1:\n"
+		"  2026-11-22 18:40:01.123  [fence] e3/s40 h2: "
+		"level 1 deadline: ok\n");
+	free(text);
+	assert_int_equal(ctl_format_fence_history_json(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"{\"coordinator\":\"h1\",\"local\":\"h1\",\"steps\":["
+		"\"h2: attempt 1 level 1 fence-agent fence_ipmilan: failed "
+		"after 1200 ms: exit 1\","
+		"\"h2: attempt 1 level 2 deadline: waiting\"],"
+		"\"events\":[{\"id\":4,\"time\":\"2026-11-22T18:40:01.123Z\","
+		"\"time_ms\":1795372801123,\"epoch\":3,\"seq\":40,\"node\":\"h2\","
+		"\"node_id\":2,\"kind\":\"fence\","
+		"\"text\":\"level 1 deadline: ok\"}]}\n");
+	free(text);
+
+	/* no coordinator at all */
+	f->cluster.has_coordinator = 0;
+	assert_int_equal(ctl_format_fence_history_here(&f->resp), 0);
+	assert_int_equal(ctl_format_fence_history_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "{\"coordinator\":null,\"local\":\"h1\","
+			       "\"steps\":null,\"events\":[{"));
+	free(text);
+}
+
+static void
+test_fence_config(void **state)
+{
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	char *text;
+
+	assert_int_equal(ctl_format_fence_config(&r, &text), 0);
+	assert_string_equal(text, "# no fence configuration: every host uses "
+			    "the default chain\n");
+	free(text);
+	assert_int_equal(ctl_format_fence_config_json(&r, &text), 0);
+	assert_string_equal(text, "{\"config\":null}\n");
+	free(text);
+
+	r.fence_config = (char *)"h1: level 1 fence-agent agent=fence_ipmilan "
+		"password=***";
+	assert_int_equal(ctl_format_fence_config(&r, &text), 0);
+	assert_string_equal(text, "h1: level 1 fence-agent agent=fence_ipmilan "
+			    "password=***\n");
+	free(text);
+	r.fence_config = (char *)"h1: level 1 deadline\nh2: level 1 xl-ssh\n";
+	assert_int_equal(ctl_format_fence_config(&r, &text), 0);
+	assert_string_equal(text, "h1: level 1 deadline\nh2: level 1 xl-ssh\n");
+	free(text);
+	assert_int_equal(ctl_format_fence_config_json(&r, &text), 0);
+	assert_string_equal(text, "{\"config\":\"h1: level 1 deadline\\nh2: "
+			    "level 1 xl-ssh\\n\"}\n");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -730,6 +904,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vm_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmanaged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fence_history, setup, teardown),
+		cmocka_unit_test(test_fence_config),
 	};
 
 	/* human event times are local time: pin it */

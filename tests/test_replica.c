@@ -708,6 +708,40 @@ test_incompatible_peer_is_left_out(void **unused)
 	sim_free(sim);
 }
 
+/* A foreign process (another protocol major, or garbage) on a node whose
+ * agent is in the group: only that process is left out; the node stays a
+ * member, online, and may still be coordinator. */
+static void
+test_foreign_process_on_member_node(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	struct sync_member mem[4];
+	size_t n = 0;
+
+	sim_start_all(sim);
+	for (uint32_t i = 1; i <= 3; i++) {
+		mem[n].nodeid = i;
+		mem[n++].pid = 1000 + i;
+	}
+	mem[n].nodeid = 1;              /* on node 1, the coordinator */
+	mem[n++].pid = 9999;
+	sim->ring_seq += 4;
+	for (int i = 1; i <= 3; i++) {
+		replica_ring(&sim->nodes[i].rep, 1, sim->ring_seq);
+		replica_confchg(&sim->nodes[i].rep, mem, n, NULL, NULL, 0);
+	}
+	for (int i = 1; i <= 3; i++)
+		replica_peer_incompatible(&sim->nodes[i].rep, 1, 9999);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(sim->nodes[i].rep.coordinator, 1);
+		assert_int_equal(state_node(&sim->nodes[i].rep.st, 1)->state,
+				 NODE_STATE_ONLINE);
+	}
+	sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -726,6 +760,7 @@ main(void)
 		cmocka_unit_test(test_membership_change_fails_pending_request),
 		cmocka_unit_test(test_incompatible_peer_is_left_out),
 		cmocka_unit_test(test_agent_restart_is_online_again),
+		cmocka_unit_test(test_foreign_process_on_member_node),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
