@@ -306,8 +306,7 @@ fence_process(struct fence_run *run, const struct fence_actions *acts)
 	if (acts->state == FENCE_CHAIN_FAILED) {
 		run->retry_at_ms = mono_ms() + FENCE_RETRY_MS;
 		log_err("every fence method failed for %s; its VMs stay recovering; "
-			"retrying in %d s (or confirm with agentctl node fence)",
-			run->name, FENCE_RETRY_MS / 1000);
+			"retrying in %d s", run->name, FENCE_RETRY_MS / 1000);
 		event(co->a, run->node, "fence", "every method failed; retrying");
 		return;
 	}
@@ -460,12 +459,16 @@ coord_fence_history(struct agent *a, char *buf, size_t len)
 		const struct fence_run *run = a->co->runs[i];
 
 		for (size_t k = 0; k < run->ch.n_steps; k++) {
-			fence_step_format(&run->ch.steps[k], line, sizeof(line));
-			used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
-						 "%s: %s\n", run->name, line);
-			lines++;
+			int n;
+
 			if (used >= len)
 				return lines;
+			fence_step_format(&run->ch.steps[k], line, sizeof(line));
+			n = snprintf(buf + used, len - used, "%s: %s\n", run->name, line);
+			if (n < 0 || (size_t)n >= len - used)
+				return lines;
+			used += (size_t)n;
+			lines++;
 		}
 	}
 	return lines;

@@ -673,15 +673,15 @@ ctl_refuse(struct ctl_server *srv, qb_ipcs_connection_t *c,
 		g2 = "";
 	}
 	if (g1[0] == '\0')
-		(void)snprintf(msg, sizeof(msg), "permission denied: %s needs root",
+		(void)snprintf(msg, sizeof(msg), "permission denied: %.96s needs root",
 			       what);
 	else if (g2[0] == '\0')
 		(void)snprintf(msg, sizeof(msg),
-			       "permission denied: %s needs root or group %s",
+			       "permission denied: %.96s needs root or group %s",
 			       what, g1);
 	else
 		(void)snprintf(msg, sizeof(msg),
-			       "permission denied: %s needs root or group %s or %s",
+			       "permission denied: %.96s needs root or group %s or %s",
 			       what, g1, g2);
 	log_warn("uid %u (pid %d) refused: %s", (unsigned)cl->uid, (int)cl->pid,
 		 msg);
