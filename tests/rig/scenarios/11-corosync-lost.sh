@@ -32,6 +32,9 @@ tail -n +"$((log_lines + 1))" "$nd/xenmeshd.log" | grep -q "reconnected to coros
 tail -n +"$((log_lines + 1))" "$nd/xenmeshd.log" | grep -q "lost the connection to corosync" ||
 	fail "h3's log does not say it lost corosync"
 expect_all "$(flag_filter h1 standby)" true "${N[@]}"
+check "h3 left uncleanly: online again once its fence deadline passed"
+wait_until 60 "h3 online on h1" node_is h1 h3 online
+"$RIG" wait-agree --timeout 30
 expect_all '(.nodes[] | select(.name == "h3") | .state)' online "${N[@]}"
 d=$(expect_same .cluster.digest "${N[@]}")
 note "digest $d"

@@ -22,7 +22,7 @@ wait_until 60 "$victim fenced on h1" node_is h1 "$victim" fenced
 wait_until 60 "6 VMs running on h1 and h2" vms_running h1 6
 vm_placement h1 | grep -q "=$victim" && fail "a VM still placed on $victim"
 grep -q "self-fence" "$(node_dir "$victim")/xenmeshd.log" || fail "$victim did not self-fence"
-grep -q "$victim" "$XMRIG_DIR/watchdogd.log" || fail "the rig watchdog never reset $victim"
+grep -q "$victim: not petted" "$XMRIG_DIR/watchdogd.log" || fail "the rig watchdog never reset $victim"
 
 check "no disk ever had two writers"
 "$RIG" heal

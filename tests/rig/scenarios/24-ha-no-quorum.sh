@@ -21,7 +21,7 @@ n=$(find "$(node_dir h1)/run-xenmesh/proc" -name '*.pid' 2>/dev/null | wc -l)
 check "h1 self-fenced: its watchdog cut its power"
 wait_until 30 "the rig watchdog resets h1" grep -q "h1: not petted" "$XMRIG_DIR/watchdogd.log"
 check "everything comes back, each VM once"
-wait_until 20 "h1 down" sh -c "! \"$RIG\" status | grep -q '^h1 *running'"
+wait_until 20 "h1 down" sh -c "! \"$RIG\" status | grep -qE '^h1 +[0-9]+ +running'"
 "$RIG" restart h1
 "$RIG" restart h2
 "$RIG" restart h3

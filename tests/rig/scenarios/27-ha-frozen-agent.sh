@@ -14,7 +14,7 @@ victim=h2
 
 check "freeze $victim's agent: watchdog reset, VMs restarted elsewhere"
 "$RIG" freeze "$victim"
-wait_until 30 "the rig watchdog resets $victim" grep -q "$victim" "$XMRIG_DIR/watchdogd.log"
+wait_until 30 "the rig watchdog resets $victim" grep -q "$victim: not petted" "$XMRIG_DIR/watchdogd.log"
 wait_until 60 "$victim fenced" node_is h1 "$victim" fenced
 wait_until 60 "6 VMs running" vms_running h1 6
 vm_placement h1 | grep -q "=$victim" && fail "a VM still placed on $victim"
