@@ -169,7 +169,8 @@ node_state() {
 		return 0
 	fi
 	if [ -f "$nd/rig.state" ]; then
-		cat "$nd/rig.state"
+		# killed from outside the rig (its watchdog): a power loss
+		if [ "$(cat "$nd/rig.state")" = running ]; then echo crashed; else cat "$nd/rig.state"; fi
 	else
 		echo absent
 	fi
