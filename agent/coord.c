@@ -441,6 +441,7 @@ tick_fn(void *data)
 	}
 	if (coordinator)
 		schedule(co);
+	replica_tick(&a->rep, now);
 	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, TICK_MS * QB_TIME_NS_IN_MSEC,
 				co, tick_fn, &co->tick);
 }

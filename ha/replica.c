@@ -983,6 +983,15 @@ replica_request(struct replica *r, const Xenmesh__Op *op, uint32_t uid,
 	return (int64_t)id;
 }
 
+void
+replica_tick(struct replica *r, uint64_t now_ms)
+{
+	if (!r->synced || r->coordinator == 0 || now_ms - r->announced_ms < 2000)
+		return;
+	r->announced_ms = now_ms;
+	replica_announce(r);
+}
+
 bool
 replica_is_coordinator(const struct replica *r)
 {

@@ -88,6 +88,7 @@ struct replica {
 	uint64_t commit_epoch;  /* epoch of this coordinator's term */
 	uint64_t commit_seq;    /* last seq it multicast */
 	uint64_t next_req_id;
+	uint64_t announced_ms;  /* when we last told the coordinator what we are */
 	/* local requests not answered yet */
 	uint64_t pending[64];
 	size_t n_pending;
@@ -130,6 +131,12 @@ int64_t replica_request(struct replica *r, const Xenmesh__Op *op,
 			uint32_t uid, char *why, size_t whylen);
 
 bool replica_is_coordinator(const struct replica *r);
+
+/* Called about once a second with a monotonic clock: repeats this node's
+ * announcement while the table does not show it (a request delivered
+ * before the coordinator knew it was one is dropped: quorum and CPG
+ * callbacks are not ordered). */
+void replica_tick(struct replica *r, uint64_t now_ms);
 
 /* Coordinator only: commit a decision.  XM_ENOCOORD when not coordinator. */
 int replica_commit(struct replica *r, Xenmesh__Op *op);

@@ -742,6 +742,46 @@ test_foreign_process_on_member_node(void **unused)
 	sim_free(sim);
 }
 
+/* votequorum and CPG callbacks are not ordered: members may announce
+ * themselves to a coordinator that does not know yet that it is one.  The
+ * tick repeats the announcement until the table shows the node. */
+static void
+test_announcement_dropped_then_repeated(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	struct quorum_verdict yes, no;
+
+	memset(&yes, 0, sizeof(yes));
+	yes.quorate = yes.ha_enabled = true;
+	memset(&no, 0, sizeof(no));
+	snprintf(no.reason, sizeof(no.reason), "not yet");
+	for (int i = 1; i <= 3; i++)
+		sim->nodes[i].up = true;
+	replica_quorum(&sim->nodes[1].rep, &no);
+	replica_quorum(&sim->nodes[2].rep, &yes);
+	replica_quorum(&sim->nodes[3].rep, &yes);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	/* node 1 learns it is quorate only now: 2 and 3 were not heard */
+	replica_quorum(&sim->nodes[1].rep, &yes);
+	sim_run(sim);
+	assert_null(state_node(&sim->nodes[1].rep.st, 2));
+	for (int i = 1; i <= 3; i++)
+		replica_tick(&sim->nodes[i].rep, 10000);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(sim->nodes[i].rep.st.n_nodes, 3);
+	/* once registered, ticks send nothing more */
+	uint64_t seq = sim->nodes[1].rep.st.seq;
+
+	for (int i = 1; i <= 3; i++)
+		replica_tick(&sim->nodes[i].rep, 20000);
+	sim_run(sim);
+	assert_int_equal(sim->nodes[1].rep.st.seq, seq);
+	sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -761,6 +801,7 @@ main(void)
 		cmocka_unit_test(test_incompatible_peer_is_left_out),
 		cmocka_unit_test(test_agent_restart_is_online_again),
 		cmocka_unit_test(test_foreign_process_on_member_node),
+		cmocka_unit_test(test_announcement_dropped_then_repeated),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
