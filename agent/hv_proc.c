@@ -123,23 +123,6 @@ proc_path(const struct hv *hv, const char *name, const char *suffix,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* A small file as a string; its length or -errno. */
-static ssize_t
-proc_slurp(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	if (n < 0)
-		n = -errno;
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	return n;
-}
-
 static int
 proc_rec_read(const struct hv *hv, const char *name, struct proc_rec *rec)
 {

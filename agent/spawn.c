@@ -20,9 +20,7 @@ proc_pidfd_open(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* A small file as a string; its length or -errno.  (hv_proc.c keeps its
- * own copy for its pid files: a file reader is not spawn.h's business.) */
-static ssize_t
+ssize_t
 proc_slurp(const char *path, char *buf, size_t len)
 {
 	ssize_t n;

@@ -52,4 +52,8 @@ int proc_child_release(struct proc_child *ch);
  * proc_child_release() this makes the held child exit unrun. */
 void proc_child_drop(struct proc_child *ch);
 
+/* A small file (/proc/PID/stat, a pid file) as a NUL-terminated string:
+ * its length, or -errno. */
+ssize_t proc_slurp(const char *path, char *buf, size_t len);
+
 #endif
