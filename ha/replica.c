@@ -16,13 +16,10 @@
 #include <syslog.h>
 
 #include "replica.h"
+#include "replica_int.h"
 #include "xm_error.h"
 
-static void
-replica_log(struct replica *r, int prio, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
+void
 replica_log(struct replica *r, int prio, const char *fmt, ...)
 {
 	char text[320];
@@ -36,11 +33,7 @@ replica_log(struct replica *r, int prio, const char *fmt, ...)
 	r->ops->log(r->ops_data, prio, text);
 }
 
-static void
-replica_event(struct replica *r, uint32_t node, const char *kind,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
+void
 replica_event(struct replica *r, uint32_t node, const char *kind,
 	      const char *fmt, ...)
 {
@@ -54,9 +47,8 @@ replica_event(struct replica *r, uint32_t node, const char *kind,
 		r->ops->event(r->ops_data, r->st.epoch, r->st.seq, node, kind, text);
 }
 
-/* "h2" when the node table knows the name, else "node 2". */
-static const char *
-node_label(const struct replica *r, uint32_t id, char *buf, size_t len)
+const char *
+replica_node_label(const struct replica *r, uint32_t id, char *buf, size_t len)
 {
 	const struct node_rec *n = state_node(&r->st, id);
 
@@ -100,8 +92,8 @@ lowest_member(const struct replica *r)
 	return coordinator_choose(ids, n, true);
 }
 
-static void
-envelope_init(const struct replica *r, Xenmesh__Envelope *env)
+void
+replica_envelope_init(const struct replica *r, Xenmesh__Envelope *env)
 {
 	xenmesh__envelope__init(env);
 	env->sender = r->local_id;
@@ -115,7 +107,7 @@ ring_fill(const struct replica *r, Xenmesh__RingId *ring)
 	ring->seq = r->ring_seq;
 }
 
-static int
+int
 replica_mcast(struct replica *r, const Xenmesh__Envelope *env)
 {
 	int rc = r->ops->mcast(r->ops_data, env);
@@ -186,7 +178,7 @@ coordinator_commit(struct replica *r, Xenmesh__Op *op, uint32_t origin,
 		up.has_uid = true;
 		up.uid = uid;
 	}
-	envelope_init(r, &env);
+	replica_envelope_init(r, &env);
 	env.body_case = XENMESH__ENVELOPE__BODY_UPDATE;
 	env.update = &up;
 	rc = replica_mcast(r, &env);
@@ -209,7 +201,7 @@ coordinator_set_state(struct replica *r, uint32_t id, enum node_state st)
 	op.kind_case = XENMESH__OP__KIND_NODE_STATE;
 	op.node_state = &ns;
 	replica_log(r, LOG_NOTICE, "marking %s %s",
-		    node_label(r, id, who, sizeof(who)), node_state_name(st));
+		    replica_node_label(r, id, who, sizeof(who)), node_state_name(st));
 	(void)coordinator_commit(r, &op, 0, 0, 0);
 }
 
@@ -290,7 +282,7 @@ replica_announce(struct replica *r)
  * itself; in between, a repeated call (a quorum callback) does not send
  * the same updates again.
  */
-static void
+void
 replica_update_coordinator(struct replica *r, bool after_sync)
 {
 	uint32_t next = 0;
@@ -309,7 +301,7 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 		} else {
 			replica_event(r, next, "coordinator",
 				      "coordinator is %s",
-				      node_label(r, next, who, sizeof(who)));
+				      replica_node_label(r, next, who, sizeof(who)));
 			replica_log(r, LOG_NOTICE, "coordinator is %s%s", who,
 				    next == r->local_id ? " (this node)" : "");
 		}
@@ -324,213 +316,6 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 	if (r->coordinator == r->local_id)
 		coordinator_reconcile(r);
 	replica_announce(r);
-}
-
-/* ---- sync round --------------------------------------------------------- */
-
-static void
-sync_done(struct replica *r)
-{
-	char who[STATE_NAME_MAX + 16];
-
-	r->synced = true;
-	sync_assembly_reset(&r->assembly);
-	replica_event(r, r->decision.sender, "sync",
-		      "state synced at epoch %" PRIu64 " seq %" PRIu64 " from %s",
-		      r->st.epoch, r->st.seq,
-		      node_label(r, r->decision.sender, who, sizeof(who)));
-	replica_update_coordinator(r, true);
-	if (r->ops->changed != NULL)
-		r->ops->changed(r->ops_data);
-}
-
-static void
-sync_send_offer(struct replica *r)
-{
-	Xenmesh__Envelope env;
-	Xenmesh__SyncOffer offer;
-	uint8_t digest[STATE_DIGEST_LEN];
-
-	if (state_digest(&r->st, digest) < 0) {
-		replica_log(r, LOG_ERR, "cannot digest the local state");
-		return;
-	}
-	xenmesh__sync_offer__init(&offer);
-	offer.view = r->view;
-	offer.epoch = r->st.epoch;
-	offer.seq = r->st.seq;
-	offer.digest.data = digest;
-	offer.digest.len = sizeof(digest);
-	envelope_init(r, &env);
-	env.body_case = XENMESH__ENVELOPE__BODY_OFFER;
-	env.offer = &offer;
-	(void)replica_mcast(r, &env);
-}
-
-static void
-sync_send_state(struct replica *r)
-{
-	Xenmesh__Envelope env;
-	Xenmesh__SyncChunk chunk;
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	uint32_t total;
-	int rc;
-
-	rc = state_pack(&r->st, &buf, &len);
-	if (rc < 0) {
-		replica_log(r, LOG_ERR, "cannot pack state for sync: %s",
-			    xm_strerror(rc));
-		return;
-	}
-	total = sync_chunk_count(len, r->chunk_max);
-	replica_log(r, LOG_INFO, "sending state (%zu bytes, %" PRIu32
-		    " chunks) for sync", len, total);
-	for (uint32_t i = 0; i < total; i++) {
-		size_t off = (size_t)i * r->chunk_max;
-		size_t n = len - off < r->chunk_max ? len - off : r->chunk_max;
-
-		xenmesh__sync_chunk__init(&chunk);
-		chunk.view = r->view;
-		chunk.index = i;
-		chunk.total = total;
-		chunk.data.data = buf + off;
-		chunk.data.len = n;
-		envelope_init(r, &env);
-		env.body_case = XENMESH__ENVELOPE__BODY_CHUNK;
-		env.chunk = &chunk;
-		if (replica_mcast(r, &env) < 0)
-			break;
-	}
-	free(buf);
-}
-
-static void sync_decided(struct replica *r);
-
-static void
-deliver_offer(struct replica *r, uint32_t sender, const Xenmesh__SyncOffer *m)
-{
-	struct sync_offer o;
-	int rc;
-
-	if (!r->joined || r->synced)
-		return;
-	if (m->digest.len != STATE_DIGEST_LEN) {
-		replica_log(r, LOG_WARNING, "sync offer from node %" PRIu32
-			    " has a %zu-byte digest, dropped", sender,
-			    m->digest.len);
-		return;
-	}
-	memset(&o, 0, sizeof(o));
-	o.nodeid = sender;
-	o.epoch = m->epoch;
-	o.seq = m->seq;
-	memcpy(o.digest, m->digest.data, STATE_DIGEST_LEN);
-	rc = sync_round_offer(&r->round, m->view, &o);
-	if (rc < 0) {
-		if (rc != XM_ESTALE)
-			replica_log(r, LOG_WARNING, "sync offer from node %"
-				    PRIu32 " dropped: %s", sender,
-				    xm_strerror(rc));
-		return;
-	}
-	if (sync_round_complete(&r->round))
-		sync_decided(r);
-}
-
-/* Every offer is in: everyone computes the same decision. */
-static void
-sync_decided(struct replica *r)
-{
-	char who[STATE_NAME_MAX + 16];
-
-	if (sync_round_decide(&r->round, &r->decision) < 0)
-		return;
-	if (r->decision.conflict) {
-		replica_log(r, LOG_ERR, "state conflict: node %" PRIu32
-			    " holds epoch %" PRIu64 " seq %" PRIu64
-			    " with another digest; taking %s's state",
-			    r->decision.conflict_node, r->decision.epoch,
-			    r->decision.seq,
-			    node_label(r, r->decision.sender, who, sizeof(who)));
-		replica_event(r, r->decision.conflict_node, "sync",
-			      "state conflict at epoch %" PRIu64 " seq %" PRIu64
-			      ": node %" PRIu32 " replaced by %s's state",
-			      r->decision.epoch, r->decision.seq,
-			      r->decision.conflict_node, who);
-	}
-	if (!r->decision.transfer) {
-		sync_done(r);
-		return;
-	}
-	if (r->decision.sender == r->local_id)
-		sync_send_state(r);
-}
-
-static void
-sync_adopt(struct replica *r)
-{
-	struct state next;
-	uint8_t digest[STATE_DIGEST_LEN];
-	char why[160] = "";
-	char who[STATE_NAME_MAX + 16];
-	int rc;
-
-	if (state_digest(&r->st, digest) == 0 &&
-	    memcmp(digest, r->decision.digest, STATE_DIGEST_LEN) == 0)
-		goto out_done;          /* we already hold it */
-
-	state_init(&next);
-	rc = state_unpack(r->assembly.buf, r->assembly.len, &next, why,
-			  sizeof(why));
-	if (rc == 0 && (state_digest(&next, digest) < 0 ||
-			memcmp(digest, r->decision.digest, STATE_DIGEST_LEN) != 0)) {
-		rc = XM_ECORRUPT;
-		snprintf(why, sizeof(why), "digest differs from the offer");
-	}
-	if (rc < 0) {
-		replica_log(r, LOG_ERR, "snapshot from node %" PRIu32
-			    " refused: %s; keeping ours", r->decision.sender, why);
-		state_free(&next);
-		goto out_done;
-	}
-	replica_log(r, LOG_NOTICE, "adopting state epoch %" PRIu64 " seq %"
-		    PRIu64 " from %s (ours was epoch %" PRIu64 " seq %" PRIu64 ")",
-		    next.epoch, next.seq,
-		    node_label(r, r->decision.sender, who, sizeof(who)),
-		    r->st.epoch, r->st.seq);
-	state_free(&r->st);
-	r->st = next;
-	if (r->ops->persist != NULL)
-		r->ops->persist(r->ops_data, &r->st);
-out_done:
-	sync_done(r);
-}
-
-static void
-deliver_chunk(struct replica *r, uint32_t sender, const Xenmesh__SyncChunk *m)
-{
-	int rc;
-
-	if (!r->joined || r->synced || !sync_round_complete(&r->round) ||
-	    m->view != r->view)
-		return;
-	if (sender != r->decision.sender) {
-		replica_log(r, LOG_WARNING, "sync chunk from node %" PRIu32
-			    ", expected node %" PRIu32 ", dropped", sender,
-			    r->decision.sender);
-		return;
-	}
-	rc = sync_assembly_add(&r->assembly, m->view, m->index, m->total,
-			       m->data.data, m->data.len);
-	if (rc < 0) {
-		replica_log(r, LOG_ERR, "sync chunk %" PRIu32 "/%" PRIu32
-			    " from node %" PRIu32 " refused: %s", m->index,
-			    m->total, sender, xm_strerror(rc));
-		return;
-	}
-	if (rc == 1)
-		sync_adopt(r);
 }
 
 /* ---- updates, requests, refusals ---------------------------------------- */
@@ -586,12 +371,12 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 			break;
 		case XENMESH__OP__KIND_NODE_STATE:
 			snprintf(text, sizeof(text), "%s is %s",
-				 node_label(r, u->op->node_state->id, who, sizeof(who)),
+				 replica_node_label(r, u->op->node_state->id, who, sizeof(who)),
 				 node_state_name((enum node_state)u->op->node_state->state));
 			break;
 		case XENMESH__OP__KIND_NODE_FLAGS:
 			snprintf(text, sizeof(text), "%s flags%s%s%s%s",
-				 node_label(r, u->op->node_flags->id, who, sizeof(who)),
+				 replica_node_label(r, u->op->node_flags->id, who, sizeof(who)),
 				 u->op->node_flags->set & NODE_FLAG_MAINTENANCE ? " +maintenance" : "",
 				 u->op->node_flags->set & NODE_FLAG_STANDBY ? " +standby" : "",
 				 u->op->node_flags->clear & NODE_FLAG_MAINTENANCE ? " -maintenance" : "",
@@ -611,14 +396,14 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 				 u->op->vm_want->running ? "running" : "stopped",
 				 u->op->vm_want->has_host && u->op->vm_want->host ? " on " : "",
 				 u->op->vm_want->has_host && u->op->vm_want->host ?
-				 node_label(r, u->op->vm_want->host, who, sizeof(who)) : "");
+				 replica_node_label(r, u->op->vm_want->host, who, sizeof(who)) : "");
 			break;
 		case XENMESH__OP__KIND_VM_SET:
 			snprintf(text, sizeof(text), "VM %s %s%s%s", u->op->vm_set->name,
 				 u->op->vm_set->state,
 				 u->op->vm_set->has_host && u->op->vm_set->host ? " on " : "",
 				 u->op->vm_set->has_host && u->op->vm_set->host ?
-				 node_label(r, u->op->vm_set->host, who, sizeof(who)) : "");
+				 replica_node_label(r, u->op->vm_set->host, who, sizeof(who)) : "");
 			break;
 		case XENMESH__OP__KIND_VM_CLEANUP:
 			snprintf(text, sizeof(text), "VM %s cleaned up",
@@ -668,7 +453,7 @@ send_refusal(struct replica *r, uint32_t origin, uint64_t req_id, int err,
 	ref.req_id = req_id;
 	ref.error = err;
 	ref.reason = (char *)reason;
-	envelope_init(r, &env);
+	replica_envelope_init(r, &env);
 	env.body_case = XENMESH__ENVELOPE__BODY_REFUSAL;
 	env.refusal = &ref;
 	(void)replica_mcast(r, &env);
@@ -734,10 +519,10 @@ replica_deliver(struct replica *r, uint32_t sender, const Xenmesh__Envelope *env
 	}
 	switch (env->body_case) {
 	case XENMESH__ENVELOPE__BODY_OFFER:
-		deliver_offer(r, sender, env->offer);
+		replica_sync_deliver_offer(r, sender, env->offer);
 		break;
 	case XENMESH__ENVELOPE__BODY_CHUNK:
-		deliver_chunk(r, sender, env->chunk);
+		replica_sync_deliver_chunk(r, sender, env->chunk);
 		break;
 	case XENMESH__ENVELOPE__BODY_UPDATE:
 		deliver_update(r, sender, env->update);
@@ -810,7 +595,7 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 			continue;
 		left_note(r, left[i].nodeid, left_reason[i]);
 		replica_event(r, left[i].nodeid, "membership", "%s left (%s)",
-			      node_label(r, left[i].nodeid, who, sizeof(who)),
+			      replica_node_label(r, left[i].nodeid, who, sizeof(who)),
 			      reason_name(left_reason[i]));
 	}
 	for (size_t i = 0; i < n_members; i++) {
@@ -819,7 +604,7 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 		/* the reason it left is kept: the coordinator needs it to
 		 * tell a restarted agent from a host that went down */
 		replica_event(r, members[i].nodeid, "membership", "%s joined",
-			      node_label(r, members[i].nodeid, who, sizeof(who)));
+			      replica_node_label(r, members[i].nodeid, who, sizeof(who)));
 	}
 	excluded_prune(r, members, n_members);
 	memcpy(r->members, members, n_members * sizeof(*members));
@@ -839,7 +624,7 @@ replica_confchg(struct replica *r, const struct sync_member *members,
 	for (size_t i = 0; i < r->n_excluded; i++)
 		if (!is_member(r, r->excluded[i].nodeid))
 			(void)sync_round_exclude(&r->round, r->excluded[i].nodeid);
-	sync_send_offer(r);
+	replica_sync_offer(r);
 }
 
 /* Keep exclusions only for processes still in the group. */
@@ -876,7 +661,7 @@ replica_peer_incompatible(struct replica *r, uint32_t nodeid, uint32_t pid)
 		return;
 	(void)sync_round_exclude(&r->round, nodeid);
 	if (sync_round_complete(&r->round))
-		sync_decided(r);
+		replica_sync_decided(r);
 }
 
 void
@@ -941,7 +726,7 @@ replica_submit(struct replica *r, Xenmesh__Op *op, uint64_t req_id, uint32_t uid
 	q.ring = &ring;
 	q.has_uid = true;
 	q.uid = uid;
-	envelope_init(r, &env);
+	replica_envelope_init(r, &env);
 	env.body_case = XENMESH__ENVELOPE__BODY_REQUEST;
 	env.request = &q;
 	return replica_mcast(r, &env);
@@ -1033,7 +818,7 @@ replica_report(struct replica *r, const Xenmesh__HostEvent *ev)
 	q.req_id = 0;
 	q.ring = &ring;
 	q.event = (Xenmesh__HostEvent *)ev;
-	envelope_init(r, &env);
+	replica_envelope_init(r, &env);
 	env.body_case = XENMESH__ENVELOPE__BODY_REQUEST;
 	env.request = &q;
 	return replica_mcast(r, &env);

@@ -1,0 +1,31 @@
+/* Internals shared by replica.c (membership, updates, requests) and
+ * replica_sync.c (the sync round).  Not for other modules. */
+#ifndef XM_REPLICA_INT_H
+#define XM_REPLICA_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "replica.h"
+
+void replica_log(struct replica *r, int prio, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void replica_event(struct replica *r, uint32_t node, const char *kind,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* "h2" when the node table knows the name, else "node 2". */
+const char *replica_node_label(const struct replica *r, uint32_t id,
+			       char *buf, size_t len);
+void replica_envelope_init(const struct replica *r, Xenmesh__Envelope *env);
+int replica_mcast(struct replica *r, const Xenmesh__Envelope *env);
+void replica_update_coordinator(struct replica *r, bool after_sync);
+
+/* replica_sync.c */
+void replica_sync_offer(struct replica *r);
+void replica_sync_deliver_offer(struct replica *r, uint32_t sender,
+				const Xenmesh__SyncOffer *m);
+void replica_sync_deliver_chunk(struct replica *r, uint32_t sender,
+				const Xenmesh__SyncChunk *m);
+void replica_sync_decided(struct replica *r);
+
+#endif
