@@ -442,6 +442,28 @@ exit_of(Xenmesh__VmExit e)
 	}
 }
 
+/* restart_decide() words its reason on its own ("crashed: restarting in
+ * place", "crashed twice on node 1"); the caller already says what and
+ * where, so drop the repeated word and name the host. */
+static void
+reason_tidy(char *why, size_t len, const char *what, uint32_t host,
+	    const char *name)
+{
+	char id[24], out[96];
+	size_t wl = strlen(what);
+	char *p;
+
+	if (strncmp(why, what, wl) == 0 && strncmp(why + wl, ": ", 2) == 0)
+		memmove(why, why + wl + 2, strlen(why + wl + 2) + 1);
+	snprintf(id, sizeof(id), "node %" PRIu32, host);
+	p = strstr(why, id);
+	if (p != NULL) {
+		snprintf(out, sizeof(out), "%.*s%s%s", (int)(p - why), why, name,
+			 p + strlen(id));
+		snprintf(why, len, "%s", out);
+	}
+}
+
 static int
 decide_restart(const struct ha_input *in, const struct vm_rec *v,
 	       uint32_t host, enum vm_exit how, bool start_failed,
@@ -480,8 +502,9 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 				 unclean->name);
 		deferred = !in->ha_enabled || unclean != NULL;
 	}
-	snprintf(text, sizeof(text), "%.40s on %.32s: %s", what,
-		 node_name(st, host, who, sizeof(who)), why);
+	node_name(st, host, who, sizeof(who));
+	reason_tidy(why, sizeof(why), what, host, who);
+	snprintf(text, sizeof(text), "%.40s on %.32s: %s", what, who, why);
 	a = plan_add(plan, HA_ACT_VM_SET);
 	if (a == NULL)
 		return -ENOMEM;
