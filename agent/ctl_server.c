@@ -7,15 +7,14 @@
  * ctl_server_submit()) and is answered from ctl_server_request_done() when
  * the cluster has decided; until then it waits in the pending table with
  * a reference to its connection, given up when the client goes away first
- * (the change itself goes on).  The VM commands are built in ctl_vm.c,
- * the fence commands and the admission check in ctl_fence.c.
+ * (the change itself goes on).  Who may do what is decided in
+ * ctl_access.c, the VM commands are built in ctl_vm.c, the fence commands
+ * and the admission check in ctl_fence.c.
  */
 #define LOG_SUBSYS "ctl"
 
 #include <errno.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include <qb/qbloop.h>
 
 #include "coord.h"
+#include "ctl_access.h"
 #include "ctl_fence.h"
 #include "ctl_server.h"
 #include "ctl_vm.h"
@@ -42,18 +42,7 @@
 #define CTL_PENDING_MAX 64              /* as many as the replica tracks */
 #define CTL_WHAT_MAX    CTL_MUTATION_TEXT_MAX
 #define CTL_REASON_MAX  256
-#define GROUPS_START    64
-#define GROUPS_MAX      65536
 #define HISTORY_BUF_MAX (256 * 1024)    /* coord keeps 64 steps per host */
-
-/* What a connected client may do, decided once when it connects. */
-struct ctl_client {
-	uid_t uid;
-	gid_t gid;
-	pid_t pid;
-	bool may_read;
-	bool may_admin;
-};
 
 /* A mutation waiting for the cluster.  conn holds a reference; NULL once
  * the client left (the change goes on, its outcome is still logged). */
@@ -102,67 +91,6 @@ static int32_t
 ctl_dispatch_del(int32_t fd)
 {
 	return qb_loop_poll_del(ctl_loop, fd);
-}
-
-/* ---- credentials ------------------------------------------------------ */
-
-/*
- * Is uid (connected with conn_gid) a member of group: by the gid it
- * connected with, its primary group or a supplementary group from the
- * group database (SO_PEERCRED reports uid and gid only).  The daemon is
- * single-threaded, so the plain NSS calls are safe here.
- */
-static bool
-ctl_in_group(uid_t uid, gid_t conn_gid, const char *group)
-{
-	char user[256];
-	const struct passwd *pw;
-	const struct group *gr;
-	gid_t gid, pw_gid, *groups = NULL;
-	int ngroups = GROUPS_START, i;
-	bool found = false;
-
-	if (group[0] == '\0')
-		return false;
-	errno = 0;
-	gr = getgrnam(group);
-	if (gr == NULL) {
-		log_warn("group %s of [ipc] cannot be resolved: %s, ignoring",
-			 group, errno ? strerror(errno) : "no such group");
-		return false;
-	}
-	gid = gr->gr_gid;
-	if (conn_gid == gid)
-		return true;
-	pw = getpwuid(uid);
-	if (pw == NULL)
-		return false;           /* no passwd entry: its gid only */
-	if (pw->pw_gid == gid)
-		return true;
-	/* copied: getgrouplist may reuse NSS's static storage */
-	(void)snprintf(user, sizeof(user), "%s", pw->pw_name);
-	pw_gid = pw->pw_gid;
-	for (;;) {
-		int n = ngroups;
-		gid_t *ng = realloc(groups, (size_t)n * sizeof(*groups));
-
-		if (ng == NULL)
-			goto out_free;
-		groups = ng;
-		if (getgrouplist(user, pw_gid, groups, &n) >= 0) {
-			ngroups = n;
-			break;
-		}
-		/* n now says how many there are */
-		if (n <= ngroups || n > GROUPS_MAX)
-			goto out_free;
-		ngroups = n;
-	}
-	for (i = 0; i < ngroups && !found; i++)
-		found = groups[i] == gid;
-out_free:
-	free(groups);
-	return found;
 }
 
 /* ---- responses -------------------------------------------------------- */
@@ -657,40 +585,6 @@ ctl_command_of(const Xenmesh__CtlRequest *req)
 	return &ctl_commands[i];
 }
 
-/* "permission denied: node maintenance needs root or group xm-admin",
- * logged and kept in the event log with the uid. */
-static void
-ctl_refuse(struct ctl_server *srv, qb_ipcs_connection_t *c,
-	   const struct ctl_client *cl, const char *what, bool admin)
-{
-	const struct xm_config *cfg = &srv->a->cfg;
-	const char *g1 = admin ? "" : cfg->read_group;
-	const char *g2 = cfg->admin_group;
-	char msg[CTL_REASON_MAX + 2 * XM_GROUP_MAX];
-
-	if (g1[0] == '\0' || strcmp(g1, g2) == 0) {
-		g1 = g2;
-		g2 = "";
-	}
-	if (g1[0] == '\0')
-		(void)snprintf(msg, sizeof(msg), "permission denied: %.96s needs root",
-			       what);
-	else if (g2[0] == '\0')
-		(void)snprintf(msg, sizeof(msg),
-			       "permission denied: %.96s needs root or group %s",
-			       what, g1);
-	else
-		(void)snprintf(msg, sizeof(msg),
-			       "permission denied: %.96s needs root or group %s or %s",
-			       what, g1, g2);
-	log_warn("uid %u (pid %d) refused: %s", (unsigned)cl->uid, (int)cl->pid,
-		 msg);
-	(void)eventlog_add(&srv->a->events, srv->a->rep.st.epoch,
-			   srv->a->rep.st.seq, 0, "access", "uid %u refused: %s",
-			   (unsigned)cl->uid, what);
-	ctl_server_reply(c, -EACCES, msg);
-}
-
 static void
 ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	     const struct ctl_client *cl, const Xenmesh__CtlRequest *req)
@@ -712,7 +606,7 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 			(void)snprintf(what, sizeof(what), "node %s", req->args[1]);
 		else
 			(void)snprintf(what, sizeof(what), "%s", cmd->name);
-		ctl_refuse(srv, c, cl, what, cmd->admin);
+		ctl_access_refuse(srv->a, c, cl, what, cmd->admin);
 		return;
 	}
 	switch (req->command) {
@@ -808,15 +702,7 @@ ctl_accept(qb_ipcs_connection_t *c, uid_t uid, gid_t gid)
 	cl = calloc(1, sizeof(*cl));
 	if (cl == NULL)
 		return -ENOMEM;
-	cl->uid = uid;
-	cl->gid = gid;
-	if (uid == 0) {
-		cl->may_read = cl->may_admin = true;
-	} else {
-		cl->may_admin = ctl_in_group(uid, gid, srv->a->cfg.admin_group);
-		cl->may_read = cl->may_admin ||
-			ctl_in_group(uid, gid, srv->a->cfg.read_group);
-	}
+	ctl_access_decide(cl, &srv->a->cfg, uid, gid);
 	/* the shared memory is the client's to map, nobody else's */
 	qb_ipcs_connection_auth_set(c, uid, gid, S_IRUSR | S_IWUSR);
 	qb_ipcs_context_set(c, cl);

@@ -2,7 +2,7 @@
  * restart and cleanup.
  *
  * Part of the agentctl endpoint (ctl_server.c), kept in its own file for
- * size: ctl_server.c checks the client's rights and hands a VM mutation
+ * size: ctl_server.c (with ctl_access.c) checks the client's rights and hands a VM mutation
  * here; this file turns it into an Op (parsing xl.cfg with xlcfg_parse)
  * and gives it back to ctl_server_submit(), which tracks it until the
  * cluster has decided.  The functions of ctl_server.c that this file and
