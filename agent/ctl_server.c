@@ -203,6 +203,32 @@ ctl_view_free(struct ctl_view *v)
 	v->history_lines = NULL;
 }
 
+/* The table keeps what a host can give VMs (stable, so the record does not
+ * change with every start); what is free is that less the VMs placed on
+ * it, as placement counts it. */
+static void
+ctl_view_free_memory(Xenmesh__State *st)
+{
+	for (size_t i = 0; i < st->n_nodes; i++) {
+		Xenmesh__Node *n = st->nodes[i];
+		uint64_t used = 0;
+
+		for (size_t k = 0; k < st->n_vms; k++) {
+			const Xenmesh__Vm *vm = st->vms[k];
+			enum vm_state vs;
+
+			if (!vm->has_host || vm->host != n->id ||
+			    vm_state_parse(vm->state, &vs) < 0 ||
+			    !(vs == VM_STATE_STARTING || vs == VM_STATE_RUNNING ||
+			      vs == VM_STATE_STOPPING || vs == VM_STATE_MIGRATING ||
+			      vs == VM_STATE_RECOVERING))
+				continue;
+			used += vm->has_memory_mb ? vm->memory_mb : 0;
+		}
+		n->mem_free_mb = n->mem_total_mb > used ? n->mem_total_mb - used : 0;
+	}
+}
+
 /* The replicated state in its wire form.  Packing and unpacking again
  * reuses state_pack() instead of a second converter to keep in step. */
 static int
@@ -224,6 +250,7 @@ ctl_view_state(struct agent *a, struct ctl_view *v, const char *keep_config)
 	 * the chains redacted */
 	free(v->state->fence_config);
 	v->state->fence_config = NULL;
+	ctl_view_free_memory(v->state);
 	v->resp.state = v->state;
 	return 0;
 }
