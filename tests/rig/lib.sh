@@ -385,3 +385,28 @@ vm_is() { # NODE VM FIELD VALUE
 node_is() { # FROM NODE STATE
 	[ "$(xm_jq "$1" "(.nodes[] | select(.name == \"$2\") | .state)")" = "$3" ]
 }
+
+# Partition VICTIM on the ring and wait until the majority fenced it.
+# Sets PARTITION_T0 (for event filters) and PARTITION_MS (how long it took).
+partition_until_fenced() { # VICTIM
+	PARTITION_T0=$(rig_now_ms)
+	"$RIG" partition "$1" --net ring
+	wait_until 30 "$1 unclean on h1" node_is h1 "$1" unclean
+	wait_until 60 "$1 fenced on h1" node_is h1 "$1" fenced
+	PARTITION_MS=$(($(rig_now_ms) - PARTITION_T0))
+}
+
+# The coordinator's first fence step since PARTITION_T0 matching REGEX
+# ("level 1 xl-ssh: ok after"); fails with the last steps when none.
+fence_step_since() { # REGEX WHAT
+	local coord ev step
+	coord=$(xm_jq h1 '.cluster.coordinator')
+	ev=$(xm_ctl "$coord" events --json) || fail "events from $coord failed"
+	step=$(printf '%s\n' "$ev" | jq -s -r --argjson t0 "$PARTITION_T0" --arg re "$1" \
+		'[.[] | select(.kind == "fence" and .time_ms >= $t0 and (.text | test($re)))][0].text')
+	if [ "$step" = null ]; then
+		printf '%s\n' "$ev" | jq -s -r '.[] | select(.kind == "fence") | .text' | tail -5 >&2
+		fail "no successful $2 step on the coordinator $coord"
+	fi
+	echo "$step"
+}

@@ -74,22 +74,13 @@ note "placement: $(vm_placement h1)"
 sleep 2         # let the guests write
 
 check "partition $victim on the ring: the coordinator's fence_ipmilan powers it off"
-t0=$(rig_now_ms)
-"$RIG" partition "$victim" --net ring
-wait_until 30 "$victim unclean on h1" node_is h1 "$victim" unclean
-wait_until 60 "$victim fenced on h1" node_is h1 "$victim" fenced
-t_fenced=$(($(rig_now_ms) - t0))
+partition_until_fenced "$victim"
+t0=$PARTITION_T0 t_fenced=$PARTITION_MS
 note "$victim fenced ${t_fenced} ms after the partition"
 
 check "fenced by the power fence: level 1 fence_ipmilan ok, the BMC cut the power"
 coord=$(xm_jq h1 '.cluster.coordinator')
-ev=$(xm_ctl "$coord" events --json) || fail "events from $coord failed"
-step=$(printf '%s\n' "$ev" | jq -s -r --argjson t0 "$t0" '[.[] | select(.kind == "fence" and .time_ms >= $t0
-	and (.text | test("level 1 fence-agent fence_ipmilan: ok after")))][0].text')
-[ "$step" != null ] || {
-	printf '%s\n' "$ev" | jq -s -r '.[] | select(.kind == "fence") | .text' | tail -5 >&2
-	fail "no successful fence_ipmilan step on the coordinator $coord"
-}
+step=$(fence_step_since "level 1 fence-agent fence_ipmilan: ok after" fence_ipmilan)
 note "$step"
 grep -q 'power off: power-off command exited 0' "$XM_BMC_DIR/$victim/chassis.log" ||
 	fail "the BMC of $victim never ran its power off (see $XM_BMC_DIR/$victim/chassis.log)"

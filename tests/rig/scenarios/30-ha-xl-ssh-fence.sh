@@ -68,22 +68,13 @@ note "placement: $(vm_placement h1)"
 sleep 2         # let the guests write
 
 check "partition $victim on the ring: the coordinator's xl-ssh destroys its domains and resets it"
-t0=$(rig_now_ms)
-"$RIG" partition "$victim" --net ring
-wait_until 30 "$victim unclean on h1" node_is h1 "$victim" unclean
-wait_until 60 "$victim fenced on h1" node_is h1 "$victim" fenced
-t_fenced=$(($(rig_now_ms) - t0))
+partition_until_fenced "$victim"
+t0=$PARTITION_T0 t_fenced=$PARTITION_MS
 note "$victim fenced ${t_fenced} ms after the partition"
 
 check "fenced by xl-ssh: level 1 xl-ssh ok, the reset cut the node's power"
 coord=$(xm_jq h1 '.cluster.coordinator')
-ev=$(xm_ctl "$coord" events --json) || fail "events from $coord failed"
-step=$(printf '%s\n' "$ev" | jq -s -r --argjson t0 "$t0" '[.[] | select(.kind == "fence" and .time_ms >= $t0
-	and (.text | test("level 1 xl-ssh: ok after")))][0].text')
-[ "$step" != null ] || {
-	printf '%s\n' "$ev" | jq -s -r '.[] | select(.kind == "fence") | .text' | tail -5 >&2
-	fail "no successful xl-ssh step on the coordinator $coord"
-}
+step=$(fence_step_since "level 1 xl-ssh: ok after" xl-ssh)
 note "$step"
 xl_log=$(node_dir "$victim")/xl.log
 [ -f "$xl_log" ] || fail "the xl shim never ran on $victim (no $xl_log)"
