@@ -127,6 +127,25 @@ print_text(const struct ctl_args *args, int rc, char *text)
 	return EXIT_OK;
 }
 
+/* One read request: EXIT_OK with *resp to free, or the exit status of a
+ * transport failure or a refusal (said on stderr, nothing to free). */
+static int
+read_call(struct ctl_conn *cc, const struct ctl_args *args,
+	  const Xenmesh__CtlRequest *req, Xenmesh__CtlResponse **resp)
+{
+	int rc, status;
+
+	rc = ctl_conn_call(cc, req, TIMEOUT_MS, resp);
+	if (rc < 0)
+		return report_call_error(cc, args->name, rc);
+	if ((*resp)->result == 0)
+		return EXIT_OK;
+	status = report_result(args, *resp);
+	xenmesh__ctl_response__free_unpacked(*resp, NULL);
+	*resp = NULL;
+	return status;
+}
+
 static int
 cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
 {
@@ -138,13 +157,9 @@ cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = args->cmd == CTL_CMD_STATUS ?
 		XENMESH__CTL_COMMAND__CTL_STATUS :
 		XENMESH__CTL_COMMAND__CTL_NODE_LIST;
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	if (resp->result != 0) {
-		status = report_result(args, resp);
-		goto out_resp;
-	}
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
 	if (args->cmd == CTL_CMD_STATUS)
 		rc = args->json ? ctl_format_status_json(resp, &text) :
 			ctl_format_status(resp, &text);
@@ -152,7 +167,6 @@ cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
 		rc = args->json ? ctl_format_nodes_json(resp, &text) :
 			ctl_format_nodes(resp, &text);
 	status = print_text(args, rc, text);
-out_resp:
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -443,17 +457,12 @@ cmd_fence_config(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG;
 	req.has_show_secrets = args->show_secrets;
 	req.show_secrets = args->show_secrets;
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	if (resp->result != 0) {
-		status = report_result(args, resp);
-		goto out_resp;
-	}
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
 	rc = args->json ? ctl_format_fence_config_json(resp, &text) :
 		ctl_format_fence_config(resp, &text);
 	status = print_text(args, rc, text);
-out_resp:
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -470,13 +479,9 @@ cmd_fence_history(struct ctl_conn *cc, const struct ctl_args *args)
 	int rc, status;
 
 	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY;
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	if (resp->result != 0) {
-		status = report_result(args, resp);
-		goto out_resp;
-	}
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
 	rc = args->json ? ctl_format_fence_history_json(resp, &text) :
 		ctl_format_fence_history(resp, &text);
 	status = print_text(args, rc, text);
@@ -524,13 +529,9 @@ cmd_vm_read(struct ctl_conn *cc, const struct ctl_args *args)
 		req.args = argv;
 		req.n_args = 1;
 	}
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	if (resp->result != 0) {
-		status = report_result(args, resp);
-		goto out_resp;
-	}
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
 	if (args->cmd == CTL_CMD_VM_LIST)
 		rc = args->json ? ctl_format_vms_json(resp, &text) :
 			ctl_format_vms(resp, &text);

@@ -410,3 +410,19 @@ fence_step_since() { # REGEX WHAT
 	fi
 	echo "$step"
 }
+
+# In the event log of NODE (the coordinator): the first VM restart after
+# T0 comes after VICTIM's "is fenced" event.  Notes both event ids.
+expect_restarts_after_fence() { # NODE VICTIM T0
+	local ev fenced_id first_start
+	ev=$(xm_ctl "$1" events --json) || fail "events from $1 failed"
+	fenced_id=$(printf '%s\n' "$ev" | jq -s -r --arg v "$2 is fenced" \
+		'[.[] | select(.kind == "state" and .text == $v)][0].id')
+	[ "$fenced_id" != null ] || fail "no '$2 is fenced' event"
+	first_start=$(printf '%s\n' "$ev" | jq -s -r --argjson t0 "$3" \
+		'[.[] | select(.kind == "ha" and (.text | test("^start ")) and .time_ms >= $t0)] | map(.id) | min')
+	[ "$first_start" != null ] || fail "no restart event after $2 was lost"
+	[ "$first_start" -gt "$fenced_id" ] ||
+		fail "a VM was restarted (event $first_start) before $2 was fenced (event $fenced_id)"
+	note "fenced at event $fenced_id, first restart at event $first_start"
+}
