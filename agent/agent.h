@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "eventlog.h"
+#include "metrics.h"
 #include "quorum_rules.h"
 #include "replica.h"
 
@@ -19,6 +20,9 @@ struct ctl_server;      /* agent/ctl_server.c: agentctl IPC */
 struct vmhost;          /* agent/vmhost.c: this host's domains */
 struct coord;           /* agent/coord.c: the coordinator's work */
 struct guard;           /* agent/guard.c: heartbeat, watchdog, self-fence */
+struct notify;          /* agent/notify.c: systemd notification */
+struct metrics_http;    /* agent/metrics_http.c: the /metrics listener */
+struct san;             /* agent/san.c: a SAN node's volumes, targets, portal */
 
 struct agent {
 	struct xm_config cfg;
@@ -30,6 +34,10 @@ struct agent {
 	struct vmhost *vh;
 	struct coord *co;
 	struct guard *guard;
+	struct notify *notify;
+	struct metrics metrics;         /* counters of agentctl metrics */
+	struct metrics_http *metrics_http;
+	struct san *san;
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */
 	char node_name[64];             /* this node's name from cmap */

@@ -36,6 +36,7 @@ enum {
 #define TIMEOUT_MS        15000
 /* a restart waits for the VM to stop, up to CTL_VM_RESTART_WAIT_S */
 #define RESTART_TIMEOUT_MS ((CTL_VM_RESTART_WAIT_S + 30) * 1000)
+#define VOLUME_TIMEOUT_MS (150 * 1000)  /* the agent waits 120 s for the SAN */
 #define FOLLOW_PERIOD_MS  500
 
 static volatile sig_atomic_t stop_requested;
@@ -430,6 +431,55 @@ cmd_fence_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 	return call_mutation(cc, args, &req, TIMEOUT_MS, NULL);
 }
 
+/* volume create / remove: the create answer waits for the SAN node. */
+static int
+cmd_volume_change(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	char size[24], *argv[3];
+
+	req.args = argv;
+	if (args->cmd == CTL_CMD_VOLUME_CREATE) {
+		snprintf(size, sizeof(size), "%llu", (unsigned long long)args->size);
+		argv[0] = (char *)args->vm;
+		argv[1] = (char *)args->disk;
+		argv[2] = size;
+		req.n_args = 3;
+		req.command = XENMESH__CTL_COMMAND__CTL_VOLUME_CREATE;
+	} else {
+		argv[0] = (char *)args->volume;
+		req.n_args = 1;
+		req.command = XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE;
+	}
+	return call_mutation(cc, args, &req, VOLUME_TIMEOUT_MS, NULL);
+}
+
+/* volume list, storage status. */
+static int
+cmd_storage_read(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	Xenmesh__CtlResponse *resp;
+	char *text = NULL;
+	int rc, status;
+
+	req.command = args->cmd == CTL_CMD_STORAGE_STATUS ?
+		XENMESH__CTL_COMMAND__CTL_STORAGE_STATUS :
+		XENMESH__CTL_COMMAND__CTL_STATUS;
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
+	if (args->cmd == CTL_CMD_STORAGE_STATUS)
+		rc = args->json ? ctl_format_storage_json(resp, &text) :
+			ctl_format_storage(resp, &text);
+	else
+		rc = args->json ? ctl_format_volumes_json(resp, &text) :
+			ctl_format_volumes(resp, &text);
+	status = print_text(args, rc, text);
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
 /* A fence is not undone: without --yes, say what it would do. */
 static int
 node_fence_confirm(const struct ctl_args *args)
@@ -551,6 +601,33 @@ out_resp:
 	return status;
 }
 
+/* metrics: the agent's text as it is; log-level: a change of this agent
+ * only (no cluster decision), answered at once. */
+static int
+cmd_admin(struct ctl_conn *cc, const struct ctl_args *args)
+{
+	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
+	Xenmesh__CtlResponse *resp;
+	char *argv[1], *text;
+	int status;
+
+	if (args->cmd == CTL_CMD_LOG_LEVEL) {
+		argv[0] = (char *)args->level;
+		req.command = XENMESH__CTL_COMMAND__CTL_LOG_LEVEL;
+		req.args = argv;
+		req.n_args = 1;
+		return call_mutation(cc, args, &req, TIMEOUT_MS, NULL);
+	}
+	req.command = XENMESH__CTL_COMMAND__CTL_METRICS;
+	status = read_call(cc, args, &req, &resp);
+	if (status != EXIT_OK)
+		return status;
+	text = strdup(resp->message != NULL ? resp->message : "");
+	status = print_text(args, text != NULL ? 0 : -ENOMEM, text);
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -624,10 +701,22 @@ main(int argc, char *argv[])
 	case CTL_CMD_FENCE_HISTORY:
 		status = cmd_fence_history(&cc, &args);
 		break;
+	case CTL_CMD_METRICS:
+	case CTL_CMD_LOG_LEVEL:
+		status = cmd_admin(&cc, &args);
+		break;
 	case CTL_CMD_FENCE_CONFIG_SET:
 	case CTL_CMD_FENCE_CONFIG_CLEAR:
 	case CTL_CMD_NODE_FENCE:
 		status = cmd_fence_change(&cc, &args, config);
+		break;
+	case CTL_CMD_VOLUME_CREATE:
+	case CTL_CMD_VOLUME_REMOVE:
+		status = cmd_volume_change(&cc, &args);
+		break;
+	case CTL_CMD_VOLUME_LIST:
+	case CTL_CMD_STORAGE_STATUS:
+		status = cmd_storage_read(&cc, &args);
 		break;
 	default:
 		fprintf(stderr, "agentctl: nothing to do\n");

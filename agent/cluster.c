@@ -24,6 +24,7 @@
 #include "coord.h"
 #include "ctl_server.h"
 #include "guard.h"
+#include "san.h"
 #include "log.h"
 #include "persist.h"
 #include "vmhost.h"
@@ -124,6 +125,7 @@ out_flush(struct cluster *cl)
 			cluster_fail(cl, "multicast failed");
 			return;
 		}
+		metrics_cpg_sent(&cl->a->metrics, m->len);
 		cl->out_head = m->next;
 		if (cl->out_head == NULL)
 			cl->out_tail = &cl->out_head;
@@ -272,6 +274,7 @@ ops_changed(void *data)
 {
 	vmhost_kick(data);
 	coord_kick(data);
+	san_kick(data);
 }
 
 static void
@@ -425,6 +428,7 @@ cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 
 	if (cl == NULL)
 		return;
+	metrics_cpg_received(&cl->a->metrics, len);
 	env = (Xenmesh__Envelope *)wire_unpack(&xenmesh__envelope__descriptor,
 					       msg, len, &err, &major, &minor);
 	if (env == NULL) {

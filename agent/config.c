@@ -24,6 +24,7 @@
 #include <syslog.h>
 
 #include "config.h"
+#include "metrics_http.h"
 
 #define CONFIG_LINE_MAX 8192    /* bytes, without the line end; a PATH_MAX value fits */
 #define CONFIG_MEM_MAX 16777216 /* MB: 16 TiB, far above any host */
@@ -37,6 +38,8 @@ enum config_section {
 	SEC_CLUSTER,
 	SEC_HYPERVISOR,
 	SEC_FENCING,
+	SEC_STORAGE,
+	SEC_METRICS,
 };
 
 static const char *const config_section_names[] = {
@@ -47,6 +50,8 @@ static const char *const config_section_names[] = {
 	[SEC_CLUSTER] = "cluster",
 	[SEC_HYPERVISOR] = "hypervisor",
 	[SEC_FENCING] = "fencing",
+	[SEC_STORAGE] = "storage",
+	[SEC_METRICS] = "metrics",
 };
 
 /* What one parse needs besides the config being filled. */
@@ -113,6 +118,12 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->hv_guest, sizeof(cfg->hv_guest), "/usr/lib/xenmesh/guest");
 	snprintf(cfg->watchdog, sizeof(cfg->watchdog), "kernel");
 	snprintf(cfg->watchdog_path, sizeof(cfg->watchdog_path), "/dev/watchdog");
+	snprintf(cfg->iqn_prefix, sizeof(cfg->iqn_prefix), "iqn.2026-11.org.xenmesh");
+	cfg->portal_prefix = 24;
+	snprintf(cfg->backend, sizeof(cfg->backend), "lvm");
+	snprintf(cfg->volume_dir, sizeof(cfg->volume_dir), "/var/lib/xenmesh/volumes");
+	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
+	cfg->replacement_timeout_s = 120;
 }
 
 static int
@@ -287,8 +298,11 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 {
 	static const char *const drivers[] = { "xl", "proc", NULL };
 	static const char *const watchdogs[] = { "kernel", "rig", "none", NULL };
-	const char *const *allowed = strcmp(k->name, "driver") == 0 ? drivers
-								     : watchdogs;
+	static const char *const backends[] = { "file", "lvm", NULL };
+	static const char *const mirrors[] = { "none", "drbd", NULL };
+	const char *const *allowed = strcmp(k->name, "driver") == 0 ? drivers :
+				     strcmp(k->name, "backend") == 0 ? backends :
+				     strcmp(k->name, "mirror") == 0 ? mirrors : watchdogs;
 
 	for (size_t i = 0; allowed[i] != NULL; i++) {
 		if (strcmp(val, allowed[i]) == 0) {
@@ -298,7 +312,76 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 	}
 	return config_error(p, "invalid %s '%s' in [%s]: expected %s", k->name,
 			    val, config_sec_name(k->sec),
-			    allowed == drivers ? "xl or proc" : "kernel, rig or none");
+			    allowed == drivers ? "xl or proc" :
+			    allowed == backends ? "file or lvm" :
+			    allowed == mirrors ? "none or drbd" : "kernel, rig or none");
+}
+
+/* An IQN prefix, address, interface or VG name: printable, no blanks. */
+static int
+config_set_token(struct config_parser *p, const struct config_key *k,
+		 struct xm_config *cfg, const char *val, int quoted)
+{
+	size_t len = strlen(val);
+
+	if (len == 0 && quoted && strcmp(k->name, "portal") == 0) {
+		((char *)cfg + k->off)[0] = '\0';
+		return 0;
+	}
+	if (len == 0 || len >= k->size)
+		return config_error(p, "%s in [%s] must have 1 to %zu characters",
+				    k->name, config_sec_name(k->sec), k->size - 1);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)val[i] <= ' ' || (unsigned char)val[i] >= 0x7f)
+			return config_error(p, "%s '%s' in [%s] contains a blank or a "
+					    "non-printable character", k->name, val,
+					    config_sec_name(k->sec));
+	if (strcmp(k->name, "iqn_prefix") == 0 &&
+	    (strncmp(val, "iqn.", 4) != 0 || strpbrk(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_/")))
+		return config_error(p, "iqn_prefix '%s' in [storage] is not a lowercase "
+				    "iSCSI qualified name (iqn.YYYY-MM.reversed.domain)", val);
+	memcpy((char *)cfg + k->off, val, len + 1);
+	return 0;
+}
+
+/* Whole numbers with a range per key. */
+static int
+config_set_uint(struct config_parser *p, const struct config_key *k,
+		struct xm_config *cfg, const char *val, int quoted)
+{
+	uint64_t v = 0, lo = 0, hi = 65535;
+	const char *c;
+
+	if (strcmp(k->name, "portal_prefix") == 0) {
+		lo = 1;
+		hi = 32;
+	} else if (strcmp(k->name, "replacement_timeout") == 0) {
+		lo = 1;
+		hi = 3600;
+	}
+	for (c = val; *c >= '0' && *c <= '9' && v <= hi; c++)
+		v = v * 10 + (uint64_t)(*c - '0');
+	if (c == val || *c != '\0' || v < lo || v > hi)
+		return config_error(p, "invalid %s '%s' in [%s]: expected a whole "
+				    "number from %llu to %llu", k->name, val,
+				    config_sec_name(k->sec), (unsigned long long)lo,
+				    (unsigned long long)hi);
+	*(uint64_t *)(void *)((char *)cfg + k->off) = v;
+	return 0;
+}
+
+/* [metrics] listen: "" (off), ADDR:PORT or [ADDR]:PORT. */
+static int
+config_set_listen(struct config_parser *p, const struct config_key *k,
+		  struct xm_config *cfg, const char *val, int quoted)
+{
+	if (val[0] != '\0' && metrics_listen_parse(val, NULL, NULL) < 0)
+		return config_error(p, "invalid %s '%s' in [%s]: expected "
+				    "ADDR:PORT or [ADDR]:PORT (numeric, port 1 "
+				    "to 65535), or \"\" for none", k->name, val,
+				    config_sec_name(k->sec));
+	memcpy((char *)cfg + k->off, val, strlen(val) + 1);
+	return 0;
 }
 
 #define CFG_STR(f) offsetof(struct xm_config, f), \
@@ -324,6 +407,22 @@ static const struct config_key config_keys[] = {
 	{ SEC_FENCING, "watchdog_path", config_set_path, CFG_STR(watchdog_path) },
 	{ SEC_FENCING, "watchdog_timeout", config_set_mb,
 	  offsetof(struct xm_config, watchdog_timeout_s), sizeof(uint64_t) },
+	{ SEC_STORAGE, "iqn_prefix", config_set_token, CFG_STR(iqn_prefix) },
+	{ SEC_STORAGE, "portal", config_set_token, CFG_STR(portal) },
+	{ SEC_STORAGE, "portal_prefix", config_set_uint,
+	  offsetof(struct xm_config, portal_prefix), sizeof(uint64_t) },
+	{ SEC_STORAGE, "portal_dev", config_set_token, CFG_STR(portal_dev) },
+	{ SEC_STORAGE, "backend", config_set_word, CFG_STR(backend) },
+	{ SEC_STORAGE, "volume_dir", config_set_path, CFG_STR(volume_dir) },
+	{ SEC_STORAGE, "vg", config_set_token, CFG_STR(vg) },
+	{ SEC_STORAGE, "no_devmapper", config_set_bool,
+	  offsetof(struct xm_config, no_devmapper), sizeof(int) },
+	{ SEC_STORAGE, "mirror", config_set_word, CFG_STR(mirror) },
+	{ SEC_STORAGE, "tgt_control_port", config_set_uint,
+	  offsetof(struct xm_config, tgt_control_port), sizeof(uint64_t) },
+	{ SEC_STORAGE, "replacement_timeout", config_set_uint,
+	  offsetof(struct xm_config, replacement_timeout_s), sizeof(uint64_t) },
+	{ SEC_METRICS, "listen", config_set_listen, CFG_STR(metrics_listen) },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -369,14 +468,15 @@ config_parse_section(struct config_parser *p, char *s)
 	*end = '\0';
 	if (*name == '\0')
 		return config_error(p, "empty section name");
-	for (i = SEC_NODE; i <= SEC_FENCING; i++) {
+	for (i = SEC_NODE; i <= SEC_METRICS; i++) {
 		if (strcmp(name, config_section_names[i]) == 0) {
 			p->sec = (enum config_section)i;
 			return 0;
 		}
 	}
 	return config_error(p, "unknown section [%s] (allowed: node, paths, "
-			    "log, ipc, cluster, hypervisor, fencing)", name);
+			    "log, ipc, cluster, hypervisor, fencing, storage, metrics)",
+			    name);
 }
 
 /* Unquotes "..." in place from s (just after the opening quote). */
@@ -560,6 +660,23 @@ config_load(const char *path, struct xm_config *cfg, char *err,
 		if (err && errlen)
 			snprintf(err, errlen, "%s: missing required key role "
 				 "in [node]", path);
+		goto out_close;
+	}
+	if (next->role == NODE_ROLE_SAN && next->portal[0] != '\0' &&
+	    next->portal_dev[0] == '\0') {
+		r = -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: a SAN node with a portal needs "
+				 "portal_dev in [storage] (the interface that carries "
+				 "the floating address)", path);
+		goto out_close;
+	}
+	if (next->role == NODE_ROLE_SAN && strcmp(next->backend, "lvm") == 0 &&
+	    next->portal[0] != '\0' && next->vg[0] == '\0') {
+		r = -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: backend lvm needs vg in [storage] "
+				 "(the volume group that holds the VM volumes)", path);
 		goto out_close;
 	}
 	*cfg = *next;

@@ -40,6 +40,20 @@ struct xm_config {
 	char watchdog_path[PATH_MAX];   /* watchdog_path = PATH: device or rig socket,
 					 * default /dev/watchdog */
 	uint64_t watchdog_timeout_s;    /* watchdog_timeout = S, 0: the device's own */
+	/* [storage] (storage/README in the source: which node uses what) */
+	char iqn_prefix[128];           /* iqn_prefix, default iqn.2026-11.org.xenmesh */
+	char portal[64];                /* portal = ADDR[:PORT] the SAN floats; "" none */
+	uint64_t portal_prefix;         /* SAN: prefix length of the address, default 24 */
+	char portal_dev[32];            /* SAN: interface that carries it */
+	char backend[8];                /* SAN: file | lvm, default lvm */
+	char volume_dir[PATH_MAX];      /* SAN file backend, default /var/lib/xenmesh/volumes */
+	char vg[128];                   /* SAN lvm backend: the volume group */
+	int no_devmapper;               /* SAN lvm: yes = --driverloaded n (tests) */
+	char mirror[8];                 /* SAN: none | drbd, default drbd */
+	uint64_t tgt_control_port;      /* SAN: tgtd's control port, default 0 */
+	uint64_t replacement_timeout_s; /* dom0: how long a lost portal is awaited, default 120 */
+	/* [metrics] */
+	char metrics_listen[64];        /* listen = ADDR:PORT of /metrics, default "" (off) */
 };
 
 void config_defaults(struct xm_config *cfg);

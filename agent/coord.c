@@ -18,6 +18,7 @@
 #include "chain.h"
 #include "cluster.h"
 #include "coord.h"
+#include "coord_int.h"
 #include "decide.h"
 #include "log.h"
 #include "methods.h"
@@ -29,29 +30,6 @@
 #define FENCE_RETRY_MS     30000
 #define W_MARGIN_MS        2000
 #define DEFAULT_CHAIN      "level 1 deadline"
-
-struct fence_run {
-	struct coord *co;
-	uint32_t node;
-	char name[STATE_NAME_MAX];
-	struct fence_chain ch;
-	struct fence_op *op;            /* method in progress */
-	struct fence_action act;
-	uint64_t retry_at_ms;           /* FAILED: when to try again */
-	size_t logged_steps;
-	const char **domains;
-	size_t n_domains;
-	char (*domain_names)[VM_NAME_MAX];
-};
-
-struct coord {
-	struct agent *a;
-	bool kicked;
-	qb_loop_timer_handle tick;
-	struct runner *runner;
-	struct fence_run *runs[STATE_MAX_NODES];
-	size_t n_runs;
-};
 
 static uint64_t
 mono_ms(void)
@@ -123,6 +101,8 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 			return;
 		}
 		log_notice("%s", text);
+		if (act->record_restart)
+			metrics_restart(&a->metrics);
 		event(a, act->host, "ha", text);
 	}
 }
@@ -179,6 +159,8 @@ coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
 
 	if (a->co == NULL || !replica_is_coordinator(&a->rep))
 		return;
+	if (coord_storage_event(a->co, host, ev))
+		return;
 	memset(&hev, 0, sizeof(hev));
 	hev.kind = ev->kind;
 	hev.host = host;
@@ -209,6 +191,7 @@ fence_run_free(struct fence_run *run)
 		return;
 	if (run->op != NULL)
 		fence_op_abandon(run->op);
+	coord_storage_forget(run->co, run);
 	fence_chain_free(&run->ch);
 	free(run->domains);
 	free(run->domain_names);
@@ -265,6 +248,7 @@ fence_log_steps(struct fence_run *run)
 		if (s == NULL || s->result == 0)
 			break;
 		fence_step_format(s, line, sizeof(line));
+		metrics_fence(&run->co->a->metrics, (int)s->kind, (int)s->result);
 		log_notice("fence %s: %s", run->name, line);
 		event(run->co->a, run->node, "fence", line);
 		run->logged_steps = i + 1;
@@ -290,6 +274,7 @@ fence_confirmed(struct fence_run *run)
 		return;
 	}
 	log_notice("%s is fenced (level %u)", run->name, run->ch.confirmed_level);
+	metrics_failover(&a->metrics, mono_ms() - run->ch.lost_at_ms);
 }
 
 static void
@@ -315,6 +300,8 @@ fence_process(struct fence_run *run, const struct fence_actions *acts)
 		t.host = run->name;
 		t.domains = run->domains;
 		t.n_domains = run->n_domains;
+		t.storage_fence = coord_storage_fence;
+		t.storage_data = co;
 		run->act = acts->run[i];
 		if (fence_method_run(co->runner, &t, &run->act, fence_done_cb, run,
 				     &run->op) < 0) {
@@ -439,8 +426,10 @@ tick_fn(void *data)
 		}
 		i++;
 	}
-	if (coordinator)
+	if (coordinator) {
+		coord_storage_schedule(co);
 		schedule(co);
+	}
 	replica_tick(&a->rep, now);
 	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, TICK_MS * QB_TIME_NS_IN_MSEC,
 				co, tick_fn, &co->tick);
@@ -507,6 +496,7 @@ coord_stop(struct agent *a)
 		(void)qb_loop_timer_del(a->loop, co->tick);
 	for (size_t i = 0; i < co->n_runs; i++)
 		fence_run_free(co->runs[i]);
+	coord_storage_free(co);
 	runner_close(co->runner);
 	free(co);
 	a->co = NULL;

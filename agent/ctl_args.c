@@ -11,13 +11,16 @@
 #include <string.h>
 
 #include "ctl_args.h"
+#include "lvm.h"
 #include "state.h"
+#include "voltable.h"
 
 #define USAGE_AGENTCTL \
 	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
 	"commands: status, events, node list|maintenance|standby|fence,\n" \
 	"          vm list|show|define|undefine|start|stop|restart|cleanup,\n" \
-	"          fence config|history"
+	"          fence config|history, metrics, log-level,\n" \
+	"          volume create|list|remove, storage status"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
 #define USAGE_NODE \
@@ -33,6 +36,15 @@
 #define USAGE_FENCE_SET   "usage: agentctl fence config set FILE"
 #define USAGE_FENCE_CLEAR "usage: agentctl fence config clear"
 #define USAGE_FENCE_HISTORY "usage: agentctl fence history [--json]"
+#define USAGE_METRICS     "usage: agentctl metrics"
+#define USAGE_LOG_LEVEL \
+	"usage: agentctl log-level error|warning|notice|info|debug"
+#define USAGE_VOLUME \
+	"usage: agentctl volume create|list|remove ..."
+#define USAGE_VOLUME_CREATE "usage: agentctl volume create VM DISK SIZE"
+#define USAGE_VOLUME_LIST "usage: agentctl volume list [--json]"
+#define USAGE_VOLUME_REMOVE "usage: agentctl volume remove VOLUME"
+#define USAGE_STORAGE     "usage: agentctl storage status [--json]"
 #define USAGE_VM \
 	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup ..."
 
@@ -66,6 +78,20 @@ static const char help_text[] =
 	"  fence config clear                      every host: the default chain\n"
 	"  fence history [--json]                  fence steps (on the coordinator)\n"
 	"                                          and this node's fence events\n"
+	"  metrics                                 this agent's metrics (Prometheus\n"
+	"                                          text format)\n"
+	"  log-level LEVEL                         xenmeshd's log level until it\n"
+	"                                          restarts: error, warning, notice,\n"
+	"                                          info or debug\n"
+	"  volume create VM DISK SIZE              a SAN volume VM-DISK of SIZE\n"
+	"                                          (bytes, or K/M/G/T): an xl.cfg\n"
+	"                                          disk names it target=xenmesh:DISK\n"
+	"  volume list [--json]                    the SAN volumes\n"
+	"  volume remove VOLUME                    remove a volume (its VM stopped)\n"
+	"  storage status [--json]                 volumes, active SAN node,\n"
+	"                                          storage-fenced hosts; on a SAN\n"
+	"                                          node also its targets, ACLs and\n"
+	"                                          sessions\n"
 	"\n"
 	"exit status: 0 ok, 1 operation failed, 2 usage error, 3 xenmeshd not\n"
 	"reachable, 4 no quorum (or no coordinator, or sync in progress),\n"
@@ -278,6 +304,74 @@ args_fence_command(const struct raw_args *raw, struct ctl_args *out,
 	return 0;
 }
 
+static int args_name(struct ctl_args *out, const char *s, const char *label,
+		     char *err, size_t errlen);
+
+/* volume create|list|remove, storage status. */
+static int
+args_storage_command(const struct raw_args *raw, struct ctl_args *out,
+		     size_t *used, char *err, size_t errlen)
+{
+	static const struct {
+		const char *w0, *w1, *name, *usage;
+		enum ctl_cmd cmd;
+	} subs[] = {
+		{ "volume", "create", "volume create", USAGE_VOLUME_CREATE,
+		  CTL_CMD_VOLUME_CREATE },
+		{ "volume", "list", "volume list", USAGE_VOLUME_LIST, CTL_CMD_VOLUME_LIST },
+		{ "volume", "remove", "volume remove", USAGE_VOLUME_REMOVE,
+		  CTL_CMD_VOLUME_REMOVE },
+		{ "storage", "status", "storage status", USAGE_STORAGE,
+		  CTL_CMD_STORAGE_STATUS },
+	};
+	const char *w0 = raw->words[0];
+	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
+	bool volume = strcmp(w0, "volume") == 0;
+
+	out->name = w0;
+	out->usage = volume ? USAGE_VOLUME : USAGE_STORAGE;
+	*used = 2;
+	if (w1 == NULL)
+		return args_fail(out, out->usage, err, errlen, "missing subcommand (%s)",
+				 volume ? "create, list or remove" : "status");
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(w0, subs[i].w0) != 0 || strcmp(w1, subs[i].w1) != 0)
+			continue;
+		out->cmd = subs[i].cmd;
+		out->name = subs[i].name;
+		out->usage = subs[i].usage;
+		return 0;
+	}
+	return args_fail(out, out->usage, err, errlen, "unknown subcommand '%s'", w1);
+}
+
+/* VM DISK SIZE of volume create. */
+static int
+args_volume_create(const struct raw_args *raw, size_t used, struct ctl_args *out,
+		   char *err, size_t errlen)
+{
+	const char *vm = used < raw->n_words ? raw->words[used] : NULL;
+	const char *disk = used + 1 < raw->n_words ? raw->words[used + 1] : NULL;
+	const char *size = used + 2 < raw->n_words ? raw->words[used + 2] : NULL;
+	char why[160], vname[VOL_NAME_MAX];
+	int r;
+
+	r = args_name(out, vm, "VM", err, errlen);
+	if (r < 0)
+		return r;
+	if (disk == NULL || disk[0] == '\0')
+		return args_fail(out, out->usage, err, errlen, "missing DISK (root, swap, ...)");
+	if (size == NULL)
+		return args_fail(out, out->usage, err, errlen, "missing SIZE (e.g. 10G)");
+	if (size_parse(size, &out->size, why, sizeof(why)) < 0)
+		return args_fail(out, out->usage, err, errlen, "%s", why);
+	if (vol_name_make(vname, sizeof(vname), vm, disk, why, sizeof(why)) < 0)
+		return args_fail(out, out->usage, err, errlen, "%s", why);
+	out->vm = vm;
+	out->disk = disk;
+	return 0;
+}
+
 /* The command words: sets cmd, name, usage; 0 or a usage error. */
 static int
 args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
@@ -304,8 +398,19 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 		*used = 1;
 		return 0;
 	}
+	if (strcmp(w0, "metrics") == 0 || strcmp(w0, "log-level") == 0) {
+		bool metrics = strcmp(w0, "metrics") == 0;
+
+		out->cmd = metrics ? CTL_CMD_METRICS : CTL_CMD_LOG_LEVEL;
+		out->name = metrics ? "metrics" : "log-level";
+		out->usage = metrics ? USAGE_METRICS : USAGE_LOG_LEVEL;
+		*used = 1;
+		return 0;
+	}
 	if (strcmp(w0, "vm") == 0)
 		return args_vm_command(raw, out, used, err, errlen);
+	if (strcmp(w0, "volume") == 0 || strcmp(w0, "storage") == 0)
+		return args_storage_command(raw, out, used, err, errlen);
 	if (strcmp(w0, "fence") == 0)
 		return args_fence_command(raw, out, used, err, errlen);
 	if (strcmp(w0, "node") != 0)
@@ -513,6 +618,37 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 			return args_fail(out, out->usage, err, errlen,
 					 "empty FILE name");
 		out->file = w;
+		want = used + 1;
+	} else if (out->cmd == CTL_CMD_LOG_LEVEL) {
+		static const char *const levels[] = {
+			"error", "warning", "notice", "info", "debug", NULL,
+		};
+		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+		size_t i;
+
+		if (w == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "missing LEVEL");
+		for (i = 0; levels[i] != NULL && strcmp(w, levels[i]) != 0; i++)
+			;
+		if (levels[i] == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "unknown level '%s' (error, warning, "
+					 "notice, info or debug)", w);
+		out->level = w;
+		want = used + 1;
+	} else if (out->cmd == CTL_CMD_VOLUME_CREATE) {
+		r = args_volume_create(&raw, used, out, err, errlen);
+		if (r < 0)
+			return r;
+		want = used + 3;
+	} else if (out->cmd == CTL_CMD_VOLUME_REMOVE) {
+		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+
+		r = args_name(out, w, "VOLUME", err, errlen);
+		if (r < 0)
+			return r;
+		out->volume = w;
 		want = used + 1;
 	} else if (raw.on_seen || args_vm_sub(out->cmd) != NULL) {
 		r = args_vm(&raw, used, &want, out, err, errlen);

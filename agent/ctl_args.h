@@ -19,6 +19,12 @@
  *     fence config set FILE
  *     fence config clear
  *     fence history [--json]
+ *     metrics
+ *     log-level error|warning|notice|info|debug
+ *     volume create VM DISK SIZE
+ *     volume list [--json]
+ *     volume remove VOLUME
+ *     storage status [--json]
  *
  * Options may come before or after the command words; "--" ends them (for
  * a node whose name starts with '-').
@@ -51,6 +57,12 @@ enum ctl_cmd {
 	CTL_CMD_FENCE_CONFIG_SET,
 	CTL_CMD_FENCE_CONFIG_CLEAR,
 	CTL_CMD_FENCE_HISTORY,
+	CTL_CMD_METRICS,
+	CTL_CMD_LOG_LEVEL,
+	CTL_CMD_VOLUME_CREATE,
+	CTL_CMD_VOLUME_LIST,
+	CTL_CMD_VOLUME_REMOVE,
+	CTL_CMD_STORAGE_STATUS,
 };
 
 /* The largest xl.cfg `vm define` sends (the replicated state refuses
@@ -70,6 +82,10 @@ struct ctl_args {
 	const char *host;       /* vm start --on HOST, NULL: anywhere */
 	bool yes;               /* node fence --yes: really do it */
 	bool show_secrets;      /* fence config --show-secrets */
+	const char *level;      /* log-level: points into argv */
+	const char *disk;       /* volume create: DISK */
+	uint64_t size;          /* volume create: SIZE in bytes */
+	const char *volume;     /* volume remove: VOLUME */
 	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
 	 * NULL asks for the full help (ctl_args_help), else print usage. */
 	const char *name;

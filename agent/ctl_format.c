@@ -68,6 +68,7 @@ fmt_role_name(Xenmesh__NodeRole role)
 static const char *const flag_names[32] = {
 	[0] = "maintenance",    /* FLAG_MAINTENANCE = 1 << 0 */
 	[1] = "standby",        /* FLAG_STANDBY = 1 << 1 */
+	[2] = "storage-fenced", /* FLAG_STORAGE_FENCED = 1 << 2 */
 };
 
 /* "maintenance,standby", "-" when none; unknown bits as "bitN". */
@@ -319,6 +320,7 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 	if (st != NULL && st->n_vms > 0)
 		fprintf(f, "VMs:\n");
 	ctl_format_vm_table(f, st, st != NULL && st->n_vms > 0 ? "  " : "");
+	ctl_format_storage_summary(f, r);
 	ctl_format_unmanaged(f, r);
 	return ctl_format_finish(f, &mem, text);
 }
@@ -553,6 +555,7 @@ ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text)
 	json_nodes(&j, r);
 	ctl_format_json_vms(&j, r->state);
 	ctl_format_json_unmanaged(&j, r);
+	ctl_format_json_storage(&j, r);
 	json_object_end(&j);
 	return ctl_format_json_finish(&j, text);
 }

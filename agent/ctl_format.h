@@ -88,4 +88,10 @@ int ctl_format_fence_config_json(const Xenmesh__CtlResponse *r, char **text);
 const char *ctl_format_node_name(const Xenmesh__State *st, uint32_t id,
 				 char *buf, size_t len);
 
+/* agentctl volume list, storage status: text and JSON. */
+int ctl_format_volumes(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_volumes_json(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_storage(const Xenmesh__CtlResponse *r, char **text);
+int ctl_format_storage_json(const Xenmesh__CtlResponse *r, char **text);
+
 #endif

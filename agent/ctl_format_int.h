@@ -37,4 +37,11 @@ void ctl_format_unmanaged(FILE *f, const Xenmesh__CtlResponse *r);
 void ctl_format_json_vms(struct json *j, const Xenmesh__State *st);
 void ctl_format_json_unmanaged(struct json *j, const Xenmesh__CtlResponse *r);
 
+/* ---- ctl_format_storage.c ---- */
+
+/* "\nStorage: active SAN s1, 4 volumes, fenced: h3\n" when there is any. */
+void ctl_format_storage_summary(FILE *f, const Xenmesh__CtlResponse *r);
+/* The "storage":{...} member of an object. */
+void ctl_format_json_storage(struct json *j, const Xenmesh__CtlResponse *r);
+
 #endif

@@ -30,8 +30,11 @@
 
 #include "coord.h"
 #include "ctl_access.h"
+#include "ctl_admin.h"
 #include "ctl_fence.h"
 #include "ctl_server.h"
+#include "ctl_storage.h"
+#include "san.h"
 #include "ctl_vm.h"
 #include "log.h"
 #include "state.h"
@@ -333,6 +336,28 @@ out_view:
 	ctl_view_free(&v);
 }
 
+/* A status answer plus, on a SAN node, its target daemon's view. */
+static void
+ctl_storage_status(struct ctl_server *srv, qb_ipcs_connection_t *c)
+{
+	Xenmesh__StorageView sv;
+	struct ctl_view v;
+	void *mem = NULL;
+	int rc;
+
+	rc = ctl_view_fill(srv->a, &v, NULL);
+	if (rc < 0) {
+		ctl_server_reply(c, rc, "cannot build the status answer");
+		goto out_view;
+	}
+	if (san_view(srv->a, &sv, &mem) == 0)
+		v.resp.storage = &sv;
+	ctl_reply(c, &v.resp);
+	san_view_free(mem);
+out_view:
+	ctl_view_free(&v);
+}
+
 /* The events of the local log from id since (of kind only, when not
  * NULL) into v's answer. */
 static int
@@ -598,6 +623,11 @@ static const struct ctl_command {
 							   true },
 	[XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY] = { "fence history", false },
 	[XENMESH__CTL_COMMAND__CTL_NODE_FENCE] = { "node fence", true },
+	[XENMESH__CTL_COMMAND__CTL_METRICS] = { "metrics", false },
+	[XENMESH__CTL_COMMAND__CTL_LOG_LEVEL] = { "log-level", true },
+	[XENMESH__CTL_COMMAND__CTL_VOLUME_CREATE] = { "volume create", true },
+	[XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE] = { "volume remove", true },
+	[XENMESH__CTL_COMMAND__CTL_STORAGE_STATUS] = { "storage status", false },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -653,6 +683,17 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 		break;
 	case XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY:
 		ctl_fence_history(srv, c);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_STORAGE_STATUS:
+		ctl_storage_status(srv, c);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_VOLUME_CREATE:
+	case XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE:
+		ctl_storage_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_METRICS:
+	case XENMESH__CTL_COMMAND__CTL_LOG_LEVEL:
+		ctl_admin_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG:
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET:

@@ -14,6 +14,7 @@
 
 #include "cluster.h"
 #include "guard.h"
+#include "san.h"
 #include "log.h"
 #include "selffence.h"
 #include "vmhost.h"
@@ -96,7 +97,8 @@ guard_disarm(struct guard *g, const char *why)
 static bool
 guard_needed(struct guard *g)
 {
-	return vmhost_ha_count(g->a) > 0 || mono_ms() < g->hold_until_ms;
+	return vmhost_ha_count(g->a) > 0 || san_exporting(g->a) ||
+	       mono_ms() < g->hold_until_ms;
 }
 
 static void

@@ -26,6 +26,8 @@ enum hv_event_kind {
 	HV_EVENT_REBOOT,                /* the guest asked to reboot */
 	HV_EVENT_CRASH,                 /* crashed, or killed */
 	HV_EVENT_DESTROYED,             /* destroyed by us (hv_destroy) */
+	HV_EVENT_FENCED,                /* its storage refused this host */
+	HV_EVENT_STORAGE_LOST,          /* its storage stayed unreachable */
 };
 
 struct hv_event {
@@ -39,6 +41,8 @@ struct hv_params {
 	const char *run_dir;            /* driver bookkeeping (proc: pid files) */
 	uint64_t host_mem_mb;           /* proc: the memory it pretends to have */
 	const char *guest_path;         /* proc: the test guest binary */
+	const char *initiator;          /* proc: iSCSI name for iscsi:// disks */
+	unsigned replacement_s;         /* proc: how long a lost portal is awaited */
 };
 
 struct hv;

@@ -41,7 +41,7 @@
 #define PROC_SUBDIR           "proc"
 #define PROC_DESTROY_WAIT_MS  5000      /* SIGKILL to gone; past it, -ETIMEDOUT */
 #define PROC_EVFD_TAG         UINT64_MAX
-#define PROC_MAX_ARGS         (14 + VM_EXTRA_MAX / 2)
+#define PROC_MAX_ARGS         (18 + VM_EXTRA_MAX / 2)
 
 /* What a pid file says. */
 struct proc_rec {
@@ -61,6 +61,8 @@ struct hv {
 	char host[VM_NAME_MAX];
 	char dir[PATH_MAX];             /* RUN_DIR/proc */
 	char guest[PATH_MAX];
+	char initiator[224];            /* for iscsi:// disks */
+	char replacement[16];           /* seconds, as a guest argument */
 	uint64_t host_mem_mb;
 	int epfd;
 	int evfd;
@@ -192,6 +194,10 @@ proc_exit_reason(const struct hv *hv, const char *name)
 		return HV_EVENT_POWEROFF;
 	if (strcmp(buf, "reboot\n") == 0)
 		return HV_EVENT_REBOOT;
+	if (strcmp(buf, "fenced\n") == 0)
+		return HV_EVENT_FENCED;
+	if (strcmp(buf, "storage\n") == 0)
+		return HV_EVENT_STORAGE_LOST;
 	return HV_EVENT_CRASH;
 }
 
@@ -435,6 +441,10 @@ proc_open(struct hv **out, const struct hv_params *p)
 	hv->epfd = hv->evfd = -1;
 	snprintf(hv->host, sizeof(hv->host), "%s", p->host_name);
 	hv->host_mem_mb = p->host_mem_mb;
+	snprintf(hv->initiator, sizeof(hv->initiator), "%s",
+		 p->initiator ? p->initiator : "");
+	snprintf(hv->replacement, sizeof(hv->replacement), "%u",
+		 p->replacement_s ? p->replacement_s : 120);
 	r = -ENAMETOOLONG;
 	n = snprintf(hv->guest, sizeof(hv->guest), "%s", p->guest_path);
 	if (n < 0 || (size_t)n >= sizeof(hv->guest))
@@ -564,6 +574,15 @@ proc_guest_argv(struct hv *hv, const struct vm_config *cfg, const char *disk,
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[argc++] = fixed[i];
+	/* a SAN disk: the guest logs in as this host's initiator */
+	if (strncmp(disk, "iscsi://", 8) == 0) {
+		if (hv->initiator[0] == '\0')
+			return -EINVAL;
+		argv[argc++] = "--initiator";
+		argv[argc++] = hv->initiator;
+		argv[argc++] = "--replacement-timeout";
+		argv[argc++] = hv->replacement;
+	}
 	for (char *save = NULL, *w = strtok_r(extra, " \t\n", &save); w;
 	     w = strtok_r(NULL, " \t\n", &save)) {
 		if (argc >= PROC_MAX_ARGS - 1)

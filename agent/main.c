@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xmconfig.h"
@@ -20,7 +21,10 @@
 #include "ctl_server.h"
 #include "guard.h"
 #include "log.h"
+#include "metrics_agent.h"
+#include "notify_agent.h"
 #include "persist.h"
+#include "san.h"
 #include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
@@ -150,12 +154,21 @@ agent_services_start(struct agent *a)
 	rc = coord_start(a);
 	if (rc < 0)
 		log_err("cannot start the coordinator's runner: %s", xm_strerror(rc));
+	rc = san_start(a);
+	if (rc < 0)
+		log_err("cannot start the SAN side: %s", xm_strerror(rc));
 }
 
 static void
 stop_done(struct agent *a)
 {
 	qb_loop_stop(a->loop);
+}
+
+static void
+san_down(struct agent *a)
+{
+	cluster_leave(a, stop_done);
 }
 
 static int32_t
@@ -169,6 +182,7 @@ signal_stop(int32_t sig, void *data)
 		return 0;
 	}
 	a->stopping = true;
+	notify_agent_stopping(a, "stopping on a signal");
 	if (vmhost_ha_count(a) > 0) {
 		/* Not a clean leave: the others would take the host as gone
 		 * and start its VMs elsewhere while they still run here.  As
@@ -178,6 +192,12 @@ signal_stop(int32_t sig, void *data)
 			 "clean leave, watchdog armed (drain the host first to "
 			 "take it down)", sig, vmhost_ha_count(a));
 		qb_loop_stop(a->loop);
+		return 0;
+	}
+	/* a SAN node unexports (portal first) before it leaves, so the
+	 * other one may take over at once */
+	if (san_shutdown(a, san_down)) {
+		log_notice("signal %d: taking the targets down, then leaving", sig);
 		return 0;
 	}
 	log_notice("signal %d: leaving the cluster cleanly", sig);
@@ -234,6 +254,7 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.events.fd = -1;
+	metrics_init(&a.metrics, (uint64_t)time(NULL) * 1000);
 	config_defaults(&a.cfg);
 	rc = config_load(conf, &a.cfg, err, sizeof(err));
 	if (rc < 0) {
@@ -284,12 +305,17 @@ main(int argc, char **argv)
 		log_err("cannot start the cluster connection: %s", xm_strerror(rc));
 		goto out_ctl;
 	}
+	notify_agent_start(&a);
+	(void)metrics_agent_start(&a);
 	log_notice("xenmeshd %s started (role %s, state in %s)", PACKAGE_VERSION,
 		   node_role_name(a.cfg.role), a.cfg.state_dir);
 	qb_loop_run(a.loop);
 	log_notice("xenmeshd stopped");
 	status = EXIT_SUCCESS;
+	metrics_agent_stop(&a);
+	notify_agent_stop(&a);
 
+	san_stop(&a);
 	coord_stop(&a);
 	guard_stop(&a, true);
 	vmhost_close(&a);

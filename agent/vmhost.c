@@ -18,6 +18,7 @@
 #include "guard.h"
 #include "hv.h"
 #include "log.h"
+#include "vmdisk.h"
 #include "vmhost.h"
 #include "xlcfg.h"
 #include "xm_error.h"
@@ -31,6 +32,7 @@ enum {
 	DONE_STARTED = 2,       /* STARTED reported */
 	DONE_GONE = 4,          /* EXITED / STOPPED / START_FAILED reported */
 	DONE_SHUTDOWN = 8,      /* shutdown asked */
+	DONE_WAIT_LOGGED = 16,  /* "waiting for the SAN" said once */
 };
 
 struct memo {
@@ -53,6 +55,9 @@ struct vmhost {
 	const char **unmanaged_ptrs;
 	size_t n_unmanaged;
 	unsigned ha_domains;
+	unsigned stale_left;            /* stale domains a destroy failed on */
+	struct vmdisk *disk;
+	uint64_t clean_at_ms;           /* last HOST_CLEAN sent */
 };
 
 static uint64_t
@@ -124,7 +129,7 @@ keeps_domain(enum vm_state st)
 	       st == VM_STATE_RECOVERING;
 }
 
-static void
+static int
 domain_destroy(struct vmhost *vh, const char *name, const char *why)
 {
 	int rc = vh->ops->destroy(vh->hv, name);
@@ -133,6 +138,48 @@ domain_destroy(struct vmhost *vh, const char *name, const char *why)
 		log_err("cannot destroy domain %s (%s): %s", name, why, xm_strerror(rc));
 	else
 		log_notice("destroyed domain %s: %s", name, why);
+	return rc;
+}
+
+/* The SAN has been refused to us although the cluster admitted us: we
+ * have been fenced and must not go on with cached data. */
+static void
+storage_refused(struct vmhost *vh, const char *vm, const char *why)
+{
+	log_crit("storage of VM %s refused this host (%s): it has been fenced; "
+		 "destroying every HA domain and resetting", vm, why);
+	guard_fenced_by_cluster(vh->a);
+}
+
+/* SAN disks: wait until the VM's target admits this host alone (the SAN
+ * says so in the state), then reach them.  0 go on, 1 not yet, or an
+ * error with err. */
+static int
+vm_storage_ready(struct vmhost *vh, const struct vm_rec *v, struct vm_config *cfg,
+		 struct memo *m, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!vmdisk_uses_san(cfg))
+		return 0;
+	if (!state_vm_has_volumes(&vh->a->rep.st, v->name)) {
+		snprintf(err, errlen, "its disks name SAN volumes but VM %s has none "
+			 "(agentctl volume create)", v->name);
+		return -ENOENT;
+	}
+	if (v->storage_gen != v->generation) {
+		if (!(m->done & DONE_WAIT_LOGGED))
+			log_info("VM %s generation %" PRIu64 ": waiting for the SAN to "
+				 "admit this host to its target", v->name, v->generation);
+		m->done |= DONE_WAIT_LOGGED;
+		return 1;
+	}
+	rc = vmdisk_prepare(vh->disk, v, cfg, err, errlen);
+	if (rc == -EINPROGRESS)
+		return 1;
+	if (rc == XM_EFENCED)
+		storage_refused(vh, v->name, err);
+	return rc;
 }
 
 static void
@@ -142,15 +189,23 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 	char err[512];
 	int rc;
 
-	m->done |= DONE_CREATE;
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
+		m->done |= DONE_CREATE;
 		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0,
 		       "out of memory");
 		m->done |= DONE_GONE;
 		return;
 	}
 	rc = xlcfg_parse(v->config, strlen(v->config), v->name, cfg, err, sizeof(err));
+	if (rc == 0) {
+		rc = vm_storage_ready(vh, v, cfg, m, err, sizeof(err));
+		if (rc == 1) {
+			free(cfg);
+			return;         /* the next pass looks again */
+		}
+	}
+	m->done |= DONE_CREATE;
 	/* the watchdog is armed before anything runs that it must protect */
 	if (rc == 0)
 		rc = guard_prepare_start(vh->a, err, sizeof(err));
@@ -206,6 +261,7 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 	uint32_t me = a->rep.local_id;
 
 	vh->ha_domains = 0;
+	vh->stale_left = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct vm_rec *v = state_vm(st, doms[i].name);
 		struct memo *m;
@@ -221,7 +277,8 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 				 gave_up_on_us ? "and is fencing this host" :
 				 vm_state_name(v->state),
 				 v->host == me || gave_up_on_us ? "" : " elsewhere");
-			domain_destroy(vh, doms[i].name, why);
+			if (domain_destroy(vh, doms[i].name, why) < 0)
+				vh->stale_left++;
 			continue;
 		}
 		vh->ha_domains++;
@@ -299,6 +356,43 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 	}
 }
 
+/* Storage-fenced and back online: once no stale HA domain is left here,
+ * ask to be unfenced (repeated until the flag is gone). */
+static void
+report_clean(struct vmhost *vh, const struct node_rec *self)
+{
+	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
+	uint64_t now = now_ms();
+
+	if (self == NULL || !(self->flags & NODE_FLAG_STORAGE_FENCED) ||
+	    self->state != NODE_STATE_ONLINE || vh->stale_left > 0 ||
+	    now - vh->clean_at_ms < 2000)
+		return;
+	vh->clean_at_ms = now;
+	ev.kind = XENMESH__HOST_EVENT_KIND__HOST_CLEAN;
+	ev.vm = "";
+	ev.generation = 0;
+	if (replica_report(&vh->a->rep, &ev) == 0)
+		log_notice("no stale HA domain left here: asking to be unfenced");
+}
+
+/* Log out of the targets of VMs that are no longer ours. */
+static void
+release_targets(struct vmhost *vh)
+{
+	const struct state *st = &vh->a->rep.st;
+	const char **mine = calloc(st->n_vms + 1, sizeof(*mine));
+	size_t k = 0;
+
+	if (mine == NULL)
+		return;
+	for (size_t i = 0; i < st->n_vms; i++)
+		if (st->vms[i].host == vh->a->rep.local_id && keeps_domain(st->vms[i].state))
+			mine[k++] = st->vms[i].name;
+	vmdisk_release_unused(vh->disk, mine, k);
+	free(mine);
+}
+
 static void
 reconcile(struct vmhost *vh)
 {
@@ -326,6 +420,9 @@ reconcile(struct vmhost *vh)
 	reconcile_domains(vh, doms, n, gave_up_on_us);
 	if (!gave_up_on_us && a->qv.ha_enabled)
 		reconcile_assigned(vh, doms, n);
+	if (!gave_up_on_us)
+		report_clean(vh, self);
+	release_targets(vh);
 out:
 	free(doms);
 }
@@ -373,7 +470,12 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	log_info("domain %s (generation %" PRIu64 ") %s", ev->name, ev->generation,
 		 ev->kind == HV_EVENT_POWEROFF ? "powered off" :
 		 ev->kind == HV_EVENT_REBOOT ? "rebooted" :
-		 ev->kind == HV_EVENT_CRASH ? "crashed" : "was destroyed");
+		 ev->kind == HV_EVENT_CRASH ? "crashed" :
+		 ev->kind == HV_EVENT_FENCED ? "was refused its storage" :
+		 ev->kind == HV_EVENT_STORAGE_LOST ? "lost its storage" : "was destroyed");
+	if (ev->kind == HV_EVENT_FENCED && v != NULL &&
+	    v->host == vh->a->rep.local_id)
+		storage_refused(vh, ev->name, "the target rejected the login");
 	if (v == NULL || v->host != vh->a->rep.local_id ||
 	    v->generation != ev->generation)
 		return;
@@ -389,6 +491,7 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 		return;         /* we did it: reconcile knows why */
 	exit = ev->kind == HV_EVENT_POWEROFF ? XENMESH__VM_EXIT__EXIT_POWEROFF :
 	       ev->kind == HV_EVENT_REBOOT ? XENMESH__VM_EXIT__EXIT_REBOOT :
+	       ev->kind == HV_EVENT_STORAGE_LOST ? XENMESH__VM_EXIT__EXIT_STORAGE :
 	       XENMESH__VM_EXIT__EXIT_CRASH;
 	/* not reported (no coordinator now): the next pass finds the
 	 * domain gone and reports it then */
@@ -412,6 +515,7 @@ int
 vmhost_open(struct agent *a)
 {
 	struct hv_params p;
+	char initiator[256];
 	struct vmhost *vh;
 	uint64_t total = 0, free_mb = 0;
 	int rc;
@@ -437,6 +541,12 @@ vmhost_open(struct agent *a)
 	p.run_dir = a->cfg.run_dir;
 	p.host_mem_mb = a->cfg.mem_total_mb ? a->cfg.mem_total_mb : 4096;
 	p.guest_path = a->cfg.hv_guest;
+	snprintf(initiator, sizeof(initiator), "%s:%s", a->cfg.iqn_prefix, a->node_name);
+	p.initiator = initiator;
+	p.replacement_s = (unsigned)a->cfg.replacement_timeout_s;
+	rc = vmdisk_open(&vh->disk, a, strcmp(vh->ops->name, "proc") != 0);
+	if (rc < 0)
+		goto out_free;
 	rc = vh->ops->open(&vh->hv, &p);
 	if (rc < 0) {
 		log_err("cannot open the %s hypervisor driver: %s", vh->ops->name,
@@ -462,6 +572,7 @@ vmhost_open(struct agent *a)
 out_close:
 	vh->ops->close(vh->hv);
 out_free:
+	vmdisk_close(vh->disk);
 	free(vh->memo);
 	free(vh);
 	return rc;
@@ -479,6 +590,7 @@ vmhost_close(struct agent *a)
 	if (vh->event_fd >= 0)
 		(void)qb_loop_poll_del(a->loop, vh->event_fd);
 	vh->ops->close(vh->hv);
+	vmdisk_close(vh->disk);
 	free(vh->unmanaged);
 	free(vh->unmanaged_ptrs);
 	free(vh->memo);

@@ -131,6 +131,11 @@ host_eligible(const struct node_rec *n, const char **why)
 		*why = "standby";
 		return false;
 	}
+	/* its initiator is revoked until it rejoins clean */
+	if (n->flags & NODE_FLAG_STORAGE_FENCED) {
+		*why = "storage fenced";
+		return false;
+	}
 	/* without a watchdog a lost host could never be proven dead by the
 	 * deadline: it takes no HA VMs */
 	if (n->watchdog_s == 0) {
@@ -579,6 +584,11 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING &&
 		    v->state != VM_STATE_RECOVERING)
 			return 0;
+		/* that host cannot reach the VM's disks: like a failed start,
+		 * the next try is elsewhere */
+		if (ev->exit == XENMESH__VM_EXIT__EXIT_STORAGE)
+			return decide_restart(in, v, ev->host, VM_EXIT_CRASH, true,
+					      "lost its storage", plan);
 		return decide_restart(in, v, ev->host, exit_of(ev->exit), false,
 				      ev->exit == XENMESH__VM_EXIT__EXIT_POWEROFF ?
 				      "powered off" : ev->exit == XENMESH__VM_EXIT__EXIT_REBOOT ?

@@ -375,12 +375,14 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 				 node_state_name((enum node_state)u->op->node_state->state));
 			break;
 		case XENMESH__OP__KIND_NODE_FLAGS:
-			snprintf(text, sizeof(text), "%s flags%s%s%s%s",
+			snprintf(text, sizeof(text), "%s flags%s%s%s%s%s%s",
 				 replica_node_label(r, u->op->node_flags->id, who, sizeof(who)),
 				 u->op->node_flags->set & NODE_FLAG_MAINTENANCE ? " +maintenance" : "",
 				 u->op->node_flags->set & NODE_FLAG_STANDBY ? " +standby" : "",
 				 u->op->node_flags->clear & NODE_FLAG_MAINTENANCE ? " -maintenance" : "",
-				 u->op->node_flags->clear & NODE_FLAG_STANDBY ? " -standby" : "");
+				 u->op->node_flags->clear & NODE_FLAG_STANDBY ? " -standby" : "",
+				 u->op->node_flags->set & NODE_FLAG_STORAGE_FENCED ? " +storage-fenced" : "",
+				 u->op->node_flags->clear & NODE_FLAG_STORAGE_FENCED ? " -storage-fenced" : "");
 			break;
 		case XENMESH__OP__KIND_VM_DEFINE:
 			snprintf(text, sizeof(text), "VM %s defined (%" PRIu64 " MB)",
@@ -411,6 +413,30 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 			break;
 		case XENMESH__OP__KIND_FENCE_CONFIG:
 			snprintf(text, sizeof(text), "fence configuration replaced");
+			break;
+		case XENMESH__OP__KIND_VOLUME_CREATE:
+			snprintf(text, sizeof(text), "volume %s-%s of %" PRIu64 " bytes requested",
+				 u->op->volume_create->vm, u->op->volume_create->disk,
+				 u->op->volume_create->size_bytes);
+			break;
+		case XENMESH__OP__KIND_VOLUME_SET:
+			snprintf(text, sizeof(text), "volume %s %s%s%.120s",
+				 u->op->volume_set->name, u->op->volume_set->state,
+				 u->op->volume_set->reason ? ": " : "",
+				 u->op->volume_set->reason ? u->op->volume_set->reason : "");
+			break;
+		case XENMESH__OP__KIND_VOLUME_REMOVE:
+			snprintf(text, sizeof(text), "volume %s removed",
+				 u->op->volume_remove->name);
+			break;
+		case XENMESH__OP__KIND_SAN_ACTIVE:
+			snprintf(text, sizeof(text), "active SAN node: %s",
+				 u->op->san_active->id ? replica_node_label(r, u->op->san_active->id,
+				 who, sizeof(who)) : "none");
+			break;
+		case XENMESH__OP__KIND_VM_STORAGE:
+			snprintf(text, sizeof(text), "VM %s storage admits generation %" PRIu64,
+				 u->op->vm_storage->name, u->op->vm_storage->generation);
 			break;
 		default:
 			snprintf(text, sizeof(text), "update of kind %d",

@@ -13,6 +13,7 @@
 
 #include "state.h"
 #include "vmtable.h"
+#include "voltable.h"
 #include "xm_error.h"
 
 
@@ -78,6 +79,7 @@ state_free(struct state *s)
 		vm_rec_free(&s->vms[i]);
 	free(s->vms);
 	free(s->fence_config);
+	free(s->vols);
 	state_init(s);
 }
 
@@ -112,6 +114,11 @@ state_copy(struct state *dst, const struct state *src)
 	dst->vms = vms;
 	dst->vms_cap = src->n_vms;
 	dst->fence_config = NULL;
+	if (voltable_copy(dst, src) < 0) {
+		dst->fence_config = NULL;
+		state_free(dst);
+		return -ENOMEM;
+	}
 	if (src->fence_config != NULL) {
 		dst->fence_config = strdup(src->fence_config);
 		if (dst->fence_config == NULL) {
@@ -278,6 +285,12 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 			return -EINVAL;
 		}
 		return 0;
+	case XENMESH__OP__KIND_VOLUME_CREATE:
+	case XENMESH__OP__KIND_VOLUME_SET:
+	case XENMESH__OP__KIND_VOLUME_REMOVE:
+	case XENMESH__OP__KIND_SAN_ACTIVE:
+	case XENMESH__OP__KIND_VM_STORAGE:
+		return voltable_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND__NOT_SET:
 		xm_why(why, whylen, "operation has no kind set");
 		return -EINVAL;
@@ -398,9 +411,12 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 		break;
 	}
 	default:
-		if (!vmtable_op_kind(op))
+		if (voltable_op_kind(op))
+			r = voltable_apply(s, op);
+		else if (vmtable_op_kind(op))
+			r = vmtable_apply(s, op);
+		else
 			return -EINVAL;         /* state_validate() refused it */
-		r = vmtable_apply(s, op);
 		if (r < 0) {
 			xm_why(why, whylen, "out of memory applying the change");
 			return r;
@@ -420,6 +436,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	Xenmesh__Node *node_ptrs[STATE_MAX_NODES];
 	struct vm_pack *vms = NULL;
 	Xenmesh__Vm **vm_ptrs = NULL;
+	void *vol_scratch = NULL;
 	uint8_t *out;
 	size_t i, need;
 	int r = 0;
@@ -466,6 +483,9 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	msg.n_vms = s->n_vms;
 	msg.vms = vm_ptrs;
 	msg.fence_config = s->fence_config;
+	r = voltable_pack(s, &msg, &vol_scratch);
+	if (r < 0)
+		goto out_free_vms;
 
 	need = xenmesh__state__get_packed_size(&msg);
 	out = malloc(need > 0 ? need : 1);
@@ -477,6 +497,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	*buf = out;
 
 out_free_vms:
+	voltable_scratch_free(vol_scratch);
 	free(vm_ptrs);
 	free(vms);
 	return r;
@@ -642,6 +663,9 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 			goto out_free_msg;
 		}
 	}
+	r = voltable_unpack(m, s, why, whylen);
+	if (r < 0)
+		state_free(s);
 
 out_free_msg:
 	xenmesh__state__free_unpacked(m, NULL);

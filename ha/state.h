@@ -34,7 +34,10 @@ enum node_state {
 
 #define NODE_FLAG_MAINTENANCE XENMESH__NODE_FLAG__FLAG_MAINTENANCE
 #define NODE_FLAG_STANDBY     XENMESH__NODE_FLAG__FLAG_STANDBY
-#define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY)
+/* Set and cleared by the coordinator only (storage fence), never by an admin. */
+#define NODE_FLAG_STORAGE_FENCED XENMESH__NODE_FLAG__FLAG_STORAGE_FENCED
+#define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY | \
+			       NODE_FLAG_STORAGE_FENCED)
 
 struct node_rec {
 	uint32_t id;
@@ -75,6 +78,29 @@ struct vm_rec {
 	struct restart_history restarts;
 	uint32_t restarts_total;
 	char reason[VM_REASON_MAX];
+	uint64_t storage_gen;   /* generation its target admits (per-VM fence) */
+};
+
+/* SAN volumes: one per VM disk (ha/voltable.c). */
+#define VOL_MAX_PER_VM  15              /* LUN 1..15 of the VM's target */
+#define VOL_DISK_MAX    24
+#define VOL_NAME_MAX    STATE_NAME_MAX  /* VM-DISK */
+
+enum vol_state {
+	VOL_STATE_CREATING = 1,
+	VOL_STATE_READY,
+	VOL_STATE_FAILED,
+	VOL_STATE_REMOVING,
+};
+
+struct vol_rec {
+	char name[VOL_NAME_MAX];
+	char vm[STATE_NAME_MAX];
+	char disk[VOL_DISK_MAX];
+	uint64_t size_bytes;
+	uint32_t lun;
+	enum vol_state state;
+	char reason[VM_REASON_MAX];
 };
 
 struct state {
@@ -86,6 +112,10 @@ struct state {
 	struct vm_rec *vms;                      /* sorted by name */
 	size_t vms_cap;
 	char *fence_config;     /* fence chains (fencing/chain.h syntax), NULL none */
+	size_t n_vols;
+	struct vol_rec *vols;                    /* sorted by name */
+	size_t vols_cap;
+	uint32_t active_san;    /* SAN node exporting the targets, 0 none */
 };
 
 void state_init(struct state *s);
@@ -132,5 +162,11 @@ const char *vm_state_name(enum vm_state st);       /* "stopped" ... */
 int vm_state_parse(const char *name, enum vm_state *st);
 const char *node_role_name(enum node_role r);      /* "dom0" | "san" */
 int node_flag_parse(const char *name, uint32_t *flag);  /* "maintenance" */
+
+const struct vol_rec *state_vol(const struct state *s, const char *name);
+const char *vol_state_name(enum vol_state st);     /* "creating" ... */
+/* Does the VM have volumes (so its instances wait for the SAN's per-VM
+ * storage fence before they start)? */
+bool state_vm_has_volumes(const struct state *s, const char *vm);
 
 #endif

@@ -252,6 +252,8 @@ vmtable_pack_one(const struct vm_rec *v, struct vm_pack *p)
 	m->restart_host = (uint32_t *)v->restarts.host;
 	m->has_restarts_total = v->restarts_total != 0;
 	m->restarts_total = v->restarts_total;
+	m->has_storage_gen = v->storage_gen != 0;
+	m->storage_gen = v->storage_gen;
 	if (v->reason[0] != '\0')
 		m->reason = (char *)v->reason;
 }
@@ -301,6 +303,7 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 		v->restarts.host[i] = m->restart_host[i];
 	}
 	v->restarts_total = m->has_restarts_total ? m->restarts_total : 0;
+	v->storage_gen = m->has_storage_gen ? m->storage_gen : 0;
 	if (m->reason != NULL)
 		memcpy(v->reason, m->reason, strlen(m->reason) + 1);
 	if (m->config != NULL) {

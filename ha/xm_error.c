@@ -22,6 +22,8 @@ xm_strerror(int err)
 		return "checksum or framing mismatch";
 	case XM_EHADISABLED:
 		return "HA management disabled by the quorum rules";
+	case XM_EFENCED:
+		return "the SAN refused this host: it has been fenced";
 	}
 	return strerror(err < 0 ? -err : err);
 }

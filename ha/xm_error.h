@@ -15,6 +15,7 @@
 #define XM_EVERSION      (-(XM_EBASE + 5))  /* peer speaks another protocol major */
 #define XM_ECORRUPT      (-(XM_EBASE + 6))  /* checksum or framing mismatch */
 #define XM_EHADISABLED   (-(XM_EBASE + 7))  /* quorum rules refuse HA VMs */
+#define XM_EFENCED       (-(XM_EBASE + 8))  /* the SAN refused this host: fenced */
 
 /* Text for any return value of ours: errno or XM_E*. */
 const char *xm_strerror(int err);

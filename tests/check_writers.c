@@ -1,11 +1,22 @@
 /* check-writers: prove from a test guest's disk that no two instances of
  * a VM ever wrote at once (installed as tests/rig/check-writers).
  *
- *   check-writers [--quiet] DISK [VM]
+ *   check-writers [--quiet] [--stride N] DISK [VM]
  *
- * Reads every record (tests/guest_record.h) in file order, which is the
+ * Two layouts, as tests/guest.c writes them:
+ *   file   records back to back (a disk file written with O_APPEND);
+ *   block  record i at offset i * N (a LUN: block i), zeros after it to
+ *          the block's end; the data ends at the first all-zero block.
+ * The block layout is found by itself: a valid record at offset 0 then
+ * zeros to 512 (or an all-zero first 512 bytes: an empty LUN); the
+ * stride is 4096 when the rest of the first 4096 bytes is zero, else 512.
+ * --stride N (176..1048576) forces the block layout with blocks of N.
+ *
+ * Reads every record (tests/guest_record.h) in disk order, which is the
  * order the writes reached the disk, and reports each violation:
  *   - a bad record: magic, version, checksum, or a truncated tail (offset);
+ *   - block layout: bytes after a record not zero, data after the end of
+ *     data (a writer skipped a block), a non-zero partial last block;
  *   - a record of another VM than VM (or than the first record's VM);
  *   - a record of an older generation after the first record of a newer
  *     one (the old instance kept writing after the new one started);
@@ -35,6 +46,11 @@
 /* A broken disk could yield one violation per record; the first ones say
  * what happened, the count says how much. */
 #define CW_MAX_REPORTED    50
+#define CW_PROBE_BYTES     4096         /* read to tell the layout */
+#define CW_BLOCK_SMALL     512
+#define CW_BLOCK_LARGE     4096
+#define CW_STRIDE_MAX      (1024 * 1024)
+#define CW_CHUNK_BYTES     (1024 * 1024)
 
 struct cw_gen {
 	uint64_t generation;
@@ -48,6 +64,9 @@ struct cw_gen {
 struct cw {
 	bool quiet;
 	const char *disk;
+	uint32_t stride;                        /* block layout; 0: file layout */
+	bool have_end;
+	uint64_t end_off;                       /* first all-zero block */
 	char vm[GUEST_RECORD_NAME_LEN];         /* "" until known */
 	uint64_t records;
 	uint64_t violations;
@@ -212,6 +231,134 @@ cw_scan(struct cw *c, int fd)
 	return 0;
 }
 
+static bool
+cw_is_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i])
+			return false;
+	}
+	return true;
+}
+
+/* Fills buf unless the file ends first: the bytes read, or -errno. */
+static ssize_t
+cw_read_full(int fd, uint8_t *buf, size_t len)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		ssize_t n = read(fd, buf + have, len - have);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+/* Block layout from the first bytes: the stride, or 0 for the file
+ * layout; -errno when the disk cannot be read. */
+static int64_t
+cw_probe_layout(int fd)
+{
+	uint8_t buf[CW_PROBE_BYTES];
+	struct guest_record rec;
+	ssize_t n;
+
+	do {
+		n = pread(fd, buf, sizeof(buf), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n < CW_BLOCK_SMALL)
+		return 0;
+	if (!cw_is_zero(buf, CW_BLOCK_SMALL) &&
+	    (guest_record_decode(buf, &rec) < 0 ||
+	     !cw_is_zero(buf + GUEST_RECORD_SIZE,
+			 CW_BLOCK_SMALL - GUEST_RECORD_SIZE)))
+		return 0;
+	if (n == CW_BLOCK_LARGE &&
+	    cw_is_zero(buf + CW_BLOCK_SMALL, CW_BLOCK_LARGE - CW_BLOCK_SMALL))
+		return CW_BLOCK_LARGE;
+	return CW_BLOCK_SMALL;
+}
+
+/* One block of the block layout at off. */
+static int
+cw_block(struct cw *c, const uint8_t *blk, uint64_t off)
+{
+	struct guest_record rec;
+	int r;
+
+	if (c->have_end) {
+		if (!cw_is_zero(blk, c->stride))
+			cw_violation(c, off, "data after the end of data at offset %"
+				     PRIu64, c->end_off);
+		return 0;
+	}
+	if (cw_is_zero(blk, c->stride)) {
+		c->have_end = true;
+		c->end_off = off;
+		return 0;
+	}
+	r = guest_record_decode(blk, &rec);
+	if (r == -EIO)
+		return r;
+	if (r < 0) {
+		cw_violation(c, off, "%s", cw_decode_error(r));
+		return 0;
+	}
+	if (!cw_is_zero(blk + GUEST_RECORD_SIZE, c->stride - GUEST_RECORD_SIZE))
+		cw_violation(c, off, "bytes after the record not zero");
+	return cw_record(c, &rec, off);
+}
+
+/* Block layout: every block to the end of the disk, so that data after
+ * the end of data is seen too.  0, or -errno. */
+static int
+cw_scan_blocks(struct cw *c, int fd)
+{
+	size_t chunk = CW_CHUNK_BYTES / c->stride * c->stride;
+	uint64_t off = 0;
+	uint8_t *buf;
+	int r = 0;
+
+	if (chunk == 0)
+		chunk = c->stride;
+	buf = malloc(chunk);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = cw_read_full(fd, buf, chunk);
+		size_t i;
+
+		if (n < 0) {
+			r = (int)n;
+			break;
+		}
+		for (i = 0; i + c->stride <= (size_t)n; i += c->stride) {
+			r = cw_block(c, buf + i, off);
+			if (r < 0)
+				goto out_free;
+			off += c->stride;
+		}
+		if (i < (size_t)n && !cw_is_zero(buf + i, (size_t)n - i))
+			cw_violation(c, off, "truncated block (%zu of %" PRIu32 " bytes)",
+				     (size_t)n - i, c->stride);
+		if ((size_t)n < chunk)
+			break;
+	}
+out_free:
+	free(buf);
+	return r;
+}
+
 static void
 cw_summary(const struct cw *c)
 {
@@ -220,6 +367,13 @@ cw_summary(const struct cw *c)
 
 	printf("%s: %" PRIu64 " records, %zu generations, vm %s\n", c->disk,
 	       c->records, c->n_gens, c->vm[0] ? c->vm : "-");
+	if (c->stride && c->have_end)
+		printf("blocks of %" PRIu32 " bytes, end of data at offset %" PRIu64
+		       " (block %" PRIu64 ")\n", c->stride, c->end_off,
+		       c->end_off / c->stride);
+	else if (c->stride)
+		printf("blocks of %" PRIu32 " bytes, no end of data (the disk is "
+		       "full)\n", c->stride);
 	for (size_t i = 0; i < c->n_gens; i++) {
 		const struct cw_gen *g = &c->gens[i];
 
@@ -249,7 +403,10 @@ cw_summary(const struct cw *c)
 static void
 cw_usage(FILE *f)
 {
-	fprintf(f, "usage: check-writers [--quiet] DISK [VM]\n");
+	fprintf(f, "usage: check-writers [--quiet] DISK [VM]\n"
+		"       check-writers [--quiet] --stride N DISK [VM]\n"
+		"the layout (records back to back, or one per block of 512 or 4096\n"
+		"bytes) is found by itself; --stride N forces blocks of N bytes\n");
 }
 
 int
@@ -257,16 +414,34 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "stride", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cw c = { 0 };
 	int fd, opt, r, rc = CW_EXIT_ERROR;
+	bool have_stride = false;
+	int64_t layout;
+	char *end;
+	unsigned long v;
 
 	while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'q':
 			c.quiet = true;
+			break;
+		case 's':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    v < GUEST_RECORD_SIZE || v > CW_STRIDE_MAX) {
+				fprintf(stderr, "check-writers: bad stride '%s' "
+					"(%d..%d)\n", optarg, GUEST_RECORD_SIZE,
+					CW_STRIDE_MAX);
+				return CW_EXIT_ERROR;
+			}
+			c.stride = (uint32_t)v;
+			have_stride = true;
 			break;
 		case 'h':
 			cw_usage(stdout);
@@ -299,7 +474,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "check-writers: %s: %s\n", c.disk, strerror(errno));
 		return CW_EXIT_ERROR;
 	}
-	r = cw_scan(&c, fd);
+	layout = have_stride ? c.stride : cw_probe_layout(fd);
+	if (layout < 0) {
+		r = (int)layout;
+	} else {
+		c.stride = (uint32_t)layout;
+		r = c.stride ? cw_scan_blocks(&c, fd) : cw_scan(&c, fd);
+	}
 	close(fd);
 	if (r < 0) {
 		fprintf(stderr, "check-writers: %s: %s\n", c.disk, strerror(-r));

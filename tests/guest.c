@@ -1,27 +1,54 @@
 /* The test guest: what a `proc` domain runs.
  *
- *   guest --vm NAME --host HOST --generation G --disk PATH
+ *   guest --vm NAME --host HOST --generation G --disk DISK
+ *         [--initiator IQN] [--replacement-timeout S]
  *         [--rate HZ] [--exit-file PATH]
  *         [--reboot-after N | --poweroff-after N | --crash-after N]
  *
  * It appends one record (tests/guest_record.h) per tick to its disk, each
- * durable before the next (O_DSYNC), never overwriting, so that
- * check-writers can prove afterwards that no two instances wrote at once.
- * A failed write stops it at once (exit 3): a fenced guest must not go on.
+ * durable before the next, never overwriting, so that check-writers can
+ * prove afterwards that no two instances wrote at once.
+ *
+ * DISK is a file (O_APPEND | O_DSYNC, records back to back) or
+ * iscsi://PORTAL[:PORT]/TARGET-IQN/LUN, reached with libiscsi as the
+ * initiator --initiator IQN (required there; ignored for a file): the rig
+ * has no kernel initiator, so the guest is its own, under its host's name.
+ * On a LUN record i fills block i (LBA i: the record, then zeros to the
+ * block size), written by one WRITE(16) with FUA.  At start the guest
+ * scans from LBA 0 for the first all-zero block and appends from there, so
+ * a restarted or failed-over instance continues after the previous one.
+ *
+ * Losing the iSCSI connection (the SAN node died, its portal address moves
+ * to the other node) is not a failure: the guest logs in again with a fresh
+ * libiscsi context, each try bounded to GUEST_ISCSI_TRY_MS, for up to
+ * --replacement-timeout seconds (default 120, like open-iscsi's
+ * node.session.timeo.replacement_timeout), then writes the interrupted
+ * record again at the same LBA and goes on: same generation, seq goes on.
+ * A login the target REJECTS (iSCSI login status class 2: "Target not
+ * found" once the fence took the host's initiator name off the target's
+ * ACL, authorization failure, target removed) is the storage fence: the
+ * guest stops at once with status 4.  libiscsi's own reconnect is off.
  *
  * Exits, as the proc driver reads them:
  *   SIGTERM / SIGINT, --poweroff-after   exit file "poweroff", status 0
  *   --reboot-after                       exit file "reboot", status 0
  *   --crash-after                        abort(), no exit file
- *   write failure                        status 3, no exit file (a crash)
- * The exit file is written whole (temp file + rename) before exiting, so
- * the driver never reads half of it when the process-exit event arrives.
+ *   usage error                          status 2
+ *   write failure, disk unreachable for
+ *   longer than --replacement-timeout    status 3, no exit file (a crash)
+ *   storage access refused: fenced       status 4, no exit file
+ * A failed write stops it at once (status 3 or 4): a fenced guest must not
+ * go on.  The exit file is written whole (temp file + rename) before
+ * exiting, so the driver never reads half of it when the process-exit
+ * event arrives.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,12 +57,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <iscsi/iscsi.h>
+#include <iscsi/scsi-lowlevel.h>
+
 #include "guest_record.h"
 
 #define GUEST_RATE_DEFAULT   40
 #define GUEST_RATE_MAX       10000
 #define GUEST_EXIT_USAGE     2
 #define GUEST_EXIT_IO        3
+#define GUEST_EXIT_FENCED    4
+
+#define GUEST_ISCSI_PREFIX              "iscsi://"
+#define GUEST_ISCSI_REPLACEMENT_DEFAULT 120     /* s */
+#define GUEST_ISCSI_REPLACEMENT_MAX     86400
+/* One connect, login, or command: a black-holed portal costs this long,
+ * not forever. */
+#define GUEST_ISCSI_TRY_MS              5000
+#define GUEST_ISCSI_PAUSE_MS            500     /* between two failed tries */
+#define GUEST_ISCSI_POLL_MS             100
+#define GUEST_ISCSI_SCAN_BYTES          (1024 * 1024)
+/* UNIT ATTENTION, BUSY, TASK SET FULL: the same command again, this often. */
+#define GUEST_ISCSI_BUSY_RETRIES        8
 
 static volatile sig_atomic_t guest_stop;
 
@@ -51,6 +94,8 @@ struct guest_opts {
 	const char *host;
 	const char *disk;
 	const char *exit_file;
+	const char *initiator;
+	unsigned replacement_timeout;   /* s, iscsi:// only */
 	uint64_t generation;
 	bool have_generation;
 	unsigned rate;
@@ -58,13 +103,29 @@ struct guest_opts {
 	uint64_t end_after;
 };
 
-/* The disk is reached through one backend: a file now; the storage work
- * adds an iscsi:// backend (libiscsi) beside it without touching the
- * writer loop. */
+static uint64_t
+guest_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The disk is reached through one backend, picked by the disk's URL
+ * scheme; the writer loop does not know which.
+ *
+ * open sets *ctx whenever it allocated one, also when it fails, so that
+ * the caller can ask error() why; close takes NULL.  open and append
+ * return 0, -EACCES when the storage refused access (fenced), -EINTR
+ * when a stop signal came while the disk was unreachable, -EINVAL for a
+ * malformed disk name (open), or another -errno. */
 struct disk_backend {
 	const char *prefix;             /* URL scheme this backend takes, "" any path */
-	int (*open)(void **ctx, const char *target);
+	int (*open)(void **ctx, const char *target, const struct guest_opts *o);
 	int (*append)(void *ctx, const uint8_t *buf, size_t len);
+	/* The storage's own words on the last failure, or NULL. */
+	const char *(*error)(void *ctx);
 	void (*close)(void *ctx);
 };
 
@@ -73,15 +134,18 @@ struct disk {
 	void *ctx;
 };
 
+/* ---- file ------------------------------------------------------------ */
+
 struct file_disk {
 	int fd;
 };
 
 static int
-file_disk_open(void **ctx, const char *target)
+file_disk_open(void **ctx, const char *target, const struct guest_opts *o)
 {
 	struct file_disk *d = calloc(1, sizeof(*d));
 
+	(void)o;
 	if (!d)
 		return -ENOMEM;
 	/* O_APPEND: never overwrite, even when two instances share the
@@ -135,12 +199,668 @@ static const struct disk_backend disk_backend_file = {
 	.close = file_disk_close,
 };
 
+/* ---- iscsi:// (libiscsi) ----------------------------------------------
+ *
+ * Everything runs through libiscsi's async API on our own poll loop, one
+ * command at a time, each with a deadline: the sync API waits without end
+ * on a portal that accepts and never answers, and libiscsi's automatic
+ * reconnect (on by default) retries a refused login for ever, so it is
+ * off (iscsi_set_noautoreconnect) and iscsi_disk_connect() logs in again
+ * itself, with a fresh context per try.
+ *
+ * Errors inside: -ENOTCONN / -ETIMEDOUT the transport (connect failed,
+ * connection lost, no answer in time: log in again), -EACCES the target
+ * rejected the login (fenced), -EAGAIN a status worth the same command
+ * again (UNIT ATTENTION, BUSY, TASK SET FULL), -EIO any other SCSI
+ * status. */
+
+enum iscsi_cmd {
+	ISCSI_CMD_TUR,
+	ISCSI_CMD_READCAP16,
+	ISCSI_CMD_READ16,
+	ISCSI_CMD_WRITE16,
+};
+
+static const char *const iscsi_cmd_name[] = {
+	[ISCSI_CMD_TUR] = "TEST UNIT READY",
+	[ISCSI_CMD_READCAP16] = "READ CAPACITY(16)",
+	[ISCSI_CMD_READ16] = "READ(16)",
+	[ISCSI_CMD_WRITE16] = "WRITE(16)",
+};
+
+/* The one command or login step in flight.  Its callback may come after
+ * we gave up on it (timeout), when its context is destroyed: `waiting`
+ * false then, and the callback only frees the task. */
+struct iscsi_op {
+	bool waiting;
+	bool done;
+	int status;
+	struct scsi_task *task;
+};
+
+struct iscsi_disk {
+	const struct guest_opts *o;
+	char portal[MAX_STRING_SIZE + 1];
+	char target[MAX_STRING_SIZE + 1];
+	int lun;
+	struct iscsi_context *iscsi;    /* NULL while not logged in */
+	struct iscsi_op op;
+	uint32_t block_size;            /* 0 until the first login */
+	uint64_t n_blocks;
+	uint64_t next_lba;              /* where the next record goes */
+	uint8_t *block;                 /* the record being written */
+	char error[512];                /* why the last step failed */
+};
+
+static void
+iscsi_disk_conn_cb(struct iscsi_context *iscsi, int status, void *command_data,
+		   void *private_data)
+{
+	struct iscsi_disk *d = private_data;
+
+	(void)iscsi;
+	(void)command_data;
+	if (!d->op.waiting)
+		return;
+	d->op.done = true;
+	d->op.status = status;
+}
+
+static void
+iscsi_disk_task_cb(struct iscsi_context *iscsi, int status, void *command_data,
+		   void *private_data)
+{
+	struct iscsi_disk *d = private_data;
+	struct scsi_task *task = command_data;
+
+	(void)iscsi;
+	if (!d->op.waiting) {
+		if (task)
+			scsi_free_scsi_task(task);
+		return;
+	}
+	d->op.done = true;
+	d->op.status = status;
+	d->op.task = task;
+}
+
+static void
+iscsi_disk_op_start(struct iscsi_disk *d)
+{
+	memset(&d->op, 0, sizeof(d->op));
+	d->op.waiting = true;
+}
+
+/* The context goes; whatever it still holds is cancelled. */
+static void
+iscsi_disk_drop(struct iscsi_disk *d)
+{
+	d->op.waiting = false;
+	if (d->iscsi) {
+		(void)iscsi_destroy_context(d->iscsi);
+		d->iscsi = NULL;
+	}
+}
+
+static void
+iscsi_disk_seterr(struct iscsi_disk *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+iscsi_disk_seterr(struct iscsi_disk *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	size_t n;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(d->error, sizeof(d->error), fmt, ap);
+	va_end(ap);
+	/* One line: libiscsi ends some of its texts with a newline. */
+	for (char *p = d->error; *p; p++) {
+		if (*p == '\n')
+			*p = ' ';
+	}
+	n = strlen(d->error);
+	while (n && d->error[n - 1] == ' ')
+		d->error[--n] = '\0';
+}
+
+/* Services the context until the op is done: 0 (its status says how it
+ * went), -ETIMEDOUT at the deadline, -ENOTCONN when libiscsi gave up on
+ * the connection. */
+static int
+iscsi_disk_wait(struct iscsi_disk *d, uint64_t deadline)
+{
+	uint64_t start = guest_now_ns(CLOCK_MONOTONIC);
+
+	while (!d->op.done) {
+		uint64_t now = guest_now_ns(CLOCK_MONOTONIC);
+		struct pollfd pfd;
+		uint64_t ms;
+		int n;
+
+		if (now >= deadline) {
+			iscsi_disk_seterr(d, "no answer for %" PRIu64 " ms",
+					  (now - start) / 1000000u);
+			return -ETIMEDOUT;
+		}
+		ms = (deadline - now) / 1000000u + 1;
+		if (ms > GUEST_ISCSI_POLL_MS)
+			ms = GUEST_ISCSI_POLL_MS;
+		pfd.fd = iscsi_get_fd(d->iscsi);
+		pfd.events = (short)iscsi_which_events(d->iscsi);
+		pfd.revents = 0;
+		n = poll(&pfd, 1, (int)ms);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;       /* a stop waits for the command */
+			iscsi_disk_seterr(d, "poll: %s", strerror(errno));
+			return -ENOTCONN;
+		}
+		if (n == 0)
+			continue;
+		if (iscsi_service(d->iscsi, pfd.revents) < 0 && !d->op.done) {
+			iscsi_disk_seterr(d, "%s", iscsi_get_error(d->iscsi));
+			return -ENOTCONN;
+		}
+	}
+	return 0;
+}
+
+/* The login status the target answered, from libiscsi's text "Failed to
+ * log in to target. Status: Target not found(515)": libiscsi 1.19 keeps
+ * the number nowhere else.  -1 when the login got no answer at all. */
+static int
+iscsi_login_status(const char *err)
+{
+	const char *p = strstr(err, "Failed to log in to target. Status: ");
+	char *end;
+	long v;
+
+	if (!p)
+		return -1;
+	p = strrchr(p, '(');
+	if (!p)
+		return -1;
+	errno = 0;
+	v = strtol(p + 1, &end, 10);
+	if (errno || end == p + 1 || *end != ')' || v < 0 || v > 0xffff)
+		return -1;
+	return (int)v;
+}
+
+/* Waits for a connect or login step sent (or not) just before. */
+static int
+iscsi_disk_step(struct iscsi_disk *d, int sent, uint64_t deadline,
+		const char *what)
+{
+	int r;
+
+	if (sent != 0) {
+		iscsi_disk_seterr(d, "%s: %s", what, iscsi_get_error(d->iscsi));
+		d->op.waiting = false;
+		return -ENOTCONN;
+	}
+	r = iscsi_disk_wait(d, deadline);
+	d->op.waiting = false;
+	if (r < 0) {
+		char why[sizeof(d->error)];
+
+		snprintf(why, sizeof(why), "%s", d->error);
+		iscsi_disk_seterr(d, "%s: %s", what, why);
+		return r;
+	}
+	if (d->op.status == SCSI_STATUS_GOOD)
+		return 0;
+	iscsi_disk_seterr(d, "%s: %s", what, iscsi_get_error(d->iscsi));
+	return -ENOTCONN;
+}
+
+static struct scsi_task *
+iscsi_disk_send(struct iscsi_disk *d, enum iscsi_cmd cmd, uint64_t lba,
+		uint32_t blocks)
+{
+	struct iscsi_context *i = d->iscsi;
+
+	switch (cmd) {
+	case ISCSI_CMD_TUR:
+		return iscsi_testunitready_task(i, d->lun, iscsi_disk_task_cb, d);
+	case ISCSI_CMD_READCAP16:
+		return iscsi_readcapacity16_task(i, d->lun, iscsi_disk_task_cb, d);
+	case ISCSI_CMD_READ16:
+		return iscsi_read16_task(i, d->lun, lba, blocks * d->block_size,
+					 (int)d->block_size, 0, 0, 0, 0, 0,
+					 iscsi_disk_task_cb, d);
+	case ISCSI_CMD_WRITE16:
+		/* FUA: the record counts once it is on the medium. */
+		return iscsi_write16_task(i, d->lun, lba, d->block,
+					  blocks * d->block_size,
+					  (int)d->block_size, 0, 0, 1, 0, 0,
+					  iscsi_disk_task_cb, d);
+	}
+	return NULL;
+}
+
+/* One command on the current connection, no retry: 0 with the task in
+ * *out (or freed when out is NULL), or an error as above. */
+static int
+iscsi_disk_command(struct iscsi_disk *d, enum iscsi_cmd cmd, uint64_t lba,
+		   uint32_t blocks, struct scsi_task **out)
+{
+	uint64_t deadline = guest_now_ns(CLOCK_MONOTONIC) +
+			    (uint64_t)GUEST_ISCSI_TRY_MS * 1000000u;
+	const char *what = iscsi_cmd_name[cmd];
+	struct scsi_task *task;
+	int r;
+
+	iscsi_disk_op_start(d);
+	if (!iscsi_disk_send(d, cmd, lba, blocks)) {
+		iscsi_disk_seterr(d, "%s: %s", what, iscsi_get_error(d->iscsi));
+		d->op.waiting = false;
+		return -ENOTCONN;
+	}
+	r = iscsi_disk_wait(d, deadline);
+	d->op.waiting = false;
+	if (r < 0) {
+		char why[sizeof(d->error)];
+
+		snprintf(why, sizeof(why), "%s", d->error);
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": %s", what, lba, why);
+		return r;
+	}
+	task = d->op.task;
+	d->op.task = NULL;
+	switch (d->op.status) {
+	case SCSI_STATUS_GOOD:
+		r = 0;
+		break;
+	case SCSI_STATUS_CHECK_CONDITION:
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": %s (%s)", what, lba,
+				  scsi_sense_key_str(task->sense.key),
+				  scsi_sense_ascq_str(task->sense.ascq));
+		r = task->sense.key == SCSI_SENSE_UNIT_ATTENTION ? -EAGAIN : -EIO;
+		break;
+	case SCSI_STATUS_BUSY:
+	case SCSI_STATUS_TASK_SET_FULL:
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": target busy (status 0x%x)",
+				  what, lba, (unsigned)d->op.status);
+		r = -EAGAIN;
+		break;
+	case SCSI_STATUS_CANCELLED:
+	case SCSI_STATUS_ERROR:
+	case SCSI_STATUS_TIMEOUT:
+		/* libiscsi's, not the target's: the connection went
+		 * (iscsi_get_error() may still hold an older text). */
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": %s", what, lba,
+				  d->op.status == SCSI_STATUS_CANCELLED ?
+				  "cancelled, the connection is gone" :
+				  d->op.status == SCSI_STATUS_TIMEOUT ?
+				  "timed out" : "failed in libiscsi");
+		r = -ENOTCONN;
+		break;
+	default:
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": SCSI status 0x%x",
+				  what, lba, (unsigned)d->op.status);
+		r = -EIO;
+		break;
+	}
+	if (r == 0 && out)
+		*out = task;
+	else if (task)
+		scsi_free_scsi_task(task);
+	return r;
+}
+
+static bool
+iscsi_is_transport(int r)
+{
+	return r == -ENOTCONN || r == -ETIMEDOUT;
+}
+
+/* One login try with a fresh context: connect, login, TEST UNIT READY
+ * until the unit attentions of a new session are consumed, READ
+ * CAPACITY(16).  Leaves d->iscsi logged in, or NULL. */
+static int
+iscsi_disk_login(struct iscsi_disk *d, uint64_t deadline)
+{
+	struct scsi_readcapacity16 *rc;
+	struct scsi_task *task = NULL;
+	uint32_t block_size;
+	int r, status;
+
+	d->iscsi = iscsi_create_context(d->o->initiator);
+	if (!d->iscsi) {
+		iscsi_disk_seterr(d, "cannot create an iSCSI context");
+		return -ENOMEM;
+	}
+	if (iscsi_set_targetname(d->iscsi, d->target) != 0 ||
+	    iscsi_set_session_type(d->iscsi, ISCSI_SESSION_NORMAL) != 0) {
+		iscsi_disk_seterr(d, "%s", iscsi_get_error(d->iscsi));
+		r = -EINVAL;
+		goto out_drop;
+	}
+	iscsi_set_noautoreconnect(d->iscsi, 1);
+	iscsi_set_reconnect_max_retries(d->iscsi, 0);
+
+	iscsi_disk_op_start(d);
+	r = iscsi_disk_step(d, iscsi_connect_async(d->iscsi, d->portal,
+						   iscsi_disk_conn_cb, d),
+			    deadline, "connect");
+	if (r < 0)
+		goto out_drop;
+	iscsi_disk_op_start(d);
+	r = iscsi_disk_step(d, iscsi_login_async(d->iscsi, iscsi_disk_conn_cb, d),
+			    deadline, "login");
+	if (r < 0) {
+		/* Class 2, initiator error: not found, removed, not
+		 * authorized.  Class 3 (target error, service unavailable)
+		 * and no answer at all are worth another try. */
+		status = iscsi_login_status(d->error);
+		if (status >= 0 && status >> 8 == 2)
+			r = -EACCES;
+		goto out_drop;
+	}
+	for (int i = 0;; i++) {
+		r = iscsi_disk_command(d, ISCSI_CMD_TUR, 0, 0, NULL);
+		if (r != -EAGAIN || i == GUEST_ISCSI_BUSY_RETRIES)
+			break;
+	}
+	if (r < 0)
+		goto out_drop;
+	r = iscsi_disk_command(d, ISCSI_CMD_READCAP16, 0, 0, &task);
+	if (r < 0)
+		goto out_drop;
+	rc = scsi_datain_unmarshall(task);
+	if (!rc) {
+		iscsi_disk_seterr(d, "READ CAPACITY(16): cannot parse the answer");
+		r = -EIO;
+		goto out_free_task;
+	}
+	block_size = rc->block_length;
+	if (block_size < GUEST_RECORD_SIZE || block_size > GUEST_ISCSI_SCAN_BYTES ||
+	    (d->block_size && block_size != d->block_size)) {
+		iscsi_disk_seterr(d, "unusable block size %" PRIu32 " (was %" PRIu32 ")",
+				  block_size, d->block_size);
+		r = -EIO;
+		goto out_free_task;
+	}
+	d->block_size = block_size;
+	d->n_blocks = rc->returned_lba + 1;
+	scsi_free_scsi_task(task);
+	return 0;
+
+out_free_task:
+	scsi_free_scsi_task(task);
+out_drop:
+	iscsi_disk_drop(d);
+	return r;
+}
+
+static void
+guest_pause_ms(uint64_t ms)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ms / 1000u),
+		.tv_nsec = (long)(ms % 1000u) * 1000000L,
+	};
+
+	(void)nanosleep(&ts, NULL);     /* a signal cuts it short: fine */
+}
+
+/* Logs in, with fresh contexts, until it works, the target refuses, a
+ * stop signal comes, or --replacement-timeout seconds have passed (at
+ * least one try). */
+static int
+iscsi_disk_connect(struct iscsi_disk *d)
+{
+	uint64_t start = guest_now_ns(CLOCK_MONOTONIC);
+	uint64_t end = start + (uint64_t)d->o->replacement_timeout * 1000000000u;
+	char last[sizeof(d->error)] = "";
+	bool again = d->block_size != 0;
+	unsigned tries = 0;
+	int r;
+
+	for (;;) {
+		uint64_t now = guest_now_ns(CLOCK_MONOTONIC);
+		uint64_t deadline = now + (uint64_t)GUEST_ISCSI_TRY_MS * 1000000u;
+
+		if (guest_stop)
+			return -EINTR;
+		if (end > now && deadline > end)
+			deadline = end;
+		tries++;
+		r = iscsi_disk_login(d, deadline);
+		if (r == 0) {
+			if (again)
+				fprintf(stderr, "guest %s: logged in to %s at %s again "
+					"(%u tries, %" PRIu64 " ms)\n", d->o->vm,
+					d->target, d->portal, tries,
+					(guest_now_ns(CLOCK_MONOTONIC) - start) / 1000000u);
+			return 0;
+		}
+		if (!iscsi_is_transport(r))
+			return r;
+		/* Each new reason once, not one line per try. */
+		if (strcmp(last, d->error) != 0) {
+			fprintf(stderr, "guest %s: %s at %s: %s; trying again\n",
+				d->o->vm, d->target, d->portal, d->error);
+			snprintf(last, sizeof(last), "%s", d->error);
+		}
+		now = guest_now_ns(CLOCK_MONOTONIC);
+		if (now >= end) {
+			char why[sizeof(d->error)];
+
+			snprintf(why, sizeof(why), "%s", d->error);
+			iscsi_disk_seterr(d, "no session for %u s (%u tries), last: %s",
+					  d->o->replacement_timeout, tries, why);
+			return -ETIMEDOUT;
+		}
+		if (end - now < (uint64_t)GUEST_ISCSI_PAUSE_MS * 1000000u)
+			guest_pause_ms((end - now) / 1000000u + 1);
+		else
+			guest_pause_ms(GUEST_ISCSI_PAUSE_MS);
+	}
+}
+
+/* A command that survives a lost connection: logs in again and sends the
+ * same command (same LBA, same data), and again after a unit attention
+ * or a busy target, a few times. */
+static int
+iscsi_disk_run(struct iscsi_disk *d, enum iscsi_cmd cmd, uint64_t lba,
+	       uint32_t blocks, struct scsi_task **out)
+{
+	int busy = 0;
+	int r;
+
+	for (;;) {
+		if (!d->iscsi) {
+			r = iscsi_disk_connect(d);
+			if (r < 0)
+				return r;
+		}
+		r = iscsi_disk_command(d, cmd, lba, blocks, out);
+		if (r == 0)
+			return 0;
+		if (r == -EAGAIN && busy++ < GUEST_ISCSI_BUSY_RETRIES) {
+			guest_pause_ms(GUEST_ISCSI_POLL_MS);
+			continue;
+		}
+		if (!iscsi_is_transport(r))
+			return r;
+		fprintf(stderr, "guest %s: lost %s at %s: %s; logging in again for up "
+			"to %u s\n", d->o->vm, d->target, d->portal, d->error,
+			d->o->replacement_timeout);
+		iscsi_disk_drop(d);
+	}
+}
+
+static bool
+iscsi_block_is_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (p[i])
+			return false;
+	}
+	return true;
+}
+
+/* The first all-zero block from LBA 0 on: where this instance appends.  A
+ * block holding anything else (even a broken record) is never written
+ * over: check-writers is to see it. */
+static int
+iscsi_disk_find_end(struct iscsi_disk *d)
+{
+	uint32_t per = GUEST_ISCSI_SCAN_BYTES / d->block_size;
+	uint64_t lba = 0;
+
+	while (lba < d->n_blocks) {
+		uint32_t n = d->n_blocks - lba < per ? (uint32_t)(d->n_blocks - lba) : per;
+		struct scsi_task *task = NULL;
+		int r;
+
+		r = iscsi_disk_run(d, ISCSI_CMD_READ16, lba, n, &task);
+		if (r < 0)
+			return r;
+		if (task->datain.size < 0 ||
+		    (uint64_t)task->datain.size < (uint64_t)n * d->block_size) {
+			iscsi_disk_seterr(d, "READ(16) at LBA %" PRIu64 ": short read",
+					  lba);
+			scsi_free_scsi_task(task);
+			return -EIO;
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			if (iscsi_block_is_zero(task->datain.data +
+						(size_t)i * d->block_size,
+						d->block_size)) {
+				d->next_lba = lba + i;
+				scsi_free_scsi_task(task);
+				return 0;
+			}
+		}
+		scsi_free_scsi_task(task);
+		lba += n;
+	}
+	d->next_lba = d->n_blocks;     /* full: the first append says so */
+	return 0;
+}
+
+static int
+iscsi_disk_open(void **ctx, const char *target, const struct guest_opts *o)
+{
+	struct iscsi_context *parser;
+	struct iscsi_url *url;
+	struct iscsi_disk *d;
+	int r;
+
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	*ctx = d;
+	d->o = o;
+	parser = iscsi_create_context(o->initiator);
+	if (!parser) {
+		iscsi_disk_seterr(d, "cannot create an iSCSI context");
+		return -ENOMEM;
+	}
+	url = iscsi_parse_full_url(parser, target);
+	if (!url) {
+		iscsi_disk_seterr(d, "%s", iscsi_get_error(parser));
+		(void)iscsi_destroy_context(parser);
+		return -EINVAL;
+	}
+	snprintf(d->portal, sizeof(d->portal), "%s", url->portal);
+	snprintf(d->target, sizeof(d->target), "%s", url->target);
+	d->lun = url->lun;
+	iscsi_destroy_url(url);
+	(void)iscsi_destroy_context(parser);
+
+	r = iscsi_disk_connect(d);
+	if (r < 0)
+		return r;
+	d->block = calloc(1, d->block_size);
+	if (!d->block)
+		return -ENOMEM;
+	r = iscsi_disk_find_end(d);
+	if (r < 0)
+		return r;
+	fprintf(stderr, "guest %s: %s LUN %d at %s as %s: %" PRIu64 " blocks of %"
+		PRIu32 " bytes, appending at LBA %" PRIu64 "\n", o->vm, d->target,
+		d->lun, d->portal, o->initiator, d->n_blocks, d->block_size,
+		d->next_lba);
+	return 0;
+}
+
+/* One block per record, one WRITE(16) with FUA; after a lost connection
+ * the same block goes to the same LBA again, never to another one. */
+static int
+iscsi_disk_append(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct iscsi_disk *d = ctx;
+	int r;
+
+	if (len > d->block_size)
+		return -EMSGSIZE;
+	if (d->next_lba >= d->n_blocks) {
+		iscsi_disk_seterr(d, "the LUN is full (%" PRIu64 " blocks)",
+				  d->n_blocks);
+		return -ENOSPC;
+	}
+	memset(d->block, 0, d->block_size);
+	memcpy(d->block, buf, len);
+	r = iscsi_disk_run(d, ISCSI_CMD_WRITE16, d->next_lba, 1, NULL);
+	if (r < 0)
+		return r;
+	d->next_lba++;
+	return 0;
+}
+
+static const char *
+iscsi_disk_error(void *ctx)
+{
+	struct iscsi_disk *d = ctx;
+
+	return d && d->error[0] ? d->error : NULL;
+}
+
+static void
+iscsi_disk_close(void *ctx)
+{
+	struct iscsi_disk *d = ctx;
+
+	if (!d)
+		return;
+	if (d->iscsi) {
+		/* A clean logout, briefly: the target drops the session at
+		 * once instead of finding it dead later. */
+		iscsi_disk_op_start(d);
+		(void)iscsi_disk_step(d, iscsi_logout_async(d->iscsi,
+							    iscsi_disk_conn_cb, d),
+				      guest_now_ns(CLOCK_MONOTONIC) + 1000000000u,
+				      "logout");
+		iscsi_disk_drop(d);
+	}
+	free(d->block);
+	free(d);
+}
+
+static const struct disk_backend disk_backend_iscsi = {
+	.prefix = GUEST_ISCSI_PREFIX,
+	.open = iscsi_disk_open,
+	.append = iscsi_disk_append,
+	.error = iscsi_disk_error,
+	.close = iscsi_disk_close,
+};
+
+/* ---- dispatch -------------------------------------------------------- */
+
 static const struct disk_backend *const disk_backends[] = {
 	&disk_backend_file,
+	&disk_backend_iscsi,
 };
 
 static int
-disk_open(struct disk *d, const char *target)
+disk_open(struct disk *d, const char *target, const struct guest_opts *o)
 {
 	const char *sep = strstr(target, "://");
 
@@ -153,7 +873,7 @@ disk_open(struct disk *d, const char *target)
 		if (pl && strncmp(target, be->prefix, pl) != 0)
 			continue;
 		d->be = be;
-		return be->open(&d->ctx, target);
+		return be->open(&d->ctx, target, o);
 	}
 	return -EPROTONOSUPPORT;
 }
@@ -162,6 +882,15 @@ static int
 disk_append(struct disk *d, const uint8_t *buf, size_t len)
 {
 	return d->be->append(d->ctx, buf, len);
+}
+
+/* Why the last call failed, in the storage's words; NULL if it has none. */
+static const char *
+disk_error(const struct disk *d)
+{
+	if (!d->be || !d->be->error || !d->ctx)
+		return NULL;
+	return d->be->error(d->ctx);
 }
 
 static void
@@ -182,9 +911,11 @@ static void
 guest_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: guest --vm NAME --host HOST --generation G --disk PATH\n"
+		"usage: guest --vm NAME --host HOST --generation G --disk DISK\n"
+		"             [--initiator IQN] [--replacement-timeout S]\n"
 		"             [--rate HZ] [--exit-file PATH]\n"
-		"             [--reboot-after N | --poweroff-after N | --crash-after N]\n");
+		"             [--reboot-after N | --poweroff-after N | --crash-after N]\n"
+		"DISK: a file, or iscsi://PORTAL[:PORT]/TARGET-IQN/LUN with --initiator\n");
 }
 
 static int
@@ -222,7 +953,8 @@ static int
 guest_parse(int argc, char **argv, struct guest_opts *o)
 {
 	enum { OPT_VM = 1, OPT_HOST, OPT_GEN, OPT_DISK, OPT_RATE, OPT_EXIT,
-	       OPT_REBOOT, OPT_POWEROFF, OPT_CRASH };
+	       OPT_REBOOT, OPT_POWEROFF, OPT_CRASH, OPT_INITIATOR,
+	       OPT_REPLACEMENT };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "host", required_argument, NULL, OPT_HOST },
@@ -233,6 +965,8 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 		{ "reboot-after", required_argument, NULL, OPT_REBOOT },
 		{ "poweroff-after", required_argument, NULL, OPT_POWEROFF },
 		{ "crash-after", required_argument, NULL, OPT_CRASH },
+		{ "initiator", required_argument, NULL, OPT_INITIATOR },
+		{ "replacement-timeout", required_argument, NULL, OPT_REPLACEMENT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -241,6 +975,7 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->rate = GUEST_RATE_DEFAULT;
+	o->replacement_timeout = GUEST_ISCSI_REPLACEMENT_DEFAULT;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_VM:
@@ -271,6 +1006,19 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 		case OPT_EXIT:
 			o->exit_file = optarg;
 			break;
+		case OPT_INITIATOR:
+			o->initiator = optarg;
+			break;
+		case OPT_REPLACEMENT:
+			if (guest_parse_u64(optarg, &v) < 0 ||
+			    v > GUEST_ISCSI_REPLACEMENT_MAX) {
+				fprintf(stderr, "guest: bad replacement timeout '%s' "
+					"(0..%d s)\n", optarg,
+					GUEST_ISCSI_REPLACEMENT_MAX);
+				return -EINVAL;
+			}
+			o->replacement_timeout = (unsigned)v;
+			break;
 		case OPT_REBOOT:
 			if (guest_set_end(o, GUEST_END_REBOOT, optarg) < 0)
 				return -EINVAL;
@@ -300,6 +1048,12 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 	    !*o->host || strlen(o->host) >= GUEST_RECORD_NAME_LEN) {
 		fprintf(stderr, "guest: vm and host names must be 1..%d bytes\n",
 			GUEST_RECORD_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	if (strncmp(o->disk, GUEST_ISCSI_PREFIX, strlen(GUEST_ISCSI_PREFIX)) == 0 &&
+	    (!o->initiator || !*o->initiator)) {
+		fprintf(stderr, "guest: an iscsi:// disk needs --initiator IQN "
+			"(the initiator name of the host)\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -333,15 +1087,6 @@ guest_write_exit_file(const char *path, const char *reason)
 		return r;
 	}
 	return 0;
-}
-
-static uint64_t
-guest_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* Absolute deadlines keep the rate steady whatever a write costs; a
@@ -389,6 +1134,29 @@ guest_crash(const struct guest_opts *o, uint64_t seq)
 	abort();
 }
 
+/* The one line saying why the guest stops writing; seq 0: at open. */
+static void
+guest_report_failure(const struct guest_opts *o, const struct disk *d,
+		     uint64_t seq, int r)
+{
+	const char *why = disk_error(d);
+	char what[64] = "open of the disk";
+
+	if (seq)
+		snprintf(what, sizeof(what), "write of record %" PRIu64, seq);
+	if (r == -EACCES && o->initiator)
+		fprintf(stderr, "guest %s gen %" PRIu64 ": storage access refused: "
+			"fenced: %s refused initiator %s (%s); stopping\n", o->vm,
+			o->generation, o->disk, o->initiator,
+			why ? why : strerror(-r));
+	else if (r == -EPROTONOSUPPORT && !seq)
+		fprintf(stderr, "guest %s gen %" PRIu64 ": cannot open disk %s: "
+			"no backend for this URL\n", o->vm, o->generation, o->disk);
+	else
+		fprintf(stderr, "guest %s gen %" PRIu64 ": %s %s failed: %s; stopping\n",
+			o->vm, o->generation, what, o->disk, why ? why : strerror(-r));
+}
+
 static int
 guest_run(const struct guest_opts *o, struct disk *d)
 {
@@ -408,10 +1176,10 @@ guest_run(const struct guest_opts *o, struct disk *d)
 		if (r < 0)
 			return r;
 		r = disk_append(d, buf, sizeof(buf));
+		if (r == -EINTR && guest_stop)
+			break;          /* stopped while the disk was away */
 		if (r < 0) {
-			fprintf(stderr, "guest %s gen %" PRIu64 ": write of record %" PRIu64
-				" failed: %s; stopping\n", o->vm, o->generation,
-				rec.seq, strerror(-r));
+			guest_report_failure(o, d, rec.seq, r);
 			return r;
 		}
 		if (o->end != GUEST_END_NONE && rec.seq >= o->end_after) {
@@ -420,6 +1188,10 @@ guest_run(const struct guest_opts *o, struct disk *d)
 			return o->end;
 		}
 		next += period;
+		/* After a long write (a SAN outage) go on at the rate, not
+		 * in a burst of the ticks missed. */
+		if (next + period < guest_now_ns(CLOCK_MONOTONIC))
+			next = guest_now_ns(CLOCK_MONOTONIC);
 		if (!guest_stop)
 			guest_sleep_until(next);
 	}
@@ -445,20 +1217,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "guest: libsodium init failed\n");
 		return GUEST_EXIT_IO;
 	}
-	r = disk_open(&d, o.disk);
-	if (r < 0) {
-		fprintf(stderr, "guest %s: cannot open disk %s: %s\n", o.vm, o.disk,
-			r == -EPROTONOSUPPORT ? "no backend for this URL" :
-			strerror(-r));
-		return GUEST_EXIT_IO;
+	r = disk_open(&d, o.disk, &o);
+	if (r == -EINTR && guest_stop) {
+		r = GUEST_END_POWEROFF;         /* stopped before the disk came */
+	} else if (r < 0) {
+		guest_report_failure(&o, &d, 0, r);
+		disk_close(&d);
+		return r == -EACCES ? GUEST_EXIT_FENCED :
+		       r == -EINVAL ? GUEST_EXIT_USAGE : GUEST_EXIT_IO;
+	} else {
+		fprintf(stderr, "guest %s gen %" PRIu64 " on %s: writing to %s at %u Hz\n",
+			o.vm, o.generation, o.host, o.disk, o.rate);
+		r = guest_run(&o, &d);
 	}
-	fprintf(stderr, "guest %s gen %" PRIu64 " on %s: writing to %s at %u Hz\n",
-		o.vm, o.generation, o.host, o.disk, o.rate);
-
-	r = guest_run(&o, &d);
 	disk_close(&d);
 	if (r < 0)
-		return GUEST_EXIT_IO;
+		return r == -EACCES ? GUEST_EXIT_FENCED : GUEST_EXIT_IO;
 	reason = r == GUEST_END_REBOOT ? "reboot" : "poweroff";
 	r = guest_write_exit_file(o.exit_file, reason);
 	if (r < 0) {

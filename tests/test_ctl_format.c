@@ -254,7 +254,7 @@ test_empty(void **state)
 		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
 		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
 		"\"members\":[]},\"admission\":null,\"nodes\":[],\"vms\":[],"
-		"\"unmanaged\":[]}\n");
+		"\"unmanaged\":[],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n");
 	free(text);
 
 	assert_int_equal(ctl_format_nodes_json(&r, &text), 0);
@@ -359,7 +359,7 @@ test_status_json(void **state)
 		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\","
 		"\"priority\":5,\"restarts\":4,\"generation\":3,\"reason\":null,"
 		"\"memory_mb\":1024,\"desired\":\"running\"}],"
-		"\"unmanaged\":[]}\n");
+		"\"unmanaged\":[],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n");
 	free(text);
 }
 
@@ -602,7 +602,7 @@ test_unmanaged(void **state)
 	free(text);
 	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
 	assert_non_null(strstr(text, "\"desired\":\"running\"}],"
-			       "\"unmanaged\":[\"win7\",\"old\\ndb\"]}\n"));
+			       "\"unmanaged\":[\"win7\",\"old\\ndb\"],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n"));
 	free(text);
 	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
 	assert_non_null(strstr(text, "\n\nUnmanaged domains on this host: "

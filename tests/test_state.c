@@ -251,8 +251,8 @@ test_validate_node_flags(void **unused)
 	struct op_buf b;
 
 	state_fixture(&s);
-	expect_invalid(&s, op_flags(&b, 1, 4, 0), -EINVAL,
-		       "unknown node flag bits 0x4");
+	expect_invalid(&s, op_flags(&b, 1, 8, 0), -EINVAL,
+		       "unknown node flag bits 0x8");
 	expect_invalid(&s, op_flags(&b, 1, 0, 0x80000000u), -EINVAL,
 		       "unknown node flag bits 0x80000000");
 	expect_invalid(&s, op_flags(&b, 1, NODE_FLAG_STANDBY,
@@ -405,8 +405,9 @@ test_apply_node_state_and_flags(void **unused)
 	assert_int_equal(state_node(&s, 1)->state, NODE_STATE_ONLINE);
 
 	apply_next(&s, op_flags(&b, 2, NODE_FLAGS_ALL, 0));
-	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY);
-	apply_next(&s, op_flags(&b, 2, 0, NODE_FLAG_MAINTENANCE));
+	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY |
+			 NODE_FLAG_STORAGE_FENCED);
+	apply_next(&s, op_flags(&b, 2, 0, NODE_FLAG_MAINTENANCE | NODE_FLAG_STORAGE_FENCED));
 	assert_int_equal(n->flags, NODE_FLAG_STANDBY);
 	apply_next(&s, op_flags(&b, 2, NODE_FLAG_MAINTENANCE,
 				NODE_FLAG_STANDBY));
@@ -638,7 +639,7 @@ test_unpack_out_of_range(void **unused)
 	BAD(w.node[1].role = 0, "node 2: role 0 is out of range");
 	BAD(w.node[0].state = 5, "node 1: state 5 is out of range");
 	BAD(w.node[0].state = 0, "node 1: state 0 is out of range");
-	BAD(w.node[0].flags = 4, "node 1: unknown flag bits 0x4");
+	BAD(w.node[0].flags = 8, "node 1: unknown flag bits 0x8");
 	BAD(w.node[0].mem_free_mb = 11,
 	    "node 1: free memory exceeds total memory");
 	BAD(w.node[0].id = 0, "node 0 has the reserved id 0");

@@ -16,6 +16,10 @@ RIG_NETS=(ring mgmt storage)
 # Mount points the nodes bind over that the host may not have (xenmesh is
 # not installed on the rig machine); rig down removes them when it made them.
 RIG_MOUNTPOINTS=(/etc/xenmesh /var/lib/xenmesh)
+# Storage with SAN nodes: targets "$RIG_IQN:VM", initiators "$RIG_IQN:HOST",
+# and the floating portal address the active SAN node holds.
+RIG_IQN=iqn.2026-11.org.xenmesh
+RIG_PORTAL=10.77.3.100
 
 rig_msg() { printf 'rig: %s\n' "$*" >&2; }
 rig_die() { printf 'rig: error: %s\n' "$*" >&2; exit 1; }
@@ -354,10 +358,11 @@ vms_running() { # NODE COUNT
 	[ "$(xm_jq "$1" '[.vms[] | select(.state == "running")] | length')" = "$2" ]
 }
 
-# check-writers over every rig VM disk: never two writers.
+# check-writers over every rig VM disk (files and SAN volumes): never two
+# writers.
 check_all_writers() {
 	local d rc=0
-	for d in "$XMRIG_DIR"/disks/*.img; do
+	for d in "$XMRIG_DIR"/disks/*.img "$XMRIG_DIR"/san-volumes/*.img; do
 		[ -s "$d" ] || continue
 		"$XM_BUILD/tests/check-writers" --quiet "$d" || {
 			rc=1
@@ -425,4 +430,122 @@ expect_restarts_after_fence() { # NODE VICTIM T0
 	[ "$first_start" -gt "$fenced_id" ] ||
 		fail "a VM was restarted (event $first_start) before $2 was fenced (event $fenced_id)"
 	note "fenced at event $fenced_id, first restart at event $first_start"
+}
+
+# ---- storage helpers ----------------------------------------------------------
+
+# A VM on a SAN volume (VM-root of SIZE), defined and started from NODE.
+san_vm() { # NODE NAME [--memory MB] [K=V...]
+	local node=$1 name=$2 cfg
+	shift 2
+	xm_ctl "$node" volume create "$name" root "${SAN_VOL_SIZE:-16M}" >/dev/null ||
+		fail "volume create $name-root failed (exit $?)"
+	cfg=$("$RIG" mkvm "$name" --san "$@") || fail "rig mkvm $name failed"
+	xm_ctl "$node" vm define "$cfg" >/dev/null || fail "vm define $name failed (exit $?)"
+	xm_ctl "$node" vm start "$name" >/dev/null || fail "vm start $name failed (exit $?)"
+}
+
+# tgtadm --op show of a SAN node's daemon, empty when it cannot be read.
+tgt_show() { # SAN
+	"$RIG" tgt "$1" 2>/dev/null || true
+}
+
+# Lines "IQN ACL1,ACL2 SESSION_INITIATOR1,..." of the targets a SAN node
+# exports, from its daemon (not from the agent).
+tgt_targets() { # SAN
+	tgt_show "$1" | awk '
+		/^Target [0-9]+:/ { if (t != "") print t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses);
+			t = $3; acl = ""; ses = ""; sec = ""; next }
+		/^    I_T nexus information:/ { sec = "it"; next }
+		/^    LUN information:/ { sec = "lun"; next }
+		/^    Account information:/ { sec = "acct"; next }
+		/^    ACL information:/ { sec = "acl"; next }
+		sec == "it" && $1 == "Initiator:" { ses = ses (ses == "" ? "" : ",") $2; next }
+		sec == "acl" && NF == 1 { acl = acl (acl == "" ? "" : ",") $1; next }
+		END { if (t != "") print t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses) }'
+}
+
+# How many targets a SAN node's daemon exports.
+tgt_count() { # SAN
+	tgt_targets "$1" | wc -l
+}
+
+# True when SAN's daemon does not name initiator of HOST in any ACL or session.
+tgt_forgot() { # SAN HOST
+	! tgt_targets "$1" | grep -q "$RIG_IQN:$2\b"
+}
+
+# The ACL of VM's target on SAN ("-" none, "" no target).
+tgt_acl_of() { # SAN VM
+	tgt_targets "$1" | awk -v t="$RIG_IQN:$2" '$1 == t { print $2 }'
+}
+
+# Invariant I2/I7 sampled: at most one SAN exports each target, and each
+# target has sessions from at most one initiator.  Prints a violation.
+storage_invariants() { # SAN...
+	local s all
+	all=$(for s in "$@"; do tgt_targets "$s" | sed "s/^/$s /"; done)
+	printf '%s\n' "$all" | awk 'NF >= 4 {
+		n[$2]++; where[$2] = where[$2] " " $1
+		if ($4 != "-") { split($4, a, ","); delete seen; k = 0
+			for (i in a) if (!(a[i] in seen)) { seen[a[i]] = 1; k++ }
+			if (k > 1) print "target " $2 " on " $1 " has sessions of " $4 }
+	} END { for (t in n) if (n[t] > 1) print "target " t " exported by" where[t] }'
+}
+
+# Sample storage_invariants every 0.2 s in the background until
+# storage_watch_stop; violations go to $XMRIG_DIR/storage-violations.
+storage_watch_start() { # SAN...
+	: >"$XMRIG_DIR/storage-violations"
+	(
+		while [ ! -f "$XMRIG_DIR/storage-watch.stop" ]; do
+			storage_invariants "$@" >>"$XMRIG_DIR/storage-violations"
+			sleep 0.2
+		done
+	) &
+	STORAGE_WATCH_PID=$!
+}
+
+storage_watch_stop() {
+	touch "$XMRIG_DIR/storage-watch.stop"
+	[ -z "${STORAGE_WATCH_PID:-}" ] || wait "$STORAGE_WATCH_PID" 2>/dev/null || true
+	rm -f "$XMRIG_DIR/storage-watch.stop"
+	if [ -s "$XMRIG_DIR/storage-violations" ]; then
+		sort -u "$XMRIG_DIR/storage-violations" | head -5 >&2
+		fail "storage invariant violated (at most one exporter, one initiator per target)"
+	fi
+}
+
+# The storage fence flag of a host as NODE sees it.
+storage_fenced() { # NODE HOST
+	[ "$(xm_jq "$1" "$(flag_filter "$2" storage-fenced)")" = true ]
+}
+
+# A rig with 3 hosts and 2 SAN nodes whose hosts are fenced by storage
+# first (then by the self-fence deadline): rig up args are passed on.
+san_rig_up() {
+	local f
+	"$RIG" up --hosts 3 --sans 2 "$@"
+	sc_env
+	f="$XMRIG_DIR/fence.conf"
+	printf '%s: level 1 storage; level 2 deadline\n' h1 h2 h3 >"$f"
+	xm_ctl h1 fence config set "$f" >/dev/null || fail "fence config set failed"
+	wait_until 30 "an active SAN node" node_has h1 '.storage.active_san' s1
+	wait_until 30 "s1 holds the portal" portal_on s1
+}
+
+# True when SAN holds the floating portal address.
+portal_on() { # SAN
+	"$RIG" exec "$1" ip -4 -o addr show dev storage 2>/dev/null | grep -q " $RIG_PORTAL/"
+}
+
+# The host a VM runs on, as NODE sees it.
+vm_host() { # NODE VM
+	vm_field "$1" "$2" host
+}
+
+# How many records the guest of VM has written so far (from its volume).
+vol_records() { # VM
+	"$XM_BUILD/tests/check-writers" "$XMRIG_DIR/san-volumes/$1-root.img" 2>/dev/null |
+		awk 'NR == 1 {print $2}'
 }

@@ -27,12 +27,12 @@
  *      (while quorum is lost there is no coordinator: nothing is
  *      decided; host reports made meanwhile are lost, as a host's agent
  *      would have to report again to the next coordinator)
- *   T vm-exited VM crash|poweroff|reboot
+ *   T vm-exited VM crash|poweroff|reboot|storage
  *   T vm-start-failed VM REASON...    T vm-stop-failed VM REASON...
  *   T vm-started VM                   T vm-stopped VM
  *      (the VM's current host reports its current instance started or
  *      stopped: a start ack for use with no-ack / `ack off`)
- *   T flag NAME maintenance|standby on|off
+ *   T flag NAME maintenance|standby|storage-fenced on|off
  *   T start VM [HOST]   T stop VM   T cleanup VM   T ack on|off
  */
 #include <errno.h>
@@ -533,6 +533,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 		return host_event(s, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, tok[2],
 				  strcmp(tok[3], "poweroff") == 0 ? XENMESH__VM_EXIT__EXIT_POWEROFF :
 				  strcmp(tok[3], "reboot") == 0 ? XENMESH__VM_EXIT__EXIT_REBOOT :
+				  strcmp(tok[3], "storage") == 0 ? XENMESH__VM_EXIT__EXIT_STORAGE :
 				  XENMESH__VM_EXIT__EXIT_CRASH, NULL, line);
 	}
 	if (strcmp(what, "vm-start-failed") == 0 && n >= 3) {
@@ -558,8 +559,9 @@ run_event(struct sim *s, char **tok, int n, int line)
 	if (strcmp(what, "flag") == 0 && id && n == 5) {
 		Xenmesh__Op op = XENMESH__OP__INIT;
 		Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
-		uint32_t bit = strcmp(tok[3], "standby") == 0 ? NODE_FLAG_STANDBY
-							      : NODE_FLAG_MAINTENANCE;
+		uint32_t bit = strcmp(tok[3], "standby") == 0 ? NODE_FLAG_STANDBY :
+			       strcmp(tok[3], "storage-fenced") == 0 ?
+			       NODE_FLAG_STORAGE_FENCED : NODE_FLAG_MAINTENANCE;
 
 		emit(s, "event: %s %s %s", tok[2], tok[3], tok[4]);
 		nf.id = id;

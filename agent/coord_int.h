@@ -1,0 +1,50 @@
+/* Inside the coordinator: shared by coord.c and coord_storage.c. */
+#ifndef XM_COORD_INT_H
+#define XM_COORD_INT_H
+
+#include "agent.h"
+#include "chain.h"
+#include "methods.h"
+#include "runner.h"
+
+struct storage_fence;
+
+struct fence_run {
+	struct coord *co;
+	uint32_t node;
+	char name[STATE_NAME_MAX];
+	struct fence_chain ch;
+	struct fence_op *op;            /* method in progress */
+	struct fence_action act;
+	uint64_t retry_at_ms;           /* FAILED: when to try again */
+	size_t logged_steps;
+	const char **domains;
+	size_t n_domains;
+	char (*domain_names)[VM_NAME_MAX];
+};
+
+struct coord {
+	struct agent *a;
+	bool kicked;
+	qb_loop_timer_handle tick;
+	struct runner *runner;
+	struct fence_run *runs[STATE_MAX_NODES];
+	size_t n_runs;
+	struct storage_fence *sf[STATE_MAX_NODES];  /* storage fences waiting */
+	size_t n_sf;
+	uint64_t clean_at_ms;           /* last HOST_CLEAN acted on (throttle) */
+};
+
+/* coord_storage.c */
+int coord_storage_fence(void *co, const char *host, uint32_t timeout_ms,
+			fence_method_done_fn done, void *data);
+/* The fence run behind data is gone: never call its done. */
+void coord_storage_forget(struct coord *co, void *data);
+/* Storage reports (volumes, per-VM fence, storage fence, clean rejoin):
+ * true when ev was one of them. */
+bool coord_storage_event(struct coord *co, uint32_t host, const Xenmesh__HostEvent *ev);
+/* Keep an active SAN node named (on every tick). */
+void coord_storage_schedule(struct coord *co);
+void coord_storage_free(struct coord *co);
+
+#endif

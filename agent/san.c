@@ -1,0 +1,839 @@
+/* The SAN node's side of storage; see san.h. */
+#define LOG_SUBSYS "san"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdseq.h"
+#include "guard.h"
+#include "log.h"
+#include "lvm.h"
+#include "runner.h"
+#include "san.h"
+#include "tgt.h"
+#include "voltable.h"
+#include "xm_error.h"
+
+#define PASS_PERIOD_MS    1000
+#define REPORT_REPEAT_MS  2000
+#define MEMO_MAX          1024
+
+enum portal_state { PORTAL_UNKNOWN, PORTAL_DOWN, PORTAL_UP };
+
+struct report_memo {
+	char name[STATE_NAME_MAX];      /* VM, volume, or fenced host */
+	uint64_t gen;                   /* generation or state seq */
+	uint64_t at_ms;
+};
+
+struct san {
+	struct agent *a;
+	struct runner *runner;
+	struct tgt_conf tc;
+	qb_loop_timer_handle timer;
+	bool busy, kicked, serving;
+	struct cmdseq_op *op;
+	struct tgt_view view;
+	bool have_view;
+	char error[300];                /* why the daemon cannot be read */
+	enum portal_state portal;
+	char portal_addr[64];           /* ADDR/PREFIX */
+	void (*stop_done)(struct agent *a);
+	bool stopping;
+	struct report_memo memo[MEMO_MAX];
+	size_t n_memo;
+};
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int
+san_initiator_name(char *buf, size_t len, const char *prefix, const char *host)
+{
+	int n = snprintf(buf, len, "%s:%s", prefix, host);
+
+	return n < 0 || (size_t)n >= len || (size_t)n >= TGT_IQN_MAX ? -ENAMETOOLONG : 0;
+}
+
+int
+san_target_name(char *buf, size_t len, const char *prefix, const char *vm)
+{
+	return san_initiator_name(buf, len, prefix, vm);
+}
+
+/* Was this (kind-prefixed name, gen) reported less than REPORT_REPEAT_MS
+ * ago?  Otherwise note it now.  A report may be lost with a coordinator
+ * change, so it is repeated until the state shows it took effect. */
+static bool
+memo_recent(struct san *s, const char *name, uint64_t gen)
+{
+	uint64_t now = mono_ms();
+	size_t i;
+
+	for (i = 0; i < s->n_memo; i++)
+		if (s->memo[i].gen == gen && strcmp(s->memo[i].name, name) == 0)
+			break;
+	if (i < s->n_memo && now - s->memo[i].at_ms < REPORT_REPEAT_MS)
+		return true;
+	if (i == s->n_memo) {
+		if (s->n_memo == MEMO_MAX)
+			i = (size_t)(now % MEMO_MAX);
+		else
+			s->n_memo++;
+		snprintf(s->memo[i].name, sizeof(s->memo[i].name), "%s", name);
+		s->memo[i].gen = gen;
+	}
+	s->memo[i].at_ms = now;
+	return false;
+}
+
+static void
+report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
+       uint64_t gen, const char *fenced, const char *reason)
+{
+	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
+	int rc;
+
+	ev.kind = kind;
+	ev.vm = (char *)name;
+	ev.generation = gen;
+	ev.reason = (char *)reason;
+	if (fenced != NULL) {
+		ev.fenced = (char *)fenced;
+		ev.has_state_seq = true;
+		ev.state_seq = s->a->rep.st.seq;
+	}
+	rc = replica_report(&s->a->rep, &ev);
+	if (rc < 0)
+		log_warn("cannot report to the coordinator: %s; the next pass retries",
+			 xm_strerror(rc));
+}
+
+/* ---- what the state wants of this node ---------------------------------- */
+
+static bool
+should_serve(struct san *s)
+{
+	struct agent *a = s->a;
+	const struct node_rec *self = state_node(&a->rep.st, a->rep.local_id);
+
+	return !s->stopping && a->rep.synced && a->qv.quorate &&
+	       a->rep.local_id != 0 && a->rep.st.active_san == a->rep.local_id &&
+	       self != NULL && self->state == NODE_STATE_ONLINE &&
+	       a->cfg.portal[0] != '\0';
+}
+
+static int
+vol_path(const struct san *s, const struct vol_rec *v, char *buf, size_t len)
+{
+	int n;
+
+	if (strcmp(s->a->cfg.backend, "file") == 0)
+		n = snprintf(buf, len, "%s/%s.img", s->a->cfg.volume_dir, v->name);
+	else
+		n = snprintf(buf, len, "/dev/%s/%s", s->a->cfg.vg, v->name);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* The host a VM's target admits, 0 none: its current host, while an
+ * instance may run there and that host is not storage-fenced. */
+static uint32_t
+admitted_host(const struct state *st, const char *vm)
+{
+	const struct vm_rec *v = state_vm(st, vm);
+	const struct node_rec *n;
+
+	if (v == NULL || !vm_uses_storage(v) || v->host == 0)
+		return 0;
+	n = state_node(st, v->host);
+	if (n == NULL || n->state == NODE_STATE_FENCED ||
+	    n->state == NODE_STATE_OFFLINE || (n->flags & NODE_FLAG_STORAGE_FENCED))
+		return 0;
+	return v->host;
+}
+
+/* Scratch for one tgt_want; all of it freed by want_free. */
+struct want_buf {
+	struct tgt_want want;
+	struct tgt_want_target *targets;
+	char (*iqns)[TGT_IQN_MAX];
+	char (*acl_names)[TGT_IQN_MAX];
+	const char **acl_ptrs;
+	struct tgt_lun *luns;
+};
+
+static void
+want_free(struct want_buf *w)
+{
+	free(w->targets);
+	free(w->iqns);
+	free(w->acl_names);
+	free(w->acl_ptrs);
+	free(w->luns);
+	memset(w, 0, sizeof(*w));
+}
+
+static int
+want_build(struct san *s, bool serve, struct want_buf *w)
+{
+	const struct state *st = &s->a->rep.st;
+	const char *prefix = s->a->cfg.iqn_prefix;
+	size_t nt = 0, nl = 0;
+
+	memset(w, 0, sizeof(*w));
+	w->want.iqn_prefix = prefix;
+	if (!serve || st->n_vols == 0)
+		return 0;
+	w->targets = calloc(st->n_vols, sizeof(*w->targets));
+	w->iqns = calloc(st->n_vols, sizeof(*w->iqns));
+	w->acl_names = calloc(st->n_vols, sizeof(*w->acl_names));
+	w->acl_ptrs = calloc(st->n_vols, sizeof(*w->acl_ptrs));
+	w->luns = calloc(st->n_vols, sizeof(*w->luns));
+	if (!w->targets || !w->iqns || !w->acl_names || !w->acl_ptrs || !w->luns) {
+		want_free(w);
+		return -ENOMEM;
+	}
+	/* one target per VM with ready volumes, in the order of first volume */
+	for (size_t i = 0; i < st->n_vols; i++) {
+		const struct vol_rec *v = &st->vols[i];
+		bool seen = false;
+		uint32_t host;
+
+		if (v->state != VOL_STATE_READY)
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = st->vols[k].state == VOL_STATE_READY &&
+			       strcmp(st->vols[k].vm, v->vm) == 0;
+		if (seen)
+			continue;
+		struct tgt_want_target *t = &w->targets[nt];
+
+		if (san_target_name(w->iqns[nt], TGT_IQN_MAX, prefix, v->vm) < 0)
+			continue;
+		t->iqn = w->iqns[nt];
+		t->luns = &w->luns[nl];
+		for (size_t k = i; k < st->n_vols; k++) {
+			const struct vol_rec *u = &st->vols[k];
+
+			if (u->state != VOL_STATE_READY || strcmp(u->vm, v->vm) != 0)
+				continue;
+			w->luns[nl].lun = u->lun;
+			if (vol_path(s, u, w->luns[nl].path, TGT_PATH_MAX) < 0)
+				continue;
+			nl++;
+			t->n_luns++;
+		}
+		host = admitted_host(st, v->vm);
+		if (host != 0) {
+			const struct node_rec *n = state_node(st, host);
+
+			if (san_initiator_name(w->acl_names[nt], TGT_IQN_MAX, prefix,
+					       n->name) == 0) {
+				w->acl_ptrs[nt] = w->acl_names[nt];
+				t->acl = &w->acl_ptrs[nt];
+				t->n_acl = 1;
+			}
+		}
+		nt++;
+	}
+	w->want.targets = w->targets;
+	w->want.n = nt;
+	return 0;
+}
+
+/* ---- running steps ------------------------------------------------------- */
+
+static void pass(struct san *s);
+
+static void
+kick_job(void *data)
+{
+	struct san *s = data;
+
+	s->kicked = false;
+	pass(s);
+}
+
+void
+san_kick(struct agent *a)
+{
+	struct san *s = a->san;
+
+	if (s == NULL || s->kicked)
+		return;
+	s->kicked = true;
+	(void)qb_loop_job_add(a->loop, QB_LOOP_MED, s, kick_job);
+}
+
+struct step {
+	struct san *s;
+	const char *what;
+	enum portal_state portal_after;         /* UNKNOWN: no change */
+};
+
+static void
+step_done(void *data, const struct cmdseq_outcome *o)
+{
+	struct step *st = data;
+	struct san *s = st->s;
+
+	s->busy = false;
+	s->op = NULL;
+	if (o->rc < 0) {
+		log_err("%s failed: %s", st->what, o->message);
+	} else {
+		if (st->portal_after != PORTAL_UNKNOWN)
+			s->portal = st->portal_after;
+		san_kick(s->a);         /* read back at once */
+	}
+	free(st);
+}
+
+static void
+step_run(struct san *s, struct cmdseq *seq, const char *what,
+	 enum portal_state portal_after)
+{
+	struct step *st = calloc(1, sizeof(*st));
+	int rc;
+
+	if (st == NULL) {
+		cmdseq_free(seq);
+		return;
+	}
+	st->s = s;
+	st->what = what;
+	st->portal_after = portal_after;
+	s->busy = true;
+	rc = cmdseq_run(s->runner, seq, step_done, st, &s->op);
+	if (rc < 0) {
+		s->busy = false;
+		log_err("%s could not be started: %s", what, xm_strerror(rc));
+		cmdseq_free(seq);
+		free(st);
+	}
+}
+
+static void
+portal_step(struct san *s, bool up)
+{
+	const char *dev = s->a->cfg.portal_dev;
+	struct cmdseq seq;
+
+	cmdseq_init(&seq);
+	if (up) {
+		cmdseq_add(&seq, "ip", "-4", "addr", "add", s->portal_addr, "dev", dev, NULL);
+		cmdseq_tolerate(&seq);          /* "File exists": already ours */
+		/* tell the initiators' ARP caches where the address went */
+		char addr[64], *slash;
+
+		snprintf(addr, sizeof(addr), "%s", s->portal_addr);
+		slash = strchr(addr, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		cmdseq_add(&seq, "arping", "-q", "-U", "-c", "2", "-I", dev, addr, NULL);
+		cmdseq_tolerate(&seq);
+		log_notice("taking the portal address %s on %s", s->portal_addr, dev);
+	} else {
+		cmdseq_add(&seq, "ip", "-4", "addr", "del", s->portal_addr, "dev", dev, NULL);
+		cmdseq_tolerate(&seq);          /* not there: fine */
+		if (s->portal == PORTAL_UP)
+			log_notice("dropping the portal address %s", s->portal_addr);
+	}
+	step_run(s, &seq, up ? "taking the portal address" : "dropping the portal address",
+		 up ? PORTAL_UP : PORTAL_DOWN);
+}
+
+/* ---- volumes (active SAN node, in sync) --------------------------------- */
+
+static int
+file_volume_create(struct san *s, const struct vol_rec *v, char *why, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+	int fd, rc = 0;
+
+	if (vol_path(s, v, path, sizeof(path)) < 0) {
+		snprintf(why, len, "path too long");
+		return -ENAMETOOLONG;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* made before a failover: the same volume if the size fits */
+		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == v->size_bytes)
+			return 0;
+		snprintf(why, len, "%.200s exists with another size", path);
+		return -EEXIST;
+	}
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(why, len, "cannot create %.160s: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (ftruncate(fd, (off_t)v->size_bytes) < 0 || fsync(fd) < 0) {
+		rc = -errno;
+		snprintf(why, len, "cannot size %.160s: %s", path, strerror(-rc));
+		(void)unlink(path);
+	}
+	close(fd);
+	return rc;
+}
+
+struct vol_step {
+	struct san *s;
+	char name[VOL_NAME_MAX];
+	bool remove;
+};
+
+static void
+lvm_done(void *data, const struct cmdseq_outcome *o)
+{
+	struct vol_step *vs = data;
+	struct san *s = vs->s;
+	char why[256] = "";
+	int rc = o->rc;
+
+	s->busy = false;
+	s->op = NULL;
+	if (rc == -EIO && o->last != NULL) {
+		rc = lvm_error_classify(o->last->err.data, why, sizeof(why));
+		/* made or removed already (a failover in between) */
+		if ((!vs->remove && rc == -EEXIST) || (vs->remove && rc == -ENOENT))
+			rc = 0;
+	} else if (rc < 0) {
+		snprintf(why, sizeof(why), "%.250s", o->message);
+	}
+	if (vs->remove && rc == 0)
+		report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, vs->name, 0, NULL, NULL);
+	else if (vs->remove)
+		log_err("cannot remove volume %s: %s", vs->name, why);
+	else
+		report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
+		       XENMESH__HOST_EVENT_KIND__HOST_VOLUME_FAILED, vs->name, 0, NULL,
+		       rc == 0 ? NULL : why);
+	san_kick(s->a);
+	free(vs);
+}
+
+static bool
+lvm_step(struct san *s, const struct vol_rec *v, bool remove)
+{
+	struct lvm_conf lc = { .vg = s->a->cfg.vg, .no_devmapper = s->a->cfg.no_devmapper };
+	struct vol_step *vs = calloc(1, sizeof(*vs));
+	struct cmdseq seq;
+	int rc;
+
+	if (vs == NULL)
+		return false;
+	vs->s = s;
+	vs->remove = remove;
+	snprintf(vs->name, sizeof(vs->name), "%s", v->name);
+	cmdseq_init(&seq);
+	if (remove)
+		lvm_cmd_remove(&seq, &lc, v->name);
+	else
+		lvm_cmd_create(&seq, &lc, v->name, v->size_bytes);
+	s->busy = true;
+	rc = cmdseq_run(s->runner, &seq, lvm_done, vs, &s->op);
+	if (rc < 0) {
+		s->busy = false;
+		log_err("volume %s: %s", v->name, xm_strerror(rc));
+		cmdseq_free(&seq);
+		free(vs);
+		return false;
+	}
+	return true;
+}
+
+/* One volume change at a time; true when something was started. */
+static bool
+volume_work(struct san *s)
+{
+	const struct state *st = &s->a->rep.st;
+	bool file = strcmp(s->a->cfg.backend, "file") == 0;
+	char why[256], path[PATH_MAX];
+
+	for (size_t i = 0; i < st->n_vols; i++) {
+		const struct vol_rec *v = &st->vols[i];
+		int rc;
+
+		if (v->state != VOL_STATE_CREATING && v->state != VOL_STATE_REMOVING)
+			continue;
+		if (memo_recent(s, v->name, v->state))
+			continue;       /* reported: waiting for the update */
+		if (v->state == VOL_STATE_REMOVING && !file)
+			return lvm_step(s, v, true);
+		if (v->state == VOL_STATE_CREATING && !file)
+			return lvm_step(s, v, false);
+		if (v->state == VOL_STATE_REMOVING) {
+			if (vol_path(s, v, path, sizeof(path)) == 0 &&
+			    unlink(path) < 0 && errno != ENOENT) {
+				log_err("cannot remove %s: %s", path, strerror(errno));
+				continue;
+			}
+			report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, v->name,
+			       0, NULL, NULL);
+			continue;
+		}
+		why[0] = '\0';
+		rc = file_volume_create(s, v, why, sizeof(why));
+		if (rc < 0)
+			log_err("volume %s: %s", v->name, why);
+		report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
+		       XENMESH__HOST_EVENT_KIND__HOST_VOLUME_FAILED, v->name, 0, NULL,
+		       rc == 0 ? NULL : why);
+	}
+	return false;
+}
+
+/* ---- reports from a read-back that matches the state -------------------- */
+
+static void
+reports(struct san *s, const struct want_buf *w)
+{
+	struct agent *a = s->a;
+	const struct state *st = &a->rep.st;
+	char name[TGT_IQN_MAX], key[STATE_NAME_MAX + 8];
+
+	/* per-VM fence: the VM's target admits its current host alone */
+	for (size_t i = 0; i < w->want.n; i++) {
+		const struct tgt_want_target *t = &w->want.targets[i];
+		const char *vm = t->iqn + strlen(a->cfg.iqn_prefix) + 1;
+		const struct vm_rec *v = state_vm(st, vm);
+
+		if (v == NULL || t->n_acl != 1 || v->storage_gen == v->generation)
+			continue;
+		snprintf(key, sizeof(key), "vm:%s", vm);
+		if (!memo_recent(s, key, v->generation)) {
+			log_info("target of VM %s admits %s alone (generation %" PRIu64 ")",
+				 vm, t->acl[0], v->generation);
+			report(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STORAGE, vm,
+			       v->generation, NULL, NULL);
+		}
+	}
+	/* storage fence: no ACL and no session names the host any more */
+	for (size_t i = 0; i < st->n_nodes; i++) {
+		const struct node_rec *n = &st->nodes[i];
+
+		if (!(n->flags & NODE_FLAG_STORAGE_FENCED) ||
+		    n->state != NODE_STATE_UNCLEAN)
+			continue;
+		if (san_initiator_name(name, sizeof(name), a->cfg.iqn_prefix, n->name) < 0 ||
+		    tgt_view_mentions_in(&s->view, a->cfg.iqn_prefix, name))
+			continue;
+		snprintf(key, sizeof(key), "fenced:%s", n->name);
+		if (!memo_recent(s, key, st->seq)) {
+			log_notice("storage fence of %s confirmed here: %s is in no ACL "
+				   "and has no session", n->name, name);
+			report(s, XENMESH__HOST_EVENT_KIND__HOST_STORAGE_FENCED, "", 0,
+			       n->name, NULL);
+		}
+	}
+}
+
+/* ---- the pass ------------------------------------------------------------ */
+
+static void
+decide(struct san *s)
+{
+	struct agent *a = s->a;
+	bool serve = should_serve(s);
+	struct want_buf w;
+	struct cmdseq seq;
+	char why[256];
+	int rc;
+
+	if (serve && !s->serving) {
+		/* a SAN node exports only with its watchdog armed: cut off
+		 * from the quorum it stops petting and is reset by W */
+		rc = guard_prepare_start(a, why, sizeof(why));
+		if (rc < 0) {
+			log_err("not exporting targets: %s", why);
+			serve = false;
+		}
+	}
+	s->serving = serve;
+	/* going down, the portal goes first: no new login reaches us */
+	if (!serve && s->portal != PORTAL_DOWN && a->cfg.portal[0] != '\0') {
+		portal_step(s, false);
+		return;
+	}
+	rc = want_build(s, serve, &w);
+	if (rc < 0)
+		return;
+	cmdseq_init(&seq);
+	rc = tgt_plan(&s->view, &w.want, &s->tc, &seq, why, sizeof(why));
+	if (rc < 0) {
+		log_err("cannot plan the targets: %s", why);
+		goto out;
+	}
+	if (seq.n > 0) {
+		log_info("target daemon differs from the state: %zu tgtadm commands", seq.n);
+		step_run(s, &seq, "updating the targets", PORTAL_UNKNOWN);
+		goto out;
+	}
+	/* in sync: this read-back is what the reports stand on */
+	reports(s, &w);
+	if (serve) {
+		if (volume_work(s))
+			goto out;
+		if (s->portal != PORTAL_UP)
+			portal_step(s, true);
+	} else if (s->stopping && s->stop_done != NULL) {
+		void (*done)(struct agent *) = s->stop_done;
+
+		s->stop_done = NULL;
+		log_notice("targets and portal are down");
+		done(a);
+	}
+out:
+	cmdseq_free(&seq);
+	want_free(&w);
+}
+
+static void
+show_done(void *data, const struct cmdseq_outcome *o)
+{
+	struct san *s = data;
+	char why[256];
+	int rc;
+
+	s->busy = false;
+	s->op = NULL;
+	if (o->rc < 0 || o->last == NULL) {
+		if (s->have_view || s->error[0] == '\0')
+			log_err("cannot read the target daemon: %.200s", o->message);
+		snprintf(s->error, sizeof(s->error), "cannot read the target daemon: %.200s",
+			 o->message);
+		s->have_view = false;
+		return;
+	}
+	tgt_view_free(&s->view);
+	rc = tgt_show_parse(o->last->out.data, &s->view, why, sizeof(why));
+	if (rc < 0) {
+		snprintf(s->error, sizeof(s->error), "cannot parse tgtadm's output: %.200s", why);
+		log_err("%s", s->error);
+		s->have_view = false;
+		return;
+	}
+	if (!s->have_view)
+		log_notice("target daemon read: %zu targets", s->view.n);
+	s->have_view = true;
+	s->error[0] = '\0';
+	decide(s);
+}
+
+static void
+pass(struct san *s)
+{
+	struct cmdseq seq;
+
+	if (s->busy)
+		return;
+	cmdseq_init(&seq);
+	tgt_cmd_show(&seq, &s->tc);
+	s->busy = true;
+	if (cmdseq_run(s->runner, &seq, show_done, s, &s->op) < 0) {
+		s->busy = false;
+		cmdseq_free(&seq);
+	}
+}
+
+static void
+timer_fn(void *data)
+{
+	struct san *s = data;
+
+	pass(s);
+	(void)qb_loop_timer_add(s->a->loop, QB_LOOP_LOW,
+				PASS_PERIOD_MS * QB_TIME_NS_IN_MSEC, s, timer_fn,
+				&s->timer);
+}
+
+bool
+san_exporting(const struct agent *a)
+{
+	return a->san != NULL && (a->san->serving || a->san->portal == PORTAL_UP ||
+				  (a->san->have_view && a->san->view.n > 0));
+}
+
+bool
+san_shutdown(struct agent *a, void (*done)(struct agent *a))
+{
+	struct san *s = a->san;
+
+	if (s == NULL || !san_exporting(a))
+		return false;
+	s->stopping = true;
+	s->stop_done = done;
+	san_kick(a);
+	return true;
+}
+
+/* ---- agentctl storage status -------------------------------------------- */
+
+struct view_mem {
+	Xenmesh__StorageTarget *t;
+	Xenmesh__StorageTarget **tp;
+	Xenmesh__StorageLun *l;
+	Xenmesh__StorageLun **lp;
+	Xenmesh__StorageSession *ss;
+	Xenmesh__StorageSession **sp;
+	char **acl;
+};
+
+int
+san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
+{
+	struct san *s = a->san;
+	struct view_mem *m;
+	size_t nl = 0, ns = 0, na = 0, il = 0, is = 0, ia = 0;
+
+	xenmesh__storage_view__init(v);
+	*mem = NULL;
+	if (s == NULL)
+		return -ENODEV;
+	for (size_t i = 0; i < s->view.n; i++) {
+		nl += s->view.targets[i].n_luns;
+		ns += s->view.targets[i].n_sessions;
+		na += s->view.targets[i].n_acl;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return -ENOMEM;
+	m->t = calloc(s->view.n + 1, sizeof(*m->t));
+	m->tp = calloc(s->view.n + 1, sizeof(*m->tp));
+	m->l = calloc(nl + 1, sizeof(*m->l));
+	m->lp = calloc(nl + 1, sizeof(*m->lp));
+	m->ss = calloc(ns + 1, sizeof(*m->ss));
+	m->sp = calloc(ns + 1, sizeof(*m->sp));
+	m->acl = calloc(na + 1, sizeof(*m->acl));
+	v->node = a->node_name;
+	v->exporting = s->serving && s->portal == PORTAL_UP;
+	v->portal = a->cfg.portal;
+	v->backend = a->cfg.backend;
+	v->mirror = a->cfg.mirror;
+	v->error = s->error[0] != '\0' ? s->error : NULL;
+	v->targets = m->tp;
+	*mem = m;
+	if (!m->t || !m->tp || !m->l || !m->lp || !m->ss || !m->sp || !m->acl) {
+		san_view_free(m);
+		*mem = NULL;
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->view.n; i++) {
+		const struct tgt_target *t = &s->view.targets[i];
+		Xenmesh__StorageTarget *o = &m->t[i];
+
+		xenmesh__storage_target__init(o);
+		o->tid = t->tid;
+		o->iqn = (char *)t->iqn;
+		o->ready = t->ready;
+		o->luns = &m->lp[il];
+		for (size_t k = 0; k < t->n_luns; k++, il++) {
+			xenmesh__storage_lun__init(&m->l[il]);
+			m->l[il].lun = t->luns[k].lun;
+			m->l[il].path = (char *)t->luns[k].path;
+			m->lp[il] = &m->l[il];
+		}
+		o->n_luns = t->n_luns;
+		o->acl = &m->acl[ia];
+		for (size_t k = 0; k < t->n_acl; k++)
+			m->acl[ia++] = (char *)t->acl[k];
+		o->n_acl = t->n_acl;
+		o->sessions = &m->sp[is];
+		for (size_t k = 0; k < t->n_sessions; k++, is++) {
+			xenmesh__storage_session__init(&m->ss[is]);
+			m->ss[is].sid = t->sessions[k].sid;
+			m->ss[is].initiator = (char *)t->sessions[k].initiator;
+			m->ss[is].address = t->sessions[k].address[0] ?
+					    (char *)t->sessions[k].address : NULL;
+			m->sp[is] = &m->ss[is];
+		}
+		o->n_sessions = t->n_sessions;
+		m->tp[i] = o;
+	}
+	v->n_targets = s->view.n;
+	return 0;
+}
+
+void
+san_view_free(void *mem)
+{
+	struct view_mem *m = mem;
+
+	if (m == NULL)
+		return;
+	free(m->t);
+	free(m->tp);
+	free(m->l);
+	free(m->lp);
+	free(m->ss);
+	free(m->sp);
+	free(m->acl);
+	free(m);
+}
+
+int
+san_start(struct agent *a)
+{
+	struct san *s;
+	const char *colon;
+	int rc;
+
+	if (a->cfg.role != NODE_ROLE_SAN)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->a = a;
+	s->tc.control_port = (unsigned)a->cfg.tgt_control_port;
+	s->portal = PORTAL_UNKNOWN;
+	/* "ADDR[:PORT]" -> "ADDR/PREFIX" for ip(8) */
+	colon = strchr(a->cfg.portal, ':');
+	snprintf(s->portal_addr, sizeof(s->portal_addr), "%.*s/%" PRIu64,
+		 colon ? (int)(colon - a->cfg.portal) : (int)strlen(a->cfg.portal),
+		 a->cfg.portal, a->cfg.portal_prefix);
+	rc = runner_exec_open(&s->runner, a->loop, NULL);
+	if (rc < 0) {
+		free(s);
+		return rc;
+	}
+	if (a->cfg.portal[0] == '\0')
+		log_warn("no portal in [storage]: this SAN node exports nothing");
+	log_notice("SAN node: backend %s, portal %s on %s, targets %s:*",
+		   a->cfg.backend, s->portal_addr, a->cfg.portal_dev, a->cfg.iqn_prefix);
+	a->san = s;
+	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, PASS_PERIOD_MS * QB_TIME_NS_IN_MSEC,
+				s, timer_fn, &s->timer);
+	return 0;
+}
+
+void
+san_stop(struct agent *a)
+{
+	struct san *s = a->san;
+
+	if (s == NULL)
+		return;
+	if (s->timer != 0)
+		(void)qb_loop_timer_del(a->loop, s->timer);
+	if (s->op != NULL)
+		cmdseq_op_abandon(s->op);
+	runner_close(s->runner);
+	tgt_view_free(&s->view);
+	free(s);
+	a->san = NULL;
+}

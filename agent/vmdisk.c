@@ -1,0 +1,289 @@
+/* A VM's SAN disks on this dom0; see vmdisk.h. */
+#define LOG_SUBSYS "vmdisk"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmdseq.h"
+#include "iscsi.h"
+#include "log.h"
+#include "runner.h"
+#include "vmdisk.h"
+#include "vmhost.h"
+#include "xm_error.h"
+
+#define ATTACH_MAX 256
+
+enum attach_state { AT_NONE, AT_RUNNING, AT_DONE, AT_FAILED, AT_DETACHING };
+
+struct attach {
+	char vm[VM_NAME_MAX];
+	char iqn[ISCSI_NAME_MAX + 1];
+	uint64_t gen;                   /* instance it was made for */
+	enum attach_state st;
+	int err;                        /* AT_FAILED */
+	char why[256];
+	struct vmdisk *d;
+};
+
+struct vmdisk {
+	struct agent *a;
+	bool block;
+	struct runner *runner;
+	struct iscsi_portal portal;
+	bool have_portal;
+	char initiator[ISCSI_NAME_MAX + 1];
+	struct attach at[ATTACH_MAX];
+};
+
+bool
+vmdisk_uses_san(const struct vm_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->n_disks; i++)
+		if (strncmp(cfg->disks[i].target, VMDISK_PREFIX, strlen(VMDISK_PREFIX)) == 0)
+			return true;
+	return false;
+}
+
+int
+vmdisk_open(struct vmdisk **out, struct agent *a, bool block)
+{
+	struct vmdisk *d = calloc(1, sizeof(*d));
+	char why[256];
+	int rc = 0;
+
+	if (d == NULL)
+		return -ENOMEM;
+	d->a = a;
+	d->block = block;
+	if (a->cfg.portal[0] != '\0') {
+		rc = iscsi_portal_parse(a->cfg.portal, &d->portal, why, sizeof(why));
+		if (rc < 0) {
+			log_err("portal in [storage]: %s; SAN disks cannot be used", why);
+			rc = 0;
+		} else {
+			d->have_portal = true;
+		}
+	}
+	if (iscsi_name_join(d->initiator, sizeof(d->initiator), a->cfg.iqn_prefix,
+			    a->node_name, why, sizeof(why)) < 0) {
+		log_err("no initiator name for this host: %s", why);
+		d->initiator[0] = '\0';
+	}
+	if (block) {
+		rc = runner_exec_open(&d->runner, a->loop, NULL);
+		if (rc < 0) {
+			free(d);
+			return rc;
+		}
+	}
+	*out = d;
+	return 0;
+}
+
+void
+vmdisk_close(struct vmdisk *d)
+{
+	if (d == NULL)
+		return;
+	runner_close(d->runner);        /* cancels: done sees ECANCELED */
+	free(d);
+}
+
+static struct attach *
+attach_find(struct vmdisk *d, const char *vm, bool create)
+{
+	struct attach *free_slot = NULL;
+
+	for (size_t i = 0; i < ATTACH_MAX; i++) {
+		if (d->at[i].st != AT_NONE && strcmp(d->at[i].vm, vm) == 0)
+			return &d->at[i];
+		if (d->at[i].st == AT_NONE && free_slot == NULL)
+			free_slot = &d->at[i];
+	}
+	if (!create || free_slot == NULL)
+		return NULL;
+	memset(free_slot, 0, sizeof(*free_slot));
+	snprintf(free_slot->vm, sizeof(free_slot->vm), "%s", vm);
+	free_slot->d = d;
+	return free_slot;
+}
+
+static void
+attach_done(void *data, const struct cmdseq_outcome *o)
+{
+	struct attach *at = data;
+	struct vmdisk *d = at->d;
+	struct iscsi_session *ss = NULL;
+	size_t n = 0;
+
+	if (o->rc == -ECANCELED)
+		return;
+	if (at->st == AT_DETACHING) {
+		log_info("logged out of %s", at->iqn);
+		memset(at, 0, sizeof(*at));
+		return;
+	}
+	if (o->rc < 0) {
+		enum iscsi_failure f = iscsi_login_classify(o->last);
+
+		at->st = AT_FAILED;
+		at->err = f == ISCSI_FAIL_REFUSED ? XM_EFENCED :
+			  f == ISCSI_FAIL_TRANSPORT ? -EHOSTUNREACH : -EIO;
+		snprintf(at->why, sizeof(at->why), "login to %.120s %s: %.100s",
+			 at->iqn, iscsi_failure_name(f), o->message);
+	} else if (iscsi_sessions_result(o->last, &ss, &n, at->why, sizeof(at->why)) < 0 ||
+		   iscsi_session_find(ss, n, at->iqn, &d->portal) < 0) {
+		at->st = AT_FAILED;
+		at->err = -EIO;
+		if (at->why[0] == '\0')
+			snprintf(at->why, sizeof(at->why), "logged in to %.120s but no "
+				 "session is listed", at->iqn);
+	} else {
+		at->st = AT_DONE;
+		log_notice("logged in to %s as %s", at->iqn, d->initiator);
+	}
+	free(ss);
+	vmhost_kick(d->a);
+}
+
+static int
+attach_start(struct vmdisk *d, struct attach *at)
+{
+	struct iscsi_timeouts t = {
+		.replacement_s = (unsigned)d->a->cfg.replacement_timeout_s,
+	};
+	struct cmdseq seq;
+	int rc;
+
+	cmdseq_init(&seq);
+	iscsi_cmd_iface_setup(&seq, d->initiator);
+	iscsi_cmd_attach(&seq, at->iqn, &d->portal, &t);
+	at->st = AT_RUNNING;
+	rc = cmdseq_run(d->runner, &seq, attach_done, at, NULL);
+	if (rc < 0) {
+		cmdseq_free(&seq);
+		at->st = AT_FAILED;
+		at->err = rc;
+		snprintf(at->why, sizeof(at->why), "cannot run iscsiadm: %s",
+			 xm_strerror(rc));
+	}
+	return rc;
+}
+
+/* Rewrite one "xenmesh:DISK" target. */
+static int
+disk_resolve(struct vmdisk *d, const struct state *st, const char *vm,
+	     const char *iqn, struct vm_disk *disk, char *why, size_t whylen)
+{
+	const char *dname = disk->target + strlen(VMDISK_PREFIX);
+	char vname[VOL_NAME_MAX + 8], path[VM_PATH_MAX], pt[96];
+	const struct vol_rec *vol;
+	int rc;
+
+	snprintf(vname, sizeof(vname), "%s-%s", vm, dname);
+	vol = state_vol(st, vname);
+	if (vol == NULL || vol->state != VOL_STATE_READY) {
+		snprintf(why, whylen, "disk %s: volume %s is %s", disk->vdev, vname,
+			 vol ? vol_state_name(vol->state) : "not defined "
+			 "(agentctl volume create)");
+		return -ENOENT;
+	}
+	if (d->block) {
+		rc = iscsi_bypath(path, sizeof(path), &d->portal, iqn, vol->lun, why, whylen);
+		if (rc < 0)
+			return rc;
+	} else {
+		(void)iscsi_portal_format(&d->portal, pt, sizeof(pt));
+		rc = snprintf(path, sizeof(path), "iscsi://%s/%s/%" PRIu32, pt, iqn,
+			      vol->lun);
+		if (rc < 0 || (size_t)rc >= sizeof(path))
+			return -ENAMETOOLONG;
+	}
+	snprintf(disk->target, sizeof(disk->target), "%s", path);
+	return 0;
+}
+
+int
+vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v, struct vm_config *cfg,
+	       char *why, size_t whylen)
+{
+	const struct state *st = &d->a->rep.st;
+	char iqn[ISCSI_NAME_MAX + 1];
+	struct attach *at;
+	int rc;
+
+	if (!vmdisk_uses_san(cfg))
+		return 0;
+	if (!d->have_portal || d->initiator[0] == '\0') {
+		snprintf(why, whylen, "SAN disks need portal in [storage] and a valid "
+			 "initiator name for this host");
+		return -EINVAL;
+	}
+	rc = iscsi_name_join(iqn, sizeof(iqn), d->a->cfg.iqn_prefix, v->name, why, whylen);
+	if (rc < 0)
+		return rc;
+	if (d->block) {
+		at = attach_find(d, v->name, true);
+		if (at == NULL) {
+			snprintf(why, whylen, "too many logged-in targets");
+			return -ENOSPC;
+		}
+		if (at->st == AT_DETACHING || at->st == AT_RUNNING)
+			return -EINPROGRESS;
+		if (at->st == AT_FAILED && at->gen == v->generation) {
+			snprintf(why, whylen, "%s", at->why);
+			return at->err;
+		}
+		if (at->st != AT_DONE || at->gen != v->generation) {
+			snprintf(at->iqn, sizeof(at->iqn), "%s", iqn);
+			at->gen = v->generation;
+			rc = attach_start(d, at);
+			if (rc < 0) {
+				snprintf(why, whylen, "%s", at->why);
+				return rc;
+			}
+			return -EINPROGRESS;
+		}
+	}
+	for (uint32_t i = 0; i < cfg->n_disks; i++) {
+		struct vm_disk *disk = &cfg->disks[i];
+
+		if (strncmp(disk->target, VMDISK_PREFIX, strlen(VMDISK_PREFIX)) != 0)
+			continue;
+		rc = disk_resolve(d, st, v->name, iqn, disk, why, whylen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+void
+vmdisk_release_unused(struct vmdisk *d, const char *const *running, size_t n_running)
+{
+	struct cmdseq seq;
+
+	if (d == NULL || !d->block)
+		return;
+	for (size_t i = 0; i < ATTACH_MAX; i++) {
+		struct attach *at = &d->at[i];
+		bool used = false;
+
+		if (at->st != AT_DONE && at->st != AT_FAILED)
+			continue;
+		for (size_t k = 0; k < n_running && !used; k++)
+			used = strcmp(running[k], at->vm) == 0;
+		if (used)
+			continue;
+		cmdseq_init(&seq);
+		iscsi_cmd_detach(&seq, at->iqn, &d->portal);
+		at->st = AT_DETACHING;
+		if (cmdseq_run(d->runner, &seq, attach_done, at, NULL) < 0) {
+			cmdseq_free(&seq);
+			at->st = AT_DONE;
+		}
+	}
+}

@@ -1,0 +1,48 @@
+/* A VM's SAN disks on this dom0.
+ *
+ * In xl.cfg a disk on a SAN volume names it by disk name:
+ *     disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
+ * is volume VM-root, LUN n of the VM's target "<iqn_prefix>:<vm>" behind
+ * the SAN's floating portal.  Before the domain is created the target is
+ * made reachable under this host's initiator name "<iqn_prefix>:<host>":
+ *   - block drivers (xl): open-iscsi logs in (storage/iscsi.h) and the
+ *     disk becomes phy:/dev/disk/by-path/ip-PORTAL-iscsi-IQN-lun-N;
+ *   - the proc driver (rig): the test guest is its own initiator, the
+ *     disk becomes iscsi://PORTAL/IQN/N.
+ * Targets of VMs no longer here are logged out.
+ */
+#ifndef XM_VMDISK_H
+#define XM_VMDISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "agent.h"
+#include "vmconf.h"
+
+#define VMDISK_PREFIX "xenmesh:"
+
+struct vmdisk;
+
+/* block: log in with iscsiadm (xl); else hand URLs to the guest. */
+int vmdisk_open(struct vmdisk **out, struct agent *a, bool block);
+void vmdisk_close(struct vmdisk *d);
+
+/* Does cfg have a disk on a SAN volume? */
+bool vmdisk_uses_san(const struct vm_config *cfg);
+
+/*
+ * Make cfg's SAN disks usable here for instance v (rewrites their
+ * targets).  0 ready; -EINPROGRESS a login runs (vmhost is kicked when it
+ * ends: call again); XM_EFENCED the target refused this host although the
+ * cluster had admitted it (this host has been fenced); another negative
+ * errno with why (volume not ready, no portal, login failed).
+ */
+int vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v,
+		   struct vm_config *cfg, char *why, size_t whylen);
+
+/* Log out of the targets of VMs that no longer run here. */
+void vmdisk_release_unused(struct vmdisk *d, const char *const *running,
+			   size_t n_running);
+
+#endif
