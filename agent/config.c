@@ -124,6 +124,7 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->volume_dir, sizeof(cfg->volume_dir), "/var/lib/xenmesh/volumes");
 	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
 	cfg->replacement_timeout_s = 120;
+	cfg->drbd_version = 84;
 }
 
 static int
@@ -344,6 +345,36 @@ config_set_token(struct config_parser *p, const struct config_key *k,
 	return 0;
 }
 
+/* "NAME=ADDR NAME=ADDR": the two SAN nodes of the DRBD mirror. */
+static int
+config_set_drbd_nodes(struct config_parser *p, const struct config_key *k,
+		      struct xm_config *cfg, const char *val, int quoted)
+{
+	char buf[256], *save = NULL, *w;
+	int n = 0;
+
+	if (val[0] == '\0' && quoted) {
+		((char *)cfg + k->off)[0] = '\0';
+		return 0;
+	}
+	if (strlen(val) >= k->size)
+		return config_error(p, "drbd_nodes in [storage] is too long");
+	snprintf(buf, sizeof(buf), "%s", val);
+	for (w = strtok_r(buf, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		char *eq = strchr(w, '=');
+
+		if (eq == NULL || eq == w || eq[1] == '\0' || ++n > 2)
+			return config_error(p, "drbd_nodes in [storage] must be two "
+					    "NAME=ADDRESS words (the SAN nodes' names "
+					    "and replication addresses), not '%s'", val);
+	}
+	if (n != 2)
+		return config_error(p, "drbd_nodes in [storage] must name both SAN "
+				    "nodes as NAME=ADDRESS");
+	memcpy((char *)cfg + k->off, val, strlen(val) + 1);
+	return 0;
+}
+
 /* Whole numbers with a range per key. */
 static int
 config_set_uint(struct config_parser *p, const struct config_key *k,
@@ -352,6 +383,10 @@ config_set_uint(struct config_parser *p, const struct config_key *k,
 	uint64_t v = 0, lo = 0, hi = 65535;
 	const char *c;
 
+	if (strcmp(k->name, "drbd_version") == 0 && strcmp(val, "84") != 0 &&
+	    strcmp(val, "9") != 0)
+		return config_error(p, "invalid drbd_version '%s' in [storage]: "
+				    "expected 84 or 9", val);
 	if (strcmp(k->name, "portal_prefix") == 0) {
 		lo = 1;
 		hi = 32;
@@ -418,6 +453,9 @@ static const struct config_key config_keys[] = {
 	{ SEC_STORAGE, "no_devmapper", config_set_bool,
 	  offsetof(struct xm_config, no_devmapper), sizeof(int) },
 	{ SEC_STORAGE, "mirror", config_set_word, CFG_STR(mirror) },
+	{ SEC_STORAGE, "drbd_nodes", config_set_drbd_nodes, CFG_STR(drbd_nodes) },
+	{ SEC_STORAGE, "drbd_version", config_set_uint,
+	  offsetof(struct xm_config, drbd_version), sizeof(uint64_t) },
 	{ SEC_STORAGE, "tgt_control_port", config_set_uint,
 	  offsetof(struct xm_config, tgt_control_port), sizeof(uint64_t) },
 	{ SEC_STORAGE, "replacement_timeout", config_set_uint,
@@ -677,6 +715,16 @@ config_load(const char *path, struct xm_config *cfg, char *err,
 		if (err && errlen)
 			snprintf(err, errlen, "%s: backend lvm needs vg in [storage] "
 				 "(the volume group that holds the VM volumes)", path);
+		goto out_close;
+	}
+	if (next->role == NODE_ROLE_SAN && next->portal[0] != '\0' &&
+	    strcmp(next->mirror, "drbd") == 0 &&
+	    (strcmp(next->backend, "lvm") != 0 || next->drbd_nodes[0] == '\0')) {
+		r = -EINVAL;
+		if (err && errlen)
+			snprintf(err, errlen, "%s: mirror drbd needs backend lvm and "
+				 "drbd_nodes in [storage] (NAME=ADDRESS of both SAN "
+				 "nodes)", path);
 		goto out_close;
 	}
 	*cfg = *next;

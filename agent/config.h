@@ -50,6 +50,8 @@ struct xm_config {
 	char vg[128];                   /* SAN lvm backend: the volume group */
 	int no_devmapper;               /* SAN lvm: yes = --driverloaded n (tests) */
 	char mirror[8];                 /* SAN: none | drbd, default drbd */
+	char drbd_nodes[256];           /* SAN drbd: "NAME=ADDR NAME=ADDR" (uname, replication address) */
+	uint64_t drbd_version;          /* SAN drbd: 84 (Debian's module) or 9 */
 	uint64_t tgt_control_port;      /* SAN: tgtd's control port, default 0 */
 	uint64_t replacement_timeout_s; /* dom0: how long a lost portal is awaited, default 120 */
 	/* [metrics] */

@@ -17,39 +17,14 @@
 #include "lvm.h"
 #include "runner.h"
 #include "san.h"
+#include "san_int.h"
+#include "san_plan.h"
 #include "tgt.h"
 #include "voltable.h"
 #include "xm_error.h"
 
 #define PASS_PERIOD_MS    1000
 #define REPORT_REPEAT_MS  2000
-#define MEMO_MAX          1024
-
-enum portal_state { PORTAL_UNKNOWN, PORTAL_DOWN, PORTAL_UP };
-
-struct report_memo {
-	char name[STATE_NAME_MAX];      /* VM, volume, or fenced host */
-	uint64_t gen;                   /* generation or state seq */
-	uint64_t at_ms;
-};
-
-struct san {
-	struct agent *a;
-	struct runner *runner;
-	struct tgt_conf tc;
-	qb_loop_timer_handle timer;
-	bool busy, kicked, serving;
-	struct cmdseq_op *op;
-	struct tgt_view view;
-	bool have_view;
-	char error[300];                /* why the daemon cannot be read */
-	enum portal_state portal;
-	char portal_addr[64];           /* ADDR/PREFIX */
-	void (*stop_done)(struct agent *a);
-	bool stopping;
-	struct report_memo memo[MEMO_MAX];
-	size_t n_memo;
-};
 
 static uint64_t
 mono_ms(void)
@@ -77,8 +52,8 @@ san_target_name(char *buf, size_t len, const char *prefix, const char *vm)
 /* Was this (kind-prefixed name, gen) reported less than REPORT_REPEAT_MS
  * ago?  Otherwise note it now.  A report may be lost with a coordinator
  * change, so it is repeated until the state shows it took effect. */
-static bool
-memo_recent(struct san *s, const char *name, uint64_t gen)
+bool
+san_memo_recent(struct san *s, const char *name, uint64_t gen)
 {
 	uint64_t now = mono_ms();
 	size_t i;
@@ -89,8 +64,8 @@ memo_recent(struct san *s, const char *name, uint64_t gen)
 	if (i < s->n_memo && now - s->memo[i].at_ms < REPORT_REPEAT_MS)
 		return true;
 	if (i == s->n_memo) {
-		if (s->n_memo == MEMO_MAX)
-			i = (size_t)(now % MEMO_MAX);
+		if (s->n_memo == SAN_MEMO_MAX)
+			i = (size_t)(now % SAN_MEMO_MAX);
 		else
 			s->n_memo++;
 		snprintf(s->memo[i].name, sizeof(s->memo[i].name), "%s", name);
@@ -100,8 +75,8 @@ memo_recent(struct san *s, const char *name, uint64_t gen)
 	return false;
 }
 
-static void
-report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
+void
+san_report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
        uint64_t gen, const char *fenced, const char *reason)
 {
 	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
@@ -135,126 +110,6 @@ should_serve(struct san *s)
 	       self != NULL && self->state == NODE_STATE_ONLINE &&
 	       a->cfg.portal[0] != '\0';
 }
-
-static int
-vol_path(const struct san *s, const struct vol_rec *v, char *buf, size_t len)
-{
-	int n;
-
-	if (strcmp(s->a->cfg.backend, "file") == 0)
-		n = snprintf(buf, len, "%s/%s.img", s->a->cfg.volume_dir, v->name);
-	else
-		n = snprintf(buf, len, "/dev/%s/%s", s->a->cfg.vg, v->name);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* The host a VM's target admits, 0 none: its current host, while an
- * instance may run there and that host is not storage-fenced. */
-static uint32_t
-admitted_host(const struct state *st, const char *vm)
-{
-	const struct vm_rec *v = state_vm(st, vm);
-	const struct node_rec *n;
-
-	if (v == NULL || !vm_uses_storage(v) || v->host == 0)
-		return 0;
-	n = state_node(st, v->host);
-	if (n == NULL || n->state == NODE_STATE_FENCED ||
-	    n->state == NODE_STATE_OFFLINE || (n->flags & NODE_FLAG_STORAGE_FENCED))
-		return 0;
-	return v->host;
-}
-
-/* Scratch for one tgt_want; all of it freed by want_free. */
-struct want_buf {
-	struct tgt_want want;
-	struct tgt_want_target *targets;
-	char (*iqns)[TGT_IQN_MAX];
-	char (*acl_names)[TGT_IQN_MAX];
-	const char **acl_ptrs;
-	struct tgt_lun *luns;
-};
-
-static void
-want_free(struct want_buf *w)
-{
-	free(w->targets);
-	free(w->iqns);
-	free(w->acl_names);
-	free(w->acl_ptrs);
-	free(w->luns);
-	memset(w, 0, sizeof(*w));
-}
-
-static int
-want_build(struct san *s, bool serve, struct want_buf *w)
-{
-	const struct state *st = &s->a->rep.st;
-	const char *prefix = s->a->cfg.iqn_prefix;
-	size_t nt = 0, nl = 0;
-
-	memset(w, 0, sizeof(*w));
-	w->want.iqn_prefix = prefix;
-	if (!serve || st->n_vols == 0)
-		return 0;
-	w->targets = calloc(st->n_vols, sizeof(*w->targets));
-	w->iqns = calloc(st->n_vols, sizeof(*w->iqns));
-	w->acl_names = calloc(st->n_vols, sizeof(*w->acl_names));
-	w->acl_ptrs = calloc(st->n_vols, sizeof(*w->acl_ptrs));
-	w->luns = calloc(st->n_vols, sizeof(*w->luns));
-	if (!w->targets || !w->iqns || !w->acl_names || !w->acl_ptrs || !w->luns) {
-		want_free(w);
-		return -ENOMEM;
-	}
-	/* one target per VM with ready volumes, in the order of first volume */
-	for (size_t i = 0; i < st->n_vols; i++) {
-		const struct vol_rec *v = &st->vols[i];
-		bool seen = false;
-		uint32_t host;
-
-		if (v->state != VOL_STATE_READY)
-			continue;
-		for (size_t k = 0; k < i && !seen; k++)
-			seen = st->vols[k].state == VOL_STATE_READY &&
-			       strcmp(st->vols[k].vm, v->vm) == 0;
-		if (seen)
-			continue;
-		struct tgt_want_target *t = &w->targets[nt];
-
-		if (san_target_name(w->iqns[nt], TGT_IQN_MAX, prefix, v->vm) < 0)
-			continue;
-		t->iqn = w->iqns[nt];
-		t->luns = &w->luns[nl];
-		for (size_t k = i; k < st->n_vols; k++) {
-			const struct vol_rec *u = &st->vols[k];
-
-			if (u->state != VOL_STATE_READY || strcmp(u->vm, v->vm) != 0)
-				continue;
-			w->luns[nl].lun = u->lun;
-			if (vol_path(s, u, w->luns[nl].path, TGT_PATH_MAX) < 0)
-				continue;
-			nl++;
-			t->n_luns++;
-		}
-		host = admitted_host(st, v->vm);
-		if (host != 0) {
-			const struct node_rec *n = state_node(st, host);
-
-			if (san_initiator_name(w->acl_names[nt], TGT_IQN_MAX, prefix,
-					       n->name) == 0) {
-				w->acl_ptrs[nt] = w->acl_names[nt];
-				t->acl = &w->acl_ptrs[nt];
-				t->n_acl = 1;
-			}
-		}
-		nt++;
-	}
-	w->want.targets = w->targets;
-	w->want.n = nt;
-	return 0;
-}
-
-/* ---- running steps ------------------------------------------------------- */
 
 static void pass(struct san *s);
 
@@ -302,9 +157,8 @@ step_done(void *data, const struct cmdseq_outcome *o)
 	free(st);
 }
 
-static void
-step_run(struct san *s, struct cmdseq *seq, const char *what,
-	 enum portal_state portal_after)
+void
+san_step_run(struct san *s, struct cmdseq *seq, const char *what, int portal_after)
 {
 	struct step *st = calloc(1, sizeof(*st));
 	int rc;
@@ -315,7 +169,7 @@ step_run(struct san *s, struct cmdseq *seq, const char *what,
 	}
 	st->s = s;
 	st->what = what;
-	st->portal_after = portal_after;
+	st->portal_after = (enum portal_state)portal_after;
 	s->busy = true;
 	rc = cmdseq_run(s->runner, seq, step_done, st, &s->op);
 	if (rc < 0) {
@@ -352,7 +206,7 @@ portal_step(struct san *s, bool up)
 		if (s->portal == PORTAL_UP)
 			log_notice("dropping the portal address %s", s->portal_addr);
 	}
-	step_run(s, &seq, up ? "taking the portal address" : "dropping the portal address",
+	san_step_run(s, &seq, up ? "taking the portal address" : "dropping the portal address",
 		 up ? PORTAL_UP : PORTAL_DOWN);
 }
 
@@ -365,7 +219,7 @@ file_volume_create(struct san *s, const struct vol_rec *v, char *why, size_t len
 	struct stat sb;
 	int fd, rc = 0;
 
-	if (vol_path(s, v, path, sizeof(path)) < 0) {
+	if (san_vol_backing(&s->pc, v, path, sizeof(path)) < 0) {
 		snprintf(why, len, "path too long");
 		return -ENAMETOOLONG;
 	}
@@ -416,11 +270,11 @@ lvm_done(void *data, const struct cmdseq_outcome *o)
 		snprintf(why, sizeof(why), "%.250s", o->message);
 	}
 	if (vs->remove && rc == 0)
-		report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, vs->name, 0, NULL, NULL);
+		san_report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, vs->name, 0, NULL, NULL);
 	else if (vs->remove)
 		log_err("cannot remove volume %s: %s", vs->name, why);
 	else
-		report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
+		san_report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
 		       XENMESH__HOST_EVENT_KIND__HOST_VOLUME_FAILED, vs->name, 0, NULL,
 		       rc == 0 ? NULL : why);
 	san_kick(s->a);
@@ -471,19 +325,19 @@ volume_work(struct san *s)
 
 		if (v->state != VOL_STATE_CREATING && v->state != VOL_STATE_REMOVING)
 			continue;
-		if (memo_recent(s, v->name, v->state))
+		if (san_memo_recent(s, v->name, v->state))
 			continue;       /* reported: waiting for the update */
 		if (v->state == VOL_STATE_REMOVING && !file)
 			return lvm_step(s, v, true);
 		if (v->state == VOL_STATE_CREATING && !file)
 			return lvm_step(s, v, false);
 		if (v->state == VOL_STATE_REMOVING) {
-			if (vol_path(s, v, path, sizeof(path)) == 0 &&
+			if (san_vol_backing(&s->pc, v, path, sizeof(path)) == 0 &&
 			    unlink(path) < 0 && errno != ENOENT) {
 				log_err("cannot remove %s: %s", path, strerror(errno));
 				continue;
 			}
-			report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, v->name,
+			san_report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, v->name,
 			       0, NULL, NULL);
 			continue;
 		}
@@ -491,7 +345,7 @@ volume_work(struct san *s)
 		rc = file_volume_create(s, v, why, sizeof(why));
 		if (rc < 0)
 			log_err("volume %s: %s", v->name, why);
-		report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
+		san_report(s, rc == 0 ? XENMESH__HOST_EVENT_KIND__HOST_VOLUME_READY :
 		       XENMESH__HOST_EVENT_KIND__HOST_VOLUME_FAILED, v->name, 0, NULL,
 		       rc == 0 ? NULL : why);
 	}
@@ -501,7 +355,7 @@ volume_work(struct san *s)
 /* ---- reports from a read-back that matches the state -------------------- */
 
 static void
-reports(struct san *s, const struct want_buf *w)
+reports(struct san *s, const struct san_want *w)
 {
 	struct agent *a = s->a;
 	const struct state *st = &a->rep.st;
@@ -516,10 +370,10 @@ reports(struct san *s, const struct want_buf *w)
 		if (v == NULL || t->n_acl != 1 || v->storage_gen == v->generation)
 			continue;
 		snprintf(key, sizeof(key), "vm:%s", vm);
-		if (!memo_recent(s, key, v->generation)) {
+		if (!san_memo_recent(s, key, v->generation)) {
 			log_info("target of VM %s admits %s alone (generation %" PRIu64 ")",
 				 vm, t->acl[0], v->generation);
-			report(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STORAGE, vm,
+			san_report(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STORAGE, vm,
 			       v->generation, NULL, NULL);
 		}
 	}
@@ -534,10 +388,10 @@ reports(struct san *s, const struct want_buf *w)
 		    tgt_view_mentions_in(&s->view, a->cfg.iqn_prefix, name))
 			continue;
 		snprintf(key, sizeof(key), "fenced:%s", n->name);
-		if (!memo_recent(s, key, st->seq)) {
+		if (!san_memo_recent(s, key, st->seq)) {
 			log_notice("storage fence of %s confirmed here: %s is in no ACL "
 				   "and has no session", n->name, name);
-			report(s, XENMESH__HOST_EVENT_KIND__HOST_STORAGE_FENCED, "", 0,
+			san_report(s, XENMESH__HOST_EVENT_KIND__HOST_STORAGE_FENCED, "", 0,
 			       n->name, NULL);
 		}
 	}
@@ -550,7 +404,7 @@ decide(struct san *s)
 {
 	struct agent *a = s->a;
 	bool serve = should_serve(s);
-	struct want_buf w;
+	struct san_want w;
 	struct cmdseq seq;
 	char why[256];
 	int rc;
@@ -570,7 +424,8 @@ decide(struct san *s)
 		portal_step(s, false);
 		return;
 	}
-	rc = want_build(s, serve, &w);
+	rc = san_want_build(&s->a->rep.st, &s->pc, serve,
+			    s->drbd ? san_mirror_exportable : NULL, s, &w);
 	if (rc < 0)
 		return;
 	cmdseq_init(&seq);
@@ -581,13 +436,16 @@ decide(struct san *s)
 	}
 	if (seq.n > 0) {
 		log_info("target daemon differs from the state: %zu tgtadm commands", seq.n);
-		step_run(s, &seq, "updating the targets", PORTAL_UNKNOWN);
+		san_step_run(s, &seq, "updating the targets", PORTAL_UNKNOWN);
 		goto out;
 	}
 	/* in sync: this read-back is what the reports stand on */
 	reports(s, &w);
+	/* the mirror: resources up, Primary here only while we serve */
+	if (s->drbd && (san_mirror_step(s, serve) || san_mirror_volume_work(s, serve)))
+		goto out;
 	if (serve) {
-		if (volume_work(s))
+		if (!s->drbd && volume_work(s))
 			goto out;
 		if (s->portal != PORTAL_UP)
 			portal_step(s, true);
@@ -600,7 +458,7 @@ decide(struct san *s)
 	}
 out:
 	cmdseq_free(&seq);
-	want_free(&w);
+	san_want_free(&w);
 }
 
 static void
@@ -632,7 +490,10 @@ show_done(void *data, const struct cmdseq_outcome *o)
 		log_notice("target daemon read: %zu targets", s->view.n);
 	s->have_view = true;
 	s->error[0] = '\0';
-	decide(s);
+	if (s->drbd)
+		san_mirror_read(s, decide);
+	else
+		decide(s);
 }
 
 static void
@@ -682,110 +543,6 @@ san_shutdown(struct agent *a, void (*done)(struct agent *a))
 	return true;
 }
 
-/* ---- agentctl storage status -------------------------------------------- */
-
-struct view_mem {
-	Xenmesh__StorageTarget *t;
-	Xenmesh__StorageTarget **tp;
-	Xenmesh__StorageLun *l;
-	Xenmesh__StorageLun **lp;
-	Xenmesh__StorageSession *ss;
-	Xenmesh__StorageSession **sp;
-	char **acl;
-};
-
-int
-san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
-{
-	struct san *s = a->san;
-	struct view_mem *m;
-	size_t nl = 0, ns = 0, na = 0, il = 0, is = 0, ia = 0;
-
-	xenmesh__storage_view__init(v);
-	*mem = NULL;
-	if (s == NULL)
-		return -ENODEV;
-	for (size_t i = 0; i < s->view.n; i++) {
-		nl += s->view.targets[i].n_luns;
-		ns += s->view.targets[i].n_sessions;
-		na += s->view.targets[i].n_acl;
-	}
-	m = calloc(1, sizeof(*m));
-	if (m == NULL)
-		return -ENOMEM;
-	m->t = calloc(s->view.n + 1, sizeof(*m->t));
-	m->tp = calloc(s->view.n + 1, sizeof(*m->tp));
-	m->l = calloc(nl + 1, sizeof(*m->l));
-	m->lp = calloc(nl + 1, sizeof(*m->lp));
-	m->ss = calloc(ns + 1, sizeof(*m->ss));
-	m->sp = calloc(ns + 1, sizeof(*m->sp));
-	m->acl = calloc(na + 1, sizeof(*m->acl));
-	v->node = a->node_name;
-	v->exporting = s->serving && s->portal == PORTAL_UP;
-	v->portal = a->cfg.portal;
-	v->backend = a->cfg.backend;
-	v->mirror = a->cfg.mirror;
-	v->error = s->error[0] != '\0' ? s->error : NULL;
-	v->targets = m->tp;
-	*mem = m;
-	if (!m->t || !m->tp || !m->l || !m->lp || !m->ss || !m->sp || !m->acl) {
-		san_view_free(m);
-		*mem = NULL;
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < s->view.n; i++) {
-		const struct tgt_target *t = &s->view.targets[i];
-		Xenmesh__StorageTarget *o = &m->t[i];
-
-		xenmesh__storage_target__init(o);
-		o->tid = t->tid;
-		o->iqn = (char *)t->iqn;
-		o->ready = t->ready;
-		o->luns = &m->lp[il];
-		for (size_t k = 0; k < t->n_luns; k++, il++) {
-			xenmesh__storage_lun__init(&m->l[il]);
-			m->l[il].lun = t->luns[k].lun;
-			m->l[il].path = (char *)t->luns[k].path;
-			m->lp[il] = &m->l[il];
-		}
-		o->n_luns = t->n_luns;
-		o->acl = &m->acl[ia];
-		for (size_t k = 0; k < t->n_acl; k++)
-			m->acl[ia++] = (char *)t->acl[k];
-		o->n_acl = t->n_acl;
-		o->sessions = &m->sp[is];
-		for (size_t k = 0; k < t->n_sessions; k++, is++) {
-			xenmesh__storage_session__init(&m->ss[is]);
-			m->ss[is].sid = t->sessions[k].sid;
-			m->ss[is].initiator = (char *)t->sessions[k].initiator;
-			m->ss[is].address = t->sessions[k].address[0] ?
-					    (char *)t->sessions[k].address : NULL;
-			m->sp[is] = &m->ss[is];
-		}
-		o->n_sessions = t->n_sessions;
-		m->tp[i] = o;
-	}
-	v->n_targets = s->view.n;
-	return 0;
-}
-
-void
-san_view_free(void *mem)
-{
-	struct view_mem *m = mem;
-
-	if (m == NULL)
-		return;
-	free(m->t);
-	free(m->tp);
-	free(m->l);
-	free(m->lp);
-	free(m->ss);
-	free(m->sp);
-	free(m->acl);
-	free(m);
-}
-
 int
 san_start(struct agent *a)
 {
@@ -801,20 +558,29 @@ san_start(struct agent *a)
 	s->a = a;
 	s->tc.control_port = (unsigned)a->cfg.tgt_control_port;
 	s->portal = PORTAL_UNKNOWN;
+	s->pc.iqn_prefix = a->cfg.iqn_prefix;
+	s->pc.file_backend = strcmp(a->cfg.backend, "file") == 0;
+	s->pc.volume_dir = a->cfg.volume_dir;
+	s->pc.vg = a->cfg.vg;
+	s->pc.drbd = s->drbd = strcmp(a->cfg.mirror, "drbd") == 0;
 	/* "ADDR[:PORT]" -> "ADDR/PREFIX" for ip(8) */
 	colon = strchr(a->cfg.portal, ':');
 	snprintf(s->portal_addr, sizeof(s->portal_addr), "%.*s/%" PRIu64,
 		 colon ? (int)(colon - a->cfg.portal) : (int)strlen(a->cfg.portal),
 		 a->cfg.portal, a->cfg.portal_prefix);
 	rc = runner_exec_open(&s->runner, a->loop, NULL);
+	if (rc == 0 && s->drbd)
+		rc = san_mirror_start(s);
 	if (rc < 0) {
+		runner_close(s->runner);
 		free(s);
 		return rc;
 	}
 	if (a->cfg.portal[0] == '\0')
 		log_warn("no portal in [storage]: this SAN node exports nothing");
-	log_notice("SAN node: backend %s, portal %s on %s, targets %s:*",
-		   a->cfg.backend, s->portal_addr, a->cfg.portal_dev, a->cfg.iqn_prefix);
+	log_notice("SAN node: backend %s, mirror %s, portal %s on %s, targets %s:*",
+		   a->cfg.backend, a->cfg.mirror, s->portal_addr, a->cfg.portal_dev,
+		   a->cfg.iqn_prefix);
 	a->san = s;
 	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, PASS_PERIOD_MS * QB_TIME_NS_IN_MSEC,
 				s, timer_fn, &s->timer);

@@ -99,6 +99,7 @@ struct vol_rec {
 	char disk[VOL_DISK_MAX];
 	uint64_t size_bytes;
 	uint32_t lun;
+	uint32_t minor;                 /* DRBD minor, unique in the cluster */
 	enum vol_state state;
 	char reason[VM_REASON_MAX];
 };

@@ -154,6 +154,20 @@ lun_free(const struct state *s, const char *vm)
 	return 0;
 }
 
+/* Lowest DRBD minor no volume has. */
+static uint32_t
+minor_free(const struct state *s)
+{
+	for (uint32_t m = 0;; m++) {
+		bool used = false;
+
+		for (size_t i = 0; i < s->n_vols && !used; i++)
+			used = s->vols[i].minor == m;
+		if (!used)
+			return m;
+	}
+}
+
 static int
 validate_create(const struct state *s, const Xenmesh__OpVolumeCreate *o,
 		char *why, size_t whylen)
@@ -294,6 +308,7 @@ apply_create(struct state *s, const Xenmesh__OpVolumeCreate *o)
 	snprintf(rec.disk, sizeof(rec.disk), "%s", o->disk);
 	rec.size_bytes = o->size_bytes;
 	rec.lun = lun_free(s, o->vm);
+	rec.minor = minor_free(s);
 	rec.state = VOL_STATE_CREATING;
 	if (s->n_vols == s->vols_cap) {
 		size_t cap = s->vols_cap ? 2 * s->vols_cap : 16;
@@ -381,6 +396,8 @@ voltable_pack(const struct state *s, Xenmesh__State *msg, void **scratch)
 		m->disk = (char *)v->disk;
 		m->size_bytes = v->size_bytes;
 		m->lun = v->lun;
+		m->has_minor = v->minor != 0;
+		m->minor = v->minor;
 		m->state = (char *)vol_state_name(v->state);
 		if (v->reason[0] != '\0')
 			m->reason = (char *)v->reason;
@@ -445,6 +462,7 @@ voltable_unpack(const Xenmesh__State *msg, struct state *s, char *why,
 		snprintf(v->disk, sizeof(v->disk), "%s", m->disk);
 		v->size_bytes = m->size_bytes;
 		v->lun = m->lun;
+		v->minor = m->has_minor ? m->minor : 0;
 		snprintf(v->reason, sizeof(v->reason), "%s", m->reason ? m->reason : "");
 	}
 	s->vols = vols;

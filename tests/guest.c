@@ -6,8 +6,8 @@
  *         [--reboot-after N | --poweroff-after N | --crash-after N]
  *
  * It appends one record (tests/guest_record.h) per tick to its disk, each
- * durable before the next, never overwriting, so that check-writers can
- * prove afterwards that no two instances wrote at once.
+ * durable before the next, never over another record, so that
+ * check-writers can prove afterwards that no two instances wrote at once.
  *
  * DISK is a file (O_APPEND | O_DSYNC, records back to back) or
  * iscsi://PORTAL[:PORT]/TARGET-IQN/LUN, reached with libiscsi as the
@@ -23,20 +23,25 @@
  * libiscsi context, each try bounded to GUEST_ISCSI_TRY_MS, for up to
  * --replacement-timeout seconds (default 120, like open-iscsi's
  * node.session.timeo.replacement_timeout), then writes the interrupted
- * record again at the same LBA and goes on: same generation, seq goes on.
- * A login the target REJECTS (iSCSI login status class 2: "Target not
- * found" once the fence took the host's initiator name off the target's
- * ACL, authorization failure, target removed) is the storage fence: the
- * guest stops at once with status 4.  libiscsi's own reconnect is off.
+ * record again at the same LBA (the same bytes, whether or not they got
+ * there) and goes on: same generation, seq goes on.  --replacement-timeout
+ * 0: one try only.  A login the target REJECTS (iSCSI login status class
+ * 2: "Target not found" once the fence took the host's initiator name off
+ * the target's ACL, authorization failure, target removed) is the storage
+ * fence: the guest stops at once with status 4.  (tgt 1.0.85 with no
+ * target at all, or in state offline, closes the connection instead of
+ * answering the login: that is an outage, not a refusal.)  libiscsi's own
+ * reconnect is off: it would retry a refused login for ever.
  *
  * Exits, as the proc driver reads them:
  *   SIGTERM / SIGINT, --poweroff-after   exit file "poweroff", status 0
  *   --reboot-after                       exit file "reboot", status 0
  *   --crash-after                        abort(), no exit file
  *   usage error                          status 2
- *   write failure, disk unreachable for
- *   longer than --replacement-timeout    status 3, no exit file (a crash)
- *   storage access refused: fenced       status 4, no exit file
+ *   write failure                        status 3, no exit file (a crash)
+ *   disk unreachable for longer than
+ *   --replacement-timeout                status 3, exit file "storage"
+ *   storage access refused: fenced       status 4, exit file "fenced"
  * A failed write stops it at once (status 3 or 4): a fenced guest must not
  * go on.  The exit file is written whole (temp file + rename) before
  * exiting, so the driver never reads half of it when the process-exit
@@ -245,6 +250,7 @@ struct iscsi_disk {
 	int lun;
 	struct iscsi_context *iscsi;    /* NULL while not logged in */
 	struct iscsi_op op;
+	bool in_login;                  /* a stop signal cuts the wait short */
 	uint32_t block_size;            /* 0 until the first login */
 	uint64_t n_blocks;
 	uint64_t next_lba;              /* where the next record goes */
@@ -328,7 +334,8 @@ iscsi_disk_seterr(struct iscsi_disk *d, const char *fmt, ...)
 
 /* Services the context until the op is done: 0 (its status says how it
  * went), -ETIMEDOUT at the deadline, -ENOTCONN when libiscsi gave up on
- * the connection. */
+ * the connection, -EINTR on a stop signal while logging in (a command
+ * in flight is waited for: it is bounded and the record may be there). */
 static int
 iscsi_disk_wait(struct iscsi_disk *d, uint64_t deadline)
 {
@@ -352,9 +359,13 @@ iscsi_disk_wait(struct iscsi_disk *d, uint64_t deadline)
 		pfd.events = (short)iscsi_which_events(d->iscsi);
 		pfd.revents = 0;
 		n = poll(&pfd, 1, (int)ms);
+		if (guest_stop && d->in_login) {
+			iscsi_disk_seterr(d, "stopped");
+			return -EINTR;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
-				continue;       /* a stop waits for the command */
+				continue;
 			iscsi_disk_seterr(d, "poll: %s", strerror(errno));
 			return -ENOTCONN;
 		}
@@ -471,6 +482,11 @@ iscsi_disk_command(struct iscsi_disk *d, enum iscsi_cmd cmd, uint64_t lba,
 	}
 	task = d->op.task;
 	d->op.task = NULL;
+	if (!task && (d->op.status == SCSI_STATUS_GOOD ||
+		      d->op.status == SCSI_STATUS_CHECK_CONDITION)) {
+		iscsi_disk_seterr(d, "%s at LBA %" PRIu64 ": no task back", what, lba);
+		return -EIO;
+	}
 	switch (d->op.status) {
 	case SCSI_STATUS_GOOD:
 		r = 0;
@@ -543,6 +559,7 @@ iscsi_disk_login(struct iscsi_disk *d, uint64_t deadline)
 	iscsi_set_noautoreconnect(d->iscsi, 1);
 	iscsi_set_reconnect_max_retries(d->iscsi, 0);
 
+	d->in_login = true;
 	iscsi_disk_op_start(d);
 	r = iscsi_disk_step(d, iscsi_connect_async(d->iscsi, d->portal,
 						   iscsi_disk_conn_cb, d),
@@ -552,6 +569,7 @@ iscsi_disk_login(struct iscsi_disk *d, uint64_t deadline)
 	iscsi_disk_op_start(d);
 	r = iscsi_disk_step(d, iscsi_login_async(d->iscsi, iscsi_disk_conn_cb, d),
 			    deadline, "login");
+	d->in_login = false;
 	if (r < 0) {
 		/* Class 2, initiator error: not found, removed, not
 		 * authorized.  Class 3 (target error, service unavailable)
@@ -593,6 +611,7 @@ iscsi_disk_login(struct iscsi_disk *d, uint64_t deadline)
 out_free_task:
 	scsi_free_scsi_task(task);
 out_drop:
+	d->in_login = false;
 	iscsi_disk_drop(d);
 	return r;
 }
@@ -1198,6 +1217,21 @@ guest_run(const struct guest_opts *o, struct disk *d)
 	return GUEST_END_POWEROFF;
 }
 
+/* Status 4 (fenced) or 3 (I/O), with the exit file telling the proc driver
+ * which storage failure it was: "fenced" (the target refused us) or
+ * "storage" (the disk stayed unreachable past --replacement-timeout).  A
+ * plain write error leaves none: a crash. */
+static int
+guest_failed(const struct guest_opts *o, int r)
+{
+	const char *why = r == -EACCES ? "fenced" : r == -ETIMEDOUT ? "storage" : NULL;
+
+	if (why != NULL && guest_write_exit_file(o->exit_file, why) < 0)
+		fprintf(stderr, "guest %s: cannot write exit file %s\n", o->vm,
+			o->exit_file ? o->exit_file : "(none)");
+	return r == -EACCES ? GUEST_EXIT_FENCED : GUEST_EXIT_IO;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1223,8 +1257,7 @@ main(int argc, char **argv)
 	} else if (r < 0) {
 		guest_report_failure(&o, &d, 0, r);
 		disk_close(&d);
-		return r == -EACCES ? GUEST_EXIT_FENCED :
-		       r == -EINVAL ? GUEST_EXIT_USAGE : GUEST_EXIT_IO;
+		return r == -EINVAL ? GUEST_EXIT_USAGE : guest_failed(&o, r);
 	} else {
 		fprintf(stderr, "guest %s gen %" PRIu64 " on %s: writing to %s at %u Hz\n",
 			o.vm, o.generation, o.host, o.disk, o.rate);
@@ -1232,7 +1265,7 @@ main(int argc, char **argv)
 	}
 	disk_close(&d);
 	if (r < 0)
-		return r == -EACCES ? GUEST_EXIT_FENCED : GUEST_EXIT_IO;
+		return guest_failed(&o, r);
 	reason = r == GUEST_END_REBOOT ? "reboot" : "poweroff";
 	r = guest_write_exit_file(o.exit_file, reason);
 	if (r < 0) {

@@ -1,5 +1,7 @@
 /* Tests of tests/check_writers.c: disks built by hand, one per violation,
- * checked by running the real program.
+ * checked by running the real program; in the file layout (records back
+ * to back) and the block layout (one record per block of a LUN, as the
+ * guest writes an iscsi:// disk).
  *
  * The program comes from $XM_TEST_CHECK_WRITERS, else CHECK_WRITERS_BIN
  * (a -D from the build), else "tests/rig/check-writers".
@@ -180,6 +182,36 @@ put_run(struct fixture *f, const char *host, uint64_t gen, uint64_t from,
 		put(f, host, gen, s, t_ms + (s - from) * 25);
 }
 
+/* The block layout: the record, then zeros to `stride`. */
+static void
+put_block(struct fixture *f, size_t stride, const char *host, uint64_t gen,
+	  uint64_t seq, uint64_t t_ms)
+{
+	uint8_t buf[4096] = { 0 };
+
+	assert_true(stride <= sizeof(buf));
+	encode(buf, "vm1", host, gen, seq, t_ms);
+	put_raw(f, buf, stride);
+}
+
+static void
+put_block_run(struct fixture *f, size_t stride, const char *host, uint64_t gen,
+	      uint64_t from, uint64_t to, uint64_t t_ms)
+{
+	for (uint64_t s = from; s <= to; s++)
+		put_block(f, stride, host, gen, s, t_ms + (s - from) * 25);
+}
+
+/* The rest of a LUN: n zero blocks. */
+static void
+put_zero_blocks(struct fixture *f, size_t stride, unsigned n)
+{
+	uint8_t buf[4096] = { 0 };
+
+	for (unsigned i = 0; i < n; i++)
+		put_raw(f, buf, stride);
+}
+
 /* ---- usage and I/O errors -------------------------------------------- */
 
 static void
@@ -200,6 +232,12 @@ test_usage(void **state)
 	assert_has(f->err, "bad vm name");
 	assert_int_equal(run(f, "--help", NULL), 0);
 	assert_has(f->out, "usage:");
+	assert_has(f->out, "check-writers [--quiet] --stride N DISK [VM]\n");
+	assert_int_equal(run(f, "--stride", "100", f->disk, NULL), 2);
+	assert_has(f->err, "bad stride '100' (176..1048576)");
+	assert_int_equal(run(f, "--stride", "512x", f->disk, NULL), 2);
+	assert_has(f->err, "bad stride '512x'");
+	assert_int_equal(run(f, "--stride", "-512", f->disk, NULL), 2);
 }
 
 static void
@@ -448,6 +486,185 @@ test_seq_gap_is_clean(void **state)
 	assert_has(f->out, "generation 1 host h1 records 2 seq 1..5\n");
 }
 
+/* ---- the block layout --------------------------------------------------- */
+
+static void
+test_block_clean(void **state)
+{
+	struct fixture *f = *state;
+	char expect[512];
+
+	put_block_run(f, 512, "h1", 1, 1, 5, 0);           /* last at 100 ms */
+	put_block_run(f, 512, "h2", 2, 1, 3, 1600);        /* gap 1500 ms */
+	put_zero_blocks(f, 512, 24);                        /* the rest of the LUN */
+	assert_int_equal(run(f, f->disk, "vm1", NULL), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s: 8 records, 2 generations, vm vm1\n"
+		 "blocks of 512 bytes, end of data at offset 4096 (block 8)\n"
+		 "generation 1 host h1 records 5 seq 1..5\n"
+		 "generation 2 host h2 records 3 seq 1..3\n"
+		 "gap 1 -> 2 1500 ms\n"
+		 "max gap 1500 ms\n"
+		 "OK: 0 violations\n", f->disk);
+	assert_string_equal(f->out, expect);
+	assert_string_equal(f->err, "");
+	assert_int_equal(run(f, "--quiet", f->disk, NULL), 0);
+	assert_string_equal(f->out, "");
+}
+
+/* A fresh LUN: all zeros, no record, nothing wrong. */
+static void
+test_block_empty_lun(void **state)
+{
+	struct fixture *f = *state;
+
+	put_zero_blocks(f, 512, 32);
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, ": 0 records, 0 generations, vm -\n");
+	assert_has(f->out, " bytes, end of data at offset 0 (block 0)\n");
+	assert_has(f->out, "OK: 0 violations\n");
+}
+
+/* Records to the last block: no end of data, still clean. */
+static void
+test_block_full(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 512, "h1", 1, 1, 4, 0);
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, ": 4 records, 1 generations, vm vm1\n"
+		   "blocks of 512 bytes, no end of data (the disk is full)\n");
+}
+
+static void
+test_block_4096(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 4096, "h1", 7, 1, 3, 0);
+	put_zero_blocks(f, 4096, 2);
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, ": 3 records, 1 generations, vm vm1\n"
+		   "blocks of 4096 bytes, end of data at offset 12288 (block 3)\n"
+		   "generation 7 host h1 records 3 seq 1..3\n");
+}
+
+/* Any other block size must be given: blocks of 1024 are taken for 512
+ * (bytes 512..1023 are zero), so the data seems to end at 512 and the
+ * records after it are violations: reported, never silently lost. */
+static void
+test_block_stride_option(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 1024, "h1", 1, 1, 4, 0);
+	put_zero_blocks(f, 1024, 2);
+	assert_int_equal(run(f, "--stride", "1024", f->disk, NULL), 0);
+	assert_has(f->out, ": 4 records, 1 generations, vm vm1\n"
+		   "blocks of 1024 bytes, end of data at offset 4096 (block 4)\n");
+	/* Without it: the records past the "end" are violations, not lost. */
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 1024: data after the end of data "
+		   "at offset 512\n");
+}
+
+/* Two instances of one generation writing at once, each from seq 1. */
+static void
+test_block_two_writers(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block(f, 512, "h1", 3, 1, 0);
+	put_block(f, 512, "h2", 3, 1, 5);
+	put_block(f, 512, "h1", 3, 2, 25);
+	put_block(f, 512, "h2", 3, 2, 30);
+	put_zero_blocks(f, 512, 4);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 512: generation 3 written by two "
+		   "hosts: h1 and h2\n");
+	assert_has(f->out, "violation at offset 512: generation 3 seq 1 after seq 1 "
+		   "(not increasing)\n");
+	assert_has(f->out, "violation at offset 1536: generation 3 written by two "
+		   "hosts: h1 and h2\n");
+	assert_has(f->out, "violation at offset 1536: generation 3 seq 2 after seq 2 "
+		   "(not increasing)\n");
+	assert_has(f->out, "FAIL: 4 violations\n");
+}
+
+/* The fenced instance wrote on after the new one started. */
+static void
+test_block_older_generation_after_newer(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 512, "h1", 1, 1, 3, 0);
+	put_block_run(f, 512, "h2", 2, 1, 2, 1000);
+	put_block(f, 512, "h1", 1, 4, 1060);
+	put_zero_blocks(f, 512, 2);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 2560: generation 1 (host h1) wrote "
+		   "after generation 2 (host h2) started at offset 1536\n");
+	assert_has(f->out, "generation 1 host h1 records 4 seq 1..4\n");
+	assert_has(f->out, "generation 2 host h2 records 2 seq 1..2\n");
+	assert_has(f->out, "FAIL: 1 violations\n");
+}
+
+/* A block that is neither a record nor zeros, and dirt after a record. */
+static void
+test_block_bad_blocks(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[512] = { 0 };
+
+	put_block(f, 512, "h1", 1, 1, 0);
+	memset(buf, 0xab, sizeof(buf));
+	put_raw(f, buf, sizeof(buf));                   /* block 1: garbage */
+	encode(buf, "vm1", "h1", 1, 2, 50);
+	memset(buf + GUEST_RECORD_SIZE, 0, sizeof(buf) - GUEST_RECORD_SIZE);
+	buf[300] = 1;
+	put_raw(f, buf, sizeof(buf));                   /* block 2: dirty tail */
+	put_block(f, 512, "h1", 1, 3, 75);
+	put_zero_blocks(f, 512, 1);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 512: bad magic or malformed record\n");
+	assert_has(f->out, "violation at offset 1024: bytes after the record not zero\n");
+	assert_has(f->out, "generation 1 host h1 records 3 seq 1..3\n");
+	assert_has(f->out, "end of data at offset 2048 (block 4)\n");
+	assert_has(f->out, "FAIL: 2 violations\n");
+}
+
+/* A record after the first zero block: a writer skipped a block. */
+static void
+test_block_data_after_end(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 512, "h1", 1, 1, 2, 0);
+	put_zero_blocks(f, 512, 1);
+	put_block(f, 512, "h1", 1, 3, 50);
+	put_zero_blocks(f, 512, 3);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 1536: data after the end of data "
+		   "at offset 1024\n");
+	assert_has(f->out, "records 2 seq 1..2\n");
+	assert_has(f->out, "FAIL: 1 violations\n");
+}
+
+static void
+test_block_truncated(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t buf[100];
+
+	put_block_run(f, 512, "h1", 1, 1, 2, 0);
+	memset(buf, 0x11, sizeof(buf));
+	put_raw(f, buf, sizeof(buf));
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 1024: truncated block (100 of 512 "
+		   "bytes)\n");
+}
+
 int
 main(void)
 {
@@ -468,6 +685,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_empty_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_gap_is_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_empty_lun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_4096, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_stride_option, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_two_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_older_generation_after_newer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_bad_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_data_after_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_truncated, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -550,6 +550,39 @@ test_fence(void **state)
 	assert_non_null(strstr(ctl_args_help(), "\n  fence history [--json] "));
 }
 
+/* metrics, log-level LEVEL (agent/ctl_admin.c answers them). */
+static void
+test_admin(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	expect_usage_error("log-level: missing LEVEL",
+			   "usage: agentctl log-level error|", "log-level");
+	expect_usage_error("log-level: unknown level 'verbose' (error, warning, "
+			   "notice, info or debug)", "usage: agentctl log-level",
+			   "log-level", "verbose");
+	expect_usage_error("log-level: unexpected argument 'now'",
+			   "usage: agentctl log-level", "log-level", "info", "now");
+	expect_usage_error("metrics: unexpected argument 'all'",
+			   "usage: agentctl metrics", "metrics", "all");
+	expect_usage_error("metrics: --follow is only for events",
+			   "usage: agentctl metrics", "metrics", "--follow");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "metrics", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_METRICS);
+	assert_string_equal(a.name, "metrics");
+	assert_int_equal(parse(&a, err, sizeof(err), "log-level", "debug", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_LOG_LEVEL);
+	assert_string_equal(a.level, "debug");
+	assert_int_equal(parse(&a, err, sizeof(err), "log-level", "--help", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.usage,
+			    "usage: agentctl log-level error|warning|notice|info|debug");
+	assert_non_null(strstr(ctl_args_help(), "\n  metrics "));
+	assert_non_null(strstr(ctl_args_help(), "\n  log-level LEVEL "));
+}
+
 int
 main(void)
 {
@@ -570,6 +603,7 @@ main(void)
 		cmocka_unit_test(test_vm),
 		cmocka_unit_test(test_fence_usage),
 		cmocka_unit_test(test_fence),
+		cmocka_unit_test(test_admin),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,12 @@
  * group teardown stops tgtd, and PR_SET_PDEATHSIG kills tgtd and the
  * guests if this process dies first.
  *
+ * The ports are fixed, so two runs (make check in two build trees) take
+ * turns: main() holds LOCK_PATH (flock) from before the group looks for
+ * a tgtd until the process ends, after that tgtd is gone; a run that
+ * cannot get it within LOCK_WAIT_MS skips.  Only a tgtd the group started
+ * is ever torn down.
+ *
  * Skipped (exit 77) unless root with tgtd and tgtadm installed.  The
  * programs come from $XM_TEST_GUEST / $XM_TEST_CHECK_WRITERS, else
  * GUEST_BIN / CHECK_WRITERS_BIN (-D from the build).
@@ -37,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,6 +76,8 @@
 #define BLOCK           512
 #define OUT_MAX         16384
 #define CMD_TIMEOUT_MS  10000
+#define LOCK_PATH       "/tmp/xenmesh-test-guest-iscsi.lock"
+#define LOCK_WAIT_MS    90000
 
 struct fixture {
 	/* the group's */
@@ -305,6 +314,25 @@ delete_conns(struct fixture *f, const char *initiator)
 	return n;
 }
 
+/* The ports are ours once LOCK_PATH is: -1 when another run keeps it. */
+static int
+lock_ports(void)
+{
+	uint64_t end = now_ms() + LOCK_WAIT_MS;
+	int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || now_ms() >= end) {
+			close(fd);
+			return -1;
+		}
+		sleep_ms(100);
+	}
+	return fd;
+}
+
 static int
 group_setup(void **state)
 {
@@ -329,8 +357,9 @@ group_setup(void **state)
 		goto out_free;
 	/* Not someone else's tgtd: we would tear it down. */
 	if (tgt(f, "--op", "show", "--mode", "target", NULL) == 0) {
-		fprintf(stderr, "a tgtd already answers on control port %s\n",
-			CONTROL_PORT);
+		fprintf(stderr, "a tgtd already answers on control port %s (a "
+			"leftover? tgtadm -C %s --op delete --mode system)\n",
+			CONTROL_PORT, CONTROL_PORT);
 		goto out_rmdir;
 	}
 	snprintf(log, sizeof(log), "%s/tgtd.log", f->dir);
@@ -358,6 +387,8 @@ group_teardown(void **state)
 	struct fixture *f = *state;
 	char log[128];
 
+	if (!f)
+		return 0;       /* the group setup failed and cleaned up */
 	(void)tgt(f, "--op", "update", "--mode", "sys", "--name", "State",
 		  "-v", "offline", NULL);
 	(void)tgt(f, "--op", "delete", "--mode", "target", "--tid", "1", "--force", NULL);
@@ -658,7 +689,7 @@ test_refused_initiator(void **state)
 	assert_null(strstr(f->out, "trying again"));
 	assert_int_equal(count_records(f->lun, BLOCK, NULL), 0);
 	read_file(f->exit_file, f->out, sizeof(f->out));
-	assert_string_equal(f->out, "");        /* no exit file: not a poweroff */
+	assert_string_equal(f->out, "fenced\n");  /* the proc driver's word */
 	assert_int_equal(check_writers(f, f->lun, NULL, NULL), 0);
 	assert_has(f->out, ": 0 records, 0 generations, vm -\n");
 	assert_has(f->out, " bytes, end of data at offset 0 (block 0)\n");
@@ -800,20 +831,15 @@ test_portal_gone(void **state)
 	assert_one_continuous_generation(f, count_records(f->lun, BLOCK, NULL));
 }
 
-/* A portal that accepts and never answers: each try ends at its deadline,
- * and the guest gives up after --replacement-timeout (status 3). */
+/* The portal replaced by a listener that never accepts: the kernel
+ * completes the TCP handshake, nobody answers the login. */
 static void
-test_blackhole_replacement_timeout(void **state)
+blackhole_portal(struct fixture *f)
 {
-	struct fixture *f = *state;
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PORTAL_PORT) };
 	int one = 1;
-	uint64_t t0;
 
-	guest_start(f, "h1", "1", URL_VM1, IQN_H1, "--rate", "50",
-		    "--replacement-timeout", "2", NULL);
-	wait_records(f, 10, 5000);
 	assert_int_equal(tgt(f, "--op", "delete", "--mode", "portal", "--param",
 			     "portal=" PORTAL, NULL), 0);
 	f->blackhole = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -822,7 +848,21 @@ test_blackhole_replacement_timeout(void **state)
 	assert_int_equal(setsockopt(f->blackhole, SOL_SOCKET, SO_REUSEADDR, &one,
 				    sizeof(one)), 0);
 	assert_int_equal(bind(f->blackhole, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	assert_int_equal(listen(f->blackhole, 16), 0);  /* never accepted */
+	assert_int_equal(listen(f->blackhole, 16), 0);
+}
+
+/* A portal that accepts and never answers: each try ends at its deadline,
+ * and the guest gives up after --replacement-timeout (status 3). */
+static void
+test_blackhole_replacement_timeout(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t0;
+
+	guest_start(f, "h1", "1", URL_VM1, IQN_H1, "--rate", "50",
+		    "--replacement-timeout", "2", NULL);
+	wait_records(f, 10, 5000);
+	blackhole_portal(f);
 	assert_int_equal(delete_conns(f, NULL), 1);
 	t0 = now_ms();
 	assert_int_equal(guest_wait(f, 6000), 3);
@@ -830,6 +870,8 @@ test_blackhole_replacement_timeout(void **state)
 	assert_has(f->out, "login: no answer for ");
 	assert_has(f->out, "failed: no session for 2 s (");
 	assert_one_continuous_generation(f, count_records(f->lun, BLOCK, NULL));
+	read_file(f->exit_file, f->out, sizeof(f->out));
+	assert_string_equal(f->out, "storage\n");  /* lost its path: elsewhere */
 }
 
 /* SIGTERM while the disk is away: a clean poweroff, at once. */
@@ -851,6 +893,25 @@ test_stop_while_away(void **state)
 	assert_one_continuous_generation(f, count_records(f->lun, BLOCK, NULL));
 }
 
+/* SIGTERM while a login waits on a silent portal: not the 5 s of the
+ * try, at once. */
+static void
+test_stop_while_blackholed(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t t0;
+
+	guest_start(f, "h1", "1", URL_VM1, IQN_H1, "--rate", "50", NULL);
+	wait_records(f, 5, 5000);
+	blackhole_portal(f);
+	assert_int_equal(delete_conns(f, NULL), 1);
+	sleep_ms(700);
+	t0 = now_ms();
+	guest_poweroff(f);
+	assert_true(now_ms() - t0 < 1000);
+	assert_one_continuous_generation(f, count_records(f->lun, BLOCK, NULL));
+}
+
 int
 main(void)
 {
@@ -867,6 +928,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_portal_gone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_blackhole_replacement_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_while_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_while_blackholed, setup, teardown),
 	};
 	const char *why = NULL;
 	const char *path = getenv("PATH");
@@ -883,6 +945,13 @@ main(void)
 		why = "tgtadm is not installed";
 	if (why) {
 		printf("test_guest_iscsi: SKIP: %s (needs root and a real tgtd)\n", why);
+		return 77;
+	}
+	/* Held to the end: closed by exit, after the group teardown. */
+	if (lock_ports() < 0) {
+		printf("test_guest_iscsi: SKIP: another run has held %s for %d s "
+		       "(control port %s, portal %s)\n", LOCK_PATH, LOCK_WAIT_MS / 1000,
+		       CONTROL_PORT, PORTAL);
 		return 77;
 	}
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -361,12 +361,15 @@ vms_running() { # NODE COUNT
 # check-writers over every rig VM disk (files and SAN volumes): never two
 # writers.
 check_all_writers() {
-	local d rc=0
+	local d rc=0 stride
 	for d in "$XMRIG_DIR"/disks/*.img "$XMRIG_DIR"/san-volumes/*.img; do
 		[ -s "$d" ] || continue
-		"$XM_BUILD/tests/check-writers" --quiet "$d" || {
+		# a LUN holds a record per 512-byte block
+		stride=()
+		case $d in */san-volumes/*) stride=(--stride 512) ;; esac
+		"$XM_BUILD/tests/check-writers" --quiet "${stride[@]}" "$d" || {
 			rc=1
-			"$XM_BUILD/tests/check-writers" "$d" | tail -5
+			"$XM_BUILD/tests/check-writers" "${stride[@]}" "$d" | tail -5
 		}
 	done
 	[ "$rc" = 0 ] || fail "check-writers found a violation"
@@ -465,6 +468,11 @@ tgt_targets() { # SAN
 		END { if (t != "") print t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses) }'
 }
 
+# True when the ACL of VM's target on SAN is ACL ("-" none, "" no target).
+acl_is() { # SAN VM ACL
+	[ "$(tgt_acl_of "$1" "$2")" = "$3" ]
+}
+
 # How many targets a SAN node's daemon exports.
 tgt_count() { # SAN
 	tgt_targets "$1" | wc -l
@@ -521,6 +529,11 @@ storage_fenced() { # NODE HOST
 	[ "$(xm_jq "$1" "$(flag_filter "$2" storage-fenced)")" = true ]
 }
 
+# For wait_until: NODE reads, and HOST carries no storage fence flag.
+not_storage_fenced() { # NODE HOST
+	node_has "$1" "$(flag_filter "$2" storage-fenced)" false
+}
+
 # A rig with 3 hosts and 2 SAN nodes whose hosts are fenced by storage
 # first (then by the self-fence deadline): rig up args are passed on.
 san_rig_up() {
@@ -530,8 +543,16 @@ san_rig_up() {
 	f="$XMRIG_DIR/fence.conf"
 	printf '%s: level 1 storage; level 2 deadline\n' h1 h2 h3 >"$f"
 	xm_ctl h1 fence config set "$f" >/dev/null || fail "fence config set failed"
-	wait_until 30 "an active SAN node" node_has h1 '.storage.active_san' s1
-	wait_until 30 "s1 holds the portal" portal_on s1
+	wait_until 30 "an active SAN node" has_active_san
+	SAN_A=$(xm_jq h1 '.storage.active_san')
+	SAN_B=s1
+	[ "$SAN_A" = s1 ] && SAN_B=s2
+	wait_until 30 "$SAN_A holds the portal" portal_on "$SAN_A"
+	note "active SAN node $SAN_A, passive $SAN_B"
+}
+
+has_active_san() {
+	[ "$(xm_jq h1 '.storage.active_san')" != null ]
 }
 
 # True when SAN holds the floating portal address.
@@ -546,6 +567,6 @@ vm_host() { # NODE VM
 
 # How many records the guest of VM has written so far (from its volume).
 vol_records() { # VM
-	"$XM_BUILD/tests/check-writers" "$XMRIG_DIR/san-volumes/$1-root.img" 2>/dev/null |
+	"$XM_BUILD/tests/check-writers" --stride 512 "$XMRIG_DIR/san-volumes/$1-root.img" 2>/dev/null |
 		awk 'NR == 1 {print $2}'
 }
