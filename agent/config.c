@@ -125,6 +125,7 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
 	cfg->replacement_timeout_s = 120;
 	cfg->drbd_version = 84;
+	snprintf(cfg->split_brain, sizeof(cfg->split_brain), "disconnect");
 }
 
 static int
@@ -337,6 +338,16 @@ config_set_token(struct config_parser *p, const struct config_key *k,
 			return config_error(p, "%s '%s' in [%s] contains a blank or a "
 					    "non-printable character", k->name, val,
 					    config_sec_name(k->sec));
+	if (strcmp(k->name, "split_brain") == 0 && strcmp(val, "disconnect") != 0 &&
+	    strcmp(val, "discard-zero-changes") != 0 &&
+	    strcmp(val, "discard-least-changes") != 0 &&
+	    strcmp(val, "discard-younger-primary") != 0 &&
+	    strcmp(val, "discard-older-primary") != 0 &&
+	    strncmp(val, "discard-node-", 13) != 0)
+		return config_error(p, "invalid split_brain '%s' in [storage]: expected "
+				    "disconnect, discard-zero-changes, discard-least-changes, "
+				    "discard-younger-primary, discard-older-primary or "
+				    "discard-node-NAME", val);
 	if (strcmp(k->name, "iqn_prefix") == 0 &&
 	    (strncmp(val, "iqn.", 4) != 0 || strpbrk(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_/")))
 		return config_error(p, "iqn_prefix '%s' in [storage] is not a lowercase "
@@ -454,6 +465,7 @@ static const struct config_key config_keys[] = {
 	  offsetof(struct xm_config, no_devmapper), sizeof(int) },
 	{ SEC_STORAGE, "mirror", config_set_word, CFG_STR(mirror) },
 	{ SEC_STORAGE, "drbd_nodes", config_set_drbd_nodes, CFG_STR(drbd_nodes) },
+	{ SEC_STORAGE, "split_brain", config_set_token, CFG_STR(split_brain) },
 	{ SEC_STORAGE, "drbd_version", config_set_uint,
 	  offsetof(struct xm_config, drbd_version), sizeof(uint64_t) },
 	{ SEC_STORAGE, "tgt_control_port", config_set_uint,

@@ -52,6 +52,7 @@ struct xm_config {
 	char mirror[8];                 /* SAN: none | drbd, default drbd */
 	char drbd_nodes[256];           /* SAN drbd: "NAME=ADDR NAME=ADDR" (uname, replication address) */
 	uint64_t drbd_version;          /* SAN drbd: 84 (Debian's module) or 9 */
+	char split_brain[80];           /* SAN drbd: who loses a split brain, default disconnect */
 	uint64_t tgt_control_port;      /* SAN: tgtd's control port, default 0 */
 	uint64_t replacement_timeout_s; /* dom0: how long a lost portal is awaited, default 120 */
 	/* [metrics] */

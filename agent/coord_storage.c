@@ -6,7 +6,8 @@
  * set of fenced initiators); every SAN node then drops H's initiator from
  * every ACL and closes its sessions, reads its target daemon back and
  * reports HOST_STORAGE_FENCED on a state that holds the flag.  The method
- * confirms once every online SAN node has reported.  It refuses a host
+ * confirms once every online SAN node has reported and no SAN node is
+ * unclean (one cut off may still export with the old ACLs).  It refuses a host
  * running a VM without SAN volumes: revoking the initiator would not stop
  * that VM's writes, so the next level must fence the host.
  */
@@ -97,6 +98,12 @@ sf_complete(struct storage_fence *sf)
 
 	if (n == 0)
 		return false;
+	/* a SAN node lost uncleanly may still export with the old ACLs: the
+	 * others' word proves nothing until it is fenced itself */
+	for (size_t i = 0; i < st->n_nodes; i++)
+		if (st->nodes[i].role == NODE_ROLE_SAN &&
+		    st->nodes[i].state == NODE_STATE_UNCLEAN)
+			return false;
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 
@@ -132,6 +139,9 @@ coord_storage_fence(void *cop, const char *host, uint32_t timeout_ms,
 	sf->node = n->id;
 	snprintf(sf->host, sizeof(sf->host), "%s", host);
 	co->sf[co->n_sf++] = sf;
+	if (n->role != NODE_ROLE_DOM0)
+		return sf_fail_later(sf, "a SAN node has no initiator to revoke: fence "
+				     "it by power or by the deadline");
 	for (size_t i = 0; i < st->n_vms; i++) {
 		const struct vm_rec *v = &st->vms[i];
 

@@ -150,6 +150,29 @@ json_daemon(struct json *j, const Xenmesh__StorageView *sv)
 	ctl_format_json_nonempty(j, sv->mirror);
 	json_key(j, "error");
 	ctl_format_json_nonempty(j, sv->error);
+	json_key(j, "resources");
+	json_array_begin(j);
+	for (size_t i = 0; i < sv->n_resources; i++) {
+		const Xenmesh__StorageResource *r = sv->resources[i];
+
+		json_object_begin(j);
+		json_key(j, "name");
+		json_string(j, r->name);
+		json_key(j, "role");
+		ctl_format_json_nonempty(j, r->role);
+		json_key(j, "peer_role");
+		ctl_format_json_nonempty(j, r->peer_role);
+		json_key(j, "disk");
+		ctl_format_json_nonempty(j, r->disk);
+		json_key(j, "peer_disk");
+		ctl_format_json_nonempty(j, r->peer_disk);
+		json_key(j, "connection");
+		ctl_format_json_nonempty(j, r->connection);
+		json_key(j, "split_brain");
+		json_bool(j, r->has_split_brain && r->split_brain);
+		json_object_end(j);
+	}
+	json_array_end(j);
 	json_key(j, "targets");
 	json_array_begin(j);
 	for (size_t i = 0; i < sv->n_targets; i++) {
@@ -277,6 +300,21 @@ ctl_format_storage(const Xenmesh__CtlResponse *r, char **text)
 		"", sv->backend ? sv->backend : "-", sv->mirror ? sv->mirror : "-");
 	if (sv->error != NULL)
 		fprintf(f, "  error: %s\n", ctl_format_safe(sv->error, safe, sizeof(safe)));
+	for (size_t i = 0; i < sv->n_resources; i++) {
+		const Xenmesh__StorageResource *res = sv->resources[i];
+
+		if (res->role == NULL)
+			fprintf(f, "  DRBD %s: not up\n",
+				ctl_format_safe(res->name, safe, sizeof(safe)));
+		else
+			fprintf(f, "  DRBD %s: %s/%s %s/%s %s%s\n",
+				ctl_format_safe(res->name, safe, sizeof(safe)), res->role,
+				res->peer_role ? res->peer_role : "-",
+				res->disk ? res->disk : "-",
+				res->peer_disk ? res->peer_disk : "-",
+				res->connection ? res->connection : "-",
+				res->split_brain ? "  SPLIT BRAIN: a person must decide" : "");
+	}
 	if (sv->n_targets == 0)
 		fprintf(f, "  no targets\n");
 	for (size_t i = 0; i < sv->n_targets; i++) {

@@ -251,24 +251,33 @@ struct vol_step {
 	bool remove;
 };
 
+int
+san_lvm_outcome(const struct cmdseq_outcome *o, bool remove, char *why, size_t len)
+{
+	int rc = o->rc;
+
+	why[0] = '\0';
+	if (rc == -EIO && o->last != NULL) {
+		rc = lvm_error_classify(o->last->err.data, why, len);
+		/* made or removed already (a failover in between) */
+		if ((!remove && rc == -EEXIST) || (remove && rc == -ENOENT))
+			rc = 0;
+	} else if (rc < 0) {
+		snprintf(why, len, "%.250s", o->message);
+	}
+	return rc;
+}
+
 static void
 lvm_done(void *data, const struct cmdseq_outcome *o)
 {
 	struct vol_step *vs = data;
 	struct san *s = vs->s;
-	char why[256] = "";
-	int rc = o->rc;
+	char why[256];
+	int rc = san_lvm_outcome(o, vs->remove, why, sizeof(why));
 
 	s->busy = false;
 	s->op = NULL;
-	if (rc == -EIO && o->last != NULL) {
-		rc = lvm_error_classify(o->last->err.data, why, sizeof(why));
-		/* made or removed already (a failover in between) */
-		if ((!vs->remove && rc == -EEXIST) || (vs->remove && rc == -ENOENT))
-			rc = 0;
-	} else if (rc < 0) {
-		snprintf(why, sizeof(why), "%.250s", o->message);
-	}
 	if (vs->remove && rc == 0)
 		san_report(s, XENMESH__HOST_EVENT_KIND__HOST_VOLUME_REMOVED, vs->name, 0, NULL, NULL);
 	else if (vs->remove)

@@ -62,6 +62,9 @@ struct san {
 bool san_memo_recent(struct san *s, const char *name, uint64_t gen);
 void san_report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
 		uint64_t gen, const char *fenced, const char *reason);
+/* An lvcreate/lvremove sequence's result: 0 also when the LV was already
+ * made (or gone), else the classified error with why. */
+int san_lvm_outcome(const struct cmdseq_outcome *o, bool remove, char *why, size_t len);
 /* Run seq (taken over); kicks another pass when it succeeded. */
 void san_step_run(struct san *s, struct cmdseq *seq, const char *what, int portal_after);
 

@@ -180,6 +180,9 @@ res_file(struct san *s, const struct vol_rec *v)
 	c.port = (uint16_t)(SAN_DRBD_PORT_BASE + v->minor);
 	c.version = s->drbd_version;
 	c.handler = FENCE_PEER;
+	/* who loses a split brain: nobody unless the admin named a rule */
+	c.after_sb_policy = strcmp(s->a->cfg.split_brain, "disconnect") == 0 ?
+			    NULL : s->a->cfg.split_brain;
 	for (int i = 0; i < 2; i++) {
 		rc = san_vol_backing(&s->pc, v, disk[i], sizeof(disk[i]));
 		if (rc < 0)
@@ -272,18 +275,11 @@ lv_done(void *data, const struct cmdseq_outcome *o)
 	struct lv_op *op = data;
 	struct san *s = op->s;
 	struct san_res *r = res_find(s, op->name, true);
-	char why[256] = "";
-	int rc = o->rc;
+	char why[256];
+	int rc = san_lvm_outcome(o, op->remove, why, sizeof(why));
 
 	s->busy = false;
 	s->op = NULL;
-	if (rc == -EIO && o->last != NULL) {
-		rc = lvm_error_classify(o->last->err.data, why, sizeof(why));
-		if ((!op->remove && rc == -EEXIST) || (op->remove && rc == -ENOENT))
-			rc = 0;         /* done before (a failover in between) */
-	} else if (rc < 0) {
-		snprintf(why, sizeof(why), "%.250s", o->message);
-	}
 	if (op->remove && rc == 0) {
 		if (r != NULL)
 			memset(r, 0, sizeof(*r));       /* the slot is free again */

@@ -17,7 +17,38 @@ struct view_mem {
 	Xenmesh__StorageSession *ss;
 	Xenmesh__StorageSession **sp;
 	char **acl;
+	Xenmesh__StorageResource *r;
+	Xenmesh__StorageResource **rp;
 };
+
+/* The DRBD resources of the volumes in the state, as last read. */
+static void
+view_resources(struct san *s, Xenmesh__StorageView *v, struct view_mem *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n_res && s->drbd; i++) {
+		const struct san_res *sr = &s->res[i];
+		Xenmesh__StorageResource *o = &m->r[k];
+
+		if (sr->name[0] == '\0')
+			continue;
+		xenmesh__storage_resource__init(o);
+		o->name = (char *)sr->name;
+		if (sr->up) {
+			o->role = (char *)sr->st.role;
+			o->peer_role = (char *)sr->st.peer_role;
+			o->disk = (char *)sr->st.disk;
+			o->peer_disk = (char *)sr->st.peer_disk;
+			o->connection = (char *)sr->st.conn;
+			o->has_split_brain = true;
+			o->split_brain = sr->st.split_brain;
+		}
+		m->rp[k++] = o;
+	}
+	v->resources = m->rp;
+	v->n_resources = k;
+}
 
 int
 san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
@@ -45,6 +76,8 @@ san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
 	m->ss = calloc(ns + 1, sizeof(*m->ss));
 	m->sp = calloc(ns + 1, sizeof(*m->sp));
 	m->acl = calloc(na + 1, sizeof(*m->acl));
+	m->r = calloc(s->n_res + 1, sizeof(*m->r));
+	m->rp = calloc(s->n_res + 1, sizeof(*m->rp));
 	v->node = a->node_name;
 	v->exporting = s->serving && s->portal == PORTAL_UP;
 	v->portal = a->cfg.portal;
@@ -53,7 +86,8 @@ san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
 	v->error = s->error[0] != '\0' ? s->error : NULL;
 	v->targets = m->tp;
 	*mem = m;
-	if (!m->t || !m->tp || !m->l || !m->lp || !m->ss || !m->sp || !m->acl) {
+	if (!m->t || !m->tp || !m->l || !m->lp || !m->ss || !m->sp || !m->acl ||
+	    !m->r || !m->rp) {
 		san_view_free(m);
 		*mem = NULL;
 		return -ENOMEM;
@@ -91,6 +125,7 @@ san_view(struct agent *a, Xenmesh__StorageView *v, void **mem)
 		m->tp[i] = o;
 	}
 	v->n_targets = s->view.n;
+	view_resources(s, v, m);
 	return 0;
 }
 
@@ -108,6 +143,8 @@ san_view_free(void *mem)
 	free(m->ss);
 	free(m->sp);
 	free(m->acl);
+	free(m->r);
+	free(m->rp);
 	free(m);
 }
 

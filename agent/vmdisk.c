@@ -51,12 +51,30 @@ vmdisk_uses_san(const struct vm_config *cfg)
 int
 vmdisk_open(struct vmdisk **out, struct agent *a, bool block)
 {
+	struct runner *r = NULL;
+	int rc;
+
+	if (block) {
+		rc = runner_exec_open(&r, a->loop, NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return vmdisk_open_runner(out, a, block, r);
+}
+
+int
+vmdisk_open_runner(struct vmdisk **out, struct agent *a, bool block,
+		   struct runner *r)
+{
 	struct vmdisk *d = calloc(1, sizeof(*d));
 	char why[256];
 	int rc = 0;
 
-	if (d == NULL)
+	if (d == NULL) {
+		runner_close(r);
 		return -ENOMEM;
+	}
+	d->runner = r;
 	d->a = a;
 	d->block = block;
 	if (a->cfg.portal[0] != '\0') {
@@ -73,15 +91,8 @@ vmdisk_open(struct vmdisk **out, struct agent *a, bool block)
 		log_err("no initiator name for this host: %s", why);
 		d->initiator[0] = '\0';
 	}
-	if (block) {
-		rc = runner_exec_open(&d->runner, a->loop, NULL);
-		if (rc < 0) {
-			free(d);
-			return rc;
-		}
-	}
 	*out = d;
-	return 0;
+	return rc;
 }
 
 void

@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "agent.h"
+#include "runner.h"
 #include "vmconf.h"
 
 #define VMDISK_PREFIX "xenmesh:"
@@ -26,6 +27,9 @@ struct vmdisk;
 
 /* block: log in with iscsiadm (xl); else hand URLs to the guest. */
 int vmdisk_open(struct vmdisk **out, struct agent *a, bool block);
+/* The same with the runner given (taken over; tests pass a recorder). */
+int vmdisk_open_runner(struct vmdisk **out, struct agent *a, bool block,
+		       struct runner *r);
 void vmdisk_close(struct vmdisk *d);
 
 /* Does cfg have a disk on a SAN volume? */

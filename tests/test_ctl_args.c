@@ -583,6 +583,58 @@ test_admin(void **state)
 	assert_non_null(strstr(ctl_args_help(), "\n  log-level LEVEL "));
 }
 
+static void
+test_storage(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	(void)state;
+	expect_usage_error("volume: missing subcommand (create, list or remove)",
+			   "usage: agentctl volume create|list|remove", "volume");
+	expect_usage_error("volume: unknown subcommand 'grow'",
+			   "usage: agentctl volume", "volume", "grow");
+	expect_usage_error("storage: missing subcommand (status)",
+			   "usage: agentctl storage status", "storage");
+	expect_usage_error("volume create: missing VM",
+			   "usage: agentctl volume create VM DISK SIZE", "volume", "create");
+	expect_usage_error("volume create: missing SIZE (e.g. 10G)",
+			   "usage: agentctl volume create", "volume", "create", "vm1", "root");
+	expect_usage_error("volume create: cannot read size '12Q': expected a number "
+			   "with K, M, G or T", "usage: agentctl volume create",
+			   "volume", "create", "vm1", "root", "12Q");
+	expect_usage_error("volume create: disk name Root: only lowercase letters, "
+			   "digits and '_' (e.g. root, swap, data1)",
+			   "usage: agentctl volume create", "volume", "create", "vm1",
+			   "Root", "1G");
+	expect_usage_error("volume create: unexpected argument 'now'",
+			   "usage: agentctl volume create", "volume", "create", "vm1",
+			   "root", "1G", "now");
+	expect_usage_error("volume remove: missing VOLUME",
+			   "usage: agentctl volume remove VOLUME", "volume", "remove");
+	expect_usage_error("storage status: --follow is only for events",
+			   "usage: agentctl storage status", "storage", "status", "--follow");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "volume", "create", "web1",
+			       "root", "10G", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VOLUME_CREATE);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.disk, "root");
+	assert_int_equal(a.size, 10ULL << 30);
+	assert_int_equal(parse(&a, err, sizeof(err), "volume", "remove", "web1-root",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VOLUME_REMOVE);
+	assert_string_equal(a.volume, "web1-root");
+	assert_int_equal(parse(&a, err, sizeof(err), "--json", "volume", "list", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VOLUME_LIST);
+	assert_true(a.json);
+	assert_int_equal(parse(&a, err, sizeof(err), "storage", "status", "--json",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_STORAGE_STATUS);
+	assert_non_null(strstr(ctl_args_help(), "\n  volume create VM DISK SIZE "));
+	assert_non_null(strstr(ctl_args_help(), "\n  storage status [--json] "));
+}
+
 int
 main(void)
 {
@@ -604,6 +656,7 @@ main(void)
 		cmocka_unit_test(test_fence_usage),
 		cmocka_unit_test(test_fence),
 		cmocka_unit_test(test_admin),
+		cmocka_unit_test(test_storage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

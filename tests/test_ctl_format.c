@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -885,6 +886,109 @@ test_fence_config(void **state)
 	free(text);
 }
 
+/* volume list, storage status (with a SAN node's daemon view), and the
+ * storage line and member of status. */
+static void
+test_storage(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__Volume v[2] = { XENMESH__VOLUME__INIT, XENMESH__VOLUME__INIT };
+	Xenmesh__Volume *vp[2] = { &v[0], &v[1] };
+	Xenmesh__StorageLun lun = XENMESH__STORAGE_LUN__INIT;
+	Xenmesh__StorageLun *lunp = &lun;
+	Xenmesh__StorageSession ses = XENMESH__STORAGE_SESSION__INIT;
+	Xenmesh__StorageSession *sesp = &ses;
+	Xenmesh__StorageTarget t = XENMESH__STORAGE_TARGET__INIT;
+	Xenmesh__StorageTarget *tp = &t;
+	Xenmesh__StorageView sv = XENMESH__STORAGE_VIEW__INIT;
+	Xenmesh__StorageResource res[2] = { XENMESH__STORAGE_RESOURCE__INIT,
+					    XENMESH__STORAGE_RESOURCE__INIT };
+	Xenmesh__StorageResource *resp[2] = { &res[0], &res[1] };
+	char *acl[1] = { (char *)"iqn.x:h1" };
+	char *text;
+
+	v[0].name = "web1-root"; v[0].vm = "web1"; v[0].disk = "root";
+	v[0].size_bytes = 1 << 30; v[0].lun = 1; v[0].state = "ready";
+	v[1].name = "web1-swap"; v[1].vm = "web1"; v[1].disk = "swap";
+	v[1].size_bytes = 1 << 20; v[1].lun = 2; v[1].state = "failed";
+	v[1].reason = "Volume group \"vgsan\" has insufficient free space";
+	f->state.n_volumes = 2;
+	f->state.volumes = vp;
+	f->state.has_active_san = true;
+	f->state.active_san = 10;
+	f->node[1].flags |= XENMESH__NODE_FLAG__FLAG_STORAGE_FENCED;
+
+	assert_int_equal(ctl_format_volumes(&f->resp, &text), 0);
+	assert_string_equal(text,
+		"VOLUME                   VM               DISK      LUN           SIZE  STATE\n"
+		"web1-root                web1             root        1     1073741824  ready\n"
+		"web1-swap                web1             swap        2        1048576  failed: "
+		"Volume group \"vgsan\" has insufficient free space\n");
+	free(text);
+	assert_int_equal(ctl_format_volumes_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "{\"volumes\":[{\"name\":\"web1-root\",\"vm\":\"web1\","
+			       "\"disk\":\"root\",\"lun\":1,\"size_bytes\":1073741824,"
+			       "\"state\":\"ready\",\"reason\":null},"));
+	free(text);
+
+	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\nStorage: active SAN san1, 2 volumes, "
+			       "storage-fenced: h2\n"));
+	assert_non_null(strstr(text, "maintenance,standby,storage-fenced"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"storage\":{\"active_san\":\"san1\",\"fenced\":[\"h2\"],"));
+	free(text);
+
+	/* a dom0's answer has no daemon view */
+	assert_int_equal(ctl_format_storage(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "Active SAN node: san1\nStorage-fenced hosts: h2\n"));
+	assert_non_null(strstr(text, "this node is not a SAN node"));
+	free(text);
+
+	lun.lun = 1; lun.path = "/dev/drbd0";
+	ses.sid = 4; ses.initiator = "iqn.x:h1"; ses.address = "10.0.3.1";
+	t.tid = 1; t.iqn = "iqn.x:web1"; t.ready = true;
+	t.n_luns = 1; t.luns = &lunp; t.n_acl = 1; t.acl = acl;
+	t.n_sessions = 1; t.sessions = &sesp;
+	sv.node = "san1"; sv.exporting = true; sv.portal = "10.0.3.100";
+	sv.backend = "lvm"; sv.mirror = "drbd"; sv.n_targets = 1; sv.targets = &tp;
+	res[0].name = "web1-root"; res[0].role = "Primary"; res[0].peer_role = "Unknown";
+	res[0].disk = "UpToDate"; res[0].peer_disk = "DUnknown";
+	res[0].connection = "StandAlone"; res[0].has_split_brain = true;
+	res[0].split_brain = true;
+	res[1].name = "web1-swap";
+	sv.n_resources = 2; sv.resources = resp;
+	f->resp.storage = &sv;
+	assert_int_equal(ctl_format_storage(&f->resp, &text), 0);
+	assert_non_null(strstr(text,
+		"Target daemon of san1: exporting on portal 10.0.3.100 (backend lvm, mirror drbd)\n"
+		"  DRBD web1-root: Primary/Unknown UpToDate/DUnknown StandAlone"
+		"  SPLIT BRAIN: a person must decide\n"
+		"  DRBD web1-swap: not up\n"
+		"  target 1 iqn.x:web1 (ready)\n"
+		"    LUN 1: /dev/drbd0\n"
+		"    ACL: iqn.x:h1\n"
+		"    session 4: iqn.x:h1 from 10.0.3.1\n"));
+	free(text);
+	assert_int_equal(ctl_format_storage_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"daemon\":{\"node\":\"san1\",\"exporting\":true,"
+			       "\"portal\":\"10.0.3.100\",\"backend\":\"lvm\","
+			       "\"mirror\":\"drbd\",\"error\":null,\"resources\":[{\"name\":"
+			       "\"web1-root\",\"role\":\"Primary\",\"peer_role\":\"Unknown\","
+			       "\"disk\":\"UpToDate\",\"peer_disk\":\"DUnknown\",\"connection\":"
+			       "\"StandAlone\",\"split_brain\":true},{\"name\":\"web1-swap\","
+			       "\"role\":null,\"peer_role\":null,\"disk\":null,\"peer_disk\":null,"
+			       "\"connection\":null,\"split_brain\":false}],\"targets\":[{\"tid\":1,"
+			       "\"iqn\":\"iqn.x:web1\",\"ready\":true,\"luns\":[{\"lun\":1,"
+			       "\"path\":\"/dev/drbd0\"}],\"acl\":[\"iqn.x:h1\"],\"sessions\":"
+			       "[{\"sid\":4,\"initiator\":\"iqn.x:h1\",\"address\":\"10.0.3.1\"}]}]}"));
+	free(text);
+	f->resp.storage = NULL;
+	f->state.n_volumes = 0;
+	f->state.volumes = NULL;
+}
+
 int
 main(void)
 {
@@ -903,6 +1007,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vm_table_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unmanaged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_storage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vm_show, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fence_history, setup, teardown),

@@ -80,3 +80,17 @@ check "a VM may not be started on a SAN node"
 rc=0; out=$(xm_ctl h1 vm start sv2 --on "$SAN_A" 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "vm start --on $SAN_A was accepted"
 note "$out"
+
+check "a clean stop of the active SAN node hands over at once (no fence wait)"
+t0=$(rig_now_ms)
+"$RIG" stop "$SAN_A"
+wait_until 30 "$SAN_B active" node_has h1 '.storage.active_san' "$SAN_B"
+wait_until 30 "$SAN_B exports 2 targets" sh -c "[ \"\$('$RIG' tgt $SAN_B | grep -c '^Target')\" = 2 ]"
+wait_until 60 "both guests logged in to $SAN_B" sh -c "[ \"\$('$RIG' tgt $SAN_B | grep -c 'Initiator: ')\" = 2 ]"
+note "$SAN_B serving $(($(rig_now_ms) - t0)) ms after the stop of $SAN_A"
+node_is h1 "$SAN_A" offline || fail "$SAN_A is not offline after a clean stop"
+grep -q "targets and portal are down" "$(node_dir "$SAN_A")/xenmeshd.log" ||
+	fail "$SAN_A did not take its targets down before leaving"
+expect_all '[.vms[] | select(.state == "running" and .generation == 1)] | length' 2 h1 h2
+sleep 1
+check_all_writers

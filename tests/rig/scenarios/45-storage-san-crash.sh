@@ -22,6 +22,12 @@ declare -A recs
 for i in 1 2 3 4; do recs[f$i]=$(vol_records "f$i"); done
 storage_watch_start s1 s2
 
+check "DRBD's fence-peer handler on $SAN_B asks its agent: the peer is the active one"
+rc=0
+"$RIG" exec "$SAN_B" env DRBD_RESOURCE=f1-root DRBD_PEER="$SAN_A" \
+	"$XM_BUILD/xenmesh-fence-peer" --timeout 3 fence-peer >/dev/null 2>&1 || rc=$?
+[ "$rc" = 6 ] || fail "fence-peer with the active $SAN_A as peer: exit $rc, expected 6 (peer primary)"
+
 check "crash the active SAN node $SAN_A: $SAN_B takes over after the fence"
 t0=$(rig_now_ms)
 "$RIG" crash "$SAN_A"
@@ -32,6 +38,10 @@ t_serving=$(($(rig_now_ms) - t0))
 node_is h1 "$SAN_A" fenced || fail "$SAN_B took over before $SAN_A was fenced"
 note "SAN crash -> targets serving on $SAN_B: $t_serving ms"
 tgt_forgot "$SAN_B" h3 || fail "$SAN_B admits the storage-fenced h3: $(tgt_targets "$SAN_B")"
+rc=0
+"$RIG" exec "$SAN_B" env DRBD_RESOURCE=f1-root DRBD_PEER="$SAN_A" \
+	"$XM_BUILD/xenmesh-fence-peer" --timeout 3 fence-peer >/dev/null 2>&1 || rc=$?
+[ "$rc" = 7 ] || fail "fence-peer with the fenced $SAN_A as peer: exit $rc, expected 7 (peer fenced)"
 
 check "the guests logged in again and write on, same instances"
 wait_until 60 "every guest has a session on $SAN_B" sh -c \

@@ -1,0 +1,302 @@
+/* Tests of agent/vmdisk.c: a VM's SAN disks on a dom0.  The proc driver
+ * gets iscsi:// URLs; a block driver (xl) logs in with iscsiadm first (the
+ * exact lines against the recorder) and gets /dev/disk/by-path devices; a
+ * refused login is the storage fence; a VM gone away is logged out. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "agent.h"
+#include "runner.h"
+#include "state.h"
+#include "vmdisk.h"
+#include "xm_error.h"
+
+#define PFX  "iqn.2026-11.org.xenmesh"
+#define IQN  PFX ":web"
+#define NODE "iscsiadm -m node -T " IQN " -p 10.77.3.100:3260 -I xenmesh"
+
+static int kicks;
+
+/* vmdisk tells vmhost when a login ended; vmhost is not linked here. */
+void vmhost_kick(struct agent *a);
+void
+vmhost_kick(struct agent *a)
+{
+	(void)a;
+	kicks++;
+}
+
+struct fix {
+	struct agent a;
+	struct vm_rec *v;
+	struct vm_config cfg;
+};
+
+static void
+add_vol(struct state *s, const char *vm, const char *disk, uint32_t lun,
+	enum vol_state st)
+{
+	struct vol_rec *v;
+
+	s->vols = realloc(s->vols, (s->n_vols + 1) * sizeof(*s->vols));
+	v = &s->vols[s->n_vols++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s-%s", vm, disk);
+	snprintf(v->vm, sizeof(v->vm), "%s", vm);
+	snprintf(v->disk, sizeof(v->disk), "%s", disk);
+	v->lun = lun;
+	v->state = st;
+}
+
+static int
+setup(void **state)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct state *s = &f->a.rep.st;
+
+	config_defaults(&f->a.cfg);
+	snprintf(f->a.cfg.portal, sizeof(f->a.cfg.portal), "10.77.3.100");
+	snprintf(f->a.node_name, sizeof(f->a.node_name), "h1");
+	state_init(s);
+	s->vms = calloc(1, sizeof(*s->vms));
+	s->n_vms = 1;
+	f->v = &s->vms[0];
+	snprintf(f->v->name, sizeof(f->v->name), "web");
+	f->v->state = VM_STATE_STARTING;
+	f->v->host = 1;
+	f->v->generation = 3;
+	f->v->storage_gen = 3;
+	f->v->config = strdup("");
+	add_vol(s, "web", "root", 1, VOL_STATE_READY);
+	add_vol(s, "web", "swap", 2, VOL_STATE_READY);
+	snprintf(f->cfg.name, sizeof(f->cfg.name), "web");
+	f->cfg.n_disks = 3;
+	snprintf(f->cfg.disks[0].target, sizeof(f->cfg.disks[0].target), "xenmesh:root");
+	snprintf(f->cfg.disks[0].vdev, sizeof(f->cfg.disks[0].vdev), "xvda");
+	snprintf(f->cfg.disks[1].target, sizeof(f->cfg.disks[1].target), "xenmesh:swap");
+	snprintf(f->cfg.disks[1].vdev, sizeof(f->cfg.disks[1].vdev), "xvdb");
+	snprintf(f->cfg.disks[2].target, sizeof(f->cfg.disks[2].target), "/srv/iso/x.iso");
+	snprintf(f->cfg.disks[2].vdev, sizeof(f->cfg.disks[2].vdev), "xvdc");
+	kicks = 0;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *f = *state;
+
+	state_free(&f->a.rep.st);
+	free(f);
+	return 0;
+}
+
+static void
+test_no_san_disk(void **state)
+{
+	struct fix *f = *state;
+	struct vmdisk *d;
+	char why[256] = "";
+
+	snprintf(f->cfg.disks[0].target, sizeof(f->cfg.disks[0].target), "/dev/vg/web");
+	snprintf(f->cfg.disks[1].target, sizeof(f->cfg.disks[1].target), "file:/x.img");
+	assert_false(vmdisk_uses_san(&f->cfg));
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, false, NULL), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), 0);
+	assert_string_equal(f->cfg.disks[0].target, "/dev/vg/web");
+	vmdisk_close(d);
+}
+
+static void
+test_bad_input(void **state)
+{
+	struct fix *f = *state;
+	struct vmdisk *d;
+	char why[256] = "";
+
+	/* no portal configured */
+	f->a.cfg.portal[0] = '\0';
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, false, NULL), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "portal in [storage]"));
+	vmdisk_close(d);
+
+	/* a volume that is not ready, one that does not exist */
+	snprintf(f->a.cfg.portal, sizeof(f->a.cfg.portal), "10.77.3.100");
+	f->a.rep.st.vols[1].state = VOL_STATE_CREATING;
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, false, NULL), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "disk xvdb: volume web-swap is creating");
+	snprintf(f->cfg.disks[1].target, sizeof(f->cfg.disks[1].target), "xenmesh:data");
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENOENT);
+	assert_string_equal(why, "disk xvdb: volume web-data is not defined "
+			    "(agentctl volume create)");
+	vmdisk_close(d);
+}
+
+/* The rig's test guest is its own initiator: URLs, nothing run. */
+static void
+test_urls(void **state)
+{
+	struct fix *f = *state;
+	struct vmdisk *d;
+	char why[256] = "";
+
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, false, NULL), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), 0);
+	assert_string_equal(f->cfg.disks[0].target, "iscsi://10.77.3.100:3260/" IQN "/1");
+	assert_string_equal(f->cfg.disks[1].target, "iscsi://10.77.3.100:3260/" IQN "/2");
+	assert_string_equal(f->cfg.disks[2].target, "/srv/iso/x.iso");
+	vmdisk_close(d);
+}
+
+static const char *const attach_lines[] = {
+	"iscsiadm -m iface -I xenmesh -o new",
+	"iscsiadm -m iface -I xenmesh -o update -n iface.initiatorname -v " PFX ":h1",
+	"iscsiadm -m iface -I xenmesh",
+	"iscsiadm -m node -o new -T " IQN " -p 10.77.3.100:3260 -I xenmesh",
+	NODE " -o update -n node.startup -v manual",
+	NODE " -o update -n node.session.timeo.replacement_timeout -v 120",
+	NODE " -o update -n 'node.conn[0].timeo.login_timeout' -v 10",
+	NODE " -o update -n node.session.initial_login_retry_max -v 2",
+	NODE " --login",
+	"iscsiadm -m session",
+	NULL,
+};
+
+static void
+expect_attach(struct runner *r, const struct runner_canned *login,
+	      const char *sessions)
+{
+	for (size_t i = 0; attach_lines[i] != NULL; i++) {
+		struct runner_canned c = { 0 };
+
+		if (strstr(attach_lines[i], "--login"))
+			c = *login;
+		if (strcmp(attach_lines[i], "iscsiadm -m session") == 0)
+			c.out = sessions;
+		runner_recorder_expect(r, attach_lines[i], &c);
+		if (login->exit_code != 0 && strstr(attach_lines[i], "--login"))
+			break;
+	}
+}
+
+static void
+test_block_login(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned ok = { 0 };
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "", msg[256];
+	const char *running[] = { "other" };
+
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	runner_recorder_set_ordered(r, true);
+	expect_attach(r, &ok, "tcp: [1] 10.77.3.100:3260,1 " IQN " (non-flash)\n");
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	/* asked again while the login runs: nothing new is started */
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(kicks, 1);
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), 0);
+	assert_string_equal(f->cfg.disks[0].target,
+			    "/dev/disk/by-path/ip-10.77.3.100:3260-iscsi-" IQN "-lun-1");
+	assert_string_equal(f->cfg.disks[1].target,
+			    "/dev/disk/by-path/ip-10.77.3.100:3260-iscsi-" IQN "-lun-2");
+
+	/* the VM went away: logout, record deleted, read back */
+	runner_recorder_expect(r, NODE " --logout", &(struct runner_canned){ 0 });
+	runner_recorder_expect(r, "iscsiadm -m node -o delete -T " IQN,
+			       &(struct runner_canned){ 0 });
+	runner_recorder_expect(r, "iscsiadm -m session",
+			       &(struct runner_canned){ .exit_code = 21,
+							.err = "iscsiadm: No active sessions.\n" });
+	vmdisk_release_unused(d, running, 1);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	vmdisk_close(d);
+}
+
+/* "Target not found" once the cluster admitted us: this host is fenced. */
+static void
+test_block_refused(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned refused = {
+		.exit_code = 24,
+		.err = "iscsiadm: Could not login to [iface: xenmesh, target: " IQN
+		       ", portal: 10.77.3.100,3260].\niscsiadm: initiator reported "
+		       "error (24 - iSCSI login failed due to authorization failure)\n",
+	};
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "";
+
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	runner_recorder_set_ordered(r, true);
+	expect_attach(r, &refused, "");
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), XM_EFENCED);
+	assert_non_null(strstr(why, "login to " IQN " refused"));
+	/* the same instance is not tried again */
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), XM_EFENCED);
+	assert_int_equal(runner_recorder_count(r), 9);
+	vmdisk_close(d);
+}
+
+/* An unreachable portal is no fence: a plain start failure. */
+static void
+test_block_unreachable(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned timeout = {
+		.exit_code = 8,
+		.err = "iscsiadm: connection login retries (reopen_max) 5 exceeded\n",
+	};
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "";
+
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	runner_recorder_set_ordered(r, true);
+	expect_attach(r, &timeout, "");
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EHOSTUNREACH);
+	assert_non_null(strstr(why, "transport"));
+	vmdisk_close(d);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_san_disk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_unreachable, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
