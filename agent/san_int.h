@@ -17,6 +17,13 @@
 
 enum portal_state { PORTAL_UNKNOWN, PORTAL_DOWN, PORTAL_UP };
 
+/* What a volume's memo entry stands for, beside its vol_state values
+ * (work reported for that state): log lines said once in a while. */
+enum {
+	MEMO_SPLIT_BRAIN = 0x100,
+	MEMO_NOT_EXPORTED,
+};
+
 struct report_memo {
 	char name[STATE_NAME_MAX + 8];  /* "vm:NAME", volume, "fenced:HOST" */
 	uint64_t gen;                   /* generation or state seq */

@@ -129,7 +129,7 @@ read_done(void *data, const struct cmdseq_outcome *o)
 		r->up = rc == 0;
 		if (rc < 0 && rc != -ENOENT)
 			log_err("DRBD state of %s: %s", v->name, why);
-		if (r->up && r->st.split_brain && !san_memo_recent(s, v->name, 0xdead))
+		if (r->up && r->st.split_brain && !san_memo_recent(s, v->name, MEMO_SPLIT_BRAIN))
 			log_crit("DRBD resource %s: split brain (%s): not resolved by "
 				 "itself; it is not exported until a person decides",
 				 v->name, r->st.conn);
@@ -248,7 +248,7 @@ san_mirror_step(struct san *s, bool serve)
 		in.st = &r->st;
 		in.fresh = r->fresh;
 		if (san_mirror_plan(&in, &seq, why, sizeof(why)) < 0 &&
-		    !san_memo_recent(s, v->name, 0xbeef))
+		    !san_memo_recent(s, v->name, MEMO_NOT_EXPORTED))
 			log_warn("not exporting %s: %s", v->name, why);
 		if (r->up && r->fresh && san_mirror_exportable_state(&r->st))
 			r->fresh = false;       /* synced once: never forced again */
