@@ -289,6 +289,14 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 		xm_why(why, whylen, "VM %s reason too long", v->name);
 		return -EBADMSG;
 	}
+	/* a defined VM carries both, an undefined record neither: anything
+	 * else would not pack back to the same bytes (found by fuzzing) */
+	if ((m->ha != NULL) != (m->config != NULL)) {
+		xm_why(why, whylen, "VM %s has %s but no %s", v->name,
+		       m->config != NULL ? "a config" : "HA settings",
+		       m->config != NULL ? "HA settings" : "config");
+		return -EBADMSG;
+	}
 	if (m->ha != NULL && vm_ha_from_pb(m->ha, &v->ha, why, whylen) < 0)
 		return -EBADMSG;
 	v->host = m->has_host ? m->host : 0;

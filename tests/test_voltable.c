@@ -379,6 +379,40 @@ test_unpack_refuses_bad_volumes(void **unused)
 	state_free(&s);
 }
 
+/* A VM whose config came without its HA settings (or the reverse) would
+ * not pack back to the same bytes: refused whole (found by fuzz_state). */
+static void
+test_unpack_refuses_vm_without_ha(void **unused)
+{
+	struct state s, back;
+	struct ops o;
+	Xenmesh__State *m;
+	uint8_t *buf, *bad;
+	size_t len, badlen;
+	char why[256];
+
+	(void)unused;
+	cluster(&s);
+	apply_ok(&s, vm_define(&o, "vm1"));
+	assert_int_equal(state_pack(&s, &buf, &len), 0);
+	m = xenmesh__state__unpack(NULL, len, buf);
+	assert_non_null(m);
+	assert_non_null(m->vms[0]->ha);
+	Xenmesh__VmHa *ha = m->vms[0]->ha;
+
+	m->vms[0]->ha = NULL;
+	badlen = xenmesh__state__get_packed_size(m);
+	bad = malloc(badlen);
+	xenmesh__state__pack(m, bad);
+	assert_int_equal(state_unpack(bad, badlen, &back, why, sizeof(why)), -EBADMSG);
+	assert_string_equal(why, "VM vm1 has a config but no HA settings");
+	free(bad);
+	m->vms[0]->ha = ha;
+	xenmesh__state__free_unpacked(m, NULL);
+	free(buf);
+	state_free(&s);
+}
+
 int
 main(void)
 {
@@ -389,6 +423,7 @@ main(void)
 		cmocka_unit_test(test_vm_storage_and_flag),
 		cmocka_unit_test(test_pack_round_trip),
 		cmocka_unit_test(test_unpack_refuses_bad_volumes),
+		cmocka_unit_test(test_unpack_refuses_vm_without_ha),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
