@@ -13,6 +13,7 @@
 
 #include "cmdseq.h"
 #include "guard.h"
+#include "iscsi.h"
 #include "log.h"
 #include "lvm.h"
 #include "runner.h"
@@ -33,20 +34,6 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-int
-san_initiator_name(char *buf, size_t len, const char *prefix, const char *host)
-{
-	int n = snprintf(buf, len, "%s:%s", prefix, host);
-
-	return n < 0 || (size_t)n >= len || (size_t)n >= TGT_IQN_MAX ? -ENAMETOOLONG : 0;
-}
-
-int
-san_target_name(char *buf, size_t len, const char *prefix, const char *vm)
-{
-	return san_initiator_name(buf, len, prefix, vm);
 }
 
 /* Was this (kind-prefixed name, gen) reported less than REPORT_REPEAT_MS
@@ -393,7 +380,8 @@ reports(struct san *s, const struct san_want *w)
 		if (!(n->flags & NODE_FLAG_STORAGE_FENCED) ||
 		    n->state != NODE_STATE_UNCLEAN)
 			continue;
-		if (san_initiator_name(name, sizeof(name), a->cfg.iqn_prefix, n->name) < 0 ||
+		if (iscsi_name_join(name, sizeof(name), a->cfg.iqn_prefix, n->name,
+				    NULL, 0) < 0 ||
 		    tgt_view_mentions_in(&s->view, a->cfg.iqn_prefix, name))
 			continue;
 		snprintf(key, sizeof(key), "fenced:%s", n->name);

@@ -37,9 +37,4 @@ bool san_shutdown(struct agent *a, void (*done)(struct agent *a));
 int san_view(struct agent *a, Xenmesh__StorageView *v, void **mem);
 void san_view_free(void *mem);
 
-/* The initiator name a host uses: "<iqn_prefix>:<host>". */
-int san_initiator_name(char *buf, size_t len, const char *prefix, const char *host);
-/* The target of a VM: "<iqn_prefix>:<vm>". */
-int san_target_name(char *buf, size_t len, const char *prefix, const char *vm);
-
 #endif

@@ -39,6 +39,12 @@ struct vmdisk {
 	struct attach at[ATTACH_MAX];
 };
 
+const char *
+vmdisk_initiator(const struct vmdisk *d)
+{
+	return d->initiator;
+}
+
 bool
 vmdisk_uses_san(const struct vm_config *cfg)
 {

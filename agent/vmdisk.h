@@ -32,6 +32,10 @@ int vmdisk_open_runner(struct vmdisk **out, struct agent *a, bool block,
 		       struct runner *r);
 void vmdisk_close(struct vmdisk *d);
 
+/* This host's initiator name, "" when it has none (a bad iqn_prefix or
+ * host name: logged at open). */
+const char *vmdisk_initiator(const struct vmdisk *d);
+
 /* Does cfg have a disk on a SAN volume? */
 bool vmdisk_uses_san(const struct vm_config *cfg);
 

@@ -515,7 +515,6 @@ int
 vmhost_open(struct agent *a)
 {
 	struct hv_params p;
-	char initiator[256];
 	struct vmhost *vh;
 	uint64_t total = 0, free_mb = 0;
 	int rc;
@@ -541,12 +540,11 @@ vmhost_open(struct agent *a)
 	p.run_dir = a->cfg.run_dir;
 	p.host_mem_mb = a->cfg.mem_total_mb ? a->cfg.mem_total_mb : 4096;
 	p.guest_path = a->cfg.hv_guest;
-	snprintf(initiator, sizeof(initiator), "%s:%s", a->cfg.iqn_prefix, a->node_name);
-	p.initiator = initiator;
 	p.replacement_s = (unsigned)a->cfg.replacement_timeout_s;
 	rc = vmdisk_open(&vh->disk, a, strcmp(vh->ops->name, "proc") != 0);
 	if (rc < 0)
 		goto out_free;
+	p.initiator = vmdisk_initiator(vh->disk);
 	rc = vh->ops->open(&vh->hv, &p);
 	if (rc < 0) {
 		log_err("cannot open the %s hypervisor driver: %s", vh->ops->name,

@@ -81,8 +81,9 @@ state_vm_has_volumes(const struct state *s, const char *vm)
 	return false;
 }
 
-/* VM names follow the state's rule: printable ASCII, no space, and here
- * also no '/' (it ends up in IQNs and paths). */
+/* A VM with volumes names its target "<prefix>:<vm>": only what an iSCSI
+ * name may hold (RFC 3720: lowercase letters, digits, '-' and '.'), so that
+ * no two VMs share a target and the SAN never meets a name tgt refuses. */
 static int
 vm_name_ok(const char *vm, char *why, size_t whylen)
 {
@@ -97,9 +98,9 @@ vm_name_ok(const char *vm, char *why, size_t whylen)
 		unsigned char c = (unsigned char)vm[i];
 
 		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_')) {
+		      c == '-' || c == '.')) {
 			xm_why(why, whylen, "VM name %.63s cannot name a volume: "
-			       "only lowercase letters, digits, '-', '.' and '_' "
+			       "only lowercase letters, digits, '-' and '.' "
 			       "fit an iSCSI name", vm);
 			return -EINVAL;
 		}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iscsi.h"
 #include "san_plan.h"
 #include "voltable.h"
 #include "xm_error.h"
@@ -93,7 +94,6 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 		struct tgt_want_target *t = &w->targets[nt];
 		bool seen = false;
 		uint32_t host;
-		int n;
 
 		if (!vol_exported(v, exportable, data))
 			continue;
@@ -102,8 +102,8 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 			       vol_exported(&st->vols[k], exportable, data);
 		if (seen)
 			continue;
-		n = snprintf(w->iqns[nt], TGT_IQN_MAX, "%s:%s", c->iqn_prefix, v->vm);
-		if (n < 0 || n >= TGT_IQN_MAX)
+		if (iscsi_name_join(w->iqns[nt], TGT_IQN_MAX, c->iqn_prefix, v->vm,
+				    NULL, 0) < 0)
 			continue;
 		t->iqn = w->iqns[nt];
 		t->luns = &w->luns[nl];
@@ -120,9 +120,8 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 		}
 		host = san_admitted_host(st, v->vm);
 		if (host != 0) {
-			n = snprintf(w->acl_names[nt], TGT_IQN_MAX, "%s:%s", c->iqn_prefix,
-				     state_node(st, host)->name);
-			if (n > 0 && n < TGT_IQN_MAX) {
+			if (iscsi_name_join(w->acl_names[nt], TGT_IQN_MAX, c->iqn_prefix,
+					    state_node(st, host)->name, NULL, 0) == 0) {
 				w->acl_ptrs[nt] = w->acl_names[nt];
 				t->acl = &w->acl_ptrs[nt];
 				t->n_acl = 1;

@@ -198,6 +198,8 @@ test_create_refusals(void **unused)
 		       "16 TiB");
 	expect_refused(&s, vcreate(&o, "VM1", "root", 1 << 20), -EINVAL,
 		       "iSCSI name");
+	expect_refused(&s, vcreate(&o, "my_vm", "root", 1 << 20), -EINVAL,
+		       "iSCSI name");
 	expect_refused(&s, vcreate(&o, "vm1", "Root", 1 << 20), -EINVAL,
 		       "only lowercase");
 	expect_refused(&s, vcreate(&o, "vm1", "", 1 << 20), -EINVAL, "empty");
