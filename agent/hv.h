@@ -9,6 +9,7 @@
 #ifndef XM_HV_H
 #define XM_HV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ struct hv_domain {
 	uint32_t domid;                 /* xl: domid; proc: pid */
 	uint64_t memory_mb;
 	uint64_t generation;            /* 0 when it carries none (unmanaged) */
+	bool paused;                    /* not executing: suspended by an
+					 * outgoing migration, or received by
+					 * an incoming one and not yet resumed */
 };
 
 enum hv_event_kind {
@@ -28,12 +32,18 @@ enum hv_event_kind {
 	HV_EVENT_DESTROYED,             /* destroyed by us (hv_destroy) */
 	HV_EVENT_FENCED,                /* its storage refused this host */
 	HV_EVENT_STORAGE_LOST,          /* its storage stayed unreachable */
+	HV_EVENT_MIGRATE_SENT,          /* migrate_send ended: see result */
+	HV_EVENT_MIGRATE_RECEIVED,      /* migrate_receive ended: see result */
 };
+
+#define HV_REASON_MAX 160
 
 struct hv_event {
 	enum hv_event_kind kind;
 	char name[VM_NAME_MAX];
 	uint64_t generation;
+	int result;                     /* MIGRATE_*: 0, or a negative errno */
+	char reason[HV_REASON_MAX];     /* MIGRATE_* failed: what went wrong */
 };
 
 struct hv_params {
@@ -59,6 +69,36 @@ struct hv_ops {
 	/* Ask the guest to shut down; completion comes as an event. */
 	int (*shutdown)(struct hv *hv, const char *name);
 	int (*host_memory)(struct hv *hv, uint64_t *total_mb, uint64_t *free_mb);
+	/*
+	 * Live migration (ARCHITECTURE.md "Live migration").  fd is one end of
+	 * a connected stream socket the agent pumps through the authenticated
+	 * peer channel; the driver reads or writes it without blocking the
+	 * agent's loop and never closes it.  Both calls return at once (an
+	 * error only for what can be told at once: no such domain, bad
+	 * arguments); the end comes as an event of the domain's name.
+	 *
+	 * migrate_send (source): suspend the running domain and write its
+	 * whole migration stream to fd.  HV_EVENT_MIGRATE_SENT result 0: all
+	 * written, the domain is suspended and executes nothing; it stays so
+	 * (list() shows it paused) until destroy() after the commit or
+	 * resume() after an abort.  result < 0: the stream failed; the domain
+	 * may be suspended or not, resume() makes it run either way.
+	 *
+	 * migrate_receive (destination): read a stream from fd and create the
+	 * domain from it, with cfg and generation as create() would, paused.
+	 * HV_EVENT_MIGRATE_RECEIVED result 0: the domain exists, paused,
+	 * complete; it runs only after resume().  result < 0: nothing of it is
+	 * left.  The stream ends only once the source has suspended.
+	 *
+	 * The agent aborts a transfer in flight by shutting fd down; the
+	 * driver then ends it with an error event.
+	 */
+	int (*migrate_send)(struct hv *hv, const char *name, int fd);
+	int (*migrate_receive)(struct hv *hv, const struct vm_config *cfg,
+			       uint64_t generation, int fd);
+	/* Let a paused domain run: the source's after an aborted migration,
+	 * the destination's after the commit.  0 also when it already runs. */
+	int (*resume)(struct hv *hv, const char *name);
 	/* fd that becomes readable when events are pending (for qb_loop). */
 	int (*event_fd)(struct hv *hv);
 	/* 0 one event returned; -EAGAIN none pending. */
