@@ -7,13 +7,21 @@
  *   NAME.pid   "PID GENERATION STARTTIME MEMORY_MB\n", written by us
  *   NAME.exit  "poweroff" | "reboot", written by the guest before a clean exit
  *   NAME.log   the guest's stdout/stderr
+ *   NAME.mig   the guest's continuation state, written by a paused guest
+ *   NAME.inc   the state an incoming guest starts from, written by us
+ *   NAME.ready written by an incoming guest once it can run
+ * A domain is paused while NAME.mig or NAME.inc is there (live migration:
+ * agent/hv_proc_mig.c).
  * STARTTIME (field 22 of /proc/PID/stat) tells our guest from an unrelated
  * process that got the same pid after the guest died.
  *
  * Deaths come from one pidfd per domain, all in one epoll set whose fd the
  * agent polls; an eventfd in the same set keeps it readable while queued
- * events (destroys, deaths found at open) wait for event_next().  Signals
- * go through the pidfd as well, so a recycled pid is never signalled.
+ * events (destroys, deaths found at open) wait for event_next().  The
+ * migration streams, an inotify watch of the directory and a timerfd for
+ * their deadlines are in the set too: event_next() moves the transfers on.
+ * Signals go through the pidfd as well, so a recycled pid is never
+ * signalled.
  *
  * The driver does not log: it returns errors and events, and the agent,
  * which decides, logs them.
@@ -36,43 +44,15 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "hv_proc_int.h"
 #include "spawn.h"
 
 #define PROC_SUBDIR           "proc"
 #define PROC_DESTROY_WAIT_MS  5000      /* SIGKILL to gone; past it, -ETIMEDOUT */
-#define PROC_EVFD_TAG         UINT64_MAX
-#define PROC_MAX_ARGS         (18 + VM_EXTRA_MAX / 2)
+#define PROC_MAX_ARGS         (24 + VM_EXTRA_MAX / 2)
+#define PROC_COLLECT_ROUNDS   64
 
-/* What a pid file says. */
-struct proc_rec {
-	pid_t pid;
-	uint64_t generation;
-	uint64_t start;                 /* /proc/PID/stat starttime */
-	uint64_t memory_mb;
-};
-
-struct proc_dom {
-	char name[VM_NAME_MAX];
-	struct proc_rec rec;
-	int pidfd;
-};
-
-struct hv {
-	char host[VM_NAME_MAX];
-	char dir[PATH_MAX];             /* RUN_DIR/proc */
-	char guest[PATH_MAX];
-	char initiator[224];            /* for iscsi:// disks */
-	char replacement[16];           /* seconds, as a guest argument */
-	uint64_t host_mem_mb;
-	int epfd;
-	int evfd;
-	struct proc_dom *doms;
-	size_t n_doms, cap_doms;
-	struct hv_event *q;             /* FIFO: q[q_head .. q_len) */
-	size_t q_head, q_len, q_cap;
-};
-
-static int
+int
 proc_pidfd_signal(int pidfd, int sig)
 {
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
@@ -97,7 +77,7 @@ proc_grow(void **arr, size_t *cap, size_t n, size_t size)
 
 /* A file name made of the VM name: nothing that leaves the directory or
  * hides from the listing. */
-static bool
+bool
 proc_name_valid(const char *name)
 {
 	size_t len;
@@ -116,7 +96,7 @@ proc_name_valid(const char *name)
 	return true;
 }
 
-static int
+int
 proc_path(const struct hv *hv, const char *name, const char *suffix,
 	  char *out, size_t len)
 {
@@ -147,24 +127,24 @@ proc_rec_read(const struct hv *hv, const char *name, struct proc_rec *rec)
 }
 
 /* Temp file + rename: a reader sees the old file or the new, never half. */
-static int
-proc_rec_write(const struct hv *hv, const char *name, const struct proc_rec *rec)
+int
+proc_file_write(const struct hv *hv, const char *name, const char *suffix,
+		const char *data, size_t len)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	FILE *f;
 	int r;
 
-	r = proc_path(hv, name, ".pid", path, sizeof(path));
-	if (r == 0)
-		r = proc_path(hv, name, ".pid.tmp", tmp, sizeof(tmp));
+	r = proc_path(hv, name, suffix, path, sizeof(path));
 	if (r < 0)
 		return r;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n", (int)rec->pid,
-		rec->generation, rec->start, rec->memory_mb);
-	r = fclose(f) != 0 ? -EIO : 0;
+	r = fwrite(data, 1, len, f) == len ? 0 : -EIO;
+	if (fclose(f) != 0)
+		r = -EIO;
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
 	if (r < 0)
@@ -172,13 +152,44 @@ proc_rec_write(const struct hv *hv, const char *name, const struct proc_rec *rec
 	return r;
 }
 
-static void
+static int
+proc_rec_write(const struct hv *hv, const char *name, const struct proc_rec *rec)
+{
+	char text[128];
+	int n = snprintf(text, sizeof(text), "%d %" PRIu64 " %" PRIu64 " %" PRIu64
+			 "\n", (int)rec->pid, rec->generation, rec->start,
+			 rec->memory_mb);
+
+	return proc_file_write(hv, name, ".pid", text, (size_t)n);
+}
+
+void
 proc_unlink(const struct hv *hv, const char *name, const char *suffix)
 {
 	char path[PATH_MAX];
 
 	if (proc_path(hv, name, suffix, path, sizeof(path)) == 0)
 		(void)unlink(path);
+}
+
+bool
+proc_file_exists(const struct hv *hv, const char *name, const char *suffix)
+{
+	char path[PATH_MAX];
+
+	return proc_path(hv, name, suffix, path, sizeof(path)) == 0 &&
+	       access(path, F_OK) == 0;
+}
+
+/* Every file of a domain but its log. */
+static void
+proc_unlink_all(const struct hv *hv, const char *name)
+{
+	static const char *const suffixes[] = { ".pid", ".exit", ".mig", ".inc",
+						".ready" };
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		proc_unlink(hv, name, suffixes[i]);
 }
 
 /* The guest's word on why it left; anything else is a crash. */
@@ -240,9 +251,9 @@ proc_each_rec(struct hv *hv, int (*fn)(struct hv *, const char *,
 	return r;
 }
 
-static int
-proc_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
-	   uint64_t generation)
+int
+proc_queue_result(struct hv *hv, enum hv_event_kind kind, const char *name,
+		  uint64_t generation, int result, const char *reason)
 {
 	struct hv_event *ev;
 	uint64_t one = 1;
@@ -256,6 +267,8 @@ proc_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
 	ev->kind = kind;
 	snprintf(ev->name, sizeof(ev->name), "%s", name);
 	ev->generation = generation;
+	ev->result = result;
+	snprintf(ev->reason, sizeof(ev->reason), "%s", reason ? reason : "");
 	/* The counter only has to be non-zero; it cannot overflow here. */
 	(void)!write(hv->evfd, &one, sizeof(one));
 	return 0;
@@ -292,22 +305,23 @@ proc_find(struct hv *hv, const char *name, int pidfd)
 	return NULL;
 }
 
-/* The domain is gone: queue its event, drop its files (unless they now
- * describe another instance) and stop watching it. */
-static int
-proc_finish(struct hv *hv, struct proc_dom *d, bool destroyed)
+/* The domain is gone: end its transfer, queue its event, drop its files
+ * (unless they now describe another instance) and stop watching it. */
+int
+proc_finish(struct hv *hv, struct proc_dom *d, enum proc_end how)
 {
-	enum hv_event_kind kind;
 	struct proc_rec rec;
-	int r;
+	int r = 0;
 
-	kind = destroyed ? HV_EVENT_DESTROYED : proc_exit_reason(hv, d->name);
-	r = proc_queue(hv, kind, d->name, d->rec.generation);
+	how = proc_mig_dom_gone(hv, d->name, d->rec.pid, how);
+	if (how != PROC_END_SILENT)
+		r = proc_queue_result(hv, how == PROC_END_DESTROYED ?
+				      HV_EVENT_DESTROYED :
+				      proc_exit_reason(hv, d->name), d->name,
+				      d->rec.generation, 0, NULL);
 	if (proc_rec_read(hv, d->name, &rec) == 0 && rec.pid == d->rec.pid &&
-	    rec.start == d->rec.start) {
-		proc_unlink(hv, d->name, ".pid");
-		proc_unlink(hv, d->name, ".exit");
-	}
+	    rec.start == d->rec.start)
+		proc_unlink_all(hv, d->name);
 	(void)epoll_ctl(hv->epfd, EPOLL_CTL_DEL, d->pidfd, NULL);
 	close(d->pidfd);
 	*d = hv->doms[--hv->n_doms];
@@ -315,7 +329,7 @@ proc_finish(struct hv *hv, struct proc_dom *d, bool destroyed)
 }
 
 /* A pidfd that is readable belongs to a process that has exited. */
-static bool
+bool
 proc_dom_exited(const struct proc_dom *d)
 {
 	struct pollfd pfd = { .fd = d->pidfd, .events = POLLIN };
@@ -348,7 +362,7 @@ proc_attach(struct hv *hv, const char *name, const struct proc_rec *rec)
 /* The tracked domain NAME in *d, attaching to it when another instance
  * of the driver created it since our open(); *d NULL when it is not
  * running.  An error means we cannot tell (and must not act as if gone). */
-static int
+int
 proc_lookup(struct hv *hv, const char *name, struct proc_dom **d)
 {
 	struct proc_rec rec;
@@ -364,31 +378,48 @@ proc_lookup(struct hv *hv, const char *name, struct proc_dom **d)
 	return 0;
 }
 
-/* Turn every exited domain into its event. */
+static int
+proc_collect_one(struct hv *hv, const struct epoll_event *e)
+{
+	struct proc_dom *d;
+	int r = proc_mig_on_event(hv, e);
+
+	if (r != -ENOENT)
+		return r;
+	/* A pidfd, looked at again: a pidfd closed earlier in this batch may have
+	 * been reused by a guest started since. */
+	d = proc_find(hv, NULL, (int)e->data.u64);
+	if (!d || !proc_dom_exited(d))
+		return 0;
+	return proc_finish(hv, d, PROC_END_EXITED);
+}
+
+/* Turn every exited domain into its event, move the transfers on. */
 static int
 proc_collect(struct hv *hv)
 {
 	struct epoll_event evs[16];
-	int n, handled, r = 0;
+	int n, r = 0;
 
-	do {
+	for (int round = 0; round < PROC_COLLECT_ROUNDS; round++) {
+		bool more = false;
+
 		n = epoll_wait(hv->epfd, evs, 16, 0);
 		if (n < 0)
 			return errno == EINTR ? 0 : -errno;
-		handled = 0;
 		for (int i = 0; i < n; i++) {
-			struct proc_dom *d;
+			int rr;
 
-			if (evs[i].data.u64 == PROC_EVFD_TAG)
+			if (evs[i].data.u64 == PROC_TAG_EVFD)
 				continue;
-			d = proc_find(hv, NULL, (int)evs[i].data.u64);
-			if (!d)
-				continue;
-			handled++;
-			if (proc_finish(hv, d, false) < 0)
-				r = -ENOMEM;
+			more = true;
+			rr = proc_collect_one(hv, &evs[i]);
+			if (rr < 0)
+				r = rr;
 		}
-	} while (handled > 0);
+		if (!more)
+			break;
+	}
 	return r;
 }
 
@@ -402,9 +433,9 @@ proc_readopt(struct hv *hv, const char *name, const struct proc_rec *rec,
 
 	if (r != -ESRCH)
 		return r;
-	r = proc_queue(hv, proc_exit_reason(hv, name), name, rec->generation);
-	proc_unlink(hv, name, ".pid");
-	proc_unlink(hv, name, ".exit");
+	r = proc_queue_result(hv, proc_exit_reason(hv, name), name,
+			      rec->generation, 0, NULL);
+	proc_unlink_all(hv, name);
 	return r;
 }
 
@@ -413,7 +444,8 @@ proc_close(struct hv *hv)
 {
 	if (!hv)
 		return;
-	/* Only our watch ends: the guests keep running. */
+	/* Only our watch ends: the guests keep running, paused ones too. */
+	proc_mig_close(hv);
 	for (size_t i = 0; i < hv->n_doms; i++)
 		close(hv->doms[i].pidfd);
 	if (hv->epfd >= 0)
@@ -428,7 +460,7 @@ proc_close(struct hv *hv)
 static int
 proc_open(struct hv **out, const struct hv_params *p)
 {
-	struct epoll_event ee = { .events = EPOLLIN, .data.u64 = PROC_EVFD_TAG };
+	struct epoll_event ee = { .events = EPOLLIN, .data.u64 = PROC_TAG_EVFD };
 	struct hv *hv;
 	int n, r;
 
@@ -438,7 +470,7 @@ proc_open(struct hv **out, const struct hv_params *p)
 	hv = calloc(1, sizeof(*hv));
 	if (!hv)
 		return -ENOMEM;
-	hv->epfd = hv->evfd = -1;
+	hv->epfd = hv->evfd = hv->infd = hv->tfd = -1;
 	snprintf(hv->host, sizeof(hv->host), "%s", p->host_name);
 	hv->host_mem_mb = p->host_mem_mb;
 	snprintf(hv->initiator, sizeof(hv->initiator), "%s",
@@ -464,6 +496,9 @@ proc_open(struct hv **out, const struct hv_params *p)
 		r = -errno;
 		goto out_free;
 	}
+	r = proc_mig_open(hv);
+	if (r < 0)
+		goto out_free;
 	r = proc_each_rec(hv, proc_readopt, NULL);
 	if (r < 0)
 		goto out_free;
@@ -496,6 +531,8 @@ proc_list_one(struct hv *hv, const char *name, const struct proc_rec *rec,
 	d->domid = (uint32_t)rec->pid;
 	d->memory_mb = rec->memory_mb;
 	d->generation = rec->generation;
+	d->paused = proc_file_exists(hv, name, ".mig") ||
+		    proc_file_exists(hv, name, ".inc");
 	return 0;
 }
 
@@ -538,7 +575,7 @@ proc_used_mb(struct hv *hv, uint64_t *used)
 	r = proc_list(hv, &doms, &n);
 	if (r < 0)
 		return r;
-	*used = 0;
+	*used = proc_mig_reserved_mb(hv);
 	for (size_t i = 0; i < n; i++)
 		*used += doms[i].memory_mb;
 	free(doms);
@@ -559,21 +596,47 @@ proc_disk_target(const struct vm_config *cfg)
 	return *t ? t : NULL;
 }
 
-/* guest --vm --host --generation --disk --exit-file, then the words of
- * `extra`: the guest's command line, as it is a kernel's; how the rig
- * makes a guest that crashes or reboots after N records.  The words are
- * cut in `extra`, the caller's copy. */
+/* The files a guest is told about: RUN_DIR/proc/NAME + suffix. */
+struct proc_files {
+	char exit[PATH_MAX], log[PATH_MAX], mig[PATH_MAX], inc[PATH_MAX],
+	     ready[PATH_MAX];
+};
+
+static int
+proc_files_of(const struct hv *hv, const char *name, struct proc_files *f)
+{
+	char *const out[] = { f->exit, f->log, f->mig, f->inc, f->ready };
+	static const char *const suffix[] = { ".exit", ".log", ".mig", ".inc",
+					      ".ready" };
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < sizeof(out) / sizeof(out[0]); i++)
+		r = proc_path(hv, name, suffix[i], out[i], PATH_MAX);
+	return r;
+}
+
+/* guest --vm --host --generation --disk --exit-file --mig-file [--incoming
+ * --ready-file], then the words of `extra`: the guest's command line, as
+ * it is a kernel's; how the rig makes a guest that crashes or reboots
+ * after N records.  The words are cut in `extra`, the caller's copy. */
 static int
 proc_guest_argv(struct hv *hv, const struct vm_config *cfg, const char *disk,
-		char *gen, char *exit_path, char *extra, char **argv)
+		char *gen, struct proc_files *f, bool incoming, char *extra,
+		char **argv)
 {
 	char *fixed[] = { hv->guest, "--vm", (char *)cfg->name, "--host",
 			  hv->host, "--generation", gen, "--disk", (char *)disk,
-			  "--exit-file", exit_path };
+			  "--exit-file", f->exit, "--mig-file", f->mig };
 	int argc = 0;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		argv[argc++] = fixed[i];
+	if (incoming) {
+		argv[argc++] = "--incoming";
+		argv[argc++] = f->inc;
+		argv[argc++] = "--ready-file";
+		argv[argc++] = f->ready;
+	}
 	/* a SAN disk: the guest logs in as this host's initiator */
 	if (strncmp(disk, "iscsi://", 8) == 0) {
 		if (hv->initiator[0] == '\0')
@@ -593,12 +656,14 @@ proc_guest_argv(struct hv *hv, const struct vm_config *cfg, const char *disk,
 	return 0;
 }
 
-static int
-proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
+int
+proc_start(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
+	   enum proc_start_mode mode, pid_t *pid)
 {
-	char exit_path[PATH_MAX], log_path[PATH_MAX], gen[24];
-	char extra[VM_EXTRA_MAX];
+	bool incoming = mode == PROC_START_INCOMING;
+	char gen[24], extra[VM_EXTRA_MAX];
 	char *argv[PROC_MAX_ARGS];
+	struct proc_files f;
 	struct proc_child ch;
 	struct proc_dom *d;
 	struct proc_rec rec;
@@ -611,13 +676,11 @@ proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 	disk = proc_disk_target(cfg);
 	if (!disk)
 		return -EINVAL;
-	r = proc_path(hv, cfg->name, ".exit", exit_path, sizeof(exit_path));
-	if (r == 0)
-		r = proc_path(hv, cfg->name, ".log", log_path, sizeof(log_path));
+	r = proc_files_of(hv, cfg->name, &f);
 	snprintf(gen, sizeof(gen), "%" PRIu64, generation);
 	snprintf(extra, sizeof(extra), "%s", cfg->extra);
 	if (r == 0)
-		r = proc_guest_argv(hv, cfg, disk, gen, exit_path, extra, argv);
+		r = proc_guest_argv(hv, cfg, disk, gen, &f, incoming, extra, argv);
 	if (r < 0)
 		return r;
 
@@ -628,16 +691,22 @@ proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 		return r;
 	if (d && !proc_dom_exited(d))
 		return -EEXIST;
-	if (d && (r = proc_finish(hv, d, false)) < 0)
+	if (d && (r = proc_finish(hv, d, PROC_END_EXITED)) < 0)
 		return r;
 	r = proc_used_mb(hv, &used);
 	if (r < 0)
 		return r;
 	if (used > hv->host_mem_mb || cfg->memory_mb > hv->host_mem_mb - used)
 		return -ENOMEM;
+	if (mode == PROC_START_CHECK)
+		return 0;
 
 	proc_unlink(hv, cfg->name, ".exit");
-	r = proc_spawn(argv, log_path, &ch);
+	proc_unlink(hv, cfg->name, ".mig");
+	proc_unlink(hv, cfg->name, ".ready");
+	if (!incoming)
+		proc_unlink(hv, cfg->name, ".inc");
+	r = proc_spawn(argv, f.log, &ch);
 	if (r < 0)
 		return r;
 	rec = (struct proc_rec){ .pid = ch.pid, .start = ch.start,
@@ -654,6 +723,8 @@ proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 		goto out_kill;
 	ch.pidfd = -1;
 	proc_child_drop(&ch);
+	if (pid)
+		*pid = rec.pid;
 	return 0;
 out_kill:
 	/* Untracked, it would run unseen: kill it rather than leak it. */
@@ -665,6 +736,15 @@ out_drop:
 	return r;
 }
 
+static int
+proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
+{
+	if (hv && cfg && proc_mig_receiving(hv, cfg->name))
+		return -EBUSY;
+	return proc_start(hv, cfg, generation, PROC_START_CREATE, NULL);
+}
+
+/* A transfer of the name ends with it (a receive not started yet too). */
 static int
 proc_destroy(struct hv *hv, const char *name)
 {
@@ -678,9 +758,9 @@ proc_destroy(struct hv *hv, const char *name)
 	if (r < 0)
 		return r;
 	if (!d) {
+		(void)proc_mig_dom_gone(hv, name, 0, PROC_END_DESTROYED);
 		/* Not running: a pid file left here names nobody. */
-		proc_unlink(hv, name, ".pid");
-		proc_unlink(hv, name, ".exit");
+		proc_unlink_all(hv, name);
 		return 0;
 	}
 	if (proc_pidfd_signal(d->pidfd, SIGKILL) < 0 && errno != ESRCH)
@@ -692,7 +772,7 @@ proc_destroy(struct hv *hv, const char *name)
 		if (waited >= PROC_DESTROY_WAIT_MS)
 			return -ETIMEDOUT;
 	}
-	return proc_finish(hv, d, true);
+	return proc_finish(hv, d, PROC_END_DESTROYED);
 }
 
 static int
@@ -768,6 +848,9 @@ const struct hv_ops hv_proc_ops = {
 	.destroy = proc_destroy,
 	.shutdown = proc_shutdown,
 	.host_memory = proc_host_memory,
+	.migrate_send = proc_mig_send,
+	.migrate_receive = proc_mig_receive,
+	.resume = proc_mig_resume,
 	.event_fd = proc_event_fd,
 	.event_next = proc_event_next,
 };

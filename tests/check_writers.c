@@ -21,9 +21,21 @@
  *   - a record of an older generation after the first record of a newer
  *     one (the old instance kept writing after the new one started);
  *   - seq not strictly increasing within a generation;
- *   - a generation written by two hosts (interleaved or not).
- * Then a summary: records, each generation with host and count, and the
- * restart gaps (last record of one generation to the first of the next).
+ *   - a generation written by two hosts other than by a hand-off.
+ * A live migration hands a generation from one host to another: the
+ * source stops, the destination goes on with the next seq at the next
+ * block.  So within a generation a change of host is a hand-off when the
+ * new host's first record has exactly the previous record's seq + 1 (in
+ * disk order); after it the old host writes that generation no more,
+ * unless by another hand-off (a migration back).  Any other change of
+ * host is a violation (two hosts interleaving, a gap or a repeat at the
+ * change, the old host writing after its hand-off), and once a generation
+ * has had one, every later change of host in it is one too.
+ * Then a summary: records, each generation with its first host, count,
+ * and hand-offs, each hand-off with its pause (the last record on the old
+ * host to the first on the new), the longest pause of each generation,
+ * and the restart gaps (last record of one generation to the first of the
+ * next).
  *
  * Exit: 0 clean, 1 violation, 2 usage or I/O error.
  */
@@ -54,11 +66,27 @@
 
 struct cw_gen {
 	uint64_t generation;
-	char host[GUEST_RECORD_NAME_LEN];
+	char first_host[GUEST_RECORD_NAME_LEN];
+	char host[GUEST_RECORD_NAME_LEN];       /* of the last record */
+	char prev_host[GUEST_RECORD_NAME_LEN];  /* handed it off last, or "" */
+	uint64_t handoff_off;                   /* where that hand-off was */
+	bool overlapped;                        /* had a bad change of host */
 	uint64_t count;
 	uint64_t first_seq, last_seq;
 	uint64_t first_ns, last_ns;
 	uint64_t first_off;
+	uint64_t handoffs;
+	int64_t max_pause_ns;
+};
+
+/* A generation moved to another host, at offset `off`. */
+struct cw_handoff {
+	uint64_t generation;
+	char from[GUEST_RECORD_NAME_LEN];
+	char to[GUEST_RECORD_NAME_LEN];
+	uint64_t off;
+	uint64_t seq;                           /* the first on the new host */
+	int64_t pause_ns;
 };
 
 struct cw {
@@ -73,6 +101,8 @@ struct cw {
 	struct cw_gen *gens;                    /* in order of first record */
 	size_t n_gens, cap_gens;
 	struct cw_gen *newest;                  /* highest generation so far */
+	struct cw_handoff *handoffs;            /* in disk order */
+	size_t n_handoffs, cap_handoffs;
 };
 
 static void
@@ -125,6 +155,7 @@ cw_gen_add(struct cw *c, const struct guest_record *r, uint64_t off)
 	g = &c->gens[c->n_gens++];
 	memset(g, 0, sizeof(*g));
 	g->generation = r->generation;
+	memcpy(g->first_host, r->host, sizeof(g->first_host));
 	memcpy(g->host, r->host, sizeof(g->host));
 	g->first_seq = r->seq;
 	g->last_seq = r->seq;
@@ -132,6 +163,63 @@ cw_gen_add(struct cw *c, const struct guest_record *r, uint64_t off)
 	g->last_ns = r->time_ns;
 	g->first_off = off;
 	return g;
+}
+
+/* Record r of generation g on another host than the last record: a
+ * hand-off (0), a violation (0), or -ENOMEM. */
+static int
+cw_host_change(struct cw *c, struct cw_gen *g, const struct guest_record *r,
+	       uint64_t off)
+{
+	struct cw_handoff *h;
+
+	if (g->overlapped) {
+		cw_violation(c, off, "generation %" PRIu64 " written by two hosts: "
+			     "%s and %s (after an earlier overlap)", r->generation,
+			     g->host, r->host);
+		goto out_host;
+	}
+	if (g->prev_host[0] && strcmp(g->prev_host, r->host) == 0 &&
+	    r->seq != g->last_seq + 1) {
+		cw_violation(c, off, "generation %" PRIu64 " written by two hosts: "
+			     "%s and %s (%s wrote again after handing it off at "
+			     "offset %" PRIu64 ")", r->generation, g->host, r->host,
+			     r->host, g->handoff_off);
+		g->overlapped = true;
+		goto out_host;
+	}
+	if (r->seq != g->last_seq + 1) {
+		cw_violation(c, off, "generation %" PRIu64 " written by two hosts: "
+			     "%s and %s (seq %" PRIu64 " after seq %" PRIu64 ": not "
+			     "a hand-off)", r->generation, g->host, r->host, r->seq,
+			     g->last_seq);
+		g->overlapped = true;
+		goto out_host;
+	}
+	if (c->n_handoffs == c->cap_handoffs) {
+		size_t cap = c->cap_handoffs ? c->cap_handoffs * 2 : 8;
+		struct cw_handoff *p = realloc(c->handoffs, cap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		c->handoffs = p;
+		c->cap_handoffs = cap;
+	}
+	h = &c->handoffs[c->n_handoffs++];
+	h->generation = r->generation;
+	memcpy(h->from, g->host, sizeof(h->from));
+	memcpy(h->to, r->host, sizeof(h->to));
+	h->off = off;
+	h->seq = r->seq;
+	h->pause_ns = (int64_t)(r->time_ns - g->last_ns);
+	if (g->handoffs == 0 || h->pause_ns > g->max_pause_ns)
+		g->max_pause_ns = h->pause_ns;
+	g->handoffs++;
+	memcpy(g->prev_host, g->host, sizeof(g->prev_host));
+	g->handoff_off = off;
+out_host:
+	memcpy(g->host, r->host, sizeof(g->host));
+	return 0;
 }
 
 /* 0, or -ENOMEM. */
@@ -164,9 +252,8 @@ cw_record(struct cw *c, const struct guest_record *r, uint64_t off)
 		return 0;
 	}
 
-	if (strcmp(g->host, r->host) != 0)
-		cw_violation(c, off, "generation %" PRIu64 " written by two hosts: "
-			     "%s and %s", r->generation, g->host, r->host);
+	if (strcmp(g->host, r->host) != 0 && cw_host_change(c, g, r, off) < 0)
+		return -ENOMEM;
 	if (r->seq <= g->last_seq)
 		cw_violation(c, off, "generation %" PRIu64 " seq %" PRIu64
 			     " after seq %" PRIu64 " (not increasing)",
@@ -378,8 +465,26 @@ cw_summary(const struct cw *c)
 		const struct cw_gen *g = &c->gens[i];
 
 		printf("generation %" PRIu64 " host %s records %" PRIu64
-		       " seq %" PRIu64 "..%" PRIu64 "\n", g->generation, g->host,
+		       " seq %" PRIu64 "..%" PRIu64, g->generation, g->first_host,
 		       g->count, g->first_seq, g->last_seq);
+		if (g->handoffs)
+			printf(" hand-offs %" PRIu64 " last host %s", g->handoffs,
+			       g->host);
+		putchar('\n');
+	}
+	for (size_t i = 0; i < c->n_handoffs; i++) {
+		const struct cw_handoff *h = &c->handoffs[i];
+
+		printf("hand-off generation %" PRIu64 " %s -> %s at offset %" PRIu64
+		       " seq %" PRIu64 " pause %" PRId64 " ms\n", h->generation,
+		       h->from, h->to, h->off, h->seq, h->pause_ns / 1000000);
+	}
+	for (size_t i = 0; i < c->n_gens; i++) {
+		const struct cw_gen *g = &c->gens[i];
+
+		if (g->handoffs)
+			printf("max pause generation %" PRIu64 " %" PRId64 " ms\n",
+			       g->generation, g->max_pause_ns / 1000000);
 	}
 	for (size_t i = 1; i < c->n_gens; i++) {
 		const struct cw_gen *a = &c->gens[i - 1], *b = &c->gens[i];
@@ -490,6 +595,7 @@ main(int argc, char **argv)
 		cw_summary(&c);
 	rc = c.violations ? CW_EXIT_VIOLATION : CW_EXIT_CLEAN;
 out_free:
+	free(c.handoffs);
 	free(c.gens);
 	return rc;
 }

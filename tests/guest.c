@@ -2,7 +2,8 @@
  *
  *   guest --vm NAME --host HOST --generation G --disk DISK
  *         [--initiator IQN] [--replacement-timeout S]
- *         [--rate HZ] [--exit-file PATH]
+ *         [--rate HZ] [--exit-file PATH] [--mig-file PATH]
+ *         [--incoming STATEFILE [--ready-file PATH]]
  *         [--reboot-after N | --poweroff-after N | --crash-after N]
  *
  * It appends one record (tests/guest_record.h) per tick to its disk, each
@@ -33,6 +34,41 @@
  * answering the login: that is an outage, not a refusal.)  libiscsi's own
  * reconnect is off: it would retry a refused login for ever.
  *
+ * Live migration (the proc driver's migrate_send / migrate_receive):
+ *
+ *   pause    SIGUSR1, or SIGRTMIN queued with value 1 (sigqueue);
+ *   resume   SIGUSR2, or SIGRTMIN queued with value 2.
+ * The last request taken wins.  The proc driver sends the queued SIGRTMIN
+ * form: queued, its requests are taken in the order sent.  (Two plain
+ * signals pending at once are taken SIGUSR1 first, whatever the order they
+ * were sent in.)
+ *
+ * On a pause the record in flight is finished (durable, or failed as
+ * usual), then nothing more is written: the guest publishes its
+ * continuation state in --mig-file (temp file + rename; again on every
+ * further pause request) and waits, touching the disk no more.  A resume,
+ * also one that comes before the pause was done, makes it go on where it
+ * stopped: same generation, seq going on, same host.  The state file:
+ *
+ *   xenmesh-guest-state 1
+ *   vm NAME
+ *   generation G
+ *   host HOST            the host that paused
+ *   disk DISK
+ *   next-seq N           the seq of the next record
+ *   next-pos P           where it goes: a file's byte offset, a LUN's LBA
+ *
+ * --incoming STATEFILE starts the guest on the destination from such a
+ * state: it checks that the state is this VM's, generation and disk, opens
+ * the disk (an iscsi:// disk: logs in as --initiator, this host's name; the
+ * target admits both hosts during a migration), checks that the disk ends
+ * at next-pos and that the record before it is this generation's seq N-1,
+ * writes nothing, publishes --ready-file (temp file + rename) and waits
+ * for a resume.  Then it writes from seq N at next-pos, same generation,
+ * the records naming this host: no gap, no overlap.  On the resume it
+ * removes STATEFILE and --ready-file; a source removes --mig-file.
+ * SIGTERM while paused: poweroff, as always.
+ *
  * Exits, as the proc driver reads them:
  *   SIGTERM / SIGINT, --poweroff-after   exit file "poweroff", status 0
  *   --reboot-after                       exit file "reboot", status 0
@@ -42,6 +78,8 @@
  *   disk unreachable for longer than
  *   --replacement-timeout                status 3, exit file "storage"
  *   storage access refused: fenced       status 4, exit file "fenced"
+ *   --incoming state malformed, or not
+ *   this VM's / generation / disk end    status 5, no exit file
  * A failed write stops it at once (status 3 or 4): a fenced guest must not
  * go on.  The exit file is written whole (temp file + rename) before
  * exiting, so the driver never reads half of it when the process-exit
@@ -59,6 +97,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +111,13 @@
 #define GUEST_EXIT_USAGE     2
 #define GUEST_EXIT_IO        3
 #define GUEST_EXIT_FENCED    4
+#define GUEST_EXIT_MIGRATION 5
+
+/* Pause and resume requests: the value of a queued SIGRTMIN. */
+#define GUEST_REQ_PAUSE      1
+#define GUEST_REQ_RESUME     2
+#define GUEST_STATE_MAGIC    "xenmesh-guest-state 1"
+#define GUEST_STATE_MAX      8192
 
 #define GUEST_ISCSI_PREFIX              "iscsi://"
 #define GUEST_ISCSI_REPLACEMENT_DEFAULT 120     /* s */
@@ -86,12 +132,16 @@
 #define GUEST_ISCSI_BUSY_RETRIES        8
 
 static volatile sig_atomic_t guest_stop;
+/* The last pause or resume request was a pause; and how many came. */
+static volatile sig_atomic_t guest_want_pause;
+static volatile sig_atomic_t guest_requests;
 
 enum guest_end {
 	GUEST_END_NONE,
 	GUEST_END_POWEROFF,
 	GUEST_END_REBOOT,
 	GUEST_END_CRASH,
+	GUEST_END_REFUSED,              /* the --incoming state does not fit */
 };
 
 struct guest_opts {
@@ -99,6 +149,9 @@ struct guest_opts {
 	const char *host;
 	const char *disk;
 	const char *exit_file;
+	const char *mig_file;           /* where a pause publishes the state */
+	const char *incoming;           /* the state to start from, or NULL */
+	const char *ready_file;         /* incoming: published once ready */
 	const char *initiator;
 	unsigned replacement_timeout;   /* s, iscsi:// only */
 	uint64_t generation;
@@ -117,6 +170,17 @@ guest_now_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* What a paused guest publishes and an incoming one starts from (see the
+ * header comment). */
+struct guest_state {
+	char vm[GUEST_RECORD_NAME_LEN];
+	char host[GUEST_RECORD_NAME_LEN];
+	char disk[GUEST_STATE_MAX];
+	uint64_t generation;
+	uint64_t next_seq;
+	uint64_t next_pos;
+};
+
 /* The disk is reached through one backend, picked by the disk's URL
  * scheme; the writer loop does not know which.
  *
@@ -129,6 +193,10 @@ struct disk_backend {
 	const char *prefix;             /* URL scheme this backend takes, "" any path */
 	int (*open)(void **ctx, const char *target, const struct guest_opts *o);
 	int (*append)(void *ctx, const uint8_t *buf, size_t len);
+	/* Where the next record goes (a file: byte offset; a LUN: LBA) and,
+	 * when last is not NULL, the record just before it (-ENODATA: there
+	 * is none).  Without last it touches no storage. */
+	int (*tail)(void *ctx, uint64_t *pos, uint8_t *last);
 	/* The storage's own words on the last failure, or NULL. */
 	const char *(*error)(void *ctx);
 	void (*close)(void *ctx);
@@ -154,8 +222,9 @@ file_disk_open(void **ctx, const char *target, const struct guest_opts *o)
 	if (!d)
 		return -ENOMEM;
 	/* O_APPEND: never overwrite, even when two instances share the
-	 * file; O_DSYNC: a record counts once it is on the disk. */
-	d->fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_DSYNC |
+	 * file; O_DSYNC: a record counts once it is on the disk.  Read
+	 * too: an incoming guest checks the last record. */
+	d->fd = open(target, O_RDWR | O_APPEND | O_CREAT | O_DSYNC |
 		     O_CLOEXEC, 0644);
 	if (d->fd < 0) {
 		int r = -errno;
@@ -185,6 +254,29 @@ file_disk_append(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static int
+file_disk_tail(void *ctx, uint64_t *pos, uint8_t *last)
+{
+	struct file_disk *d = ctx;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(d->fd, &st) < 0)
+		return -errno;
+	*pos = (uint64_t)st.st_size;
+	if (!last)
+		return 0;
+	if (*pos < GUEST_RECORD_SIZE)
+		return -ENODATA;
+	do {
+		n = pread(d->fd, last, GUEST_RECORD_SIZE,
+			  st.st_size - GUEST_RECORD_SIZE);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == GUEST_RECORD_SIZE ? 0 : -EIO;
+}
+
 static void
 file_disk_close(void *ctx)
 {
@@ -201,6 +293,7 @@ static const struct disk_backend disk_backend_file = {
 	.prefix = "",
 	.open = file_disk_open,
 	.append = file_disk_append,
+	.tail = file_disk_tail,
 	.close = file_disk_close,
 };
 
@@ -834,6 +927,32 @@ iscsi_disk_append(void *ctx, const uint8_t *buf, size_t len)
 	return 0;
 }
 
+static int
+iscsi_disk_tail(void *ctx, uint64_t *pos, uint8_t *last)
+{
+	struct iscsi_disk *d = ctx;
+	struct scsi_task *task = NULL;
+	int r;
+
+	*pos = d->next_lba;
+	if (!last)
+		return 0;
+	if (d->next_lba == 0)
+		return -ENODATA;
+	r = iscsi_disk_run(d, ISCSI_CMD_READ16, d->next_lba - 1, 1, &task);
+	if (r < 0)
+		return r;
+	if (task->datain.size < GUEST_RECORD_SIZE) {
+		iscsi_disk_seterr(d, "READ(16) at LBA %" PRIu64 ": short read",
+				  d->next_lba - 1);
+		scsi_free_scsi_task(task);
+		return -EIO;
+	}
+	memcpy(last, task->datain.data, GUEST_RECORD_SIZE);
+	scsi_free_scsi_task(task);
+	return 0;
+}
+
 static const char *
 iscsi_disk_error(void *ctx)
 {
@@ -867,6 +986,7 @@ static const struct disk_backend disk_backend_iscsi = {
 	.prefix = GUEST_ISCSI_PREFIX,
 	.open = iscsi_disk_open,
 	.append = iscsi_disk_append,
+	.tail = iscsi_disk_tail,
 	.error = iscsi_disk_error,
 	.close = iscsi_disk_close,
 };
@@ -903,6 +1023,12 @@ disk_append(struct disk *d, const uint8_t *buf, size_t len)
 	return d->be->append(d->ctx, buf, len);
 }
 
+static int
+disk_tail(struct disk *d, uint64_t *pos, uint8_t *last)
+{
+	return d->be->tail(d->ctx, pos, last);
+}
+
 /* Why the last call failed, in the storage's words; NULL if it has none. */
 static const char *
 disk_error(const struct disk *d)
@@ -919,11 +1045,48 @@ disk_close(struct disk *d)
 		d->be->close(d->ctx);
 }
 
+
 static void
 guest_on_signal(int sig)
 {
 	(void)sig;
 	guest_stop = 1;
+}
+
+/* A pause or resume request.  The handlers block each other (sa_mask), so
+ * requests are taken one at a time, queued ones in the order sent. */
+static void
+guest_on_request(int sig, siginfo_t *si, void *uc)
+{
+	int want;
+
+	(void)uc;
+	if (sig == SIGUSR1)
+		want = 1;
+	else if (sig == SIGUSR2)
+		want = 0;
+	else if (si && si->si_code == SI_QUEUE &&
+		 si->si_value.sival_int == GUEST_REQ_PAUSE)
+		want = 1;
+	else if (si && si->si_code == SI_QUEUE &&
+		 si->si_value.sival_int == GUEST_REQ_RESUME)
+		want = 0;
+	else
+		return;
+	guest_want_pause = want;
+	guest_requests = guest_requests + 1;
+}
+
+/* Every signal the guest acts on. */
+static void
+guest_signal_set(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
+	sigaddset(set, SIGRTMIN);
 }
 
 static void
@@ -932,9 +1095,11 @@ guest_usage(FILE *f)
 	fprintf(f,
 		"usage: guest --vm NAME --host HOST --generation G --disk DISK\n"
 		"             [--initiator IQN] [--replacement-timeout S]\n"
-		"             [--rate HZ] [--exit-file PATH]\n"
+		"             [--rate HZ] [--exit-file PATH] [--mig-file PATH]\n"
+		"             [--incoming STATEFILE [--ready-file PATH]]\n"
 		"             [--reboot-after N | --poweroff-after N | --crash-after N]\n"
-		"DISK: a file, or iscsi://PORTAL[:PORT]/TARGET-IQN/LUN with --initiator\n");
+		"DISK: a file, or iscsi://PORTAL[:PORT]/TARGET-IQN/LUN with --initiator\n"
+		"pause: SIGUSR1 (state in --mig-file); resume: SIGUSR2\n");
 }
 
 static int
@@ -973,7 +1138,7 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 {
 	enum { OPT_VM = 1, OPT_HOST, OPT_GEN, OPT_DISK, OPT_RATE, OPT_EXIT,
 	       OPT_REBOOT, OPT_POWEROFF, OPT_CRASH, OPT_INITIATOR,
-	       OPT_REPLACEMENT };
+	       OPT_REPLACEMENT, OPT_MIG, OPT_INCOMING, OPT_READY };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "host", required_argument, NULL, OPT_HOST },
@@ -981,6 +1146,9 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 		{ "disk", required_argument, NULL, OPT_DISK },
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "exit-file", required_argument, NULL, OPT_EXIT },
+		{ "mig-file", required_argument, NULL, OPT_MIG },
+		{ "incoming", required_argument, NULL, OPT_INCOMING },
+		{ "ready-file", required_argument, NULL, OPT_READY },
 		{ "reboot-after", required_argument, NULL, OPT_REBOOT },
 		{ "poweroff-after", required_argument, NULL, OPT_POWEROFF },
 		{ "crash-after", required_argument, NULL, OPT_CRASH },
@@ -1024,6 +1192,15 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 			break;
 		case OPT_EXIT:
 			o->exit_file = optarg;
+			break;
+		case OPT_MIG:
+			o->mig_file = optarg;
+			break;
+		case OPT_INCOMING:
+			o->incoming = optarg;
+			break;
+		case OPT_READY:
+			o->ready_file = optarg;
 			break;
 		case OPT_INITIATOR:
 			o->initiator = optarg;
@@ -1069,6 +1246,15 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 			GUEST_RECORD_NAME_LEN - 1);
 		return -EINVAL;
 	}
+	/* They are lines of the state file. */
+	if (strchr(o->vm, '\n') || strchr(o->host, '\n') || strchr(o->disk, '\n')) {
+		fprintf(stderr, "guest: a newline in the vm, host or disk name\n");
+		return -EINVAL;
+	}
+	if (o->ready_file && !o->incoming) {
+		fprintf(stderr, "guest: --ready-file goes with --incoming\n");
+		return -EINVAL;
+	}
 	if (strncmp(o->disk, GUEST_ISCSI_PREFIX, strlen(GUEST_ISCSI_PREFIX)) == 0 &&
 	    (!o->initiator || !*o->initiator)) {
 		fprintf(stderr, "guest: an iscsi:// disk needs --initiator IQN "
@@ -1078,9 +1264,9 @@ guest_parse(int argc, char **argv, struct guest_opts *o)
 	return 0;
 }
 
-/* Whole or not at all: the driver reads it as soon as we are gone. */
+/* Whole or not at all: the driver reads it as soon as it is there. */
 static int
-guest_write_exit_file(const char *path, const char *reason)
+guest_write_file(const char *path, const char *text)
 {
 	char tmp[4096];
 	FILE *f;
@@ -1094,7 +1280,7 @@ guest_write_exit_file(const char *path, const char *reason)
 	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "%s\n", reason);
+	fputs(text, f);
 	if (fclose(f) != 0) {
 		(void)unlink(tmp);
 		return -EIO;
@@ -1108,37 +1294,59 @@ guest_write_exit_file(const char *path, const char *reason)
 	return 0;
 }
 
-/* Absolute deadlines keep the rate steady whatever a write costs; a
- * signal interrupts the sleep so SIGTERM is acted on at once. */
+static int
+guest_write_exit_file(const char *path, const char *reason)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%s\n", reason);
+	return guest_write_file(path, text);
+}
+
+/* Absolute deadlines keep the rate steady whatever a write costs.  A stop
+ * or a pause request ends the sleep at once: the flags are looked at with
+ * the signals blocked, and ppoll() lets them in atomically. */
 static void
 guest_sleep_until(uint64_t deadline_ns)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)(deadline_ns / 1000000000u),
-		.tv_nsec = (long)(deadline_ns % 1000000000u),
-	};
+	sigset_t set, old;
 
-	(void)clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	guest_signal_set(&set);
+	(void)sigprocmask(SIG_BLOCK, &set, &old);
+	while (!guest_stop && !guest_want_pause) {
+		uint64_t now = guest_now_ns(CLOCK_MONOTONIC);
+		struct timespec ts;
+
+		if (now >= deadline_ns)
+			break;
+		ts.tv_sec = (time_t)((deadline_ns - now) / 1000000000u);
+		ts.tv_nsec = (long)((deadline_ns - now) % 1000000000u);
+		if (ppoll(NULL, 0, &ts, &old) == 0)
+			break;
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* The handlers; the caller unblocks the signals (guest_signal_set). */
 static int
 guest_install_signals(void)
 {
 	struct sigaction sa;
-	sigset_t set;
 
 	memset(&sa, 0, sizeof(sa));
+	guest_signal_set(&sa.sa_mask);      /* one handler at a time */
 	sa.sa_handler = guest_on_signal;    /* no SA_RESTART: wake the sleep */
-	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
 		return -errno;
+	sa.sa_handler = NULL;
+	sa.sa_sigaction = guest_on_request;
+	sa.sa_flags = SA_SIGINFO;
+	if (sigaction(SIGUSR1, &sa, NULL) < 0 || sigaction(SIGUSR2, &sa, NULL) < 0 ||
+	    sigaction(SIGRTMIN, &sa, NULL) < 0)
+		return -errno;
+	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	if (sigaction(SIGPIPE, &sa, NULL) < 0)
-		return -errno;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0)
 		return -errno;
 	return 0;
 }
@@ -1176,8 +1384,240 @@ guest_report_failure(const struct guest_opts *o, const struct disk *d,
 			o->vm, o->generation, what, o->disk, why ? why : strerror(-r));
 }
 
+/* ---- live migration ---------------------------------------------------- */
+
+/* The continuation state in --mig-file: where the next record goes.  The
+ * disk is idle (no record in flight), so this touches no storage. */
+static void
+guest_publish_state(const struct guest_opts *o, struct disk *d, uint64_t next_seq)
+{
+	char text[GUEST_STATE_MAX];
+	uint64_t pos;
+	int n, r;
+
+	r = disk_tail(d, &pos, NULL);
+	if (r < 0) {
+		fprintf(stderr, "guest %s: paused, but the disk position is "
+			"unknown: %s\n", o->vm, strerror(-r));
+		return;
+	}
+	n = snprintf(text, sizeof(text), GUEST_STATE_MAGIC "\nvm %s\ngeneration %"
+		     PRIu64 "\nhost %s\ndisk %s\nnext-seq %" PRIu64 "\nnext-pos %"
+		     PRIu64 "\n", o->vm, o->generation, o->host, o->disk, next_seq, pos);
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		fprintf(stderr, "guest %s: paused; the state does not fit %zu bytes\n",
+			o->vm, sizeof(text));
+		return;
+	}
+	r = guest_write_file(o->mig_file, text);
+	fprintf(stderr, "guest %s gen %" PRIu64 " on %s: paused before record %"
+		PRIu64 " at %" PRIu64 "%s%s%s%s\n", o->vm, o->generation, o->host,
+		next_seq, pos, o->mig_file ? ", state in " : "",
+		o->mig_file ? o->mig_file : "", r < 0 ? ": cannot write it: " : "",
+		r < 0 ? strerror(-r) : "");
+}
+
+/* Paused: writes nothing until a resume request (0) or a stop
+ * (GUEST_END_POWEROFF).  A source publishes its state on entry and again
+ * on each further request; an incoming guest publishes --ready-file. */
 static int
-guest_run(const struct guest_opts *o, struct disk *d)
+guest_wait_paused(const struct guest_opts *o, struct disk *d, uint64_t next_seq,
+		  bool incoming)
+{
+	sig_atomic_t published = 0;
+	bool have_published = false;
+	sigset_t set, old;
+	int r;
+
+	guest_signal_set(&set);
+	(void)sigprocmask(SIG_BLOCK, &set, &old);
+	if (incoming) {
+		r = guest_write_file(o->ready_file, "ready\n");
+		fprintf(stderr, "guest %s gen %" PRIu64 " on %s: incoming, ready at "
+			"record %" PRIu64 "%s%s; waiting for the resume\n", o->vm,
+			o->generation, o->host, next_seq,
+			r < 0 ? ": cannot write the ready file: " : "",
+			r < 0 ? strerror(-r) : "");
+	}
+	for (;;) {
+		if (guest_stop) {
+			r = GUEST_END_POWEROFF;
+			break;
+		}
+		if (!guest_want_pause) {
+			r = 0;
+			break;
+		}
+		if (!incoming && (!have_published || published != guest_requests)) {
+			published = guest_requests;
+			have_published = true;
+			guest_publish_state(o, d, next_seq);
+		}
+		(void)sigsuspend(&old);
+	}
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r == 0) {
+		if (o->mig_file)
+			(void)unlink(o->mig_file);
+		if (o->ready_file)
+			(void)unlink(o->ready_file);
+		if (o->incoming)
+			(void)unlink(o->incoming);
+		fprintf(stderr, "guest %s gen %" PRIu64 " on %s: resumed at record %"
+			PRIu64 "\n", o->vm, o->generation, o->host, next_seq);
+	}
+	return r;
+}
+
+static int
+guest_state_field(struct guest_state *st, const char *key, const char *val)
+{
+	if (strcmp(key, "vm") == 0 || strcmp(key, "host") == 0) {
+		char *dst = key[0] == 'v' ? st->vm : st->host;
+
+		if (!*val || strlen(val) >= GUEST_RECORD_NAME_LEN)
+			return -EINVAL;
+		snprintf(dst, GUEST_RECORD_NAME_LEN, "%s", val);
+		return 0;
+	}
+	if (strcmp(key, "disk") == 0) {
+		snprintf(st->disk, sizeof(st->disk), "%s", val);
+		return *val ? 0 : -EINVAL;
+	}
+	if (strcmp(key, "generation") == 0)
+		return guest_parse_u64(val, &st->generation);
+	if (strcmp(key, "next-seq") == 0)
+		return guest_parse_u64(val, &st->next_seq) < 0 || st->next_seq == 0 ?
+		       -EINVAL : 0;
+	if (strcmp(key, "next-pos") == 0)
+		return guest_parse_u64(val, &st->next_pos);
+	return -ENOENT;
+}
+
+/* The state file of --incoming: every field once, nothing else. */
+static int
+guest_state_parse(char *text, struct guest_state *st, char *why, size_t len)
+{
+	static const char *const keys[] = { "vm", "generation", "host", "disk",
+					    "next-seq", "next-pos" };
+	unsigned seen = 0;
+	char *save = NULL, *line;
+
+	memset(st, 0, sizeof(*st));
+	line = strtok_r(text, "\n", &save);
+	if (!line || strcmp(line, GUEST_STATE_MAGIC) != 0) {
+		snprintf(why, len, "not a guest state (no '" GUEST_STATE_MAGIC "')");
+		return -EINVAL;
+	}
+	while ((line = strtok_r(NULL, "\n", &save))) {
+		char *val = strchr(line, ' ');
+		size_t k;
+
+		if (val)
+			*val++ = '\0';
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (strcmp(line, keys[k]) == 0)
+				break;
+		}
+		if (!val || k == sizeof(keys) / sizeof(keys[0]) ||
+		    (seen & 1u << k) || guest_state_field(st, line, val) < 0) {
+			snprintf(why, len, "bad line '%s'", line);
+			return -EINVAL;
+		}
+		seen |= 1u << k;
+	}
+	if (seen != (1u << (sizeof(keys) / sizeof(keys[0]))) - 1) {
+		snprintf(why, len, "a field is missing");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads and checks the --incoming state against our own arguments. */
+static int
+guest_state_load(const struct guest_opts *o, struct guest_state *st)
+{
+	char text[GUEST_STATE_MAX], why[256] = "";
+	ssize_t n = 0;
+	int fd, r = 0;
+
+	fd = open(o->incoming, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, sizeof(why), "%s", strerror(errno));
+		r = -errno;
+		goto out;
+	}
+	n = read(fd, text, sizeof(text));
+	close(fd);
+	if (n < 0 || (size_t)n >= sizeof(text)) {
+		snprintf(why, sizeof(why), "%s", n < 0 ? strerror(errno) : "too large");
+		r = -EINVAL;
+		goto out;
+	}
+	text[n] = '\0';
+	r = guest_state_parse(text, st, why, sizeof(why));
+	if (r < 0)
+		goto out;
+	r = -EINVAL;
+	if (strcmp(st->vm, o->vm) != 0)
+		snprintf(why, sizeof(why), "the state is of vm %s", st->vm);
+	else if (st->generation != o->generation)
+		snprintf(why, sizeof(why), "the state is of generation %" PRIu64,
+			 st->generation);
+	else if (strcmp(st->disk, o->disk) != 0)
+		snprintf(why, sizeof(why), "the state is of disk %.200s", st->disk);
+	else
+		r = 0;
+out:
+	if (r < 0)
+		fprintf(stderr, "guest %s gen %" PRIu64 ": incoming state %s: %s\n",
+			o->vm, o->generation, o->incoming, why);
+	return r;
+}
+
+/* The disk must end where the source stopped, after its last record:
+ * 0 it does, GUEST_END_REFUSED it does not, or a disk error. */
+static int
+guest_incoming_check(const struct guest_opts *o, struct disk *d,
+		     const struct guest_state *st)
+{
+	uint8_t last[GUEST_RECORD_SIZE];
+	struct guest_record rec;
+	char why[256] = "";
+	uint64_t pos;
+	int r;
+
+	r = disk_tail(d, &pos, NULL);
+	if (r < 0)
+		return r;
+	if (pos != st->next_pos) {
+		snprintf(why, sizeof(why), "the disk ends at %" PRIu64 ", the state "
+			 "says %" PRIu64, pos, st->next_pos);
+	} else if (st->next_seq > 1) {
+		r = disk_tail(d, &pos, last);
+		if (r < 0 && r != -ENODATA)
+			return r;
+		if (r == -ENODATA || guest_record_decode(last, &rec) < 0)
+			snprintf(why, sizeof(why), "no record before %" PRIu64, pos);
+		else if (strcmp(rec.vm, o->vm) != 0 ||
+			 rec.generation != o->generation ||
+			 rec.seq != st->next_seq - 1)
+			snprintf(why, sizeof(why), "the record before %" PRIu64 " is "
+				 "vm %s generation %" PRIu64 " seq %" PRIu64 ", not "
+				 "seq %" PRIu64, pos, rec.vm, rec.generation,
+				 rec.seq, st->next_seq - 1);
+	}
+	if (!why[0])
+		return 0;
+	fprintf(stderr, "guest %s gen %" PRIu64 ": incoming state does not fit the "
+		"disk: %s; stopping\n", o->vm, o->generation, why);
+	return GUEST_END_REFUSED;
+}
+
+/* ---- the writer -------------------------------------------------------- */
+
+static int
+guest_run(const struct guest_opts *o, struct disk *d, uint64_t first_seq)
 {
 	struct guest_record rec;
 	uint8_t buf[GUEST_RECORD_SIZE];
@@ -1189,7 +1629,13 @@ guest_run(const struct guest_opts *o, struct disk *d)
 	snprintf(rec.vm, sizeof(rec.vm), "%s", o->vm);
 	snprintf(rec.host, sizeof(rec.host), "%s", o->host);
 	rec.generation = o->generation;
-	for (rec.seq = 1; !guest_stop; rec.seq++) {
+	for (rec.seq = first_seq; !guest_stop; rec.seq++) {
+		if (guest_want_pause) {
+			r = guest_wait_paused(o, d, rec.seq, false);
+			if (r != 0)
+				return r;
+			next = guest_now_ns(CLOCK_MONOTONIC);
+		}
 		rec.time_ns = guest_now_ns(CLOCK_REALTIME);
 		r = guest_record_encode(&rec, buf);
 		if (r < 0)
@@ -1211,8 +1657,7 @@ guest_run(const struct guest_opts *o, struct disk *d)
 		 * in a burst of the ticks missed. */
 		if (next + period < guest_now_ns(CLOCK_MONOTONIC))
 			next = guest_now_ns(CLOCK_MONOTONIC);
-		if (!guest_stop)
-			guest_sleep_until(next);
+		guest_sleep_until(next);
 	}
 	return GUEST_END_POWEROFF;
 }
@@ -1236,15 +1681,32 @@ int
 main(int argc, char **argv)
 {
 	struct guest_opts o;
+	struct guest_state st;
 	struct disk d = { 0 };
+	uint64_t first_seq = 1;
 	const char *reason;
+	sigset_t set;
 	int r;
 
-	if (guest_parse(argc, argv, &o) < 0)
-		return GUEST_EXIT_USAGE;
+	/* Handlers first: until then a pause or resume request would kill
+	 * us.  Held back until we know whether we start paused. */
+	guest_signal_set(&set);
+	(void)sigprocmask(SIG_BLOCK, &set, NULL);
 	r = guest_install_signals();
 	if (r < 0) {
 		fprintf(stderr, "guest: signals: %s\n", strerror(-r));
+		return GUEST_EXIT_IO;
+	}
+	if (guest_parse(argc, argv, &o) < 0)
+		return GUEST_EXIT_USAGE;
+	if (o.incoming) {
+		if (guest_state_load(&o, &st) < 0)
+			return GUEST_EXIT_MIGRATION;
+		first_seq = st.next_seq;
+		guest_want_pause = 1;           /* until the resume */
+	}
+	if (sigprocmask(SIG_UNBLOCK, &set, NULL) < 0) {
+		fprintf(stderr, "guest: signals: %s\n", strerror(errno));
 		return GUEST_EXIT_IO;
 	}
 	if (sodium_init() < 0) {
@@ -1259,11 +1721,23 @@ main(int argc, char **argv)
 		disk_close(&d);
 		return r == -EINVAL ? GUEST_EXIT_USAGE : guest_failed(&o, r);
 	} else {
-		fprintf(stderr, "guest %s gen %" PRIu64 " on %s: writing to %s at %u Hz\n",
-			o.vm, o.generation, o.host, o.disk, o.rate);
-		r = guest_run(&o, &d);
+		if (o.incoming) {
+			r = guest_incoming_check(&o, &d, &st);
+			if (r < 0)
+				guest_report_failure(&o, &d, 0, r);
+			else if (r == 0)
+				r = guest_wait_paused(&o, &d, first_seq, true);
+		}
+		if (r == 0) {
+			fprintf(stderr, "guest %s gen %" PRIu64 " on %s: writing to %s "
+				"at %u Hz from record %" PRIu64 "\n", o.vm,
+				o.generation, o.host, o.disk, o.rate, first_seq);
+			r = guest_run(&o, &d, first_seq);
+		}
 	}
 	disk_close(&d);
+	if (r == GUEST_END_REFUSED)
+		return GUEST_EXIT_MIGRATION;
 	if (r < 0)
 		return guest_failed(&o, r);
 	reason = r == GUEST_END_REBOOT ? "reboot" : "poweroff";

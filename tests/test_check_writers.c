@@ -1,7 +1,9 @@
 /* Tests of tests/check_writers.c: disks built by hand, one per violation,
  * checked by running the real program; in the file layout (records back
  * to back) and the block layout (one record per block of a LUN, as the
- * guest writes an iscsi:// disk).
+ * guest writes an iscsi:// disk).  A generation may move to another host
+ * by a hand-off (a live migration); every way that is not one is a
+ * violation.
  *
  * The program comes from $XM_TEST_CHECK_WRITERS, else CHECK_WRITERS_BIN
  * (a -D from the build), else "tests/rig/check-writers".
@@ -348,23 +350,135 @@ test_seq_not_increasing(void **state)
 	assert_has(f->out, "FAIL: 2 violations\n");
 }
 
-/* One generation from two hosts, seq kept increasing so that only the
- * host rule fires. */
+/* ---- hand-offs: a generation moving to another host ---------------------- */
+
+/* A live migration: the new host goes on with the next seq.  The summary
+ * lists the hand-off with its pause, and the longest pause. */
 static void
-test_two_hosts_one_generation(void **state)
+test_handoff_clean(void **state)
+{
+	struct fixture *f = *state;
+	char expect[768];
+
+	put_run(f, "h1", 5, 1, 5, 0);           /* last at 100 ms */
+	put_run(f, "h2", 5, 6, 8, 130);         /* pause 30 ms */
+	assert_int_equal(run(f, f->disk, "vm1", NULL), 0);
+	snprintf(expect, sizeof(expect),
+		 "%s: 8 records, 1 generations, vm vm1\n"
+		 "generation 5 host h1 records 8 seq 1..8 hand-offs 1 last host h2\n"
+		 "hand-off generation 5 h1 -> h2 at offset 880 seq 6 pause 30 ms\n"
+		 "max pause generation 5 30 ms\n"
+		 "OK: 0 violations\n", f->disk);
+	assert_string_equal(f->out, expect);
+	assert_string_equal(f->err, "");
+}
+
+/* There and back again, and again: every change a proper hand-off. */
+static void
+test_handoff_back_and_forth(void **state)
 {
 	struct fixture *f = *state;
 
-	put_run(f, "h1", 5, 1, 2, 0);
-	put_run(f, "h2", 5, 3, 4, 50);
+	put_run(f, "h1", 2, 1, 3, 0);           /* last at 50 */
+	put_run(f, "h2", 2, 4, 6, 70);          /* 20 ms, last at 120 */
+	put_run(f, "h1", 2, 7, 9, 200);         /* 80 ms, last at 250 */
+	put_run(f, "h2", 2, 10, 10, 290);       /* 40 ms */
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, "generation 2 host h1 records 10 seq 1..10 hand-offs 3 "
+		   "last host h2\n");
+	assert_has(f->out, "hand-off generation 2 h1 -> h2 at offset 528 seq 4 "
+		   "pause 20 ms\n"
+		   "hand-off generation 2 h2 -> h1 at offset 1056 seq 7 pause 80 ms\n"
+		   "hand-off generation 2 h1 -> h2 at offset 1584 seq 10 pause 40 ms\n"
+		   "max pause generation 2 80 ms\n");
+	assert_has(f->out, "OK: 0 violations\n");
+}
+
+/* A migrated generation, then a restart elsewhere: the restart gap is from
+ * the last record of the old generation, on the host it moved to. */
+static void
+test_handoff_then_restart(void **state)
+{
+	struct fixture *f = *state;
+
+	put_run(f, "h1", 1, 1, 3, 0);
+	put_run(f, "h2", 1, 4, 5, 60);          /* last at 85 */
+	put_run(f, "h3", 2, 1, 2, 1085);
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, "generation 1 host h1 records 5 seq 1..5 hand-offs 1 "
+		   "last host h2\n"
+		   "generation 2 host h3 records 2 seq 1..2\n");
+	assert_has(f->out, "gap 1 -> 2 1000 ms\n");
+	/* only generations with hand-offs have a pause line */
+	assert_null(strstr(f->out, "max pause generation 2"));
+}
+
+/* A gap at the change: records lost, or not a hand-off at all. */
+static void
+test_handoff_seq_gap(void **state)
+{
+	struct fixture *f = *state;
+
+	put_run(f, "h1", 5, 1, 5, 0);
+	put_run(f, "h2", 5, 7, 8, 130);
 	assert_int_equal(run(f, f->disk, NULL), 1);
-	assert_has(f->out, "violation at offset 352: generation 5 written by two "
-		   "hosts: h1 and h2\n");
+	assert_has(f->out, "violation at offset 880: generation 5 written by two "
+		   "hosts: h1 and h2 (seq 7 after seq 5: not a hand-off)\n");
+	assert_null(strstr(f->out, "hand-off generation"));
+	assert_has(f->out, "FAIL: 1 violations\n");
+}
+
+/* The new host starting from a seq already written: both wrote it. */
+static void
+test_handoff_seq_repeat(void **state)
+{
+	struct fixture *f = *state;
+
+	put_run(f, "h1", 5, 1, 5, 0);
+	put_run(f, "h2", 5, 5, 6, 130);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 880: generation 5 written by two "
+		   "hosts: h1 and h2 (seq 5 after seq 5: not a hand-off)\n"
+		   "violation at offset 880: generation 5 seq 5 after seq 5 "
+		   "(not increasing)\n");
 	assert_has(f->out, "FAIL: 2 violations\n");
 }
 
+/* The source went on after the hand-off (resumed although the destination
+ * runs): its own next seq, or a later one. */
+static void
+test_old_host_after_handoff(void **state)
+{
+	struct fixture *f = *state;
+
+	put_run(f, "h1", 5, 1, 5, 0);
+	put_run(f, "h2", 5, 6, 8, 130);
+	put(f, "h1", 5, 6, 140);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "hand-off generation 5 h1 -> h2 at offset 880 seq 6 "
+		   "pause 30 ms\n");
+	assert_has(f->out, "violation at offset 1408: generation 5 written by two "
+		   "hosts: h2 and h1 (h1 wrote again after handing it off at "
+		   "offset 880)\n"
+		   "violation at offset 1408: generation 5 seq 6 after seq 8 "
+		   "(not increasing)\n");
+	assert_has(f->out, "FAIL: 2 violations\n");
+
+	/* Later seq, not the next one: still not a hand-off back. */
+	assert_int_equal(unlink(f->disk), 0);
+	put_run(f, "h1", 5, 1, 5, 0);
+	put_run(f, "h2", 5, 6, 7, 130);
+	put(f, "h1", 5, 10, 200);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 1232: generation 5 written by two "
+		   "hosts: h2 and h1 (h1 wrote again after handing it off at "
+		   "offset 880)\n");
+	assert_has(f->out, "FAIL: 1 violations\n");
+}
+
 /* What a real double start looks like: two guests of one generation
- * interleaving, each counting from 1. */
+ * interleaving, each counting from 1.  Once two hosts overlapped, no
+ * later change of host counts as a hand-off, even if its seq fits. */
 static void
 test_interleaved_writers(void **state)
 {
@@ -376,14 +490,39 @@ test_interleaved_writers(void **state)
 	put(f, "h2", 3, 2, 30);
 	assert_int_equal(run(f, f->disk, NULL), 1);
 	assert_has(f->out, "violation at offset 176: generation 3 written by two "
-		   "hosts: h1 and h2\n");
+		   "hosts: h1 and h2 (seq 1 after seq 1: not a hand-off)\n");
 	assert_has(f->out, "violation at offset 176: generation 3 seq 1 after seq 1 "
 		   "(not increasing)\n");
+	assert_has(f->out, "violation at offset 352: generation 3 written by two "
+		   "hosts: h2 and h1 (after an earlier overlap)\n");
 	assert_has(f->out, "violation at offset 528: generation 3 written by two "
-		   "hosts: h1 and h2\n");
+		   "hosts: h1 and h2 (after an earlier overlap)\n");
 	assert_has(f->out, "violation at offset 528: generation 3 seq 2 after seq 2 "
 		   "(not increasing)\n");
-	assert_has(f->out, "FAIL: 4 violations\n");
+	assert_null(strstr(f->out, "hand-off generation"));
+	assert_has(f->out, "FAIL: 5 violations\n");
+}
+
+/* A source resumed while the destination runs too: both go on from the
+ * same next seq, one hand-off then overlaps. */
+static void
+test_split_after_handoff(void **state)
+{
+	struct fixture *f = *state;
+
+	put_run(f, "h1", 4, 1, 3, 0);
+	put(f, "h2", 4, 4, 80);                 /* a proper hand-off ... */
+	put(f, "h1", 4, 4, 85);                 /* ... but the source goes on */
+	put(f, "h2", 4, 5, 105);
+	put(f, "h1", 4, 5, 110);
+	assert_int_equal(run(f, f->disk, NULL), 1);
+	assert_has(f->out, "violation at offset 704: generation 4 written by two "
+		   "hosts: h2 and h1 (h1 wrote again after handing it off at "
+		   "offset 528)\n");
+	assert_has(f->out, "violation at offset 880: generation 4 written by two "
+		   "hosts: h1 and h2 (after an earlier overlap)\n");
+	assert_has(f->out, "violation at offset 1056: generation 4 written by two "
+		   "hosts: h2 and h1 (after an earlier overlap)\n");
 }
 
 static void
@@ -582,14 +721,33 @@ test_block_two_writers(void **state)
 	put_zero_blocks(f, 512, 4);
 	assert_int_equal(run(f, f->disk, NULL), 1);
 	assert_has(f->out, "violation at offset 512: generation 3 written by two "
-		   "hosts: h1 and h2\n");
+		   "hosts: h1 and h2 (seq 1 after seq 1: not a hand-off)\n");
 	assert_has(f->out, "violation at offset 512: generation 3 seq 1 after seq 1 "
 		   "(not increasing)\n");
+	assert_has(f->out, "violation at offset 1024: generation 3 written by two "
+		   "hosts: h2 and h1 (after an earlier overlap)\n");
 	assert_has(f->out, "violation at offset 1536: generation 3 written by two "
-		   "hosts: h1 and h2\n");
+		   "hosts: h1 and h2 (after an earlier overlap)\n");
 	assert_has(f->out, "violation at offset 1536: generation 3 seq 2 after seq 2 "
 		   "(not increasing)\n");
-	assert_has(f->out, "FAIL: 4 violations\n");
+	assert_has(f->out, "FAIL: 5 violations\n");
+}
+
+/* A migration on a LUN: the destination writes the next block. */
+static void
+test_block_handoff(void **state)
+{
+	struct fixture *f = *state;
+
+	put_block_run(f, 512, "h1", 6, 1, 4, 0);           /* last at 75 */
+	put_block_run(f, 512, "h2", 6, 5, 7, 120);         /* pause 45 ms */
+	put_zero_blocks(f, 512, 9);
+	assert_int_equal(run(f, f->disk, NULL), 0);
+	assert_has(f->out, "generation 6 host h1 records 7 seq 1..7 hand-offs 1 "
+		   "last host h2\n"
+		   "hand-off generation 6 h1 -> h2 at offset 2048 seq 5 pause 45 ms\n"
+		   "max pause generation 6 45 ms\n");
+	assert_has(f->out, "OK: 0 violations\n");
 }
 
 /* The fenced instance wrote on after the new one started. */
@@ -677,20 +835,27 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_older_generation_after_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_not_increasing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_hosts_one_generation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interleaved_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_seq_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_seq_repeat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_host_after_handoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_after_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_vm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quiet_violation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_violations_capped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_disk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_gap_is_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_back_and_forth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handoff_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_empty_lun, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_4096, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_stride_option, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_two_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_handoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_older_generation_after_newer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_bad_blocks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_data_after_end, setup, teardown),
