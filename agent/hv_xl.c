@@ -22,7 +22,9 @@
  * back).  event_next() then destroys the remains of a shut-down domain
  * before handing out its event, as xl does; the on_* actions are the
  * agent's to apply (its restart policy), so preserve and coredump are not
- * carried out here.
+ * carried out here.  libxl reports one shutdown per watch (the watch then
+ * only reports the death), so a domain that runs again after a suspend
+ * is watched afresh (see migration below).
  *
  * Generations live in xenstore at /local/domain/DOMID/xenmesh/generation,
  * written with libxenstore (xs_write; libxl has no field for it and does
@@ -32,10 +34,11 @@
  * dom0-only permissions (the guest must never forge its generation);
  * libxl removes /local/domain/DOMID when the domain is destroyed.
  *
- * Synchronous libxl calls (ao_how NULL): create, destroy, shutdown block
- * the agent's loop for their duration (a create can take seconds: hotplug
- * scripts, a bootloader, a device model).  libxl runs its own inner loop
- * meanwhile, so death events of other domains can arrive inside them;
+ * Synchronous libxl calls (ao_how NULL): create, destroy, shutdown,
+ * resume and unpause block the agent's loop for their duration (a create
+ * can take seconds: hotplug scripts, a bootloader, a device model).  libxl
+ * runs its own inner loop meanwhile, so death events of other domains
+ * (and migration completions) can arrive inside them;
  * event_occurs only queues, never calls libxl.
  *
  * Children: libxl forks (hotplug scripts, bootloader, device model) while
@@ -43,6 +46,26 @@
  * libxl_sigchld_owner_libxl_always_selective_reap: libxl owns SIGCHLD and
  * reaps only its children, the runner waits for its own by pid.  Nothing
  * else in xenmeshd may install a SIGCHLD handler.
+ *
+ * Live migration (agent/hv_xl_mig.c) is `xl migrate`'s libxl part on the
+ * agent's fd, without xl's own header, ssh pipe and ready/go banners: the
+ * agent's commit protocol replaces them.  Both ends are asynchronous libxl
+ * operations (ao_how with a callback), run by the same pump as everything
+ * else; the callback only marks the operation done, and event_next()
+ * turns it into HV_EVENT_MIGRATE_SENT/_RECEIVED.  Source:
+ * libxl_domain_suspend(LIBXL_SUSPEND_LIVE) leaves the domain shut down
+ * with reason suspend (the death watch ignores that: no crash, nothing
+ * destroyed; list() shows it paused) until destroy() after the commit or
+ * resume() after an abort: libxl_domain_resume(suspend_cancel=1), as xl
+ * does when a migration fails, then a fresh death watch and one look at
+ * the domain for a shutdown that fell between the two.  Destination: the
+ * domain is mapped from cfg as create() maps it and built by
+ * libxl_domain_create_restore (stream v2, not checkpointed, no back
+ * channel), which leaves it paused; once complete it gets its generation
+ * and its death watch, and resume() unpauses it; on failure it is
+ * destroyed.  libxl clears O_NONBLOCK on the fd while it works on it.
+ * close() aborts what is in flight (libxl_ao_abort) and waits for libxl
+ * to end it, since libxl_ctx_free asserts nothing is pending.
  *
  * libxl's log goes to qb_log through a small xentoollog logger ("[libxl]"
  * prefix, levels mapped to syslog).  The driver itself logs only what
@@ -117,9 +140,9 @@ xl_log_destroy(xentoollog_logger *lg)
 
 /* ---- event queue ---------------------------------------------------------- */
 
-static int
-xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
-	 uint64_t generation)
+int
+xl_queue_result(struct hv *hv, enum hv_event_kind kind, const char *name,
+		uint64_t generation, int result, const char *reason)
 {
 	struct hv_event *ev;
 	uint64_t one = 1;
@@ -140,9 +163,19 @@ xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
 	ev->kind = kind;
 	snprintf(ev->name, sizeof(ev->name), "%s", name);
 	ev->generation = generation;
+	ev->result = result;
+	if (reason)
+		snprintf(ev->reason, sizeof(ev->reason), "%s", reason);
 	/* Only has to be non-zero; it cannot overflow here. */
 	(void)!write(hv->evfd, &one, sizeof(one));
 	return 0;
+}
+
+int
+xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
+	 uint64_t generation)
+{
+	return xl_queue_result(hv, kind, name, generation, 0, NULL);
 }
 
 /* Must outlast the ctx: a file-local constant, not state. */
@@ -152,7 +185,7 @@ static const libxl_childproc_hooks xl_childproc_hooks = {
 
 /* ---- tracked domains and their death events ------------------------------ */
 
-static struct xl_dom *
+struct xl_dom *
 xl_dom_by_domid(struct hv *hv, uint32_t domid)
 {
 	for (size_t i = 0; i < hv->n_doms; i++)
@@ -172,7 +205,7 @@ xl_dom_by_id(struct hv *hv, uint64_t id)
 
 /* Watch a domain's death.  The event's for_user is a fresh id, never a
  * pointer: events of a disabled evgen may still arrive, and find nobody. */
-static int
+int
 xl_track(struct hv *hv, const char *name, uint32_t domid, uint64_t generation)
 {
 	struct xl_dom *d;
@@ -199,7 +232,7 @@ xl_track(struct hv *hv, const char *name, uint32_t domid, uint64_t generation)
 }
 
 /* Stop watching; the entry is gone when this returns. */
-static void
+void
 xl_untrack(struct hv *hv, struct xl_dom *d)
 {
 	libxl_evgen_domain_death *evgen = d->evgen;
@@ -208,7 +241,7 @@ xl_untrack(struct hv *hv, struct xl_dom *d)
 	libxl_evdisable_domain_death(hv->ctx, evgen);
 }
 
-static enum hv_event_kind
+enum hv_event_kind
 xl_shutdown_kind(uint8_t reason, bool *ignore)
 {
 	*ignore = false;
@@ -227,6 +260,30 @@ xl_shutdown_kind(uint8_t reason, bool *ignore)
 	}
 }
 
+bool
+xl_dominfo_suspended(const libxl_dominfo *info)
+{
+	return info->shutdown &&
+	       info->shutdown_reason == LIBXL_SHUTDOWN_REASON_SUSPEND;
+}
+
+bool
+xl_dominfo_paused(const libxl_dominfo *info)
+{
+	return !info->dying && (info->paused || xl_dominfo_suspended(info));
+}
+
+void
+xl_dom_end(struct hv *hv, struct xl_dom *d, enum hv_event_kind kind,
+	   bool destroy)
+{
+	d->dead = true;
+	d->destroy = destroy;
+	if (xl_queue(hv, kind, d->name, d->generation) < 0)
+		log_err("out of memory: the %s event of domain %s is lost",
+			kind == HV_EVENT_REBOOT ? "reboot" : "exit", d->name);
+}
+
 /* Called by libxl, possibly inside any of our libxl calls: only queue. */
 static void
 xl_event_occurs(void *user, libxl_event *event)
@@ -242,20 +299,18 @@ xl_event_occurs(void *user, libxl_event *event)
 	case LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN:
 		kind = xl_shutdown_kind(event->u.domain_shutdown.shutdown_reason,
 					&ignore);
-		d->destroy = !ignore;
+		/* A suspend (a migration's) stays tracked, not destroyed.
+		 * libxl reports one shutdown per watch: xl_resume() watches
+		 * the domain afresh once it runs again. */
+		if (!ignore)
+			xl_dom_end(hv, d, kind, true);
 		break;
 	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
-		kind = HV_EVENT_CRASH;
+		xl_dom_end(hv, d, HV_EVENT_CRASH, false);
 		break;
 	default:
-		goto out_free;
+		break;
 	}
-	if (ignore)
-		goto out_free;
-	d->dead = true;
-	if (xl_queue(hv, kind, d->name, d->generation) < 0)
-		log_err("out of memory: the %s event of domain %s is lost",
-			kind == HV_EVENT_REBOOT ? "reboot" : "exit", d->name);
 out_free:
 	libxl_event_free(hv->ctx, event);
 }
@@ -296,7 +351,20 @@ xl_reap(struct hv *hv)
 		 * and re-adopts; its next death event retries. */
 		if (d.destroy)
 			(void)libxl_domain_destroy(hv->ctx, d.domid, NULL);
+		i = 0;  /* the destroy may have marked one we passed */
 	}
+}
+
+/* Finish the migrations that completed and destroy the remains of the
+ * domains that ended, until neither is left: the libxl calls of each may
+ * complete more of the other. */
+static void
+xl_settle(struct hv *hv)
+{
+	do {
+		xl_mig_finish(hv);
+		xl_reap(hv);
+	} while (xl_mig_completed(hv));
 }
 
 /* ---- xenstore: the generation ------------------------------------------- */
@@ -308,7 +376,7 @@ xl_gen_path(uint32_t domid, char *path, size_t len)
 		 domid);
 }
 
-static int
+int
 xl_gen_write(struct hv *hv, uint32_t domid, uint64_t generation)
 {
 	struct xs_permissions perm = { .id = 0, .perms = XS_PERM_NONE };
@@ -324,7 +392,7 @@ xl_gen_write(struct hv *hv, uint32_t domid, uint64_t generation)
 }
 
 /* 0 when absent or not a number: the domain carries no generation. */
-static uint64_t
+uint64_t
 xl_gen_read(struct hv *hv, uint32_t domid)
 {
 	char path[XL_XS_PATH_MAX], *val, *end;
@@ -350,12 +418,21 @@ xl_gen_read(struct hv *hv, uint32_t domid)
 static void
 xl_close(struct hv *hv)
 {
+	bool ctx_free = true;
+
 	if (!hv)
 		return;
+	/* Before the watches go: a receive that completes here is watched
+	 * like any other, then unwatched below. */
+	if (hv->ctx && hv->migs && !xl_mig_close(hv)) {
+		log_err("libxl did not end every migration in flight; its "
+			"context is left behind");
+		ctx_free = false;
+	}
 	while (hv->n_doms > 0)
 		xl_untrack(hv, &hv->doms[hv->n_doms - 1]);
 	/* Frees libxl's fds through our deregister hook: ours stay up. */
-	if (hv->ctx)
+	if (hv->ctx && ctx_free)
 		libxl_ctx_free(hv->ctx);
 	while (hv->fds) {
 		struct xl_fdreg *r = hv->fds;
@@ -492,6 +569,7 @@ xl_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
 		free(name);
 		d->domid = domid;
 		d->memory_mb = info[i].current_memkb / 1024;
+		d->paused = xl_dominfo_paused(&info[i]);
 		d->generation = xl_gen_read(hv, domid);
 		/* Re-adoption: watch every managed domain.  A failure is
 		 * retried at the next list. */
@@ -506,8 +584,7 @@ xl_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
 	return 0;
 }
 
-/* name -> domid: 0; -ENOENT no such domain; -EPERM dom0; -EIO. */
-static int
+int
 xl_lookup(struct hv *hv, const char *name, uint32_t *domid)
 {
 	int r;
@@ -522,31 +599,47 @@ xl_lookup(struct hv *hv, const char *name, uint32_t *domid)
 	return *domid == 0 ? -EPERM : 0;
 }
 
+int
+xl_name_free(struct hv *hv, const char *name)
+{
+	uint32_t domid;
+	int r = xl_lookup(hv, name, &domid);
+
+	if (r == 0 || r == -EPERM)
+		return -EEXIST;
+	return r == -ENOENT ? 0 : r;
+}
+
+int
+xl_map(const struct vm_config *cfg, libxl_domain_config *dc)
+{
+	char why[256];
+	int r = xlmap_config(cfg, dc, why, sizeof(why));
+
+	if (r < 0)
+		log_err("VM %s: cannot map its definition for libxl: %s",
+			cfg->name, why);
+	return r;
+}
+
 static int
 xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 {
 	uint32_t domid = INVALID_DOMID;
 	libxl_domain_config dc;
 	struct xl_dom *d;
-	char why[256];
 	int r;
 
 	if (!hv || !cfg || generation == 0)
 		return -EINVAL;
-	r = xl_lookup(hv, cfg->name, &domid);
-	if (r == 0 || r == -EPERM)
-		return -EEXIST;
-	if (r != -ENOENT)
+	r = xl_name_free(hv, cfg->name);
+	if (r < 0)
 		return r;
-	domid = INVALID_DOMID;
 
 	libxl_domain_config_init(&dc);
-	r = xlmap_config(cfg, &dc, why, sizeof(why));
-	if (r < 0) {
-		log_err("VM %s: cannot map its definition for libxl: %s",
-			cfg->name, why);
+	r = xl_map(cfg, &dc);
+	if (r < 0)
 		goto out_dispose;
-	}
 	if (libxl_domain_create_new(hv->ctx, &dc, &domid, NULL, NULL) != 0) {
 		r = -EIO;
 		goto out_destroy;
@@ -666,11 +759,12 @@ xl_event_next(struct hv *hv, struct hv_event *ev)
 	if (!hv || !ev)
 		return -EINVAL;
 	/* Events queued inside other libxl calls have remains to destroy
-	 * too: always before an event leaves. */
-	xl_reap(hv);
+	 * too: always before an event leaves.  Migrations that completed
+	 * there are ended here, outside libxl's callbacks. */
+	xl_settle(hv);
 	if (hv->q_head == hv->q_len) {
 		xl_pump(hv);
-		xl_reap(hv);
+		xl_settle(hv);
 	}
 	if (hv->q_head == hv->q_len) {
 		/* Drained: the epoll fd stops being readable for the queue. */
@@ -694,6 +788,9 @@ const struct hv_ops hv_xl_ops = {
 	.destroy = xl_destroy,
 	.shutdown = xl_shutdown,
 	.host_memory = xl_host_memory,
+	.migrate_send = xl_migrate_send,
+	.migrate_receive = xl_migrate_receive,
+	.resume = xl_resume,
 	.event_fd = xl_event_fd,
 	.event_next = xl_event_next,
 };

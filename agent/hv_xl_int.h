@@ -1,7 +1,8 @@
 /* Internals of the `xl` hypervisor driver shared by agent/hv_xl.c (the
- * driver) and agent/hv_xl_ev.c (libxl's fds and timeouts in our epoll
- * set).  Not for anyone else.  Like every user of libxl here, define
- * LIBXL_API_VERSION before including this.
+ * driver), agent/hv_xl_ev.c (libxl's fds and timeouts in our epoll set)
+ * and agent/hv_xl_mig.c (live migration).  Not for anyone else.  Like
+ * every user of libxl here, define LIBXL_API_VERSION before including
+ * this.
  */
 #ifndef XM_HV_XL_INT_H
 #define XM_HV_XL_INT_H
@@ -43,6 +44,24 @@ struct xl_dom {
 	bool destroy;                   /* and destroy its remains */
 };
 
+/* One migration in flight, from migrate_send/_receive until event_next()
+ * turns its completion into an event.  Its address is the ao_how's
+ * for_callback, so it stays put (and undisposed) until libxl is done. */
+struct xl_mig {
+	struct hv *hv;
+	struct xl_mig *next;
+	bool incoming;                  /* migrate_receive's */
+	bool done;                      /* libxl called back: rc is set */
+	int rc;                         /* libxl's ERROR_*, 0 */
+	char name[VM_NAME_MAX];
+	uint64_t generation;
+	uint32_t domid;                 /* send: the domain; receive: libxl's
+					 * output, valid once done */
+	libxl_asyncop_how how;          /* as given: libxl_ao_abort finds it */
+	libxl_domain_config dc;         /* receive: libxl uses both until */
+	libxl_domain_restore_params params; /* it completes */
+};
+
 struct xl_logger {
 	xentoollog_logger vtable;       /* first: libxl only sees this */
 };
@@ -59,7 +78,59 @@ struct hv {
 	uint64_t next_id;
 	struct hv_event *q;             /* FIFO: q[q_head .. q_len) */
 	size_t q_head, q_len, q_cap;
+	struct xl_mig *migs;            /* in flight, newest first */
 };
+
+/* ---- hv_xl.c: shared with hv_xl_mig.c ------------------------------------ */
+
+/* Queue an event (result 0, no reason) / a migration's end. */
+int xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
+	     uint64_t generation);
+int xl_queue_result(struct hv *hv, enum hv_event_kind kind, const char *name,
+		    uint64_t generation, int result, const char *reason);
+
+/* Tracked domains: the death watch of each managed domain. */
+struct xl_dom *xl_dom_by_domid(struct hv *hv, uint32_t domid);
+int xl_track(struct hv *hv, const char *name, uint32_t domid,
+	     uint64_t generation);
+void xl_untrack(struct hv *hv, struct xl_dom *d);
+/* Its end is queued as kind, and its remains destroyed or not, as if its
+ * death watch had said so. */
+void xl_dom_end(struct hv *hv, struct xl_dom *d, enum hv_event_kind kind,
+		bool destroy);
+/* The event for a shutdown reason; *ignore for a suspend (no end). */
+enum hv_event_kind xl_shutdown_kind(uint8_t reason, bool *ignore);
+/* Not executing and not ended: paused, or suspended (a migration). */
+bool xl_dominfo_paused(const libxl_dominfo *info);
+bool xl_dominfo_suspended(const libxl_dominfo *info);
+
+/* The generation in xenstore. */
+int xl_gen_write(struct hv *hv, uint32_t domid, uint64_t generation);
+uint64_t xl_gen_read(struct hv *hv, uint32_t domid);
+
+/* name -> domid: 0; -EINVAL; -ENOENT no such domain; -EPERM dom0; -EIO. */
+int xl_lookup(struct hv *hv, const char *name, uint32_t *domid);
+/* 0 when no domain has the name (a create may take it); -EEXIST. */
+int xl_name_free(struct hv *hv, const char *name);
+/* cfg -> dc as xl would (dc initialised by the caller); logs why not. */
+int xl_map(const struct vm_config *cfg, libxl_domain_config *dc);
+
+/* ---- hv_xl_mig.c ----------------------------------------------------------- */
+
+int xl_migrate_send(struct hv *hv, const char *name, int fd);
+int xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
+		       uint64_t generation, int fd);
+int xl_resume(struct hv *hv, const char *name);
+
+/* Turn the completed migrations into events (event_next). */
+void xl_mig_finish(struct hv *hv);
+/* Some completed and not finished yet. */
+bool xl_mig_completed(struct hv *hv);
+
+/* Abort the migrations in flight and wait a while for libxl to end them
+ * (close).  false: some are left, libxl still holds them, and its context
+ * must not be freed (libxl_ctx_free asserts that nothing is pending). */
+bool xl_mig_close(struct hv *hv);
 
 /* ---- hv_xl_ev.c ---------------------------------------------------------- */
 

@@ -11,6 +11,15 @@
  * inside a create, as libxl's inner loop may), and deregisters its fd in
  * libxl_ctx_free.  Messages are captured from qb_log.  The mapping itself
  * (hv_xl_map.c) is real and tested in test_hv_xl_map.c.
+ *
+ * Migration: the asynchronous operations (suspend, create_restore) only
+ * record their ao_how; the test completes them later, and the fake calls
+ * the callback from inside libxl_osevent_occurred_fd, as libxl does.
+ * What is tested is the driver's side of libxl's contract: which calls,
+ * with which flags and parameters, in which order, and what becomes of
+ * their completion.  That libxl and a real guest behave as that contract
+ * says (a stream that really restores, suspend_cancel that really
+ * resumes) is for the QEMU tier.
  */
 #define LIBXL_API_VERSION 0x041400
 
@@ -23,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -46,7 +56,22 @@ struct fake_dom {
 	char name[64];          /* "" : domid_to_name finds nothing */
 	uint64_t memkb;
 	bool dying;
+	bool paused;
+	bool shutdown;
+	int reason;             /* LIBXL_SHUTDOWN_REASON_* when shut down */
 };
+
+/* One asynchronous operation started through the fake. */
+struct fake_ao {
+	const char *op;                 /* "suspend", "create_restore" */
+	libxl_asyncop_how how;
+	uint32_t *domid_out;            /* create_restore's */
+	libxl_domain_config *dc;        /* must stay valid until the end */
+	char name[64];
+	bool live;
+};
+
+#define MAX_AOS 8
 
 static struct fake {
 	char calls[MAX_CALLS][200];
@@ -78,6 +103,20 @@ static struct fake {
 	int physinfo_rc, free_rc;
 	uint64_t total_pages, free_pages, scrub_pages, free_kb;
 	int timeout_tok;
+	bool evgen_off[MAX_EVGEN];      /* disabled */
+	bool evgen_shut[MAX_EVGEN];     /* reported its one shutdown */
+	/* migration */
+	int sock[2];                    /* the agent's socket pair */
+	struct fake_ao aos[MAX_AOS];
+	int n_aos;
+	struct { int k, rc; uint32_t domid; } compl[4];
+	int n_compl;
+	int suspend_rc, restore_rc, resume_rc;
+	int resume_leaves;              /* 0, or crash + 1: the guest dies at
+					 * once, before any new watch */
+	bool abort_ignored;
+	int complete_during_destroy;    /* operation k + 1 completes (rc 0,
+					 * domid create_domid) inside a destroy */
 	/* xenstore */
 	bool xs_open_fails, xs_write_fails;
 	char kv_path[MAX_KV][96], kv_val[MAX_KV][32];
@@ -131,8 +170,11 @@ log_capture(int32_t t, struct qb_log_callsite *cs, struct timespec *ts,
 static struct fake_dom *
 dom_add(uint32_t domid, const char *name, uint64_t memkb)
 {
-	struct fake_dom *d = &F.doms[F.n_doms++];
+	struct fake_dom *d;
 
+	assert_true(F.n_doms < MAX_DOMS);
+	d = &F.doms[F.n_doms++];
+	memset(d, 0, sizeof(*d));
 	d->domid = domid;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->memkb = memkb;
@@ -238,12 +280,60 @@ __wrap_libxl_event_register_callbacks(libxl_ctx *ctx,
 	F.ev_user = user;
 }
 
+static struct fake_dom *
+dom_find(uint32_t domid)
+{
+	for (int i = 0; i < F.n_doms; i++)
+		if (F.doms[i].domid == domid)
+			return &F.doms[i];
+	return NULL;
+}
+
+static void
+dom_remove(uint32_t domid)
+{
+	for (int i = 0; i < F.n_doms; i++)
+		if (F.doms[i].domid == domid)
+			F.doms[i] = F.doms[--F.n_doms];
+}
+
+/* As libxl: a watch reports one shutdown, then only the death. */
+static void
+check_one_shutdown(const libxl_event *ev)
+{
+	for (int k = 0; k < F.n_evgens; k++) {
+		if (F.evgen_user[k] != ev->for_user || F.evgen_off[k])
+			continue;
+		if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN) {
+			if (F.evgen_shut[k])
+				fail_msg("libxl reports one shutdown per watch "
+					 "(domain %u)", ev->domid);
+			F.evgen_shut[k] = true;
+		}
+	}
+}
+
 static void
 deliver_pending(void)
 {
-	for (int i = 0; i < F.n_pending; i++)
+	for (int i = 0; i < F.n_pending; i++) {
+		check_one_shutdown(F.pending[i]);
 		F.ev->event_occurs(F.ev_user, F.pending[i]);
+	}
 	F.n_pending = 0;
+	for (int i = 0; i < F.n_compl; i++) {
+		struct fake_ao *a = &F.aos[F.compl[i].k];
+
+		assert_true(a->live);
+		a->live = false;
+		if (a->domid_out) {
+			/* libxl writes it at the very end */
+			*a->domid_out = F.compl[i].domid;
+			assert_string_equal(a->dc->c_info.name, a->name);
+		}
+		a->how.callback(FAKE_CTX, F.compl[i].rc, a->how.u.for_callback);
+	}
+	F.n_compl = 0;
 }
 
 void __wrap_libxl_osevent_occurred_fd(libxl_ctx *ctx, void *for_libxl, int fd,
@@ -285,6 +375,10 @@ __wrap_libxl_list_domain(libxl_ctx *ctx, int *nb)
 		info[i].domid = F.doms[i].domid;
 		info[i].current_memkb = F.doms[i].memkb;
 		info[i].dying = F.doms[i].dying;
+		info[i].paused = F.doms[i].paused;
+		info[i].shutdown = F.doms[i].shutdown;
+		info[i].shutdown_reason = F.doms[i].shutdown ?
+			F.doms[i].reason : LIBXL_SHUTDOWN_REASON_UNKNOWN;
 	}
 	*nb = F.n_doms;
 	return info;
@@ -362,6 +456,8 @@ __wrap_libxl_domain_unpause(libxl_ctx *ctx, uint32_t domid,
 			    const libxl_asyncop_how *ao_how)
 {
 	rec("unpause %u %s", domid, ao(ao_how));
+	if (F.unpause_rc == 0 && dom_find(domid))
+		dom_find(domid)->paused = false;
 	return F.unpause_rc;
 }
 
@@ -372,6 +468,16 @@ __wrap_libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid,
 			    const libxl_asyncop_how *ao_how)
 {
 	rec("destroy %u %s", domid, ao(ao_how));
+	/* libxl's inner loop runs here: an operation may complete. */
+	if (F.complete_during_destroy) {
+		struct fake_ao *a = &F.aos[F.complete_during_destroy - 1];
+
+		F.complete_during_destroy = 0;
+		a->live = false;
+		if (a->domid_out)
+			*a->domid_out = F.create_domid;
+		a->how.callback(FAKE_CTX, 0, a->how.u.for_callback);
+	}
 	if (F.destroy_rc)
 		return F.destroy_rc;
 	for (int i = 0; i < F.n_doms; i++)
@@ -432,6 +538,8 @@ __wrap_libxl_evdisable_domain_death(libxl_ctx *ctx,
 	ptrdiff_t k = (char *)evgen - F.evgens;
 
 	assert_true(k >= 0 && k < F.n_evgens);
+	assert_false(F.evgen_off[k]);
+	F.evgen_off[k] = true;
 	rec("evdisable_domain_death %u", F.evgen_domid[k]);
 }
 
@@ -474,6 +582,150 @@ __wrap_libxl_get_free_memory(libxl_ctx *ctx, uint64_t *memkb)
 		return F.free_rc;
 	*memkb = F.free_kb;
 	return 0;
+}
+
+/* ---- the fake libxl: migration --------------------------------------------
+ *
+ * These are not in the Makefile's XL_WRAP list, so they are defined under
+ * their own names: the executable's definitions are the ones libxmcore's
+ * references bind to, libxenlight's are never reached.  (Should they join
+ * XL_WRAP, rename them __wrap_*.)
+ */
+
+static int
+ao_start(const char *op, const libxl_asyncop_how *how, const char *name,
+	 uint32_t *domid_out, libxl_domain_config *dc)
+{
+	struct fake_ao *a;
+
+	/* The driver never blocks its loop on these. */
+	assert_non_null(how);
+	assert_non_null(how->callback);
+	assert_true(F.n_aos < MAX_AOS);
+	a = &F.aos[F.n_aos];
+	memset(a, 0, sizeof(*a));
+	a->op = op;
+	a->how = *how;          /* *how need not outlive the call */
+	a->domid_out = domid_out;
+	a->dc = dc;
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->live = true;
+	return F.n_aos++;
+}
+
+/* Operation k ends with rc (and, for a restore, domid), delivered from
+ * inside libxl_osevent_occurred_fd. */
+static void
+ao_complete(int k, int rc, uint32_t domid)
+{
+	assert_true(F.n_compl < 4);
+	F.compl[F.n_compl].k = k;
+	F.compl[F.n_compl].rc = rc;
+	F.compl[F.n_compl++].domid = domid;
+	assert_int_equal(write(F.pipe[1], "c", 1), 1);
+}
+
+static const char *
+which_fd(int fd)
+{
+	return fd == F.sock[0] ? "ours" : "other";
+}
+
+int
+libxl_domain_info(libxl_ctx *ctx, libxl_dominfo *info, uint32_t domid)
+{
+	struct fake_dom *d = dom_find(domid);
+
+	assert_ptr_equal(ctx, FAKE_CTX);
+	rec("domain_info %u", domid);
+	if (!d)
+		return ERROR_DOMAIN_NOTFOUND;
+	if (info) {
+		info->domid = domid;
+		info->current_memkb = d->memkb;
+		info->dying = d->dying;
+		info->paused = d->paused;
+		info->shutdown = d->shutdown;
+		info->shutdown_reason = d->shutdown ? d->reason :
+			LIBXL_SHUTDOWN_REASON_UNKNOWN;
+	}
+	return 0;
+}
+
+int
+libxl_domain_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags,
+		     const libxl_asyncop_how *ao_how)
+{
+	assert_ptr_equal(ctx, FAKE_CTX);
+	rec("suspend %u fd=%s flags=%s %s", domid, which_fd(fd),
+	    flags == LIBXL_SUSPEND_LIVE ? "live" : "other", ao(ao_how));
+	if (F.suspend_rc)
+		return F.suspend_rc;
+	(void)ao_start("suspend", ao_how, "", NULL, NULL);
+	return 0;
+}
+
+int
+libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *dc,
+			    uint32_t *domid, int restore_fd, int send_back_fd,
+			    const libxl_domain_restore_params *params,
+			    const libxl_asyncop_how *ao_how,
+			    const libxl_asyncprogress_how *aop)
+{
+	assert_ptr_equal(ctx, FAKE_CTX);
+	rec("create_restore name=%s type=%s memkb=%lu disks=%d nics=%d fd=%s "
+	    "send_back=%d checkpointed=%s version=%u colo_proxy=%s %s "
+	    "console=%s", dc->c_info.name,
+	    libxl_domain_type_to_string(dc->c_info.type),
+	    (unsigned long)dc->b_info.target_memkb, dc->num_disks, dc->num_nics,
+	    which_fd(restore_fd), send_back_fd,
+	    libxl_checkpointed_stream_to_string(params->checkpointed_stream),
+	    params->stream_version,
+	    libxl_defbool_to_string(params->userspace_colo_proxy), ao(ao_how),
+	    aop ? "yes" : "no");
+	if (F.restore_rc)
+		return F.restore_rc;
+	(void)ao_start("create_restore", ao_how, dc->c_info.name, domid, dc);
+	/* The domain is made (named, paused) before the stream is read. */
+	dom_add(F.create_domid, dc->c_info.name,
+		dc->b_info.target_memkb)->paused = true;
+	return 0;
+}
+
+int
+libxl_domain_resume(libxl_ctx *ctx, uint32_t domid, int suspend_cancel,
+		    const libxl_asyncop_how *ao_how)
+{
+	struct fake_dom *d = dom_find(domid);
+
+	assert_ptr_equal(ctx, FAKE_CTX);
+	rec("resume %u cancel=%d %s", domid, suspend_cancel, ao(ao_how));
+	if (F.resume_rc)
+		return F.resume_rc;
+	assert_non_null(d);
+	d->shutdown = F.resume_leaves != 0;
+	d->reason = F.resume_leaves - 1;
+	return 0;
+}
+
+int
+libxl_ao_abort(libxl_ctx *ctx, const libxl_asyncop_how *how)
+{
+	assert_ptr_equal(ctx, FAKE_CTX);
+	for (int k = 0; k < F.n_aos; k++) {
+		struct fake_ao *a = &F.aos[k];
+
+		if (!a->live || a->how.callback != how->callback ||
+		    a->how.u.for_callback != how->u.for_callback)
+			continue;
+		rec("ao_abort %s", a->op);
+		if (!F.abort_ignored)
+			ao_complete(k, ERROR_ABORTED, a->domid_out ?
+				    F.create_domid : INVALID_DOMID);
+		return 0;
+	}
+	rec("ao_abort unknown");
+	return ERROR_NOTFOUND;
 }
 
 /* ---- the fake xenstore ---------------------------------------------------- */
@@ -551,6 +803,7 @@ setup(void **state)
 {
 	memset(&F, 0, sizeof(F));
 	assert_int_equal(pipe(F.pipe), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, F.sock), 0);
 	dom_add(0, "Domain-0", 4096 * 1024);
 	return 0;
 }
@@ -566,6 +819,8 @@ teardown(void **state)
 		__wrap_libxl_event_free(NULL, F.pending[i]);
 	close(F.pipe[0]);
 	close(F.pipe[1]);
+	close(F.sock[0]);
+	close(F.sock[1]);
 	*state = NULL;
 	return 0;
 }
@@ -1023,12 +1278,11 @@ test_death_events(void **state)
 	NO_CALLS();
 	assert_false(readable_within(hv, 0));
 
-	/* The suspended one is still watched: its death comes later. */
-	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 11, user_of(11),
-			LIBXL_SHUTDOWN_REASON_WATCHDOG));
+	/* The suspended one is still watched: its death comes later (libxl
+	 * reports no second shutdown on that watch, only the death). */
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_DEATH, 11, user_of(11), 0));
 	event_is(hv, HV_EVENT_CRASH, "saved", 44);
-	CALLS("occurred_fd events=1 revents=1", "evdisable_domain_death 11",
-	      "destroy 11 sync");
+	CALLS("occurred_fd events=1 revents=1", "evdisable_domain_death 11");
 }
 
 static void
@@ -1081,6 +1335,528 @@ test_timeouts(void **state)
 	NO_CALLS();
 }
 
+/* ---- migration ------------------------------------------------------------------ */
+
+#define RESTORE_WEB1 "create_restore name=web1 type=pv memkb=1048576 disks=1 " \
+	"nics=1 fd=ours send_back=-1 checkpointed=none version=2 " \
+	"colo_proxy=False async console=no"
+
+static void
+mig_event_is(struct hv *hv, enum hv_event_kind kind, const char *name,
+	     uint64_t gen, int result, const char *reason)
+{
+	struct hv_event ev;
+
+	assert_int_equal(hv_xl_ops.event_next(hv, &ev), 0);
+	assert_int_equal(ev.kind, kind);
+	assert_string_equal(ev.name, name);
+	assert_int_equal(ev.generation, gen);
+	assert_int_equal(ev.result, result);
+	assert_string_equal(ev.reason, reason);
+}
+
+/* The guest answers the suspend request: shut down, reason suspend; the
+ * death watch reports it. */
+static void
+guest_suspends(uint32_t domid)
+{
+	struct fake_dom *d = dom_find(domid);
+
+	d->shutdown = true;
+	d->reason = LIBXL_SHUTDOWN_REASON_SUSPEND;
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, domid, user_of(domid),
+			LIBXL_SHUTDOWN_REASON_SUSPEND));
+}
+
+static bool
+listed_paused(struct hv *hv, const char *name)
+{
+	struct hv_domain *doms = NULL;
+	size_t n = 0;
+	bool paused = false, found = false;
+
+	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(doms[i].name, name) == 0) {
+			found = true;
+			paused = doms[i].paused;
+		}
+	}
+	free(doms);
+	F.n_calls = 0;
+	assert_true(found);
+	return paused;
+}
+
+static void
+test_migrate_invalid(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+	int fd = F.sock[0], closed[2];
+
+	assert_int_equal(pipe(closed), 0);
+	close(closed[0]);
+	close(closed[1]);
+
+	/* send */
+	assert_int_equal(hv_xl_ops.migrate_send(NULL, "web1", fd), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", -1), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", closed[0]), -EBADF);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "", fd), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, NULL, fd), -EINVAL);
+	NO_CALLS();
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "ghost", fd), -ENOENT);
+	CALLS("name_to_domid ghost");
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "Domain-0", fd), -EPERM);
+	CALLS("name_to_domid Domain-0");
+
+	/* Only a running domain: not a paused or suspended one (it could
+	 * not answer), not one that has ended. */
+	dom_add(3, "held", 1024)->paused = true;
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "held", fd), -EBUSY);
+	CALLS("name_to_domid held", "domain_info 3");
+	dom_add(4, "away", 1024)->shutdown = true;
+	dom_find(4)->reason = LIBXL_SHUTDOWN_REASON_SUSPEND;
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "away", fd), -EBUSY);
+	CALLS("name_to_domid away", "domain_info 4");
+	dom_add(5, "dead", 1024)->shutdown = true;
+	dom_find(5)->reason = LIBXL_SHUTDOWN_REASON_CRASH;
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "dead", fd), -ESRCH);
+	CALLS("name_to_domid dead", "domain_info 5");
+	/* list() says paused for the first two only. */
+	assert_true(listed_paused(hv, "held"));
+	assert_true(listed_paused(hv, "away"));
+	assert_false(listed_paused(hv, "dead"));
+
+	/* receive */
+	pv_config(&c, "web1");
+	assert_int_equal(hv_xl_ops.migrate_receive(NULL, &c, 1, fd), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, NULL, 1, fd), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 0, fd), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 1, -1), -EINVAL);
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 1, closed[0]),
+			 -EBADF);
+	NO_CALLS();
+	pv_config(&c, "held");
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 1, fd), -EEXIST);
+	CALLS("name_to_domid held");
+	pv_config(&c, "Domain-0");
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 1, fd), -EEXIST);
+	CALLS("name_to_domid Domain-0");
+	/* Mapped as create() maps it, with the same refusal. */
+	pv_config(&c, "web2");
+	c.type = VM_TYPE_HVM;
+	strcpy(c.bootloader, "pygrub");
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 1, fd), -EINVAL);
+	CALLS("name_to_domid web2");
+	assert_string_equal(F.logs[F.n_logs - 1], "[xl] VM web2: cannot map its "
+			    "definition for libxl: bootloader: only pv and pvh "
+			    "guests use one (an hvm guest boots its firmware)");
+
+	/* resume */
+	assert_int_equal(hv_xl_ops.resume(NULL, "web1"), -EINVAL);
+	assert_int_equal(hv_xl_ops.resume(hv, ""), -EINVAL);
+	NO_CALLS();
+	assert_int_equal(hv_xl_ops.resume(hv, "ghost"), -ENOENT);
+	CALLS("name_to_domid ghost");
+	assert_int_equal(hv_xl_ops.resume(hv, "Domain-0"), -EPERM);
+	CALLS("name_to_domid Domain-0");
+	assert_int_equal(hv_xl_ops.resume(hv, "dead"), -ESRCH);
+	CALLS("name_to_domid dead", "domain_info 5");
+	no_event(hv);
+	NO_CALLS();
+}
+
+static void
+test_migrate_send(void **state)
+{
+	struct hv *hv = open_ok(state);
+
+	create_ok(hv, "web1", 7, 42);
+	assert_false(listed_paused(hv, "web1"));
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	CALLS("name_to_domid web1", "domain_info 7",
+	      "suspend 7 fd=ours flags=live async");
+	no_event(hv);
+	NO_CALLS();
+
+	/* One at a time, and nothing resumes it meanwhile. */
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), -EBUSY);
+	CALLS("name_to_domid web1");
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), -EBUSY);
+	CALLS("name_to_domid web1");
+
+	/* The suspend is no end: no event, nothing destroyed. */
+	guest_suspends(7);
+	assert_true(readable(hv));
+	no_event(hv);
+	CALLS("occurred_fd events=1 revents=1");
+
+	ao_complete(0, 0, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, 0, "");
+	CALLS("occurred_fd events=1 revents=1");
+	no_event(hv);
+	NO_CALLS();
+
+	/* Suspended until the commit: listed paused, then destroyed. */
+	assert_true(listed_paused(hv, "web1"));
+	assert_int_equal(hv_xl_ops.destroy(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "evdisable_domain_death 7",
+	      "destroy 7 sync");
+	event_is(hv, HV_EVENT_DESTROYED, "web1", 42);
+	no_event(hv);
+}
+
+static void
+test_migrate_send_fails(void **state)
+{
+	struct hv *hv = open_ok(state);
+	uint64_t old;
+
+	/* Not even started: no event will come, and it may be tried again. */
+	create_ok(hv, "web1", 7, 42);
+	F.suspend_rc = ERROR_FAIL;
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), -EIO);
+	CALLS("name_to_domid web1", "domain_info 7",
+	      "suspend 7 fd=ours flags=live async");
+	F.suspend_rc = 0;
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	CALLS("name_to_domid web1", "domain_info 7",
+	      "suspend 7 fd=ours flags=live async");
+
+	/* Suspended, then the stream broke (the agent shut the fd down). */
+	guest_suspends(7);
+	ao_complete(0, ERROR_FAIL, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -EIO,
+		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
+		     "says why)");
+	CALLS("occurred_fd events=1 revents=1");
+	no_event(hv);
+	assert_true(listed_paused(hv, "web1"));
+
+	/* resume(): as xl after a failed migration, then watched afresh
+	 * (the old watch has had its one shutdown) and looked at once. */
+	old = user_of(7);
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "domain_info 7", "resume 7 cancel=1 sync",
+	      "evenable_domain_death 7", "evdisable_domain_death 7",
+	      "domain_info 7");
+	assert_false(listed_paused(hv, "web1"));
+	no_event(hv);
+	assert_true(user_of(7) != old);
+	/* Running: nothing to do. */
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "domain_info 7");
+
+	/* Its later crash comes through the new watch. */
+	dom_find(7)->shutdown = true;
+	dom_find(7)->reason = LIBXL_SHUTDOWN_REASON_CRASH;
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 7, user_of(7),
+			LIBXL_SHUTDOWN_REASON_CRASH));
+	event_is(hv, HV_EVENT_CRASH, "web1", 42);
+	CALLS("occurred_fd events=1 revents=1", "evdisable_domain_death 7",
+	      "destroy 7 sync");
+	no_event(hv);
+
+	/* The guest never suspended: it still runs, resume() has nothing
+	 * to do. */
+	create_ok(hv, "db1", 8, 43);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "db1", F.sock[0]), 0);
+	F.n_calls = 0;
+	ao_complete(F.n_aos - 1, ERROR_GUEST_TIMEDOUT, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -ETIMEDOUT,
+		     "libxl_domain_suspend failed (ERROR_GUEST_TIMEDOUT: the guest "
+		     "did not suspend)");
+	CALLS("occurred_fd events=1 revents=1");
+	assert_int_equal(hv_xl_ops.resume(hv, "db1"), 0);
+	CALLS("name_to_domid db1", "domain_info 8");
+	no_event(hv);
+}
+
+static void
+test_migrate_resume_edges(void **state)
+{
+	struct hv *hv = open_ok(state);
+
+	/* libxl cannot resume it: said so, watch left alone. */
+	create_ok(hv, "web1", 7, 42);
+	dom_find(7)->shutdown = true;
+	dom_find(7)->reason = LIBXL_SHUTDOWN_REASON_SUSPEND;
+	F.resume_rc = ERROR_FAIL;
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), -EIO);
+	CALLS("name_to_domid web1", "domain_info 7", "resume 7 cancel=1 sync");
+
+	/* It crashes between the resume and the new watch: the one look
+	 * catches it, and the new watch's report of it is dropped. */
+	F.resume_rc = 0;
+	F.resume_leaves = LIBXL_SHUTDOWN_REASON_CRASH + 1;
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "domain_info 7", "resume 7 cancel=1 sync",
+	      "evenable_domain_death 7", "evdisable_domain_death 7",
+	      "domain_info 7");
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 7, user_of(7),
+			LIBXL_SHUTDOWN_REASON_CRASH));
+	event_is(hv, HV_EVENT_CRASH, "web1", 42);
+	CALLS("evdisable_domain_death 7", "destroy 7 sync");
+	no_event(hv);
+	CALLS("occurred_fd events=1 revents=1");
+
+	/* Suspended and paused: resumed, then unpaused.  Not ours (no
+	 * generation): nothing to watch. */
+	F.resume_leaves = 0;
+	F.n_calls = 0;
+	dom_add(12, "other", 1024)->shutdown = true;
+	dom_find(12)->reason = LIBXL_SHUTDOWN_REASON_SUSPEND;
+	dom_find(12)->paused = true;
+	assert_int_equal(hv_xl_ops.resume(hv, "other"), 0);
+	CALLS("name_to_domid other", "domain_info 12",
+	      "resume 12 cancel=1 sync", "unpause 12 sync");
+	no_event(hv);
+}
+
+static void
+test_migrate_receive(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct hv_domain *doms = NULL;
+	struct vm_config c;
+	size_t n = 0;
+
+	pv_config(&c, "web1");
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	CALLS("name_to_domid web1", RESTORE_WEB1);
+	no_event(hv);
+	NO_CALLS();
+	/* cfg is the caller's: the driver kept its own copy for libxl. */
+	memset(&c, 0, sizeof(c));
+
+	pv_config(&c, "web1");
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]),
+			 -EBUSY);
+	NO_CALLS();
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), -EBUSY);
+	CALLS("name_to_domid web1");
+
+	/* Complete: its generation and its watch, then the event; paused. */
+	ao_complete(0, 0, 9);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, 0, "");
+	CALLS("occurred_fd events=1 revents=1",
+	      "xs_write t=0 " GEN_PATH(9) "=42",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9");
+	no_event(hv);
+	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(doms[0].name, "web1");
+	assert_int_equal(doms[0].domid, 9);
+	assert_int_equal(doms[0].generation, 42);
+	assert_true(doms[0].paused);
+	free(doms);
+	CALLS("list_domain", "domid_to_name 9", "xs_read " GEN_PATH(9));
+
+	/* The commit: it runs. */
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "domain_info 9", "unpause 9 sync");
+	assert_false(listed_paused(hv, "web1"));
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "domain_info 9");
+	F.unpause_rc = ERROR_FAIL;
+	dom_find(9)->paused = true;
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), -EIO);
+	CALLS("name_to_domid web1", "domain_info 9", "unpause 9 sync");
+
+	/* Watched like a created one. */
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 9, user_of(9),
+			LIBXL_SHUTDOWN_REASON_POWEROFF));
+	event_is(hv, HV_EVENT_POWEROFF, "web1", 42);
+	CALLS("occurred_fd events=1 revents=1", "evdisable_domain_death 9",
+	      "destroy 9 sync");
+}
+
+static void
+test_migrate_receive_fails(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	pv_config(&c, "web1");
+	F.create_domid = 9;
+
+	/* Not started: no event will come. */
+	F.restore_rc = ERROR_FAIL;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), -EIO);
+	CALLS("name_to_domid web1", RESTORE_WEB1);
+	F.restore_rc = 0;
+
+	/* The stream failed: libxl destroyed its domain; xl destroys the
+	 * domid it got back anyway. */
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	dom_remove(9);
+	ao_complete(F.n_aos - 1, ERROR_FAIL, 9);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
+		     "libxl_domain_create_restore failed (ERROR_FAIL; the [libxl] "
+		     "log says why)");
+	CALLS("occurred_fd events=1 revents=1", "destroy 9 sync");
+
+	/* Failed before it had a domain. */
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	dom_remove(9);
+	ao_complete(F.n_aos - 1, ERROR_FAIL, INVALID_DOMID);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
+		     "libxl_domain_create_restore failed (ERROR_FAIL; the [libxl] "
+		     "log says why)");
+	CALLS("occurred_fd events=1 revents=1");
+
+	/* Complete, but it cannot carry its generation, or be watched:
+	 * destroyed, reported failed. */
+	F.xs_write_fails = true;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	ao_complete(F.n_aos - 1, 0, 9);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
+		     "cannot write its generation to xenstore");
+	CALLS("occurred_fd events=1 revents=1",
+	      "xs_write t=0 " GEN_PATH(9) "=42", "destroy 9 sync");
+	F.xs_write_fails = false;
+
+	F.evenable_rc = ERROR_FAIL;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	ao_complete(F.n_aos - 1, 0, 9);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
+		     "cannot watch its death");
+	CALLS("occurred_fd events=1 revents=1",
+	      "xs_write t=0 " GEN_PATH(9) "=42",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9", "destroy 9 sync");
+	no_event(hv);
+}
+
+static void
+test_migrate_completes_inside_call(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	/* libxl may call back inside another call (or the initiating one):
+	 * the driver only notes it there; the loop sees the set readable
+	 * and event_next() does the rest. */
+	create_ok(hv, "web1", 7, 42);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	F.n_calls = 0;
+	F.aos[0].live = false;
+	F.aos[0].how.callback(FAKE_CTX, 0, F.aos[0].how.u.for_callback);
+	NO_CALLS();
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, 0, "");
+	no_event(hv);
+
+	pv_config(&c, "db1");
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 43, F.sock[0]), 0);
+	F.n_calls = 0;
+	*F.aos[1].domid_out = 9;
+	F.aos[1].live = false;
+	F.aos[1].how.callback(FAKE_CTX, 0, F.aos[1].how.u.for_callback);
+	NO_CALLS();
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "db1", 43, 0, "");
+	CALLS("xs_write t=0 " GEN_PATH(9) "=43",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9");
+	no_event(hv);
+}
+
+static void
+test_migrate_completes_inside_reap(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	/* A receive completes inside the destroy of another domain's
+	 * remains, in the same event_next(): it is finished there too, not
+	 * left until something else wakes the loop. */
+	create_ok(hv, "old", 3, 7);
+	pv_config(&c, "web1");
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	F.complete_during_destroy = 1;
+	fire(make_event(LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 3, user_of(3),
+			LIBXL_SHUTDOWN_REASON_CRASH));
+	assert_true(readable(hv));
+	event_is(hv, HV_EVENT_CRASH, "old", 7);
+	CALLS("occurred_fd events=1 revents=1", "evdisable_domain_death 3",
+	      "destroy 3 sync",
+	      "xs_write t=0 " GEN_PATH(9) "=42",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9");
+	assert_true(readable_within(hv, 0));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, 0, "");
+	no_event(hv);
+	NO_CALLS();
+	assert_false(readable_within(hv, 0));
+}
+
+static void
+test_migrate_resume_before_event(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	/* Completed, but the loop has not called event_next() yet: resume()
+	 * finishes it first, so the domain has its generation and watch
+	 * before it runs. */
+	pv_config(&c, "web1");
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 42, F.sock[0]), 0);
+	F.n_calls = 0;
+	*F.aos[0].domid_out = 9;
+	F.aos[0].live = false;
+	F.aos[0].how.callback(FAKE_CTX, 0, F.aos[0].how.u.for_callback);
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), 0);
+	CALLS("name_to_domid web1",
+	      "xs_write t=0 " GEN_PATH(9) "=42",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9",
+	      "domain_info 9", "unpause 9 sync");
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, 0, "");
+	no_event(hv);
+}
+
+static void
+test_migrate_close(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	/* In flight at close: aborted, and awaited (libxl_ctx_free asserts
+	 * nothing is pending); the half-received domain is destroyed. */
+	create_ok(hv, "web1", 7, 42);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	pv_config(&c, "db1");
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 43, F.sock[0]), 0);
+	F.n_calls = 0;
+	hv_xl_ops.close(hv);
+	*state = NULL;
+	CALLS("ao_abort create_restore", "ao_abort suspend",
+	      "occurred_fd events=1 revents=1", "destroy 9 sync",
+	      "evdisable_domain_death 7", "ctx_free", "xs_close");
+}
+
 int
 main(void)
 {
@@ -1106,6 +1882,26 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_death_inside_create, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_invalid, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_send, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_send_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_resume_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_receive, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_receive_fails,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_migrate_completes_inside_call, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_migrate_completes_inside_reap, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_migrate_resume_before_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_close, setup,
+						teardown),
 	};
 	int32_t t;
 
