@@ -3,12 +3,12 @@
  * Parses its command line (ctl_args), asks the local xenmeshd over libqb
  * IPC (one CtlRequest, one CtlResponse, both wire frames behind libqb's
  * headers, as agent/ctl_server.c expects) and prints the answer
- * (ctl_format).  The exit status says what happened; see EXIT_* below.
+ * (ctl_format).  The exit status says what happened: CTL_EXIT_* of
+ * ctl_client.h.  The planned-maintenance commands are in ctl_planned.c.
  */
 #include "xmconfig.h"    /* autoconf's: PACKAGE_VERSION */
 
 #include <errno.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,133 +19,16 @@
 #include "ctl_args.h"
 #include "ctl_client.h"
 #include "ctl_format.h"
+#include "ctl_planned.h"
 #include "ctl_server.h"
 #include "ctl_vm.h"
 #include "wire.h"
 #include "xm_error.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FAILED = 1,        /* the operation failed */
-	EXIT_USAGE = 2,
-	EXIT_UNREACHABLE = 3,   /* xenmeshd not running or gone */
-	EXIT_NOQUORUM = 4,      /* no quorum, no coordinator or sync running */
-	EXIT_DENIED = 5,        /* permission denied */
-};
-
-#define TIMEOUT_MS        15000
 /* a restart waits for the VM to stop, up to CTL_VM_RESTART_WAIT_S */
 #define RESTART_TIMEOUT_MS ((CTL_VM_RESTART_WAIT_S + 30) * 1000)
 #define VOLUME_TIMEOUT_MS (150 * 1000)  /* the agent waits 120 s for the SAN */
 #define FOLLOW_PERIOD_MS  500
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-/* A transport failure, said once on stderr; returns the exit status. */
-static int
-report_call_error(const struct ctl_conn *cc, const char *name, int err)
-{
-	switch (err) {
-	case -ETIMEDOUT:
-		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s\n",
-			name, TIMEOUT_MS / 1000);
-		return EXIT_FAILED;
-	case -ENOTCONN:
-	case -ECONNRESET:
-	case -EPIPE:
-	case -ESHUTDOWN:
-		fprintf(stderr, "agentctl: %s: lost the connection to xenmeshd: %s\n",
-			name, xm_strerror(err));
-		return EXIT_UNREACHABLE;
-	case XM_EVERSION:
-		fprintf(stderr, "agentctl: %s: xenmeshd speaks protocol %u.%u, "
-			"agentctl %u.%u\n", name, cc->peer_major, cc->peer_minor,
-			XM_PROTO_MAJOR, XM_PROTO_MINOR);
-		return EXIT_FAILED;
-	default:
-		fprintf(stderr, "agentctl: %s: talking to xenmeshd: %s\n", name,
-			xm_strerror(err));
-		return EXIT_FAILED;
-	}
-}
-
-static int
-exit_status_of(int result)
-{
-	switch (result) {
-	case 0:
-		return EXIT_OK;
-	case -EACCES:
-	case -EPERM:
-		return EXIT_DENIED;
-	case XM_ENOQUORUM:
-	case XM_ENOCOORD:
-	case XM_ESYNCING:
-		return EXIT_NOQUORUM;
-	default:
-		return EXIT_FAILED;
-	}
-}
-
-/* The agent refused or failed: its words on stderr; the exit status. */
-static int
-report_result(const struct ctl_args *args, const Xenmesh__CtlResponse *resp)
-{
-	const char *text = resp->message != NULL && resp->message[0] != '\0' ?
-		resp->message : xm_strerror(resp->result);
-
-	if (args->cmd == CTL_CMD_NODE_FLAG && resp->result == -ENOENT)
-		fprintf(stderr, "agentctl: %s: unknown node %s\n", args->name,
-			args->node);
-	else
-		fprintf(stderr, "agentctl: %s: %s\n", args->name, text);
-	return exit_status_of(resp->result);
-}
-
-/* Writes text (from a formatter) to stdout and frees it. */
-static int
-print_text(const struct ctl_args *args, int rc, char *text)
-{
-	if (rc < 0) {
-		fprintf(stderr, "agentctl: %s: cannot show the answer: %s\n",
-			args->name, xm_strerror(rc));
-		return EXIT_FAILED;
-	}
-	(void)fputs(text, stdout);
-	free(text);
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "agentctl: %s: cannot write: %s\n", args->name,
-			strerror(errno));
-		return EXIT_FAILED;
-	}
-	return EXIT_OK;
-}
-
-/* One read request: EXIT_OK with *resp to free, or the exit status of a
- * transport failure or a refusal (said on stderr, nothing to free). */
-static int
-read_call(struct ctl_conn *cc, const struct ctl_args *args,
-	  const Xenmesh__CtlRequest *req, Xenmesh__CtlResponse **resp)
-{
-	int rc, status;
-
-	rc = ctl_conn_call(cc, req, TIMEOUT_MS, resp);
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	if ((*resp)->result == 0)
-		return EXIT_OK;
-	status = report_result(args, *resp);
-	xenmesh__ctl_response__free_unpacked(*resp, NULL);
-	*resp = NULL;
-	return status;
-}
 
 static int
 cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
@@ -158,16 +41,16 @@ cmd_status(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = args->cmd == CTL_CMD_STATUS ?
 		XENMESH__CTL_COMMAND__CTL_STATUS :
 		XENMESH__CTL_COMMAND__CTL_NODE_LIST;
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	if (args->cmd == CTL_CMD_STATUS)
 		rc = args->json ? ctl_format_status_json(resp, &text) :
-			ctl_format_status(resp, &text);
+			ctl_format_status(resp, ctl_client_wall_ms(), &text);
 	else
 		rc = args->json ? ctl_format_nodes_json(resp, &text) :
 			ctl_format_nodes(resp, &text);
-	status = print_text(args, rc, text);
+	status = ctl_client_print(args, rc, text);
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -178,34 +61,24 @@ events_print(const struct ctl_args *args, const Xenmesh__CtlResponse *resp,
 	     size_t skip, uint64_t since, uint64_t *next)
 {
 	size_t i;
-	int status = EXIT_OK;
+	int status = CTL_EXIT_OK;
 
 	if (since > 0 && resp->n_events > 0 && resp->events[0]->id > since)
 		fprintf(stderr, "agentctl: events: %llu events were dropped from "
 			"xenmeshd's memory before they could be shown\n",
 			(unsigned long long)(resp->events[0]->id - since));
-	for (i = skip; i < resp->n_events && status == EXIT_OK; i++) {
+	for (i = skip; i < resp->n_events && status == CTL_EXIT_OK; i++) {
 		char *text = NULL;
 		int rc;
 
 		rc = args->json ?
 			ctl_format_event_json(resp->events[i], resp->state, &text) :
 			ctl_format_event(resp->events[i], resp->state, &text);
-		status = print_text(args, rc, text);
+		status = ctl_client_print(args, rc, text);
 	}
 	if (resp->has_next_event)
 		*next = resp->next_event;
 	return status;
-}
-
-/* Sleeps ms unless a signal asks to stop. */
-static void
-follow_sleep(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static int
@@ -217,24 +90,16 @@ cmd_events(struct ctl_conn *cc, const struct ctl_args *args)
 	size_t skip = 0;
 	int rc, status;
 
-	if (args->follow) {
-		struct sigaction sa;
-
-		/* no SA_RESTART: the sleep between polls ends at once */
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		(void)sigaction(SIGINT, &sa, NULL);
-		(void)sigaction(SIGTERM, &sa, NULL);
-	}
+	if (args->follow)
+		ctl_client_catch_signals();
 	req.command = XENMESH__CTL_COMMAND__CTL_EVENTS;
 	req.has_since = 1;
 	req.since = 0;
-	rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+	rc = ctl_conn_call(cc, &req, CTL_TIMEOUT_MS, &resp);
 	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
+		return ctl_client_call_error(cc, args->name, rc);
 	if (resp->result != 0) {
-		status = report_result(args, resp);
+		status = ctl_client_refused(args, resp);
 		xenmesh__ctl_response__free_unpacked(resp, NULL);
 		return status;
 	}
@@ -243,58 +108,25 @@ cmd_events(struct ctl_conn *cc, const struct ctl_args *args)
 	status = events_print(args, resp, skip, 0, &next);
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 
-	while (args->follow && status == EXIT_OK && !stop_requested) {
-		follow_sleep(FOLLOW_PERIOD_MS);
-		if (stop_requested)
+	while (args->follow && status == CTL_EXIT_OK && !ctl_client_stopped()) {
+		ctl_client_sleep(FOLLOW_PERIOD_MS);
+		if (ctl_client_stopped())
 			break;
 		req.since = next;
-		rc = ctl_conn_call(cc, &req, TIMEOUT_MS, &resp);
+		rc = ctl_conn_call(cc, &req, CTL_TIMEOUT_MS, &resp);
 		if (rc < 0) {
-			if (stop_requested)
+			if (ctl_client_stopped())
 				break;
-			return report_call_error(cc, args->name, rc);
+			return ctl_client_call_error(cc, args->name, rc);
 		}
 		if (resp->result != 0) {
-			status = report_result(args, resp);
+			status = ctl_client_refused(args, resp);
 			xenmesh__ctl_response__free_unpacked(resp, NULL);
 			break;
 		}
 		status = events_print(args, resp, 0, req.since, &next);
 		xenmesh__ctl_response__free_unpacked(resp, NULL);
 	}
-	return status;
-}
-
-/* Sends a mutation and says how it went: on success `done`, or the
- * agent's own message when done is NULL. */
-static int
-call_mutation(struct ctl_conn *cc, const struct ctl_args *args,
-	      const Xenmesh__CtlRequest *req, int timeout_ms, const char *done)
-{
-	Xenmesh__CtlResponse *resp;
-	char *text = NULL;
-	int rc, status;
-
-	rc = ctl_conn_call(cc, req, timeout_ms, &resp);
-	if (rc == -ETIMEDOUT) {
-		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s; "
-			"the change may still be applied (see agentctl events)\n",
-			args->name, timeout_ms / 1000);
-		return EXIT_FAILED;
-	}
-	if (rc < 0)
-		return report_call_error(cc, args->name, rc);
-	status = resp->result == 0 ? EXIT_OK : report_result(args, resp);
-	if (args->json) {
-		rc = ctl_format_result_json(resp, &text);
-		if (print_text(args, rc, text) != EXIT_OK && status == EXIT_OK)
-			status = EXIT_FAILED;
-	} else if (status == EXIT_OK) {
-		printf("%s\n", done != NULL ? done :
-		       resp->message != NULL && resp->message[0] != '\0' ?
-		       resp->message : "done");
-	}
-	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
 
@@ -313,11 +145,11 @@ cmd_node_flag(struct ctl_conn *cc, const struct ctl_args *args)
 	req.args = argv;
 	(void)snprintf(done, sizeof(done), "%s: %s %s", args->node, args->flag,
 		       args->on ? "on" : "off");
-	return call_mutation(cc, args, &req, TIMEOUT_MS, done);
+	return ctl_client_mutation(cc, args, &req, CTL_TIMEOUT_MS, done);
 }
 
 /* The xl.cfg of `vm define` or the file of `fence config set`, whole, as
- * text: 0, or EXIT_FAILED after saying why. */
+ * text: 0, or CTL_EXIT_FAILED after saying why. */
 static int
 read_config(const struct ctl_args *args, char **text)
 {
@@ -331,13 +163,13 @@ read_config(const struct ctl_args *args, char **text)
 	if (f == NULL) {
 		fprintf(stderr, "agentctl: %s: cannot read %s: %s\n", args->name,
 			args->file, strerror(errno));
-		return EXIT_FAILED;
+		return CTL_EXIT_FAILED;
 	}
 	buf = malloc(CTL_VM_CONFIG_MAX + 2);
 	if (buf == NULL) {
 		(void)fclose(f);
 		fprintf(stderr, "agentctl: %s: out of memory\n", args->name);
-		return EXIT_FAILED;
+		return CTL_EXIT_FAILED;
 	}
 	n = fread(buf, 1, CTL_VM_CONFIG_MAX + 1, f);
 	err = ferror(f) ? errno : 0;
@@ -357,7 +189,7 @@ read_config(const struct ctl_args *args, char **text)
 		return 0;
 	}
 	free(buf);
-	return EXIT_FAILED;
+	return CTL_EXIT_FAILED;
 }
 
 /* config: the xl.cfg text of vm define, read before connecting. */
@@ -366,7 +198,7 @@ cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 {
 	Xenmesh__CtlRequest req = XENMESH__CTL_REQUEST__INIT;
 	char *argv[2];
-	int timeout_ms = TIMEOUT_MS;
+	int timeout_ms = CTL_TIMEOUT_MS;
 
 	argv[0] = (char *)args->vm;
 	req.args = argv;
@@ -399,7 +231,7 @@ cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 		break;
 	}
 	/* the agent's answer names the VM (define: from the file) */
-	return call_mutation(cc, args, &req, timeout_ms, NULL);
+	return ctl_client_mutation(cc, args, &req, timeout_ms, NULL);
 }
 
 /* fence config set / clear, node fence --yes. */
@@ -428,7 +260,7 @@ cmd_fence_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 		break;
 	}
 	/* the agent's answer says what it did (hosts, this node...) */
-	return call_mutation(cc, args, &req, TIMEOUT_MS, NULL);
+	return ctl_client_mutation(cc, args, &req, CTL_TIMEOUT_MS, NULL);
 }
 
 /* volume create / remove: the create answer waits for the SAN node. */
@@ -451,7 +283,7 @@ cmd_volume_change(struct ctl_conn *cc, const struct ctl_args *args)
 		req.n_args = 1;
 		req.command = XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE;
 	}
-	return call_mutation(cc, args, &req, VOLUME_TIMEOUT_MS, NULL);
+	return ctl_client_mutation(cc, args, &req, VOLUME_TIMEOUT_MS, NULL);
 }
 
 /* volume list, storage status. */
@@ -466,8 +298,8 @@ cmd_storage_read(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = args->cmd == CTL_CMD_STORAGE_STATUS ?
 		XENMESH__CTL_COMMAND__CTL_STORAGE_STATUS :
 		XENMESH__CTL_COMMAND__CTL_STATUS;
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	if (args->cmd == CTL_CMD_STORAGE_STATUS)
 		rc = args->json ? ctl_format_storage_json(resp, &text) :
@@ -475,7 +307,7 @@ cmd_storage_read(struct ctl_conn *cc, const struct ctl_args *args)
 	else
 		rc = args->json ? ctl_format_volumes_json(resp, &text) :
 			ctl_format_volumes(resp, &text);
-	status = print_text(args, rc, text);
+	status = ctl_client_print(args, rc, text);
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -493,7 +325,7 @@ node_fence_confirm(const struct ctl_args *args)
 		"and the\n"
 		"  host resets; its HA VMs restart elsewhere once it is fenced.\n"
 		"Run again with --yes to do it.\n", args->node, args->node);
-	return EXIT_USAGE;
+	return CTL_EXIT_USAGE;
 }
 
 static int
@@ -507,12 +339,12 @@ cmd_fence_config(struct ctl_conn *cc, const struct ctl_args *args)
 	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG;
 	req.has_show_secrets = args->show_secrets;
 	req.show_secrets = args->show_secrets;
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	rc = args->json ? ctl_format_fence_config_json(resp, &text) :
 		ctl_format_fence_config(resp, &text);
-	status = print_text(args, rc, text);
+	status = ctl_client_print(args, rc, text);
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -529,39 +361,30 @@ cmd_fence_history(struct ctl_conn *cc, const struct ctl_args *args)
 	int rc, status;
 
 	req.command = XENMESH__CTL_COMMAND__CTL_FENCE_HISTORY;
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	rc = args->json ? ctl_format_fence_history_json(resp, &text) :
 		ctl_format_fence_history(resp, &text);
-	status = print_text(args, rc, text);
+	status = ctl_client_print(args, rc, text);
 	c = resp->cluster;
-	if (status != EXIT_OK || c == NULL || ctl_format_fence_history_here(resp))
+	if (status != CTL_EXIT_OK || c == NULL || ctl_format_fence_history_here(resp))
 		goto out_resp;
 	if (c->has_coordinator && c->coordinator != 0) {
 		fprintf(stderr, "agentctl: %s: fence history is kept by the "
 			"coordinator %s; run this there\n", args->name,
 			ctl_format_node_name(resp->state, c->coordinator, buf,
 					     sizeof(buf)));
-		status = EXIT_FAILED;
+		status = CTL_EXIT_FAILED;
 	} else {
 		fprintf(stderr, "agentctl: %s: there is no coordinator now, so "
 			"no fence is running; only this node's events are "
 			"shown\n", args->name);
-		status = EXIT_NOQUORUM;
+		status = CTL_EXIT_NOQUORUM;
 	}
 out_resp:
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* vm list, vm show: the status answer (with the xl.cfg of the VM shown). */
@@ -579,23 +402,23 @@ cmd_vm_read(struct ctl_conn *cc, const struct ctl_args *args)
 		req.args = argv;
 		req.n_args = 1;
 	}
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	if (args->cmd == CTL_CMD_VM_LIST)
 		rc = args->json ? ctl_format_vms_json(resp, &text) :
-			ctl_format_vms(resp, &text);
+			ctl_format_vms(resp, ctl_client_wall_ms(), &text);
 	else
 		rc = args->json ?
-			ctl_format_vm_json(resp, args->vm, wall_ms(), &text) :
-			ctl_format_vm(resp, args->vm, wall_ms(), &text);
+			ctl_format_vm_json(resp, args->vm, ctl_client_wall_ms(), &text) :
+			ctl_format_vm(resp, args->vm, ctl_client_wall_ms(), &text);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "agentctl: %s: no VM named %s\n", args->name,
 			args->vm);
-		status = EXIT_FAILED;
+		status = CTL_EXIT_FAILED;
 		goto out_resp;
 	}
-	status = print_text(args, rc, text);
+	status = ctl_client_print(args, rc, text);
 out_resp:
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
@@ -616,14 +439,14 @@ cmd_admin(struct ctl_conn *cc, const struct ctl_args *args)
 		req.command = XENMESH__CTL_COMMAND__CTL_LOG_LEVEL;
 		req.args = argv;
 		req.n_args = 1;
-		return call_mutation(cc, args, &req, TIMEOUT_MS, NULL);
+		return ctl_client_mutation(cc, args, &req, CTL_TIMEOUT_MS, NULL);
 	}
 	req.command = XENMESH__CTL_COMMAND__CTL_METRICS;
-	status = read_call(cc, args, &req, &resp);
-	if (status != EXIT_OK)
+	status = ctl_client_read(cc, args, &req, &resp);
+	if (status != CTL_EXIT_OK)
 		return status;
 	text = strdup(resp->message != NULL ? resp->message : "");
-	status = print_text(args, text != NULL ? 0 : -ENOMEM, text);
+	status = ctl_client_print(args, text != NULL ? 0 : -ENOMEM, text);
 	xenmesh__ctl_response__free_unpacked(resp, NULL);
 	return status;
 }
@@ -639,7 +462,7 @@ main(int argc, char *argv[])
 	rc = ctl_args_parse(argc, argv, &args, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: %s\n%s\n", err, args.usage);
-		return EXIT_USAGE;
+		return CTL_EXIT_USAGE;
 	}
 	switch (args.cmd) {
 	case CTL_CMD_HELP:
@@ -647,11 +470,11 @@ main(int argc, char *argv[])
 			(void)fputs(ctl_args_help(), stdout);
 		else
 			printf("%s\n", args.usage);
-		return EXIT_OK;
+		return CTL_EXIT_OK;
 	case CTL_CMD_VERSION:
 		printf("agentctl (xenmesh) %s, protocol %u.%u\n", PACKAGE_VERSION,
 		       XM_PROTO_MAJOR, XM_PROTO_MINOR);
-		return EXIT_OK;
+		return CTL_EXIT_OK;
 	default:
 		break;
 	}
@@ -670,7 +493,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "agentctl: cannot reach xenmeshd (is it running?): %s\n",
 			xm_strerror(rc));
 		free(config);
-		return rc == -EACCES || rc == -EPERM ? EXIT_DENIED : EXIT_UNREACHABLE;
+		return rc == -EACCES || rc == -EPERM ? CTL_EXIT_DENIED : CTL_EXIT_UNREACHABLE;
 	}
 	switch (args.cmd) {
 	case CTL_CMD_STATUS:
@@ -718,9 +541,22 @@ main(int argc, char *argv[])
 	case CTL_CMD_STORAGE_STATUS:
 		status = cmd_storage_read(&cc, &args);
 		break;
+	case CTL_CMD_VM_MIGRATE:
+		status = ctl_planned_migrate(&cc, &args);
+		break;
+	case CTL_CMD_NODE_DRAIN:
+		status = ctl_planned_drain(&cc, &args);
+		break;
+	case CTL_CMD_NODE_UNDRAIN:
+	case CTL_CMD_CLUSTER_MAINTENANCE:
+		status = ctl_planned_change(&cc, &args);
+		break;
+	case CTL_CMD_NODE_PREPARE_SHUTDOWN:
+		status = ctl_planned_prepare_shutdown(&cc, &args);
+		break;
 	default:
 		fprintf(stderr, "agentctl: nothing to do\n");
-		status = EXIT_USAGE;
+		status = CTL_EXIT_USAGE;
 		break;
 	}
 	ctl_conn_close(&cc);

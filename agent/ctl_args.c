@@ -17,18 +17,28 @@
 
 #define USAGE_AGENTCTL \
 	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
-	"commands: status, events, node list|maintenance|standby|fence,\n" \
-	"          vm list|show|define|undefine|start|stop|restart|cleanup,\n" \
-	"          fence config|history, metrics, log-level,\n" \
+	"commands: status, events,\n" \
+	"          node list|maintenance|standby|fence|drain|undrain|\n" \
+	"          prepare-shutdown,\n" \
+	"          vm list|show|define|undefine|start|stop|restart|cleanup|migrate,\n" \
+	"          cluster maintenance, fence config|history, metrics, log-level,\n" \
 	"          volume create|list|remove, storage status"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
 #define USAGE_NODE \
-	"usage: agentctl node list|maintenance|standby|fence ..."
+	"usage: agentctl node list|maintenance|standby|fence|drain|undrain|" \
+	"prepare-shutdown ..."
 #define USAGE_NODE_LIST   "usage: agentctl node list [--json]"
 #define USAGE_NODE_MAINT  "usage: agentctl node maintenance NODE on|off"
 #define USAGE_NODE_STANDBY "usage: agentctl node standby NODE on|off"
 #define USAGE_NODE_FENCE  "usage: agentctl node fence HOST [--yes]"
+#define USAGE_NODE_DRAIN \
+	"usage: agentctl node drain HOST [--dry-run] [--parallel N] [--force] " \
+	"[--wait] [--timeout S] [--json]"
+#define USAGE_NODE_UNDRAIN "usage: agentctl node undrain HOST [--rebalance]"
+#define USAGE_NODE_PREPARE \
+	"usage: agentctl node prepare-shutdown [--if-system-stopping] [--timeout S]"
+#define USAGE_CLUSTER     "usage: agentctl cluster maintenance on|off"
 #define USAGE_FENCE       "usage: agentctl fence config|history ..."
 #define USAGE_FENCE_CONFIG \
 	"usage: agentctl fence config [--show-secrets] [--json] | " \
@@ -46,7 +56,8 @@
 #define USAGE_VOLUME_REMOVE "usage: agentctl volume remove VOLUME"
 #define USAGE_STORAGE     "usage: agentctl storage status [--json]"
 #define USAGE_VM \
-	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup ..."
+	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup|" \
+	"migrate ..."
 
 #define ARGS_WORDS_MAX 8
 
@@ -63,6 +74,23 @@ static const char help_text[] =
 	"  node standby NODE on|off                set or clear the standby flag\n"
 	"  node fence HOST --yes                   mark HOST unclean: the cluster\n"
 	"                                          fences it (a live HOST resets)\n"
+	"  node drain HOST [--dry-run] [--parallel N] [--force] [--wait] [--timeout S]\n"
+	"                                          put HOST in maintenance and move\n"
+	"                                          its VMs away, N live migrations\n"
+	"                                          at once (default 1), in the order\n"
+	"                                          of the plan it prints; refused\n"
+	"                                          when a VM cannot move live, unless\n"
+	"                                          --force (shut down, move offline);\n"
+	"                                          --dry-run: the plan only; --wait:\n"
+	"                                          follow it to the end\n"
+	"  node undrain HOST [--rebalance]         end the drain and maintenance of\n"
+	"                                          HOST (--rebalance: move VMs back)\n"
+	"  node prepare-shutdown [--if-system-stopping] [--timeout S]\n"
+	"                                          apply this host's shutdown_policy\n"
+	"                                          (migrate, stop or refuse) and return\n"
+	"                                          once xenmeshd may stop; with\n"
+	"                                          --if-system-stopping only while\n"
+	"                                          systemd shuts the system down\n"
 	"  vm list [--json]                        the VMs table\n"
 	"  vm show VM [--json]                     everything about one VM\n"
 	"  vm define FILE.cfg                      define or redefine a VM from its\n"
@@ -72,6 +100,13 @@ static const char help_text[] =
 	"  vm stop VM                              want it stopped\n"
 	"  vm restart VM                           stop it, then start it again\n"
 	"  vm cleanup VM                           forget its failures and restarts\n"
+	"  vm migrate VM HOST [--offline] [--wait] [--timeout S]\n"
+	"                                          move a running VM to HOST live, or\n"
+	"                                          --offline (stop it, start it\n"
+	"                                          there); --wait: until it runs there\n"
+	"                                          (at most S seconds, default 600)\n"
+	"  cluster maintenance on|off              freeze the cluster: no recovery,\n"
+	"                                          fencing or placement until off\n"
 	"  fence config [--show-secrets]           the fence chains (passwords as ***;\n"
 	"                                          --show-secrets: root only)\n"
 	"  fence config set FILE                   replace the fence chains (checked)\n"
@@ -102,8 +137,13 @@ struct raw_args {
 	const char *words[ARGS_WORDS_MAX];
 	size_t n_words;
 	bool help, version, json, follow, yes, show_secrets;
+	bool offline, wait, dry_run, force, rebalance, if_stopping;
 	bool count_seen;
 	const char *count;      /* NULL with count_seen: value missing */
+	bool parallel_seen;
+	const char *parallel;   /* NULL with parallel_seen: value missing */
+	bool timeout_seen;
+	const char *timeout;    /* NULL with timeout_seen: value missing */
 	bool on_seen;
 	const char *on;         /* NULL with on_seen: value missing */
 	const char *unknown;    /* first unknown option */
@@ -131,6 +171,25 @@ args_fail(struct ctl_args *out, const char *usage, char *err, size_t errlen,
 	(void)vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
+}
+
+/* "--NAME VALUE" or "--NAME=VALUE" at argv[*i]: true, *seen set, *value
+ * the value (NULL when missing), *i past it. */
+static bool
+args_value(int argc, char *const argv[], int *i, const char *name, bool *seen,
+	   const char **value)
+{
+	const char *s = argv[*i];
+	size_t len = strlen(name);
+
+	if (strncmp(s, name, len) != 0 || (s[len] != '\0' && s[len] != '='))
+		return false;
+	*seen = true;
+	if (s[len] == '=')
+		*value = s + len + 1;
+	else
+		*value = *i + 1 < argc ? argv[++*i] : NULL;
+	return true;
 }
 
 static void
@@ -162,6 +221,23 @@ args_split(int argc, char *const argv[], struct raw_args *raw)
 			raw->show_secrets = true;
 		} else if (strcmp(s, "--follow") == 0 || strcmp(s, "-f") == 0) {
 			raw->follow = true;
+		} else if (strcmp(s, "--offline") == 0) {
+			raw->offline = true;
+		} else if (strcmp(s, "--wait") == 0) {
+			raw->wait = true;
+		} else if (strcmp(s, "--dry-run") == 0) {
+			raw->dry_run = true;
+		} else if (strcmp(s, "--force") == 0) {
+			raw->force = true;
+		} else if (strcmp(s, "--rebalance") == 0) {
+			raw->rebalance = true;
+		} else if (strcmp(s, "--if-system-stopping") == 0) {
+			raw->if_stopping = true;
+		} else if (args_value(argc, argv, &i, "--parallel", &raw->parallel_seen,
+				      &raw->parallel) ||
+			   args_value(argc, argv, &i, "--timeout", &raw->timeout_seen,
+				      &raw->timeout)) {
+			continue;
 		} else if (strcmp(s, "--count") == 0 || strcmp(s, "-n") == 0) {
 			raw->count_seen = true;
 			raw->count = i + 1 < argc ? argv[++i] : NULL;
@@ -203,7 +279,7 @@ static const struct vm_sub {
 	enum ctl_cmd cmd;
 	const char *name;
 	const char *usage;
-	const char *operand;    /* "VM", "FILE" or NULL */
+	const char *operand;    /* "VM", "VM HOST", "FILE" or NULL */
 } vm_subs[] = {
 	{ "list", CTL_CMD_VM_LIST, "vm list",
 	  "usage: agentctl vm list [--json]", NULL },
@@ -221,6 +297,9 @@ static const struct vm_sub {
 	  "usage: agentctl vm restart VM", "VM" },
 	{ "cleanup", CTL_CMD_VM_CLEANUP, "vm cleanup",
 	  "usage: agentctl vm cleanup VM", "VM" },
+	{ "migrate", CTL_CMD_VM_MIGRATE, "vm migrate",
+	  "usage: agentctl vm migrate VM HOST [--offline] [--wait] [--timeout S]",
+	  "VM HOST" },
 };
 
 static const struct vm_sub *
@@ -247,7 +326,8 @@ args_vm_command(const struct raw_args *raw, struct ctl_args *out,
 	if (w1 == NULL)
 		return args_fail(out, USAGE_VM, err, errlen,
 				 "missing subcommand (list, show, define, "
-				 "undefine, start, stop, restart or cleanup)");
+				 "undefine, start, stop, restart, cleanup or "
+				 "migrate)");
 	for (i = 0; i < sizeof(vm_subs) / sizeof(vm_subs[0]); i++) {
 		if (strcmp(w1, vm_subs[i].word) != 0)
 			continue;
@@ -304,46 +384,89 @@ args_fence_command(const struct raw_args *raw, struct ctl_args *out,
 	return 0;
 }
 
-static int args_name(struct ctl_args *out, const char *s, const char *label,
-		     char *err, size_t errlen);
+/* The commands of two words but those of vm and fence. */
+static const struct group_sub {
+	const char *w0, *w1, *name, *usage;
+	enum ctl_cmd cmd;
+} group_subs[] = {
+	{ "node", "list", "node list", USAGE_NODE_LIST, CTL_CMD_NODE_LIST },
+	{ "node", "maintenance", "node maintenance", USAGE_NODE_MAINT,
+	  CTL_CMD_NODE_FLAG },
+	{ "node", "standby", "node standby", USAGE_NODE_STANDBY, CTL_CMD_NODE_FLAG },
+	{ "node", "fence", "node fence", USAGE_NODE_FENCE, CTL_CMD_NODE_FENCE },
+	{ "node", "drain", "node drain", USAGE_NODE_DRAIN, CTL_CMD_NODE_DRAIN },
+	{ "node", "undrain", "node undrain", USAGE_NODE_UNDRAIN,
+	  CTL_CMD_NODE_UNDRAIN },
+	{ "node", "prepare-shutdown", "node prepare-shutdown", USAGE_NODE_PREPARE,
+	  CTL_CMD_NODE_PREPARE_SHUTDOWN },
+	{ "volume", "create", "volume create", USAGE_VOLUME_CREATE,
+	  CTL_CMD_VOLUME_CREATE },
+	{ "volume", "list", "volume list", USAGE_VOLUME_LIST, CTL_CMD_VOLUME_LIST },
+	{ "volume", "remove", "volume remove", USAGE_VOLUME_REMOVE,
+	  CTL_CMD_VOLUME_REMOVE },
+	{ "storage", "status", "storage status", USAGE_STORAGE,
+	  CTL_CMD_STORAGE_STATUS },
+	{ "cluster", "maintenance", "cluster maintenance", USAGE_CLUSTER,
+	  CTL_CMD_CLUSTER_MAINTENANCE },
+};
 
-/* volume create|list|remove, storage status. */
+/* The commands of one word. */
+static const struct group_sub words1[] = {
+	{ NULL, NULL, "status", USAGE_STATUS, CTL_CMD_STATUS },
+	{ NULL, NULL, "events", USAGE_EVENTS, CTL_CMD_EVENTS },
+	{ NULL, NULL, "metrics", USAGE_METRICS, CTL_CMD_METRICS },
+	{ NULL, NULL, "log-level", USAGE_LOG_LEVEL, CTL_CMD_LOG_LEVEL },
+};
+
+/* The groups of group_subs: usage and subcommands, for errors. */
+static const struct group {
+	const char *w0, *usage, *subs;
+} groups[] = {
+	{ "node", USAGE_NODE, "list, maintenance, standby, fence, drain, undrain or "
+	  "prepare-shutdown" },
+	{ "volume", USAGE_VOLUME, "create, list or remove" },
+	{ "storage", USAGE_STORAGE, "status" },
+	{ "cluster", USAGE_CLUSTER, "maintenance" },
+};
+
+/* node ..., volume ..., storage status, cluster maintenance: 1 when
+ * words[0] is none of them, else 0 or a usage error. */
 static int
-args_storage_command(const struct raw_args *raw, struct ctl_args *out,
-		     size_t *used, char *err, size_t errlen)
+args_group_command(const struct raw_args *raw, struct ctl_args *out,
+		   size_t *used, char *err, size_t errlen)
 {
-	static const struct {
-		const char *w0, *w1, *name, *usage;
-		enum ctl_cmd cmd;
-	} subs[] = {
-		{ "volume", "create", "volume create", USAGE_VOLUME_CREATE,
-		  CTL_CMD_VOLUME_CREATE },
-		{ "volume", "list", "volume list", USAGE_VOLUME_LIST, CTL_CMD_VOLUME_LIST },
-		{ "volume", "remove", "volume remove", USAGE_VOLUME_REMOVE,
-		  CTL_CMD_VOLUME_REMOVE },
-		{ "storage", "status", "storage status", USAGE_STORAGE,
-		  CTL_CMD_STORAGE_STATUS },
-	};
 	const char *w0 = raw->words[0];
 	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
-	bool volume = strcmp(w0, "volume") == 0;
+	const struct group *g = NULL;
 
-	out->name = w0;
-	out->usage = volume ? USAGE_VOLUME : USAGE_STORAGE;
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+		if (strcmp(w0, groups[i].w0) == 0)
+			g = &groups[i];
+	if (g == NULL)
+		return 1;
+	out->name = g->w0;
+	out->usage = g->usage;
 	*used = 2;
 	if (w1 == NULL)
-		return args_fail(out, out->usage, err, errlen, "missing subcommand (%s)",
-				 volume ? "create, list or remove" : "status");
-	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (strcmp(w0, subs[i].w0) != 0 || strcmp(w1, subs[i].w1) != 0)
+		return args_fail(out, out->usage, err, errlen,
+				 "missing subcommand (%s)", g->subs);
+	for (size_t i = 0; i < sizeof(group_subs) / sizeof(group_subs[0]); i++) {
+		const struct group_sub *sub = &group_subs[i];
+
+		if (strcmp(w0, sub->w0) != 0 || strcmp(w1, sub->w1) != 0)
 			continue;
-		out->cmd = subs[i].cmd;
-		out->name = subs[i].name;
-		out->usage = subs[i].usage;
+		out->cmd = sub->cmd;
+		out->name = sub->name;
+		out->usage = sub->usage;
+		if (sub->cmd == CTL_CMD_NODE_FLAG)
+			out->flag = sub->w1;
 		return 0;
 	}
 	return args_fail(out, out->usage, err, errlen, "unknown subcommand '%s'", w1);
 }
+
+static int args_name(struct ctl_args *out, const char *s, const char *label,
+		     char *err, size_t errlen);
 
 /* VM DISK SIZE of volume create. */
 static int
@@ -378,74 +501,30 @@ args_command(const struct raw_args *raw, struct ctl_args *out, size_t *used,
 	     char *err, size_t errlen)
 {
 	const char *w0 = raw->n_words > 0 ? raw->words[0] : NULL;
-	const char *w1 = raw->n_words > 1 ? raw->words[1] : NULL;
+	int r;
 
 	out->usage = USAGE_AGENTCTL;
 	if (w0 == NULL)
 		return args_fail(out, USAGE_AGENTCTL, err, errlen,
 				 "missing command");
-	if (strcmp(w0, "status") == 0) {
-		out->cmd = CTL_CMD_STATUS;
-		out->name = "status";
-		out->usage = USAGE_STATUS;
-		*used = 1;
-		return 0;
-	}
-	if (strcmp(w0, "events") == 0) {
-		out->cmd = CTL_CMD_EVENTS;
-		out->name = "events";
-		out->usage = USAGE_EVENTS;
-		*used = 1;
-		return 0;
-	}
-	if (strcmp(w0, "metrics") == 0 || strcmp(w0, "log-level") == 0) {
-		bool metrics = strcmp(w0, "metrics") == 0;
-
-		out->cmd = metrics ? CTL_CMD_METRICS : CTL_CMD_LOG_LEVEL;
-		out->name = metrics ? "metrics" : "log-level";
-		out->usage = metrics ? USAGE_METRICS : USAGE_LOG_LEVEL;
+	for (size_t i = 0; i < sizeof(words1) / sizeof(words1[0]); i++) {
+		if (strcmp(w0, words1[i].name) != 0)
+			continue;
+		out->cmd = words1[i].cmd;
+		out->name = words1[i].name;
+		out->usage = words1[i].usage;
 		*used = 1;
 		return 0;
 	}
 	if (strcmp(w0, "vm") == 0)
 		return args_vm_command(raw, out, used, err, errlen);
-	if (strcmp(w0, "volume") == 0 || strcmp(w0, "storage") == 0)
-		return args_storage_command(raw, out, used, err, errlen);
 	if (strcmp(w0, "fence") == 0)
 		return args_fence_command(raw, out, used, err, errlen);
-	if (strcmp(w0, "node") != 0)
-		return args_fail(out, USAGE_AGENTCTL, err, errlen,
-				 "unknown command '%s'", w0);
-	out->name = "node";
-	out->usage = USAGE_NODE;
-	*used = 2;
-	if (w1 == NULL)
-		return args_fail(out, USAGE_NODE, err, errlen,
-				 "missing subcommand (list, maintenance, standby "
-				 "or fence)");
-	if (strcmp(w1, "list") == 0) {
-		out->cmd = CTL_CMD_NODE_LIST;
-		out->name = "node list";
-		out->usage = USAGE_NODE_LIST;
-	} else if (strcmp(w1, "maintenance") == 0) {
-		out->cmd = CTL_CMD_NODE_FLAG;
-		out->name = "node maintenance";
-		out->usage = USAGE_NODE_MAINT;
-		out->flag = "maintenance";
-	} else if (strcmp(w1, "standby") == 0) {
-		out->cmd = CTL_CMD_NODE_FLAG;
-		out->name = "node standby";
-		out->usage = USAGE_NODE_STANDBY;
-		out->flag = "standby";
-	} else if (strcmp(w1, "fence") == 0) {
-		out->cmd = CTL_CMD_NODE_FENCE;
-		out->name = "node fence";
-		out->usage = USAGE_NODE_FENCE;
-	} else {
-		return args_fail(out, USAGE_NODE, err, errlen,
-				 "unknown subcommand '%s'", w1);
-	}
-	return 0;
+	r = args_group_command(raw, out, used, err, errlen);
+	if (r <= 0)
+		return r;
+	return args_fail(out, USAGE_AGENTCTL, err, errlen, "unknown command '%s'",
+			 w0);
 }
 
 /* A NODE, VM or HOST name (label): present, not empty, not too long. */
@@ -465,7 +544,8 @@ args_name(struct ctl_args *out, const char *s, const char *label,
 	return 0;
 }
 
-/* The operand of a vm subcommand and --on; *want: words used. */
+/* The operands of a vm subcommand and --on (args_options() said whether
+ * it may have one); *want: words used. */
 static int
 args_vm(const struct raw_args *raw, size_t used, size_t *want,
 	struct ctl_args *out, char *err, size_t errlen)
@@ -475,9 +555,6 @@ args_vm(const struct raw_args *raw, size_t used, size_t *want,
 	int r;
 
 	*want = used;
-	if (raw->on_seen && out->cmd != CTL_CMD_VM_START)
-		return args_fail(out, out->usage, err, errlen,
-				 "--on is only for vm start");
 	if (sub == NULL || sub->operand == NULL)
 		return 0;
 	if (strcmp(sub->operand, "FILE") == 0) {
@@ -495,6 +572,14 @@ args_vm(const struct raw_args *raw, size_t used, size_t *want,
 		out->vm = w;
 	}
 	*want = used + 1;
+	if (strcmp(sub->operand, "VM HOST") == 0) {
+		w = used + 1 < raw->n_words ? raw->words[used + 1] : NULL;
+		r = args_name(out, w, "HOST", err, errlen);
+		if (r < 0)
+			return r;
+		out->host = w;
+		*want = used + 2;
+	}
 	if (raw->on_seen) {
 		if (raw->on == NULL)
 			return args_fail(out, out->usage, err, errlen,
@@ -507,18 +592,13 @@ args_vm(const struct raw_args *raw, size_t used, size_t *want,
 	return 0;
 }
 
-/* NODE on|off of a flag command. */
+/* The on|off word at words[used]. */
 static int
-args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
-	       char *err, size_t errlen)
+args_onoff(const struct raw_args *raw, size_t used, struct ctl_args *out,
+	   char *err, size_t errlen)
 {
-	const char *node = used < raw->n_words ? raw->words[used] : NULL;
-	const char *onoff = used + 1 < raw->n_words ? raw->words[used + 1] : NULL;
+	const char *onoff = used < raw->n_words ? raw->words[used] : NULL;
 
-	int r = args_name(out, node, "NODE", err, errlen);
-
-	if (r < 0)
-		return r;
 	if (onoff == NULL)
 		return args_fail(out, out->usage, err, errlen, "missing on|off");
 	if (strcmp(onoff, "on") == 0)
@@ -528,7 +608,116 @@ args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
 	else
 		return args_fail(out, out->usage, err, errlen,
 				 "expected on or off, not '%s'", onoff);
+	return 0;
+}
+
+/* NODE on|off of a flag command. */
+static int
+args_node_flag(const struct raw_args *raw, size_t used, struct ctl_args *out,
+	       char *err, size_t errlen)
+{
+	const char *node = used < raw->n_words ? raw->words[used] : NULL;
+	int r = args_name(out, node, "NODE", err, errlen);
+
+	if (r < 0)
+		return r;
+	r = args_onoff(raw, used + 1, out, err, errlen);
+	if (r < 0)
+		return r;
 	out->node = node;
+	return 0;
+}
+
+/* An option given to a command it is not for, and the values of the
+ * options that take one: 0 or a usage error. */
+static int
+args_options(const struct raw_args *raw, struct ctl_args *out, char *err,
+	     size_t errlen)
+{
+	enum ctl_cmd cmd = out->cmd;
+	bool waits = cmd == CTL_CMD_VM_MIGRATE || cmd == CTL_CMD_NODE_DRAIN;
+	const struct {
+		bool given, allowed;
+		const char *text;
+	} only[] = {
+		{ raw->follow, cmd == CTL_CMD_EVENTS, "--follow is only for events" },
+		{ raw->count_seen, cmd == CTL_CMD_EVENTS, "--count is only for events" },
+		{ raw->yes, cmd == CTL_CMD_NODE_FENCE, "--yes is only for node fence" },
+		{ raw->show_secrets, cmd == CTL_CMD_FENCE_CONFIG,
+		  "--show-secrets is only for fence config" },
+		{ raw->on_seen, cmd == CTL_CMD_VM_START, "--on is only for vm start" },
+		{ raw->offline, cmd == CTL_CMD_VM_MIGRATE,
+		  "--offline is only for vm migrate" },
+		{ raw->wait, waits, "--wait is only for vm migrate and node drain" },
+		{ raw->timeout_seen, waits || cmd == CTL_CMD_NODE_PREPARE_SHUTDOWN,
+		  "--timeout is only for vm migrate, node drain and node "
+		  "prepare-shutdown" },
+		{ raw->dry_run, cmd == CTL_CMD_NODE_DRAIN,
+		  "--dry-run is only for node drain" },
+		{ raw->parallel_seen, cmd == CTL_CMD_NODE_DRAIN,
+		  "--parallel is only for node drain" },
+		{ raw->force, cmd == CTL_CMD_NODE_DRAIN, "--force is only for node drain" },
+		{ raw->rebalance, cmd == CTL_CMD_NODE_UNDRAIN,
+		  "--rebalance is only for node undrain" },
+		{ raw->if_stopping, cmd == CTL_CMD_NODE_PREPARE_SHUTDOWN,
+		  "--if-system-stopping is only for node prepare-shutdown" },
+	};
+	uint64_t v;
+
+	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
+		if (only[i].given && !only[i].allowed)
+			return args_fail(out, out->usage, err, errlen, "%s",
+					 only[i].text);
+	if (raw->count_seen) {
+		if (raw->count == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--count needs a number");
+		if (args_count(raw->count, &out->count) < 0)
+			return args_fail(out, out->usage, err, errlen,
+					 "--count needs a positive number, not '%s'",
+					 raw->count);
+	}
+	if (raw->parallel_seen) {
+		if (raw->parallel == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--parallel needs a number");
+		if (args_count(raw->parallel, &v) < 0 || v > CTL_DRAIN_PARALLEL_MAX)
+			return args_fail(out, out->usage, err, errlen,
+					 "--parallel needs a number from 1 to %d, "
+					 "not '%s'", CTL_DRAIN_PARALLEL_MAX,
+					 raw->parallel);
+		out->parallel = (uint32_t)v;
+	}
+	if (raw->timeout_seen) {
+		if (!raw->wait && cmd != CTL_CMD_NODE_PREPARE_SHUTDOWN)
+			return args_fail(out, out->usage, err, errlen,
+					 "--timeout is for --wait");
+		if (raw->timeout == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--timeout needs a number of seconds");
+		if (args_count(raw->timeout, &v) < 0 || v > CTL_WAIT_MAX_S)
+			return args_fail(out, out->usage, err, errlen,
+					 "--timeout needs a number of seconds from 1 "
+					 "to %d, not '%s'", CTL_WAIT_MAX_S,
+					 raw->timeout);
+		out->timeout_s = (uint32_t)v;
+	}
+	if (raw->dry_run && raw->wait)
+		return args_fail(out, out->usage, err, errlen,
+				 "--dry-run only shows the plan: there is "
+				 "nothing to --wait for");
+	out->follow = raw->follow;
+	out->yes = raw->yes;
+	out->show_secrets = raw->show_secrets;
+	out->offline = raw->offline;
+	out->wait = raw->wait;
+	out->dry_run = raw->dry_run;
+	out->force = raw->force;
+	out->rebalance = raw->rebalance;
+	out->if_stopping = raw->if_stopping;
+	out->parallel_seen = raw->parallel_seen;
+	if (!raw->parallel_seen)
+		out->parallel = 1;
 	return 0;
 }
 
@@ -566,33 +755,9 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		return args_fail(out, out->usage, err, errlen,
 				 "unknown option '%s'", raw.unknown);
 
-	if (raw.follow && out->cmd != CTL_CMD_EVENTS)
-		return args_fail(out, out->usage, err, errlen,
-				 "--follow is only for events");
-	if (raw.count_seen) {
-		if (out->cmd != CTL_CMD_EVENTS)
-			return args_fail(out, out->usage, err, errlen,
-					 "--count is only for events");
-		if (raw.count == NULL)
-			return args_fail(out, out->usage, err, errlen,
-					 "--count needs a number");
-		if (args_count(raw.count, &out->count) < 0)
-			return args_fail(out, out->usage, err, errlen,
-					 "--count needs a positive number, not '%s'",
-					 raw.count);
-	}
-	out->follow = raw.follow;
-	if (raw.yes && out->cmd != CTL_CMD_NODE_FENCE)
-		return args_fail(out, out->usage, err, errlen,
-				 "--yes is only for node fence");
-	if (raw.show_secrets && out->cmd != CTL_CMD_FENCE_CONFIG)
-		return args_fail(out, out->usage, err, errlen,
-				 "--show-secrets is only for fence config");
-	if (raw.on_seen && out->cmd != CTL_CMD_VM_START)
-		return args_fail(out, out->usage, err, errlen,
-				 "--on is only for vm start");
-	out->yes = raw.yes;
-	out->show_secrets = raw.show_secrets;
+	r = args_options(&raw, out, err, errlen);
+	if (r < 0)
+		return r;
 
 	want = used;
 	if (out->cmd == CTL_CMD_NODE_FLAG) {
@@ -600,13 +765,22 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		if (r < 0)
 			return r;
 		want = used + 2;
-	} else if (out->cmd == CTL_CMD_NODE_FENCE) {
+	} else if (out->cmd == CTL_CMD_NODE_FENCE ||
+		   out->cmd == CTL_CMD_NODE_DRAIN ||
+		   out->cmd == CTL_CMD_NODE_UNDRAIN ||
+		   out->cmd == CTL_CMD_VOLUME_REMOVE) {
 		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+		bool volume = out->cmd == CTL_CMD_VOLUME_REMOVE;
 
-		r = args_name(out, w, "HOST", err, errlen);
+		r = args_name(out, w, volume ? "VOLUME" : "HOST", err, errlen);
 		if (r < 0)
 			return r;
-		out->node = w;
+		*(volume ? &out->volume : &out->node) = w;
+		want = used + 1;
+	} else if (out->cmd == CTL_CMD_CLUSTER_MAINTENANCE) {
+		r = args_onoff(&raw, used, out, err, errlen);
+		if (r < 0)
+			return r;
 		want = used + 1;
 	} else if (out->cmd == CTL_CMD_FENCE_CONFIG_SET) {
 		const char *w = used < raw.n_words ? raw.words[used] : NULL;
@@ -642,14 +816,6 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		if (r < 0)
 			return r;
 		want = used + 3;
-	} else if (out->cmd == CTL_CMD_VOLUME_REMOVE) {
-		const char *w = used < raw.n_words ? raw.words[used] : NULL;
-
-		r = args_name(out, w, "VOLUME", err, errlen);
-		if (r < 0)
-			return r;
-		out->volume = w;
-		want = used + 1;
 	} else if (raw.on_seen || args_vm_sub(out->cmd) != NULL) {
 		r = args_vm(&raw, used, &want, out, err, errlen);
 		if (r < 0)

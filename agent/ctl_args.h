@@ -7,6 +7,11 @@
  *     node maintenance NODE on|off
  *     node standby NODE on|off
  *     node fence NODE [--yes]
+ *     node drain HOST [--dry-run] [--parallel N] [--force] [--wait]
+ *                [--timeout S] [--json]
+ *     node undrain HOST [--rebalance]
+ *     node prepare-shutdown [--if-system-stopping] [--timeout S]
+ *     cluster maintenance on|off
  *     vm list [--json]
  *     vm show VM [--json]
  *     vm define FILE.cfg
@@ -15,6 +20,7 @@
  *     vm stop VM
  *     vm restart VM
  *     vm cleanup VM
+ *     vm migrate VM HOST [--offline] [--wait] [--timeout S]
  *     fence config [--show-secrets] [--json]
  *     fence config set FILE
  *     fence config clear
@@ -63,29 +69,53 @@ enum ctl_cmd {
 	CTL_CMD_VOLUME_LIST,
 	CTL_CMD_VOLUME_REMOVE,
 	CTL_CMD_STORAGE_STATUS,
+	CTL_CMD_VM_MIGRATE,
+	CTL_CMD_NODE_DRAIN,
+	CTL_CMD_NODE_UNDRAIN,
+	CTL_CMD_NODE_PREPARE_SHUTDOWN,
+	CTL_CMD_CLUSTER_MAINTENANCE,
 };
 
 /* The largest xl.cfg `vm define` sends (the replicated state refuses
  * larger ones too). */
 #define CTL_VM_CONFIG_MAX (256 * 1024)
 
+/* node drain --parallel: migrations at once (ha/state.h DRAIN_PARALLEL_MAX) */
+#define CTL_DRAIN_PARALLEL_MAX 64
+/* vm migrate --wait: how long, unless --timeout says */
+#define CTL_MIGRATE_WAIT_S     600
+/* the largest --timeout: a day */
+#define CTL_WAIT_MAX_S         86400
+
 struct ctl_args {
 	enum ctl_cmd cmd;
 	bool json;
 	bool follow;            /* events */
 	uint64_t count;         /* events: show the last N, 0 = all */
-	const char *node;       /* node FLAG, node fence: points into argv */
+	const char *node;       /* node FLAG, fence, drain, undrain: into argv */
 	const char *flag;       /* "maintenance" | "standby" */
-	bool on;
+	bool on;                /* node FLAG, cluster maintenance */
 	const char *vm;         /* vm show/undefine/start/...: points into argv */
 	const char *file;       /* vm define, fence config set */
-	const char *host;       /* vm start --on HOST, NULL: anywhere */
+	const char *host;       /* vm start --on HOST (NULL: anywhere), vm
+				 * migrate VM HOST */
 	bool yes;               /* node fence --yes: really do it */
 	bool show_secrets;      /* fence config --show-secrets */
 	const char *level;      /* log-level: points into argv */
 	const char *disk;       /* volume create: DISK */
 	uint64_t size;          /* volume create: SIZE in bytes */
 	const char *volume;     /* volume remove: VOLUME */
+	/* planned maintenance: vm migrate (vm, host), node drain/undrain
+	 * (node), cluster maintenance (on) */
+	bool offline;           /* vm migrate --offline: stop, start there */
+	bool wait;              /* vm migrate, node drain: follow to the end */
+	uint32_t timeout_s;     /* --timeout with --wait; 0: not given */
+	bool dry_run;           /* node drain --dry-run: the plan only */
+	uint32_t parallel;      /* node drain --parallel, 1 when not given */
+	bool parallel_seen;     /* --parallel was given */
+	bool force;             /* node drain --force */
+	bool rebalance;         /* node undrain --rebalance */
+	bool if_stopping;       /* node prepare-shutdown --if-system-stopping */
 	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
 	 * NULL asks for the full help (ctl_args_help), else print usage. */
 	const char *name;

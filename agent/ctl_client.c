@@ -1,14 +1,21 @@
-/* agentctl's IPC client; see ctl_client.h. */
+/* agentctl's IPC client and the plumbing of its commands; see
+ * ctl_client.h. */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <qb/qbipc_common.h>
 
+#include "ctl_args.h"
 #include "ctl_client.h"
+#include "ctl_format.h"
 #include "ctl_server.h"
 #include "wire.h"
+#include "xm_error.h"
 
 int
 ctl_conn_open(struct ctl_conn *cc)
@@ -79,4 +86,190 @@ ctl_conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req, int timeout_m
 		return err < 0 ? err : -EBADMSG;
 	*resp = (Xenmesh__CtlResponse *)msg;
 	return 0;
+}
+
+/* ---- agentctl ---------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+int
+ctl_client_call_error(const struct ctl_conn *cc, const char *name, int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s\n",
+			name, CTL_TIMEOUT_MS / 1000);
+		return CTL_EXIT_FAILED;
+	case -ENOTCONN:
+	case -ECONNRESET:
+	case -EPIPE:
+	case -ESHUTDOWN:
+		fprintf(stderr, "agentctl: %s: lost the connection to xenmeshd: %s\n",
+			name, xm_strerror(err));
+		return CTL_EXIT_UNREACHABLE;
+	case XM_EVERSION:
+		fprintf(stderr, "agentctl: %s: xenmeshd speaks protocol %u.%u, "
+			"agentctl %u.%u\n", name, cc->peer_major, cc->peer_minor,
+			XM_PROTO_MAJOR, XM_PROTO_MINOR);
+		return CTL_EXIT_FAILED;
+	default:
+		fprintf(stderr, "agentctl: %s: talking to xenmeshd: %s\n", name,
+			xm_strerror(err));
+		return CTL_EXIT_FAILED;
+	}
+}
+
+int
+ctl_client_exit_status(int result)
+{
+	switch (result) {
+	case 0:
+		return CTL_EXIT_OK;
+	case -EACCES:
+	case -EPERM:
+		return CTL_EXIT_DENIED;
+	case XM_ENOQUORUM:
+	case XM_ENOCOORD:
+	case XM_ESYNCING:
+		return CTL_EXIT_NOQUORUM;
+	default:
+		return CTL_EXIT_FAILED;
+	}
+}
+
+int
+ctl_client_refused(const struct ctl_args *args, const Xenmesh__CtlResponse *resp)
+{
+	const char *text = resp->message != NULL && resp->message[0] != '\0' ?
+		resp->message : xm_strerror(resp->result);
+
+	if (args->cmd == CTL_CMD_NODE_FLAG && resp->result == -ENOENT)
+		fprintf(stderr, "agentctl: %s: unknown node %s\n", args->name,
+			args->node);
+	else
+		fprintf(stderr, "agentctl: %s: %s\n", args->name, text);
+	return ctl_client_exit_status(resp->result);
+}
+
+int
+ctl_client_print(const struct ctl_args *args, int rc, char *text)
+{
+	if (rc < 0) {
+		fprintf(stderr, "agentctl: %s: cannot show the answer: %s\n",
+			args->name, xm_strerror(rc));
+		return CTL_EXIT_FAILED;
+	}
+	(void)fputs(text, stdout);
+	free(text);
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "agentctl: %s: cannot write: %s\n", args->name,
+			strerror(errno));
+		return CTL_EXIT_FAILED;
+	}
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_client_read(struct ctl_conn *cc, const struct ctl_args *args,
+		const Xenmesh__CtlRequest *req, Xenmesh__CtlResponse **resp)
+{
+	int rc, status;
+
+	rc = ctl_conn_call(cc, req, CTL_TIMEOUT_MS, resp);
+	if (rc < 0)
+		return ctl_client_call_error(cc, args->name, rc);
+	if ((*resp)->result == 0)
+		return CTL_EXIT_OK;
+	status = ctl_client_refused(args, *resp);
+	xenmesh__ctl_response__free_unpacked(*resp, NULL);
+	*resp = NULL;
+	return status;
+}
+
+int
+ctl_client_mutation(struct ctl_conn *cc, const struct ctl_args *args,
+		    const Xenmesh__CtlRequest *req, int timeout_ms,
+		    const char *done)
+{
+	Xenmesh__CtlResponse *resp;
+	char *text = NULL;
+	int rc, status;
+
+	rc = ctl_conn_call(cc, req, timeout_ms, &resp);
+	if (rc == -ETIMEDOUT) {
+		fprintf(stderr, "agentctl: %s: no answer from xenmeshd within %d s; "
+			"the change may still be applied (see agentctl events)\n",
+			args->name, timeout_ms / 1000);
+		return CTL_EXIT_FAILED;
+	}
+	if (rc < 0)
+		return ctl_client_call_error(cc, args->name, rc);
+	status = resp->result == 0 ? CTL_EXIT_OK : ctl_client_refused(args, resp);
+	if (args->json) {
+		rc = ctl_format_result_json(resp, &text);
+		if (ctl_client_print(args, rc, text) != CTL_EXIT_OK &&
+		    status == CTL_EXIT_OK)
+			status = CTL_EXIT_FAILED;
+	} else if (status == CTL_EXIT_OK) {
+		printf("%s\n", done != NULL ? done :
+		       resp->message != NULL && resp->message[0] != '\0' ?
+		       resp->message : "done");
+	}
+	xenmesh__ctl_response__free_unpacked(resp, NULL);
+	return status;
+}
+
+void
+ctl_client_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+}
+
+bool
+ctl_client_stopped(void)
+{
+	return stop_requested != 0;
+}
+
+void
+ctl_client_sleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (!stop_requested && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+ctl_client_mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+uint64_t
+ctl_client_wall_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }

@@ -1,5 +1,6 @@
-/* What agentctl prints (see ctl_format.h): status, hosts, events.  The
- * VM views are in ctl_format_vm.c.
+/* What agentctl prints (see ctl_format.h): status, events, fence history
+ * and config.  The hosts table is in ctl_format_node.c, the VM views in
+ * ctl_format_vm.c, the drain plan and its progress in ctl_format_drain.c.
  *
  * The human views are written with open_memstream: memory only, but with
  * printf's padding, which the tables need.
@@ -16,7 +17,6 @@
 #include "ctl_format_int.h"
 #include "json.h"
 
-#define FLAGS_TEXT_MAX 64
 #define DIGEST_SHORT   16       /* hex digits of the digest in the human view */
 
 /* Names and texts come from cmap, xl.cfg and peers: in the human views a
@@ -40,66 +40,6 @@ ctl_format_safe(const char *s, char *buf, size_t len)
 	return buf;
 }
 
-/* Wire enums to the names of ARCHITECTURE.md.  Kept here rather than
- * taken from ha/state.c: the client shows what it receives, including
- * values a newer agent may send. */
-static const char *
-fmt_state_name(Xenmesh__NodeState st)
-{
-	switch (st) {
-	case XENMESH__NODE_STATE__NODE_ONLINE:  return "online";
-	case XENMESH__NODE_STATE__NODE_OFFLINE: return "offline";
-	case XENMESH__NODE_STATE__NODE_UNCLEAN: return "unclean";
-	case XENMESH__NODE_STATE__NODE_FENCED:  return "fenced";
-	default:                                return "unknown";
-	}
-}
-
-static const char *
-fmt_role_name(Xenmesh__NodeRole role)
-{
-	switch (role) {
-	case XENMESH__NODE_ROLE__ROLE_DOM0: return "dom0";
-	case XENMESH__NODE_ROLE__ROLE_SAN:  return "san";
-	default:                            return "unknown";
-	}
-}
-
-static const char *const flag_names[32] = {
-	[0] = "maintenance",    /* FLAG_MAINTENANCE = 1 << 0 */
-	[1] = "standby",        /* FLAG_STANDBY = 1 << 1 */
-	[2] = "storage-fenced", /* FLAG_STORAGE_FENCED = 1 << 2 */
-};
-
-/* "maintenance,standby", "-" when none; unknown bits as "bitN". */
-static void
-fmt_flags(uint32_t flags, char *buf, size_t len)
-{
-	size_t used = 0;
-	unsigned bit;
-
-	buf[0] = '\0';
-	for (bit = 0; bit < 32; bit++) {
-		char unknown[8];
-		const char *name = flag_names[bit];
-		int n;
-
-		if (!(flags & (UINT32_C(1) << bit)))
-			continue;
-		if (name == NULL) {
-			(void)snprintf(unknown, sizeof(unknown), "bit%u", bit);
-			name = unknown;
-		}
-		n = snprintf(buf + used, len - used, "%s%s",
-			     used ? "," : "", name);
-		if (n < 0 || (size_t)n >= len - used)
-			break;
-		used += (size_t)n;
-	}
-	if (used == 0)
-		(void)snprintf(buf, len, "-");
-}
-
 const char *
 ctl_format_node_name(const Xenmesh__State *st, uint32_t id, char *buf,
 		     size_t len)
@@ -111,42 +51,6 @@ ctl_format_node_name(const Xenmesh__State *st, uint32_t id, char *buf,
 			return st->nodes[i]->name;
 	(void)snprintf(buf, len, "node%" PRIu32, id);
 	return buf;
-}
-
-static bool
-fmt_in_state(const Xenmesh__State *st, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; st != NULL && i < st->n_nodes; i++)
-		if (st->nodes[i]->id == id)
-			return true;
-	return false;
-}
-
-static bool
-fmt_is_member(const Xenmesh__CtlResponse *r, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < r->n_members; i++)
-		if (r->members[i] == id)
-			return true;
-	return false;
-}
-
-/* Members the replicated node table does not hold yet, each once. */
-static bool
-fmt_new_member(const Xenmesh__CtlResponse *r, size_t i)
-{
-	size_t k;
-
-	if (fmt_in_state(r->state, r->members[i]))
-		return false;
-	for (k = 0; k < i; k++)
-		if (r->members[k] == r->members[i])
-			return false;
-	return true;
 }
 
 int
@@ -165,76 +69,6 @@ ctl_format_finish(FILE *f, char **mem, char **text)
 	}
 	*text = *mem;
 	return 0;
-}
-
-static void
-fmt_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent)
-{
-	const Xenmesh__State *st = r->state;
-	size_t n_nodes = st ? st->n_nodes : 0;
-	int w_name = 4, w_id = 2, w_flags = 5;
-	char flags[FLAGS_TEXT_MAX], id[16], name[24], safe[SAFE_MAX];
-	size_t i;
-	bool any = n_nodes > 0;
-
-	/* column widths from the content: long names widen the table
-	 * rather than being cut */
-	for (i = 0; i < n_nodes; i++) {
-		const Xenmesh__Node *n = st->nodes[i];
-		int l;
-
-		l = (int)strlen(ctl_format_safe(n->name, safe, sizeof(safe)));
-		w_name = l > w_name ? l : w_name;
-		l = snprintf(id, sizeof(id), "%" PRIu32, n->id);
-		w_id = l > w_id ? l : w_id;
-		fmt_flags(n->flags, flags, sizeof(flags));
-		l = (int)strlen(flags);
-		w_flags = l > w_flags ? l : w_flags;
-	}
-	for (i = 0; i < r->n_members; i++) {
-		int l;
-
-		if (!fmt_new_member(r, i))
-			continue;
-		any = true;
-		l = snprintf(name, sizeof(name), "node%" PRIu32, r->members[i]);
-		w_name = l > w_name ? l : w_name;
-		l = snprintf(id, sizeof(id), "%" PRIu32, r->members[i]);
-		w_id = l > w_id ? l : w_id;
-		w_flags = w_flags < 10 ? 10 : w_flags;  /* "new member" */
-	}
-	if (!any) {
-		fprintf(f, "%sno hosts known yet\n", indent);
-		return;
-	}
-
-	fprintf(f, "%s%-*s  %*s  %-4s  %-7s  %-*s  %s\n", indent,
-		w_name, "NAME", w_id, "ID", "ROLE", "STATE", w_flags, "FLAGS",
-		"MEM(free/total MB)");
-	for (i = 0; i < n_nodes; i++) {
-		const Xenmesh__Node *n = st->nodes[i];
-		char mem[48];
-
-		fmt_flags(n->flags, flags, sizeof(flags));
-		if (n->mem_total_mb > 0)
-			(void)snprintf(mem, sizeof(mem), "%" PRIu64 "/%" PRIu64,
-				       n->mem_free_mb, n->mem_total_mb);
-		else
-			(void)snprintf(mem, sizeof(mem), "-");
-		fprintf(f, "%s%-*s  %*" PRIu32 "  %-4s  %-7s  %-*s  %s\n",
-			indent, w_name, ctl_format_safe(n->name, safe, sizeof(safe)),
-			w_id, n->id,
-			fmt_role_name(n->role), fmt_state_name(n->state),
-			w_flags, flags, mem);
-	}
-	for (i = 0; i < r->n_members; i++) {
-		if (!fmt_new_member(r, i))
-			continue;
-		(void)snprintf(name, sizeof(name), "node%" PRIu32, r->members[i]);
-		fprintf(f, "%s%-*s  %*" PRIu32 "  %-4s  %-7s  %-*s  %s\n",
-			indent, w_name, name, w_id, r->members[i], "-", "-",
-			w_flags, "new member", "-");
-	}
 }
 
 /* "Failover capacity: ..." and what would not fit; nothing when the
@@ -258,7 +92,7 @@ fmt_admission(FILE *f, const Xenmesh__ClusterView *c)
 }
 
 int
-ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
+ctl_format_status(const Xenmesh__CtlResponse *r, uint64_t now_ms, char **text)
 {
 	const Xenmesh__ClusterView *c = r->cluster;
 	const Xenmesh__State *st = r->state;
@@ -273,6 +107,7 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 	if (f == NULL)
 		return -ENOMEM;
 
+	ctl_format_banner(f, st);
 	fprintf(f, "Cluster: %s (local node %s, id %" PRIu32 ")\n",
 		ctl_format_safe(c->name, safe, sizeof(safe)),
 		ctl_format_safe(ctl_format_node_name(st, c->local_id, buf, sizeof(buf)),
@@ -315,28 +150,13 @@ ctl_format_status(const Xenmesh__CtlResponse *r, char **text)
 		fprintf(f, " (ring %" PRIu32 "/%" PRIu64 ")", c->ring->nodeid,
 			c->ring->seq);
 	fprintf(f, "\n\nHosts:\n");
-	fmt_hosts(f, r, "  ");
+	ctl_format_hosts(f, r, "  ", false);
 	fprintf(f, "\n");
 	if (st != NULL && st->n_vms > 0)
 		fprintf(f, "VMs:\n");
-	ctl_format_vm_table(f, st, st != NULL && st->n_vms > 0 ? "  " : "");
+	ctl_format_vm_table(f, st, st != NULL && st->n_vms > 0 ? "  " : "", now_ms);
 	ctl_format_storage_summary(f, r);
 	ctl_format_unmanaged(f, r);
-	return ctl_format_finish(f, &mem, text);
-}
-
-int
-ctl_format_nodes(const Xenmesh__CtlResponse *r, char **text)
-{
-	char *mem = NULL;
-	size_t memlen = 0;
-	FILE *f;
-
-	*text = NULL;
-	f = open_memstream(&mem, &memlen);
-	if (f == NULL)
-		return -ENOMEM;
-	fmt_hosts(f, r, "");
 	return ctl_format_finish(f, &mem, text);
 }
 
@@ -346,83 +166,6 @@ ctl_format_json_node(struct json *j, const Xenmesh__State *st, uint32_t id)
 	char buf[24];
 
 	json_string(j, ctl_format_node_name(st, id, buf, sizeof(buf)));
-}
-
-static void
-json_flags(struct json *j, uint32_t flags)
-{
-	unsigned bit;
-
-	json_array_begin(j);
-	for (bit = 0; bit < 32; bit++) {
-		char unknown[8];
-
-		if (!(flags & (UINT32_C(1) << bit)))
-			continue;
-		if (flag_names[bit] != NULL) {
-			json_string(j, flag_names[bit]);
-		} else {
-			(void)snprintf(unknown, sizeof(unknown), "bit%u", bit);
-			json_string(j, unknown);
-		}
-	}
-	json_array_end(j);
-}
-
-static void
-json_nodes(struct json *j, const Xenmesh__CtlResponse *r)
-{
-	const Xenmesh__State *st = r->state;
-	size_t i;
-
-	json_key(j, "nodes");
-	json_array_begin(j);
-	for (i = 0; st != NULL && i < st->n_nodes; i++) {
-		const Xenmesh__Node *n = st->nodes[i];
-
-		json_object_begin(j);
-		json_key(j, "name");
-		json_string(j, n->name);
-		json_key(j, "id");
-		json_uint(j, n->id);
-		json_key(j, "role");
-		json_string(j, fmt_role_name(n->role));
-		json_key(j, "state");
-		json_string(j, fmt_state_name(n->state));
-		json_key(j, "flags");
-		json_flags(j, n->flags);
-		json_key(j, "mem_total_mb");
-		json_uint(j, n->mem_total_mb);
-		json_key(j, "mem_free_mb");
-		json_uint(j, n->mem_free_mb);
-		json_key(j, "member");
-		json_bool(j, fmt_is_member(r, n->id));
-		json_object_end(j);
-	}
-	/* members not in the replicated table yet: what is known of them */
-	for (i = 0; i < r->n_members; i++) {
-		if (!fmt_new_member(r, i))
-			continue;
-		json_object_begin(j);
-		json_key(j, "name");
-		ctl_format_json_node(j, st, r->members[i]);
-		json_key(j, "id");
-		json_uint(j, r->members[i]);
-		json_key(j, "role");
-		json_null(j);
-		json_key(j, "state");
-		json_null(j);
-		json_key(j, "flags");
-		json_flags(j, 0);
-		json_key(j, "mem_total_mb");
-		json_uint(j, 0);
-		json_key(j, "mem_free_mb");
-		json_uint(j, 0);
-		json_key(j, "member");
-		json_bool(j, true);
-		json_object_end(j);
-	}
-	json_array_end(j);
 }
 
 void
@@ -551,24 +294,13 @@ ctl_format_status_json(const Xenmesh__CtlResponse *r, char **text)
 	json_init(&j);
 	json_object_begin(&j);
 	json_cluster(&j, r);
+	json_key(&j, "maintenance");
+	json_bool(&j, r->state != NULL && r->state->has_frozen && r->state->frozen);
 	json_admission(&j, r->cluster);
-	json_nodes(&j, r);
+	ctl_format_json_nodes(&j, r);
 	ctl_format_json_vms(&j, r->state);
 	ctl_format_json_unmanaged(&j, r);
 	ctl_format_json_storage(&j, r);
-	json_object_end(&j);
-	return ctl_format_json_finish(&j, text);
-}
-
-int
-ctl_format_nodes_json(const Xenmesh__CtlResponse *r, char **text)
-{
-	struct json j;
-
-	*text = NULL;
-	json_init(&j);
-	json_object_begin(&j);
-	json_nodes(&j, r);
 	json_object_end(&j);
 	return ctl_format_json_finish(&j, text);
 }

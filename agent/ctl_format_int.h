@@ -1,9 +1,11 @@
-/* Shared by the two halves of agentctl's formatters only: ctl_format.c
- * (status, nodes, events) and ctl_format_vm.c (VM table, vm show).  Not
- * for other callers: use ctl_format.h. */
+/* Shared by the parts of agentctl's formatters only: ctl_format.c
+ * (status, events, fence), ctl_format_node.c (hosts), ctl_format_vm.c (VM
+ * table, vm show), ctl_format_storage.c and ctl_format_drain.c (banner,
+ * drain plan and progress).  Not for other callers: use ctl_format.h. */
 #ifndef XM_CTL_FORMAT_INT_H
 #define XM_CTL_FORMAT_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,10 +29,24 @@ void ctl_format_json_nonempty(struct json *j, const char *s);
 /* The name of node id, "node<id>" when unknown. */
 void ctl_format_json_node(struct json *j, const Xenmesh__State *st, uint32_t id);
 
+/* ---- ctl_format_node.c ---- */
+
+/* The hosts table (with a CPU column: node list), "no hosts known yet". */
+void ctl_format_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent,
+		      bool cpu);
+/* The "nodes":[...] member of an object. */
+void ctl_format_json_nodes(struct json *j, const Xenmesh__CtlResponse *r);
+
 /* ---- ctl_format_vm.c ---- */
 
-/* The VMs table, "no VMs defined" when there are none. */
-void ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent);
+/* The VMs table, "no VMs defined" when there are none; now_ms (wall
+ * clock, 0 unknown) for the age of migrations. */
+void ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent,
+			 uint64_t now_ms);
+/* "12 s", "5 min", "3 h" from since_ms to now_ms. */
+void ctl_format_age(uint64_t since_ms, uint64_t now_ms, char *buf, size_t len);
+/* Has a migration destination. */
+bool ctl_format_vm_migrating(const Xenmesh__Vm *vm);
 /* "\nUnmanaged domains on this host: a, b\n" when there are any. */
 void ctl_format_unmanaged(FILE *f, const Xenmesh__CtlResponse *r);
 /* "vms":[...] and "unmanaged":[...] members of an object. */
@@ -43,5 +59,10 @@ void ctl_format_json_unmanaged(struct json *j, const Xenmesh__CtlResponse *r);
 void ctl_format_storage_summary(FILE *f, const Xenmesh__CtlResponse *r);
 /* The "storage":{...} member of an object. */
 void ctl_format_json_storage(struct json *j, const Xenmesh__CtlResponse *r);
+
+/* ---- ctl_format_drain.c ---- */
+
+/* "CLUSTER MAINTENANCE: ..." and a blank line when st is frozen. */
+void ctl_format_banner(FILE *f, const Xenmesh__State *st);
 
 #endif

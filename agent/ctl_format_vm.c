@@ -76,13 +76,71 @@ fmt_vm_host(const Xenmesh__State *st, const Xenmesh__Vm *vm, char *buf,
 	return ctl_format_node_name(st, vm->host, buf, len);
 }
 
+void
+ctl_format_age(uint64_t since_ms, uint64_t now_ms, char *buf, size_t len)
+{
+	uint64_t s = now_ms > since_ms ? (now_ms - since_ms) / 1000 : 0;
+
+	if (s < 120)
+		(void)snprintf(buf, len, "%" PRIu64 " s", s);
+	else if (s < 2 * 3600)
+		(void)snprintf(buf, len, "%" PRIu64 " min", s / 60);
+	else
+		(void)snprintf(buf, len, "%" PRIu64 " h", s / 3600);
+}
+
+bool
+ctl_format_vm_migrating(const Xenmesh__Vm *vm)
+{
+	return vm->has_migrate_to && vm->migrate_to != 0;
+}
+
+/* "h1 -> h2 (offline), 12 s" of a migrating VM (no age when now_ms or
+ * its start is not known); names cleaned. */
+static void
+fmt_migration(const Xenmesh__State *st, const Xenmesh__Vm *vm, uint64_t now_ms,
+	      char *out, size_t len)
+{
+	char buf[24], buf2[24], safe[SAFE_MAX], safe2[SAFE_MAX], age[24] = "";
+
+	if (now_ms != 0 && vm->has_migrate_since_ms && vm->migrate_since_ms != 0)
+		ctl_format_age(vm->migrate_since_ms, now_ms, age, sizeof(age));
+	(void)snprintf(out, len, "%s -> %s%s%s%s",
+		       ctl_format_safe(fmt_vm_host(st, vm, buf, sizeof(buf)),
+				       safe, sizeof(safe)),
+		       ctl_format_safe(ctl_format_node_name(st, vm->migrate_to, buf2,
+							    sizeof(buf2)),
+				       safe2, sizeof(safe2)),
+		       vm->has_migrate_offline && vm->migrate_offline ?
+		       " (offline)" : "", age[0] ? ", " : "", age);
+}
+
+/* What the REASON column says: "migrating h1 -> h2, 12 s" and the reason,
+ * cleaned, in buf. */
+static const char *
+fmt_vm_reason(const Xenmesh__State *st, const Xenmesh__Vm *vm, uint64_t now_ms,
+	      char *buf, size_t len)
+{
+	char mig[2 * SAFE_MAX + 48], safe[SAFE_TEXT_MAX];
+	bool has_reason = vm->reason != NULL && vm->reason[0] != '\0';
+
+	if (!ctl_format_vm_migrating(vm))
+		return has_reason ? ctl_format_safe(vm->reason, buf, len) : "-";
+	fmt_migration(st, vm, now_ms, mig, sizeof(mig));
+	(void)snprintf(buf, len, "migrating %s%s%s", mig, has_reason ? ": " : "",
+		       has_reason ? ctl_format_safe(vm->reason, safe, sizeof(safe)) : "");
+	return buf;
+}
+
 /*
  * NAME STATE HOST PRI RESTARTS REASON.  The reason takes what is left of
  * 80 columns (at least REASON_MIN_COLS) and is cut with "..." here only:
- * `vm show` and the JSON carry it whole.
+ * `vm show` and the JSON carry it whole.  A migrating VM's reason says
+ * where it goes and since when (now_ms).
  */
 void
-ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent)
+ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent,
+		    uint64_t now_ms)
 {
 	size_t n_vms = st ? st->n_vms : 0, i, used;
 	int w_name = 4, w_state = 5, w_host = 4, w_pri = 3, l;
@@ -120,12 +178,11 @@ ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent)
 		const char *state = ctl_format_safe(vm->state, safe_st, sizeof(safe_st));
 		const char *host = ctl_format_safe(fmt_vm_host(st, vm, buf, sizeof(buf)),
 					    safe_host, sizeof(safe_host));
-		const char *reason = "-";
+		const char *reason;
 
-		if (vm->reason != NULL && vm->reason[0] != '\0')
-			reason = fmt_cut(ctl_format_safe(vm->reason, safe_reason,
-						  sizeof(safe_reason)),
-					 (size_t)w_reason, cut, sizeof(cut));
+		reason = fmt_cut(fmt_vm_reason(st, vm, now_ms, safe_reason,
+					       sizeof(safe_reason)),
+				 (size_t)w_reason, cut, sizeof(cut));
 		/* printf pads bytes: pad by columns for UTF-8 names */
 		fprintf(f, "%s%s%*s  %s%*s  %s%*s  %*" PRIu32 "  %8" PRIu32 "  %s\n",
 			indent, name, w_name - (int)fmt_columns(name), "",
@@ -150,6 +207,30 @@ ctl_format_unmanaged(FILE *f, const Xenmesh__CtlResponse *r)
 		fprintf(f, "%s%s", i ? ", " : "",
 			ctl_format_safe(r->unmanaged[i], safe, sizeof(safe)));
 	fprintf(f, "\n");
+}
+
+static void json_vm_node(struct json *j, const Xenmesh__State *st, bool has,
+			 uint32_t id);
+
+/* "migrate_to" (name|null), "migrate_offline", "migrate_since_ms"
+ * (coordinator's wall clock|null), "drain_skip" (name|null). */
+static void
+fmt_json_migration(struct json *j, const Xenmesh__State *st,
+		   const Xenmesh__Vm *vm)
+{
+	bool migrating = ctl_format_vm_migrating(vm);
+
+	json_key(j, "migrate_to");
+	json_vm_node(j, st, migrating, vm->migrate_to);
+	json_key(j, "migrate_offline");
+	json_bool(j, migrating && vm->has_migrate_offline && vm->migrate_offline);
+	json_key(j, "migrate_since_ms");
+	if (migrating && vm->has_migrate_since_ms && vm->migrate_since_ms != 0)
+		json_uint(j, vm->migrate_since_ms);
+	else
+		json_null(j);
+	json_key(j, "drain_skip");
+	json_vm_node(j, st, vm->has_drain_skip, vm->drain_skip);
 }
 
 void
@@ -184,6 +265,7 @@ ctl_format_json_vms(struct json *j, const Xenmesh__State *st)
 		json_uint(j, vm->has_memory_mb ? vm->memory_mb : 0);
 		json_key(j, "desired");
 		json_string(j, fmt_vm_desired(vm));
+		fmt_json_migration(j, st, vm);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -205,7 +287,7 @@ ctl_format_json_unmanaged(struct json *j, const Xenmesh__CtlResponse *r)
 /* ---- vm list, vm show ---------------------------------------------------- */
 
 int
-ctl_format_vms(const Xenmesh__CtlResponse *r, char **text)
+ctl_format_vms(const Xenmesh__CtlResponse *r, uint64_t now_ms, char **text)
 {
 	char *mem = NULL;
 	size_t memlen = 0;
@@ -215,7 +297,7 @@ ctl_format_vms(const Xenmesh__CtlResponse *r, char **text)
 	f = open_memstream(&mem, &memlen);
 	if (f == NULL)
 		return -ENOMEM;
-	ctl_format_vm_table(f, r->state, "");
+	ctl_format_vm_table(f, r->state, "", now_ms);
 	ctl_format_unmanaged(f, r);
 	return ctl_format_finish(f, &mem, text);
 }
@@ -234,8 +316,8 @@ ctl_format_vms_json(const Xenmesh__CtlResponse *r, char **text)
 	return ctl_format_json_finish(&j, text);
 }
 
-static const Xenmesh__Vm *
-fmt_find_vm(const Xenmesh__State *st, const char *name)
+const Xenmesh__Vm *
+ctl_format_find_vm(const Xenmesh__State *st, const char *name)
 {
 	size_t i;
 
@@ -304,10 +386,10 @@ ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name, uint64_t now_ms,
 	      char **text)
 {
 	const Xenmesh__State *st = r->state;
-	const Xenmesh__Vm *vm = fmt_find_vm(st, name);
+	const Xenmesh__Vm *vm = ctl_format_find_vm(st, name);
 	const Xenmesh__VmHa *ha;
 	char *mem = NULL, buf[24], safe[SAFE_MAX], safe_reason[SAFE_TEXT_MAX];
-	char when[32];
+	char when[32], mig[2 * SAFE_MAX + 48];
 	size_t memlen = 0, i;
 	FILE *f;
 
@@ -369,6 +451,15 @@ ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name, uint64_t now_ms,
 						      buf, sizeof(buf)),
 				 safe, sizeof(safe)) : "?");
 	}
+	if (ctl_format_vm_migrating(vm)) {
+		fmt_migration(st, vm, now_ms, mig, sizeof(mig));
+		fprintf(f, SHOW_LABEL "%s\n", "Migrating:", mig);
+	}
+	if (vm->has_drain_skip && vm->drain_skip != 0)
+		fprintf(f, SHOW_LABEL "stays on %s (its move failed)\n", "Drain:",
+			ctl_format_safe(ctl_format_node_name(st, vm->drain_skip, buf,
+							     sizeof(buf)),
+					safe, sizeof(safe)));
 	fprintf(f, SHOW_LABEL "%s\n", "Reason:",
 		vm->reason && vm->reason[0] ?
 		ctl_format_safe(vm->reason, safe_reason, sizeof(safe_reason)) : "-");
@@ -406,7 +497,7 @@ ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
 		   uint64_t now_ms, char **text)
 {
 	const Xenmesh__State *st = r->state;
-	const Xenmesh__Vm *vm = fmt_find_vm(st, name);
+	const Xenmesh__Vm *vm = ctl_format_find_vm(st, name);
 	const Xenmesh__VmHa *ha;
 	struct json j;
 	size_t i;
@@ -463,6 +554,7 @@ ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
 		json_object_end(&j);
 	}
 	json_array_end(&j);
+	fmt_json_migration(&j, st, vm);
 	json_key(&j, "reason");
 	ctl_format_json_nonempty(&j, vm->reason);
 	json_key(&j, "config");

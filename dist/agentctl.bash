@@ -33,14 +33,15 @@ _agentctl()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     COMPREPLY=()
 
-    # the words typed so far, options (and the value of --on/--count) left out
+    # the words typed so far, options (and the values of --on, --count,
+    # --parallel, --timeout) left out
     local -a words=()
     local i w skip=
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         if [[ -n $skip ]]; then skip=; continue; fi
         case $w in
-            --on|--count|-n) skip=1 ;;
+            --on|--count|-n|--parallel|--timeout) skip=1 ;;
             -*) ;;
             *) words+=("$w") ;;
         esac
@@ -50,7 +51,7 @@ _agentctl()
         --on)
             COMPREPLY=($(compgen -W "$(_agentctl_names "$prog" node)" -- "$cur"))
             return 0 ;;
-        --count|-n)
+        --count|-n|--parallel|--timeout)
             return 0 ;;
     esac
 

@@ -61,12 +61,17 @@ test_unknown_command(void **state)
 			   "usage: agentctl [--json]", "frobnicate");
 	expect_usage_error("unknown command 'Status'",
 			   "usage: agentctl [--json]", "Status");
-	expect_usage_error("node: missing subcommand (list, maintenance, standby "
-			   "or fence)",
+	expect_usage_error("node: missing subcommand (list, maintenance, standby, "
+			   "fence, drain, undrain or prepare-shutdown)",
 			   "usage: agentctl node list|maintenance|standby", "node");
-	expect_usage_error("node: unknown subcommand 'drain'",
+	expect_usage_error("node: unknown subcommand 'evacuate'",
 			   "usage: agentctl node list|maintenance|standby",
-			   "node", "drain", "h1");
+			   "node", "evacuate", "h1");
+	expect_usage_error("cluster: missing subcommand (maintenance)",
+			   "usage: agentctl cluster maintenance on|off", "cluster");
+	expect_usage_error("cluster: unknown subcommand 'freeze'",
+			   "usage: agentctl cluster maintenance on|off",
+			   "cluster", "freeze");
 }
 
 static void
@@ -288,11 +293,11 @@ test_vm_usage(void **state)
 		"a123456789b123456789c123456789d123456789e123456789f123456789xyzw";
 
 	expect_usage_error("vm: missing subcommand (list, show, define, undefine, "
-			   "start, stop, restart or cleanup)",
+			   "start, stop, restart, cleanup or migrate)",
 			   "usage: agentctl vm list|show|define|undefine|start|"
-			   "stop|restart|cleanup ...", "vm");
-	expect_usage_error("vm: unknown subcommand 'migrate'",
-			   "usage: agentctl vm list|show", "vm", "migrate", "web1");
+			   "stop|restart|cleanup|migrate ...", "vm");
+	expect_usage_error("vm: unknown subcommand 'move'",
+			   "usage: agentctl vm list|show", "vm", "move", "web1");
 	expect_usage_error("vm: unknown subcommand 'Start'",
 			   "usage: agentctl vm list|show", "vm", "Start", "web1");
 	expect_usage_error("vm show: missing VM",
@@ -635,6 +640,225 @@ test_storage(void **state)
 	assert_non_null(strstr(ctl_args_help(), "\n  storage status [--json] "));
 }
 
+/* vm migrate, node drain, node undrain, cluster maintenance: bad
+ * arguments first. */
+static void
+test_maint_usage(void **state)
+{
+	const char *migrate = "usage: agentctl vm migrate VM HOST [--offline] "
+		"[--wait] [--timeout S]";
+	const char *drain = "usage: agentctl node drain HOST [--dry-run] "
+		"[--parallel N] [--force] [--wait] [--timeout S] [--json]";
+	const char *undrain = "usage: agentctl node undrain HOST [--rebalance]";
+	const char *cluster = "usage: agentctl cluster maintenance on|off";
+
+	(void)state;
+	expect_usage_error("vm migrate: missing VM", migrate, "vm", "migrate");
+	expect_usage_error("vm migrate: missing HOST", migrate, "vm", "migrate",
+			   "web1");
+	expect_usage_error("vm migrate: missing HOST", migrate, "vm", "migrate",
+			   "web1", "--offline", "--wait");
+	expect_usage_error("vm migrate: empty HOST name", migrate, "vm", "migrate",
+			   "web1", "");
+	expect_usage_error("vm migrate: unexpected argument 'h3'", migrate, "vm",
+			   "migrate", "web1", "h2", "h3");
+	expect_usage_error("vm migrate: --on is only for vm start", migrate, "vm",
+			   "migrate", "web1", "--on", "h2");
+	expect_usage_error("vm migrate: --force is only for node drain", migrate,
+			   "vm", "migrate", "web1", "h2", "--force");
+	expect_usage_error("vm migrate: unknown option '--live'", migrate, "vm",
+			   "migrate", "web1", "h2", "--live");
+	expect_usage_error("vm migrate: --timeout is for --wait", migrate, "vm",
+			   "migrate", "web1", "h2", "--timeout", "60");
+	expect_usage_error("vm migrate: --timeout needs a number of seconds",
+			   migrate, "vm", "migrate", "web1", "h2", "--wait",
+			   "--timeout");
+	expect_usage_error("vm migrate: --timeout needs a number of seconds from "
+			   "1 to 86400, not '0'", migrate, "vm", "migrate", "web1",
+			   "h2", "--wait", "--timeout=0");
+	expect_usage_error("vm migrate: --timeout needs a number of seconds from "
+			   "1 to 86400, not '1m'", migrate, "vm", "migrate", "web1",
+			   "h2", "--wait", "--timeout", "1m");
+	expect_usage_error("vm migrate: --timeout needs a number of seconds from "
+			   "1 to 86400, not '86401'", migrate, "vm", "migrate",
+			   "web1", "h2", "--wait", "--timeout", "86401");
+	expect_usage_error("vm start: --offline is only for vm migrate",
+			   "usage: agentctl vm start", "vm", "start", "web1",
+			   "--offline");
+	expect_usage_error("vm stop: --wait is only for vm migrate and node drain",
+			   "usage: agentctl vm stop", "vm", "stop", "web1", "--wait");
+	expect_usage_error("status: --timeout is only for vm migrate, node drain "
+			   "and node prepare-shutdown", "usage: agentctl status", "status", "--timeout",
+			   "5");
+
+	expect_usage_error("node drain: missing HOST", drain, "node", "drain");
+	expect_usage_error("node drain: missing HOST", drain, "node", "drain",
+			   "--parallel", "2", "--force");
+	expect_usage_error("node drain: empty HOST name", drain, "node", "drain", "");
+	expect_usage_error("node drain: unexpected argument 'h2'", drain, "node",
+			   "drain", "h1", "h2");
+	expect_usage_error("node drain: --parallel needs a number", drain, "node",
+			   "drain", "h1", "--parallel");
+	expect_usage_error("node drain: --parallel needs a number from 1 to 64, "
+			   "not '0'", drain, "node", "drain", "h1", "--parallel", "0");
+	expect_usage_error("node drain: --parallel needs a number from 1 to 64, "
+			   "not '65'", drain, "node", "drain", "h1", "--parallel", "65");
+	expect_usage_error("node drain: --parallel needs a number from 1 to 64, "
+			   "not 'abc'", drain, "node", "drain", "h1", "--parallel=abc");
+	expect_usage_error("node drain: --parallel needs a number from 1 to 64, "
+			   "not '-2'", drain, "node", "drain", "h1", "--parallel", "-2");
+	expect_usage_error("node drain: --dry-run only shows the plan: there is "
+			   "nothing to --wait for", drain, "node", "drain", "h1",
+			   "--dry-run", "--wait");
+	expect_usage_error("node drain: --offline is only for vm migrate", drain,
+			   "node", "drain", "h1", "--offline");
+	expect_usage_error("node drain: --rebalance is only for node undrain",
+			   drain, "node", "drain", "h1", "--rebalance");
+	expect_usage_error("node drain: unknown option '--now'", drain, "node",
+			   "drain", "h1", "--now");
+	expect_usage_error("node fence: --force is only for node drain",
+			   "usage: agentctl node fence", "node", "fence", "h1",
+			   "--force");
+	expect_usage_error("node list: --dry-run is only for node drain",
+			   "usage: agentctl node list", "node", "list", "--dry-run");
+	expect_usage_error("node maintenance: --parallel is only for node drain",
+			   "usage: agentctl node maintenance", "node", "maintenance",
+			   "h1", "on", "--parallel", "2");
+
+	expect_usage_error("node undrain: missing HOST", undrain, "node", "undrain");
+	expect_usage_error("node undrain: unexpected argument 'now'", undrain,
+			   "node", "undrain", "h1", "now");
+	expect_usage_error("node undrain: --wait is only for vm migrate and node "
+			   "drain", undrain, "node", "undrain", "h1", "--wait");
+	expect_usage_error("node undrain: --force is only for node drain", undrain,
+			   "node", "undrain", "h1", "--force");
+
+	expect_usage_error("cluster maintenance: missing on|off", cluster,
+			   "cluster", "maintenance");
+	expect_usage_error("cluster maintenance: expected on or off, not 'maybe'",
+			   cluster, "cluster", "maintenance", "maybe");
+	expect_usage_error("cluster maintenance: unexpected argument 'now'",
+			   cluster, "cluster", "maintenance", "on", "now");
+	expect_usage_error("cluster maintenance: --force is only for node drain",
+			   cluster, "cluster", "maintenance", "on", "--force");
+
+	expect_usage_error("node prepare-shutdown: unexpected argument 'h1'",
+			   "usage: agentctl node prepare-shutdown", "node",
+			   "prepare-shutdown", "h1");
+	expect_usage_error("node prepare-shutdown: --timeout needs a number of "
+			   "seconds from 1 to 86400, not '0'",
+			   "usage: agentctl node prepare-shutdown", "node",
+			   "prepare-shutdown", "--timeout", "0");
+	expect_usage_error("node drain: --if-system-stopping is only for node "
+			   "prepare-shutdown", "usage: agentctl node drain", "node",
+			   "drain", "h1", "--if-system-stopping");
+}
+
+static void
+test_maint(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "prepare-shutdown",
+			       "--if-system-stopping", "--timeout", "600", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_PREPARE_SHUTDOWN);
+	assert_true(a.if_stopping);
+	assert_int_equal(a.timeout_s, 600);
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "prepare-shutdown",
+			       NULL), 0);
+	assert_false(a.if_stopping);
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "migrate", "web1", "h2",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_MIGRATE);
+	assert_string_equal(a.name, "vm migrate");
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.host, "h2");
+	assert_false(a.offline);
+	assert_false(a.wait);
+	assert_int_equal(a.timeout_s, 0);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "migrate", "--offline",
+			       "web1", "h2", "--wait", "--timeout", "90", "--json",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_MIGRATE);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.host, "h2");
+	assert_true(a.offline);
+	assert_true(a.wait);
+	assert_true(a.json);
+	assert_int_equal(a.timeout_s, 90);
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "migrate", "web1", "h2",
+			       "--wait", "--timeout=86400", NULL), 0);
+	assert_int_equal(a.timeout_s, 86400);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "drain", "h1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_DRAIN);
+	assert_string_equal(a.name, "node drain");
+	assert_string_equal(a.node, "h1");
+	assert_int_equal(a.parallel, 1);
+	assert_false(a.parallel_seen);
+	assert_false(a.force);
+	assert_false(a.dry_run);
+	assert_false(a.wait);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "drain", "h1",
+			       "--parallel", "64", "--force", "--wait",
+			       "--timeout", "3600", "--json", NULL), 0);
+	assert_int_equal(a.parallel, 64);
+	assert_true(a.parallel_seen);
+	assert_true(a.force);
+	assert_true(a.wait);
+	assert_true(a.json);
+	assert_int_equal(a.timeout_s, 3600);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "--dry-run", "node", "drain",
+			       "--parallel=2", "h1", NULL), 0);
+	assert_true(a.dry_run);
+	assert_int_equal(a.parallel, 2);
+	assert_false(a.wait);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "undrain", "h1", NULL),
+			 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_UNDRAIN);
+	assert_string_equal(a.name, "node undrain");
+	assert_string_equal(a.node, "h1");
+	assert_false(a.rebalance);
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "undrain", "h1",
+			       "--rebalance", NULL), 0);
+	assert_true(a.rebalance);
+
+	assert_int_equal(parse(&a, err, sizeof(err), "cluster", "maintenance", "on",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_CLUSTER_MAINTENANCE);
+	assert_string_equal(a.name, "cluster maintenance");
+	assert_true(a.on);
+	assert_int_equal(parse(&a, err, sizeof(err), "cluster", "maintenance", "off",
+			       NULL), 0);
+	assert_false(a.on);
+	assert_string_equal(err, "");
+
+	/* help of each, and in the full help */
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "drain", "--help",
+			       NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.usage, "usage: agentctl node drain HOST [--dry-run] "
+			    "[--parallel N] [--force] [--wait] [--timeout S] "
+			    "[--json]");
+	assert_int_equal(parse(&a, err, sizeof(err), "cluster", "maintenance",
+			       "maybe", "-h", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_HELP);
+	assert_string_equal(a.usage, "usage: agentctl cluster maintenance on|off");
+	assert_non_null(strstr(ctl_args_help(), "\n  vm migrate VM HOST [--offline] "
+			       "[--wait] [--timeout S]\n"));
+	assert_non_null(strstr(ctl_args_help(), "\n  node drain HOST [--dry-run] "
+			       "[--parallel N] [--force] [--wait] [--timeout S]\n"));
+	assert_non_null(strstr(ctl_args_help(), "\n  node undrain HOST "
+			       "[--rebalance] "));
+	assert_non_null(strstr(ctl_args_help(), "\n  cluster maintenance on|off "));
+}
+
 int
 main(void)
 {
@@ -657,6 +881,8 @@ main(void)
 		cmocka_unit_test(test_fence),
 		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_storage),
+		cmocka_unit_test(test_maint_usage),
+		cmocka_unit_test(test_maint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,7 +211,7 @@ test_invalid(void **state)
 	char *text = (char *)"untouched";
 
 	/* status needs a cluster view */
-	assert_int_equal(ctl_format_status(&r, &text), -EINVAL);
+	assert_int_equal(ctl_format_status(&r, T_EVENT, &text), -EINVAL);
 	assert_null(text);
 	text = (char *)"untouched";
 	assert_int_equal(ctl_format_status_json(&r, &text), -EINVAL);
@@ -231,7 +231,7 @@ test_empty(void **state)
 	c.ha_reason = (char *)"not quorate";
 	c.local_id = 4;
 	r.cluster = &c;
-	assert_int_equal(ctl_format_status(&r, &text), 0);
+	assert_int_equal(ctl_format_status(&r, T_EVENT, &text), 0);
 	assert_string_equal(text,
 		"Cluster:  (local node node4, id 4)\n"
 		"Quorum: no (corosync not reachable)\n"
@@ -254,7 +254,8 @@ test_empty(void **state)
 		"\"ha_enabled\":false,\"ha_reason\":\"not quorate\","
 		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
 		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
-		"\"members\":[]},\"admission\":null,\"nodes\":[],\"vms\":[],"
+		"\"members\":[]},\"maintenance\":false,\"admission\":null,"
+		"\"nodes\":[],\"vms\":[],"
 		"\"unmanaged\":[],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n");
 	free(text);
 
@@ -269,7 +270,7 @@ test_status_human(void **state)
 	struct fixture *f = *state;
 	char *text;
 
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_string_equal(text,
 		"Cluster: prod (local node san1, id 10)\n"
 		"Quorum: yes (3 of 4 votes, 3 needed)\n"
@@ -309,7 +310,7 @@ test_status_not_quorate(void **state)
 	f->cluster.synced = 0;
 	f->cluster.ring = NULL;
 	f->state.n_vms = 0;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\nQuorum: no (2 of 4 votes, 3 needed)\n"
 			       "HA: disabled (even vote count without a quorum device)\n"
 			       "Coordinator: none\n"
@@ -335,31 +336,41 @@ test_status_json(void **state)
 		"b4b5b6b7b8b9babbbcbdbebf\",\"local\":\"san1\",\"local_id\":10,"
 		"\"votes\":3,\"expected_votes\":4,\"quorum\":3,"
 		"\"ring\":{\"nodeid\":1,\"seq\":88},\"members\":[1,10,7]},"
-		"\"admission\":null,"
+		"\"maintenance\":false,\"admission\":null,"
 		"\"nodes\":["
 		"{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\",\"state\":\"online\","
-		"\"flags\":[],\"mem_total_mb\":16384,\"mem_free_mb\":12000,"
+		"\"flags\":[],\"cpu\":null,\"drain_parallel\":null,\"drain_force\":false,"
+		"\"mem_total_mb\":16384,\"mem_free_mb\":12000,"
 		"\"member\":true},"
 		"{\"name\":\"h2\",\"id\":2,\"role\":\"dom0\",\"state\":\"unclean\","
-		"\"flags\":[\"maintenance\",\"standby\"],\"mem_total_mb\":16384,"
+		"\"flags\":[\"maintenance\",\"standby\"],\"cpu\":null,"
+		"\"drain_parallel\":null,\"drain_force\":false,\"mem_total_mb\":16384,"
 		"\"mem_free_mb\":0,\"member\":false},"
 		"{\"name\":\"san1\",\"id\":10,\"role\":\"san\",\"state\":\"online\","
-		"\"flags\":[\"standby\"],\"mem_total_mb\":0,\"mem_free_mb\":0,"
+		"\"flags\":[\"standby\"],\"cpu\":null,\"drain_parallel\":null,"
+		"\"drain_force\":false,\"mem_total_mb\":0,\"mem_free_mb\":0,"
 		"\"member\":true},"
 		"{\"name\":\"node7\",\"id\":7,\"role\":null,\"state\":null,"
-		"\"flags\":[],\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true}],"
+		"\"flags\":[],\"cpu\":null,\"drain_parallel\":null,\"drain_force\":false,"
+		"\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true}],"
 		"\"vms\":["
 		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
 		"\"priority\":0,\"restarts\":0,\"generation\":0,\"reason\":null,"
-		"\"memory_mb\":512,\"desired\":\"stopped\"},"
+		"\"memory_mb\":512,\"desired\":\"stopped\","
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null},"
 		"{\"name\":\"ghost\",\"state\":\"recovering\",\"host\":\"node9\","
 		"\"priority\":10,\"restarts\":0,\"generation\":7,"
 		"\"reason\":\"host node9 left without a clean leave; waiting for "
 		"its fence to be confirmed\",\"memory_mb\":2048,"
-		"\"desired\":\"running\"},"
+		"\"desired\":\"running\","
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null},"
 		"{\"name\":\"web1\",\"state\":\"running\",\"host\":\"h1\","
 		"\"priority\":5,\"restarts\":4,\"generation\":3,\"reason\":null,"
-		"\"memory_mb\":1024,\"desired\":\"running\"}],"
+		"\"memory_mb\":1024,\"desired\":\"running\","
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null}],"
 		"\"unmanaged\":[],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n");
 	free(text);
 }
@@ -372,11 +383,11 @@ test_nodes(void **state)
 
 	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
 	assert_string_equal(text,
-		"NAME   ID  ROLE  STATE    FLAGS                MEM(free/total MB)\n"
-		"h1      1  dom0  online   -                    12000/16384\n"
-		"h2      2  dom0  unclean  maintenance,standby  0/16384\n"
-		"san1   10  san   online   standby              -\n"
-		"node7   7  -     -        new member           -\n");
+		"NAME   ID  ROLE  STATE    FLAGS                CPU  MEM(free/total MB)\n"
+		"h1      1  dom0  online   -                    -    12000/16384\n"
+		"h2      2  dom0  unclean  maintenance,standby  -    0/16384\n"
+		"san1   10  san   online   standby              -    -\n"
+		"node7   7  -     -        new member           -    -\n");
 	free(text);
 
 	/* a member listed twice by CPG (two processes) is one row */
@@ -384,11 +395,11 @@ test_nodes(void **state)
 	f->node[2].flags = 0;
 	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
 	assert_string_equal(text,
-		"NAME   ID  ROLE  STATE    FLAGS                MEM(free/total MB)\n"
-		"h1      1  dom0  online   -                    12000/16384\n"
-		"h2      2  dom0  unclean  maintenance,standby  0/16384\n"
-		"san1   10  san   online   -                    -\n"
-		"node7   7  -     -        new member           -\n");
+		"NAME   ID  ROLE  STATE    FLAGS                CPU  MEM(free/total MB)\n"
+		"h1      1  dom0  online   -                    -    12000/16384\n"
+		"h2      2  dom0  unclean  maintenance,standby  -    0/16384\n"
+		"san1   10  san   online   -                    -    -\n"
+		"node7   7  -     -        new member           -    -\n");
 	free(text);
 }
 
@@ -437,7 +448,7 @@ test_human_control_chars(void **state)
 	f->node[1].name = (char *)"h2\x1b[2J";
 	f->vm[0].name = (char *)"db\nQuorum: yes";
 	f->cluster.name = (char *)"prod\r\x7f";
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "Cluster: prod?? (local node san1, id 10)\n"));
 	assert_non_null(strstr(text, "\n  h2?[2J   2  dom0  unclean  "));
 	assert_non_null(strstr(text, "\n  db?Quorum: yes  stopped     -        "
@@ -535,7 +546,7 @@ test_vm_table(void **state)
 	f->vm[1].reason = (char *)"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9tail";
 	/* 39 columns in 78 bytes: fits, whole */
 	f->vm[2].reason = (char *)"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9";
-	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_vms(&f->resp, T_EVENT, &text), 0);
 	assert_string_equal(text,
 		"NAME   STATE       HOST   PRI  RESTARTS  REASON\n"
 		"db     stopped     -        0         0  -\n"
@@ -555,7 +566,7 @@ test_vm_table_cut(void **state)
 	/* a 40-character name: the reason keeps 20 columns */
 	f->vm[1].name = (char *)"ghost-with-a-very-long-name-0123456789ab";
 	f->vm[1].reason = (char *)"host node9 left without a clean leave";
-	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_vms(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text,
 		"\nghost-with-a-very-long-name-0123456789ab  recovering  node9"
 		"   10         0  host node9 left w...\n"));
@@ -569,7 +580,7 @@ test_vm_list(void **state)
 	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
 	char *text;
 
-	assert_int_equal(ctl_format_vms(&r, &text), 0);
+	assert_int_equal(ctl_format_vms(&r, T_EVENT, &text), 0);
 	assert_string_equal(text, "no VMs defined\n");
 	free(text);
 	assert_int_equal(ctl_format_vms_json(&r, &text), 0);
@@ -582,7 +593,9 @@ test_vm_list(void **state)
 	assert_string_equal(text,
 		"{\"vms\":[{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
 		"\"priority\":0,\"restarts\":0,\"generation\":0,\"reason\":null,"
-		"\"memory_mb\":512,\"desired\":\"stopped\"}],\"unmanaged\":[]}\n");
+		"\"memory_mb\":512,\"desired\":\"stopped\","
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null}],\"unmanaged\":[]}\n");
 	free(text);
 }
 
@@ -595,24 +608,24 @@ test_unmanaged(void **state)
 
 	f->resp.n_unmanaged = 2;
 	f->resp.unmanaged = names;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "  web1   running     h1       5         4  -\n"
 			       "\nUnmanaged domains on this host: win7, old?db\n"));
 	assert_int_equal(strlen(strstr(text, "\nUnmanaged")),
 			 strlen("\nUnmanaged domains on this host: win7, old?db\n"));
 	free(text);
 	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
-	assert_non_null(strstr(text, "\"desired\":\"running\"}],"
+	assert_non_null(strstr(text, "\"drain_skip\":null}],"
 			       "\"unmanaged\":[\"win7\",\"old\\ndb\"],\"storage\":{\"active_san\":null,\"fenced\":[],\"vm_storage\":{},\"volumes\":[]}}\n"));
 	free(text);
-	assert_int_equal(ctl_format_vms(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_vms(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\n\nUnmanaged domains on this host: "
 			       "win7, old?db\n"));
 	free(text);
 
 	/* without VMs */
 	f->state.n_vms = 0;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\n\nno VMs defined\n\n"
 			       "Unmanaged domains on this host: win7, old?db\n"));
 	free(text);
@@ -697,7 +710,9 @@ test_vm_show(void **state)
 		"\"anti_affinity\":\"web\",\"start_after\":[\"db\"],\"restarts\":4,"
 		"\"restarts_in_window\":1,\"restart_history\":["
 		"{\"time_ms\":1795372401123,\"host\":\"h2\"},"
-		"{\"time_ms\":1795372741123,\"host\":\"h2\"}],\"reason\":null,"
+		"{\"time_ms\":1795372741123,\"host\":\"h2\"}],"
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null,\"reason\":null,"
 		"\"config\":\"name = \\\"web1\\\"\\nmemory = 1024\\n\\n"
 		"\\tvcpus = 2\\u001b[2J\\nha_priority = 5\"}\n");
 	free(text);
@@ -710,7 +725,9 @@ test_vm_show(void **state)
 		"\"restart\":\"always\",\"max_restarts\":3,"
 		"\"restart_window_s\":600,\"hosts\":[],\"anti_affinity\":null,"
 		"\"start_after\":[],\"restarts\":0,\"restarts_in_window\":0,"
-		"\"restart_history\":[],\"reason\":null,\"config\":null}\n");
+		"\"restart_history\":[],"
+		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
+		"\"drain_skip\":null,\"reason\":null,\"config\":null}\n");
 	free(text);
 }
 
@@ -724,13 +741,13 @@ test_admission(void **state)
 	/* every host may fail */
 	f->cluster.has_admission_ok = 1;
 	f->cluster.admission_ok = 1;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\nHA: enabled\n"
 			       "Failover capacity: ok (any one host can fail)\n"
 			       "Coordinator: h1 (id 1)\n"));
 	free(text);
 	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
-	assert_non_null(strstr(text, "\"members\":[1,10,7]},"
+	assert_non_null(strstr(text, "\"members\":[1,10,7]},\"maintenance\":false,"
 			       "\"admission\":{\"ok\":true,\"failing\":[]},"
 			       "\"nodes\":[{"));
 	free(text);
@@ -744,7 +761,7 @@ test_admission(void **state)
 	f->cluster.admission_ok = 0;
 	f->cluster.n_admission = 2;
 	f->cluster.admission = failing;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\nHA: enabled\n"
 			       "Failover capacity: NOT ok\n"
 			       "  if h1 fails: web1, db cannot be restarted "
@@ -764,7 +781,7 @@ test_admission(void **state)
 
 	/* an older agent says nothing: no line at all */
 	f->cluster.has_admission_ok = 0;
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_null(strstr(text, "Failover"));
 	free(text);
 }
@@ -931,7 +948,7 @@ test_storage(void **state)
 			       "\"state\":\"ready\",\"reason\":null},"));
 	free(text);
 
-	assert_int_equal(ctl_format_status(&f->resp, &text), 0);
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
 	assert_non_null(strstr(text, "\nStorage: active SAN san1, 2 volumes, "
 			       "storage-fenced: h2\n"));
 	assert_non_null(strstr(text, "maintenance,standby,storage-fenced"));
@@ -989,6 +1006,505 @@ test_storage(void **state)
 	f->state.volumes = NULL;
 }
 
+/* Cluster maintenance, a draining host, a migrating VM: the status, node
+ * list, vm show and their JSON. */
+static void
+test_status_maintenance(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->state.has_frozen = 1;
+	f->state.frozen = 1;
+	f->node[0].flags = XENMESH__NODE_FLAG__FLAG_MAINTENANCE |
+		XENMESH__NODE_FLAG__FLAG_DRAINING;
+	f->node[0].has_drain_parallel = 1;
+	f->node[0].drain_parallel = 2;
+	f->node[0].cpu = (char *)"skylake";
+	f->vm[2].state = (char *)"migrating";
+	f->vm[2].has_migrate_to = 1;
+	f->vm[2].migrate_to = 2;
+	f->vm[2].has_migrate_since_ms = 1;
+	f->vm[2].migrate_since_ms = T_EVENT - 12400;
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
+	/* the banner first, loud */
+	assert_true(strncmp(text, "CLUSTER MAINTENANCE: no recovery, fencing or "
+			    "placement until 'agentctl cluster maintenance off'\n"
+			    "\nCluster: prod (local node san1, id 10)\n",
+			    strlen("CLUSTER MAINTENANCE: no recovery, fencing or "
+				   "placement until 'agentctl cluster maintenance "
+				   "off'\n\nCluster: prod")) == 0);
+	assert_non_null(strstr(text,
+		"  NAME   ID  ROLE  STATE    FLAGS                              "
+		"MEM(free/total MB)\n"
+		"  h1      1  dom0  online   maintenance,draining (parallel 2)"
+		"  12000/16384\n"));
+	assert_non_null(strstr(text,
+		"  web1   migrating   h1       5         4  migrating h1 -> h2, "
+		"12 s\n"));
+	free(text);
+
+	/* offline, with --force, a reason too, and long ago */
+	f->node[0].has_drain_force = 1;
+	f->node[0].drain_force = 1;
+	f->vm[2].has_migrate_offline = 1;
+	f->vm[2].migrate_offline = 1;
+	f->vm[2].reason = (char *)"stopping on h1";
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT + 600000, &text), 0);
+	assert_non_null(strstr(text, "  h1      1  dom0  online   maintenance,"
+			       "draining (parallel 2, force)  12000/16384\n"));
+	assert_non_null(strstr(text, "  web1   migrating   h1       5         4  "
+			       "migrating h1 -> h2 (offline), 10 m...\n"));
+	free(text);
+
+	/* node list: with the CPU class */
+	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
+	assert_non_null(strstr(text,
+		"NAME   ID  ROLE  STATE    FLAGS                                   "
+		"  CPU      MEM(free/total MB)\n"
+		"h1      1  dom0  online   maintenance,draining (parallel 2, force)"
+		"  skylake  12000/16384\n"
+		"h2      2  dom0  unclean  maintenance,standby                     "
+		"  -        0/16384\n"));
+	free(text);
+
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"members\":[1,10,7]},\"maintenance\":true,"));
+	assert_non_null(strstr(text, "{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\","
+			       "\"state\":\"online\",\"flags\":[\"maintenance\","
+			       "\"draining\"],\"cpu\":\"skylake\","
+			       "\"drain_parallel\":2,\"drain_force\":true,"));
+	assert_non_null(strstr(text, "\"desired\":\"running\",\"migrate_to\":\"h2\","
+			       "\"migrate_offline\":true,"
+			       "\"migrate_since_ms\":1795372788723,"
+			       "\"drain_skip\":null}]"));
+	free(text);
+
+	/* vm show: where it goes; a VM its drain leaves where it is */
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "\nMigrating:       h1 -> h2 (offline), 12 s\n"
+			       "Reason:          stopping on h1\n"));
+	free(text);
+	f->vm[2].has_migrate_to = 0;
+	f->vm[2].state = (char *)"running";
+	f->vm[2].has_drain_skip = 1;
+	f->vm[2].drain_skip = 1;
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_null(strstr(text, "Migrating:"));
+	assert_non_null(strstr(text, "\nDrain:           stays on h1 (its move "
+			       "failed)\nReason:          stopping on h1\n"));
+	free(text);
+	assert_int_equal(ctl_format_vm_json(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "\"migrate_to\":null,\"migrate_offline\":false,"
+			       "\"migrate_since_ms\":null,\"drain_skip\":\"h1\","));
+	free(text);
+
+	/* out of maintenance: no banner */
+	f->state.frozen = 0;
+	f->state.has_frozen = 0;
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
+	assert_true(strncmp(text, "Cluster: prod", 13) == 0);
+	assert_null(strstr(text, "MAINTENANCE"));
+	free(text);
+}
+
+static void
+item_set(Xenmesh__DrainItem *it, const char *vm, const char *action,
+	 const char *dest, const char *reason, uint32_t pri)
+{
+	Xenmesh__DrainItem init = XENMESH__DRAIN_ITEM__INIT;
+
+	*it = init;
+	it->vm = (char *)vm;
+	it->action = (char *)action;
+	it->dest = (char *)dest;
+	it->reason = (char *)reason;
+	it->has_priority = 1;
+	it->priority = pri;
+}
+
+static void
+test_drain_plan(void **state)
+{
+	Xenmesh__CtlResponse r = XENMESH__CTL_RESPONSE__INIT;
+	Xenmesh__DrainItem it[6];
+	Xenmesh__DrainItem *items[6];
+	char *text;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 6; i++)
+		items[i] = &it[i];
+	/* nothing on the host */
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_string_equal(text, "h1 runs no VMs: nothing to move\n");
+	free(text);
+	assert_true(ctl_format_drain_plan_ok(&r));
+
+	item_set(&it[0], "db1", "migrate", "h2", "most free memory (12000 MB)", 10);
+	item_set(&it[1], "web1", "moving", "h3", NULL, 5);
+	r.n_drain_plan = 2;
+	r.drain_plan = items;
+	r.has_drain_ok = 1;
+	r.drain_ok = 1;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_string_equal(text,
+		"Drain plan of h1, in the order the VMs move:\n"
+		"  VM    ACTION   DESTINATION  PRI  REASON\n"
+		"  db1   migrate  h2            10  most free memory (12000 MB)\n"
+		"  web1  moving   h3             5  -\n"
+		"all 2 VMs can move live\n");
+	free(text);
+	r.n_drain_plan = 1;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_non_null(strstr(text, "\nits VM can move live\n"));
+	free(text);
+
+	/* refused: what --force would do; what it cannot change */
+	item_set(&it[2], "app1", "offline", "h4", "CPU class differs (h1: "
+		 "skylake, h4: zen2)", 5);
+	item_set(&it[3], "db2", "shutdown", NULL, "no host fits: needs 65536 MB",
+		 1);
+	item_set(&it[4], "web3", "shutdown", "", "anti-affinity group web: "
+		 "every host runs one", 0);
+	item_set(&it[5], "tmp\x1b", "wait", NULL, "starting on h1", 0);
+	r.n_drain_plan = 6;
+	r.drain_ok = 0;
+	r.result = -EBUSY;
+	assert_false(ctl_format_drain_plan_ok(&r));
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_string_equal(text,
+		"Drain plan of h1, in the order the VMs move:\n"
+		"  VM    ACTION    DESTINATION  PRI  REASON\n"
+		"  db1   migrate   h2            10  most free memory (12000 MB)\n"
+		"  web1  moving    h3             5  -\n"
+		"  app1  offline   h4             5  CPU class differs (h1: "
+		"skylake, h4: zen2)\n"
+		"  db2   shutdown  -              1  no host fits: needs 65536 MB\n"
+		"  web3  shutdown  -              0  anti-affinity group web: "
+		"every host runs one\n"
+		"  tmp?  wait      -              0  starting on h1\n"
+		"refused: 4 VMs cannot move live; --force would shut down db2, "
+		"web3 and move app1 offline; tmp? waits (starting or stopping)\n");
+	free(text);
+
+	/* --force, accepted: what it does */
+	r.result = 0;
+	r.n_drain_plan = 5;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", true, &text), 0);
+	assert_non_null(strstr(text, "\n3 VMs cannot move live; --force shuts "
+			       "down db2, web3 and moves app1 offline\n"));
+	free(text);
+
+	/* a dry run of one that cannot go ahead: a VM whose move failed */
+	item_set(&it[1], "web1", "stay", NULL, "migration to h3 failed: "
+		 "timeout", 5);
+	r.n_drain_plan = 3;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_non_null(strstr(text, "\n2 VMs cannot move live; --force would "
+			       "move app1 offline; web1 stays on h1 (its move "
+			       "failed)\n"));
+	free(text);
+	r.n_drain_plan = 2;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_non_null(strstr(text, "\n1 VM cannot move live; web1 stays on h1 "
+			       "(its move failed)\n"));
+	free(text);
+
+	/* the agent refused a good plan (cluster maintenance): its message
+	 * says why, no verdict */
+	r.n_drain_plan = 1;
+	r.drain_ok = 1;
+	r.result = -EBUSY;
+	assert_int_equal(ctl_format_drain_plan(&r, "h1", false, &text), 0);
+	assert_null(strstr(text, "live"));
+	free(text);
+
+	/* an older agent without drain_ok: every item migrate or moving */
+	r.has_drain_ok = 0;
+	r.n_drain_plan = 2;
+	item_set(&it[1], "web1", "moving", "h3", NULL, 5);
+	assert_true(ctl_format_drain_plan_ok(&r));
+	r.n_drain_plan = 3;
+	assert_false(ctl_format_drain_plan_ok(&r));
+
+	r.result = -EBUSY;
+	r.message = (char *)"drain of h1 refused";
+	r.has_drain_ok = 1;
+	r.drain_ok = 0;
+	r.n_drain_plan = 3;
+	assert_int_equal(ctl_format_drain_plan_json(&r, "h1", &text), 0);
+	assert_string_equal(text,
+		"{\"event\":\"plan\",\"host\":\"h1\",\"result\":-16,"
+		"\"message\":\"drain of h1 refused\",\"ok\":false,\"plan\":["
+		"{\"vm\":\"db1\",\"action\":\"migrate\",\"dest\":\"h2\","
+		"\"reason\":\"most free memory (12000 MB)\",\"priority\":10},"
+		"{\"vm\":\"web1\",\"action\":\"moving\",\"dest\":\"h3\","
+		"\"reason\":null,\"priority\":5},"
+		"{\"vm\":\"app1\",\"action\":\"offline\",\"dest\":\"h4\","
+		"\"reason\":\"CPU class differs (h1: skylake, h4: zen2)\","
+		"\"priority\":5}]}\n");
+	free(text);
+}
+
+/* web1 and db on h1, which drains: the status answers one after another. */
+static void
+drain_vms(struct fixture *f)
+{
+	f->node[0].flags = XENMESH__NODE_FLAG__FLAG_MAINTENANCE |
+		XENMESH__NODE_FLAG__FLAG_DRAINING;
+	f->vm[0].state = (char *)"running";
+	f->vm[0].has_host = 1;
+	f->vm[0].host = 1;
+}
+
+static char *
+watch_step(struct ctl_drain_watch *w, struct fixture *f,
+	   enum ctl_drain_style style)
+{
+	char *text = NULL;
+
+	assert_int_equal(ctl_format_drain_watch_update(w, &f->state, style, &text),
+			 0);
+	return text;
+}
+
+#define assert_step(w, f, style, want) do { \
+	char *t_ = watch_step(w, f, style); \
+	assert_string_equal(t_, want); \
+	free(t_); \
+} while (0)
+
+#define assert_progress(w, want) do { \
+	char *t_ = NULL; \
+	assert_int_equal(ctl_format_drain_watch_progress(w, &t_), 0); \
+	assert_string_equal(t_, want); \
+	free(t_); \
+} while (0)
+
+static void
+test_drain_watch(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_drain_watch *w[3];
+	char *text;
+	size_t left = 99, i;
+
+	drain_vms(f);
+	/* no plan: the VMs on h1 (ghost on node9 is not) */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(ctl_format_drain_watch_new("h1", NULL, &f->state,
+							    &w[i]), 0);
+	/* where they are when it starts: nothing to say */
+	assert_step(w[0], f, CTL_DRAIN_LINES, "");
+	assert_step(w[1], f, CTL_DRAIN_FINISHED, "");
+	assert_step(w[2], f, CTL_DRAIN_JSON, "");
+	assert_progress(w[1], "draining h1 [--------------------] 0/2 moved, "
+			"0 migrating");
+
+	/* web1 leaves */
+	f->vm[2].state = (char *)"migrating";
+	f->vm[2].has_migrate_to = 1;
+	f->vm[2].migrate_to = 2;
+	assert_step(w[0], f, CTL_DRAIN_LINES, "web1: migrating to h2\n");
+	assert_step(w[1], f, CTL_DRAIN_FINISHED, "");
+	assert_step(w[2], f, CTL_DRAIN_JSON,
+		    "{\"event\":\"migrating\",\"vm\":\"web1\",\"host\":\"h1\","
+		    "\"dest\":\"h2\",\"offline\":false,\"state\":\"migrating\","
+		    "\"reason\":null}\n");
+	assert_progress(w[1], "draining h1 [--------------------] 0/2 moved, "
+			"1 migrating");
+	/* the same answer again: nothing new */
+	assert_step(w[0], f, CTL_DRAIN_LINES, "");
+
+	/* web1 arrives; db has no host: --force shuts it down */
+	f->vm[2].state = (char *)"running";
+	f->vm[2].has_migrate_to = 0;
+	f->vm[2].host = 2;
+	f->vm[0].state = (char *)"stopping";
+	f->vm[0].reason = (char *)"drain of h1: no host fits";
+	assert_step(w[0], f, CTL_DRAIN_LINES, "db: stopping on h1: drain of h1: "
+		    "no host fits\nweb1: running on h2\n");
+	assert_step(w[1], f, CTL_DRAIN_FINISHED, "web1: running on h2\n");
+	assert_step(w[2], f, CTL_DRAIN_JSON,
+		    "{\"event\":\"stopping\",\"vm\":\"db\",\"host\":\"h1\","
+		    "\"dest\":null,\"offline\":false,\"state\":\"stopping\","
+		    "\"reason\":\"drain of h1: no host fits\"}\n"
+		    "{\"event\":\"moved\",\"vm\":\"web1\",\"host\":\"h2\","
+		    "\"dest\":null,\"offline\":false,\"state\":\"running\","
+		    "\"reason\":null}\n");
+	assert_progress(w[1], "draining h1 [##########----------] 1/2 moved, "
+			"0 migrating");
+
+	f->vm[0].state = (char *)"stopped";
+	f->vm[0].has_host = 0;
+	f->vm[0].host = 0;
+	f->node[0].flags = XENMESH__NODE_FLAG__FLAG_MAINTENANCE;
+	assert_step(w[0], f, CTL_DRAIN_LINES, "db: stopped: drain of h1: no host "
+		    "fits\n");
+	assert_step(w[1], f, CTL_DRAIN_FINISHED, "db: stopped: drain of h1: no "
+		    "host fits\n");
+	assert_step(w[2], f, CTL_DRAIN_JSON,
+		    "{\"event\":\"down\",\"vm\":\"db\",\"host\":null,\"dest\":null,"
+		    "\"offline\":false,\"state\":\"stopped\","
+		    "\"reason\":\"drain of h1: no host fits\"}\n");
+	assert_progress(w[1], "draining h1 [####################] 1/2 moved, "
+			"0 migrating, 1 stopped");
+	assert_int_equal(ctl_format_drain_watch_summary(w[0], &f->state, true,
+							false, &text, &left), 0);
+	assert_string_equal(text,
+		"drain of h1 done: 1 of 2 VMs moved, 1 stopped; nothing is left "
+		"on h1\n"
+		"  moved: web1 -> h2\n"
+		"  stopped: db\n"
+		"h1 stays in maintenance until agentctl node undrain h1\n");
+	assert_int_equal(left, 0);
+	free(text);
+	assert_int_equal(ctl_format_drain_watch_summary(w[2], &f->state, true,
+							true, &text, &left), 0);
+	assert_string_equal(text,
+		"{\"event\":\"summary\",\"host\":\"h1\",\"done\":true,"
+		"\"moved\":[{\"vm\":\"web1\",\"host\":\"h2\"}],"
+		"\"stopped\":[\"db\"],\"left\":[]}\n");
+	free(text);
+	for (i = 0; i < 3; i++)
+		ctl_format_drain_watch_free(w[i]);
+	ctl_format_drain_watch_free(NULL);
+}
+
+/* A move that fails: the VM stays, the drain ends with it left there. */
+static void
+test_drain_watch_left(void **state)
+{
+	struct fixture *f = *state;
+	Xenmesh__CtlResponse plan = XENMESH__CTL_RESPONSE__INIT;
+	Xenmesh__DrainItem it[2];
+	Xenmesh__DrainItem *items[2] = { &it[0], &it[1] };
+	struct ctl_drain_watch *w;
+	char *text;
+	size_t left = 0;
+
+	drain_vms(f);
+	item_set(&it[0], "web1", "migrate", "h2", NULL, 5);
+	item_set(&it[1], "db", "migrate", "h2", NULL, 0);
+	plan.n_drain_plan = 2;
+	plan.drain_plan = items;
+	/* unknown host */
+	assert_int_equal(ctl_format_drain_watch_new("h9", &plan, &f->state, &w), 0);
+	text = (char *)"untouched";
+	assert_int_equal(ctl_format_drain_watch_update(w, &f->state,
+						       CTL_DRAIN_LINES, &text),
+			 -ENOENT);
+	assert_null(text);
+	assert_int_equal(ctl_format_drain_watch_summary(w, &f->state, true, false,
+							&text, &left), -ENOENT);
+	ctl_format_drain_watch_free(w);
+
+	assert_int_equal(ctl_format_drain_watch_new("h1", &plan, &f->state, &w), 0);
+	/* already under way when followed: said at once */
+	f->vm[2].state = (char *)"migrating";
+	f->vm[2].has_migrate_to = 1;
+	f->vm[2].migrate_to = 2;
+	f->vm[2].has_migrate_offline = 1;
+	f->vm[2].migrate_offline = 1;
+	assert_step(w, f, CTL_DRAIN_LINES, "web1: migrating to h2 (offline)\n");
+	f->vm[2].state = (char *)"running";
+	f->vm[2].has_migrate_to = 0;
+	f->vm[2].has_drain_skip = 1;
+	f->vm[2].drain_skip = 1;
+	f->vm[2].reason = (char *)"migration to h2 failed: xl migrate: exit 1";
+	assert_step(w, f, CTL_DRAIN_FINISHED, "web1: stays on h1: migration to h2 "
+		    "failed: xl migrate: exit 1\n");
+	assert_progress(w, "draining h1 [##########----------] 0/2 moved, "
+			"0 migrating, 1 stays");
+	/* a summary before the end (db on its way) */
+	f->vm[0].state = (char *)"migrating";
+	f->vm[0].has_migrate_to = 1;
+	f->vm[0].migrate_to = 2;
+	assert_int_equal(ctl_format_drain_watch_summary(w, &f->state, false, false,
+							&text, &left), 0);
+	assert_string_equal(text,
+		"drain of h1 still running: 0 of 2 VMs moved, 2 left on h1\n"
+		"  left on h1:\n"
+		"    db (migrating): migrating to h2\n"
+		"    web1 (running): migration to h2 failed: xl migrate: exit 1\n");
+	assert_int_equal(left, 2);
+	free(text);
+	f->vm[0].state = (char *)"running";
+	f->vm[0].has_migrate_to = 0;
+	/* db goes, then is undefined (by someone else) */
+	f->vm[0].host = 2;
+	assert_step(w, f, CTL_DRAIN_LINES, "db: running on h2\n");
+	f->state.n_vms = 2;     /* web1 is the last one: keep it */
+	f->vms[0] = &f->vm[2];
+	assert_step(w, f, CTL_DRAIN_LINES, "db: no longer defined\n");
+	assert_int_equal(ctl_format_drain_watch_summary(w, &f->state, true, true,
+							&text, &left), 0);
+	assert_string_equal(text,
+		"{\"event\":\"summary\",\"host\":\"h1\",\"done\":true,\"moved\":[],"
+		"\"stopped\":[],\"left\":[{\"vm\":\"web1\",\"state\":\"running\","
+		"\"reason\":\"migration to h2 failed: xl migrate: exit 1\"}]}\n");
+	assert_int_equal(left, 1);
+	free(text);
+	ctl_format_drain_watch_free(w);
+}
+
+static void
+test_migrate_outcome(void **state)
+{
+	struct fixture *f = *state;
+	char why[256], *text;
+
+	/* web1 on h1, not yet seen moving */
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "web1", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_ENDED);
+	assert_string_equal(why, "VM web1 is running on h1, not on h2: no reason "
+			    "given");
+	f->vm[2].state = (char *)"migrating";
+	f->vm[2].has_migrate_to = 1;
+	f->vm[2].migrate_to = 2;
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "web1", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_MOVING);
+	/* offline: started there, not running yet */
+	f->vm[2].state = (char *)"starting";
+	f->vm[2].has_migrate_to = 0;
+	f->vm[2].host = 2;
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "web1", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_MOVING);
+	f->vm[2].state = (char *)"running";
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "web1", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_DONE);
+	/* failed there */
+	f->vm[2].state = (char *)"failed";
+	f->vm[2].has_host = 0;
+	f->vm[2].reason = (char *)"start failed on h2: xl create: exit 1";
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "web1", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_ENDED);
+	assert_string_equal(why, "VM web1 is failed, not on h2: start failed on "
+			    "h2: xl create: exit 1");
+	assert_int_equal(ctl_format_migrate_outcome(&f->state, "nosuch", "h2", why,
+						    sizeof(why)),
+			 CTL_MIGRATE_ENDED);
+	assert_string_equal(why, "VM nosuch is no longer defined");
+
+	assert_int_equal(ctl_format_migrate_json("web1", "h2", true, 1830, NULL,
+						 &text), 0);
+	assert_string_equal(text, "{\"vm\":\"web1\",\"host\":\"h2\",\"migrated\":true,"
+			    "\"elapsed_ms\":1830,\"why\":null}\n");
+	free(text);
+	assert_int_equal(ctl_format_migrate_json("web1", "h2", false, 900, why,
+						 &text), 0);
+	assert_string_equal(text, "{\"vm\":\"web1\",\"host\":\"h2\",\"migrated\":false,"
+			    "\"elapsed_ms\":900,\"why\":\"VM nosuch is no longer "
+			    "defined\"}\n");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -1012,6 +1528,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_admission, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fence_history, setup, teardown),
 		cmocka_unit_test(test_fence_config),
+		cmocka_unit_test_setup_teardown(test_status_maintenance, setup, teardown),
+		cmocka_unit_test(test_drain_plan),
+		cmocka_unit_test_setup_teardown(test_drain_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_watch_left, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_outcome, setup, teardown),
 	};
 
 	/* human event times are local time: pin it */
