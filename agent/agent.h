@@ -44,11 +44,17 @@ struct agent {
 	struct quorum_input qin;        /* last thing corosync told us */
 	struct quorum_verdict qv;
 	bool stopping;
+	/* shutdown_policy refuse said no (agentctl node prepare-shutdown):
+	 * SIGTERM is ignored while HA domains run here */
+	bool refuse_stop;
+	bool stop_when_empty;           /* a refused SIGTERM waits for that */
 	bool services_started;          /* guard, vmhost, coord (after the
 					 * first connect: they need our name) */
 };
 
 /* main.c: start what needs the node's identity from corosync. */
 void agent_services_start(struct agent *a);
+/* main.c: stop as on SIGTERM (a refused stop, once nothing runs here). */
+void agent_request_stop(struct agent *a);
 
 #endif

@@ -24,6 +24,7 @@
 #include "coord.h"
 #include "ctl_server.h"
 #include "guard.h"
+#include "hostinfo.h"
 #include "san.h"
 #include "log.h"
 #include "persist.h"
@@ -71,6 +72,7 @@ struct cluster {
 	size_t n_refused;
 	/* what node_info hands out (must outlive the call) */
 	char info_name[STATE_NAME_MAX];
+	char info_cpu[NODE_CPU_MAX];
 };
 
 static int
@@ -261,6 +263,12 @@ ops_node_info(void *data, Xenmesh__OpNodeInfo *info)
 	info->mem_free_mb = total_mb;
 	info->has_watchdog_s = guard_watchdog_s(a) != 0;
 	info->watchdog_s = guard_watchdog_s(a);
+	if (a->cfg.cpu_class[0] != '\0')
+		snprintf(cl->info_cpu, sizeof(cl->info_cpu), "%s", a->cfg.cpu_class);
+	else if (cl->info_cpu[0] == '\0')
+		cpu_class_read(cl->info_cpu, sizeof(cl->info_cpu));
+	info->cpu = cl->info_cpu[0] != '\0' ? cl->info_cpu : NULL;
+	info->peer_addr = a->cfg.peer_listen[0] != '\0' ? a->cfg.peer_listen : NULL;
 }
 
 static void

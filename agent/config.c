@@ -40,6 +40,7 @@ enum config_section {
 	SEC_FENCING,
 	SEC_STORAGE,
 	SEC_METRICS,
+	SEC_PEER,
 };
 
 static const char *const config_section_names[] = {
@@ -52,6 +53,7 @@ static const char *const config_section_names[] = {
 	[SEC_FENCING] = "fencing",
 	[SEC_STORAGE] = "storage",
 	[SEC_METRICS] = "metrics",
+	[SEC_PEER] = "peer",
 };
 
 /* What one parse needs besides the config being filled. */
@@ -124,6 +126,9 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->volume_dir, sizeof(cfg->volume_dir), "/var/lib/xenmesh/volumes");
 	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
 	cfg->replacement_timeout_s = 120;
+	snprintf(cfg->shutdown_policy, sizeof(cfg->shutdown_policy), "migrate");
+	snprintf(cfg->peer_key_file, sizeof(cfg->peer_key_file),
+		 "/etc/xenmesh/authkey");
 	cfg->drbd_version = 84;
 	snprintf(cfg->split_brain, sizeof(cfg->split_brain), "disconnect");
 }
@@ -302,9 +307,12 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 	static const char *const watchdogs[] = { "kernel", "rig", "none", NULL };
 	static const char *const backends[] = { "file", "lvm", NULL };
 	static const char *const mirrors[] = { "none", "drbd", NULL };
+	static const char *const policies[] = { "migrate", "stop", "refuse", NULL };
 	const char *const *allowed = strcmp(k->name, "driver") == 0 ? drivers :
 				     strcmp(k->name, "backend") == 0 ? backends :
-				     strcmp(k->name, "mirror") == 0 ? mirrors : watchdogs;
+				     strcmp(k->name, "mirror") == 0 ? mirrors :
+				     strcmp(k->name, "shutdown_policy") == 0 ? policies :
+				     watchdogs;
 
 	for (size_t i = 0; allowed[i] != NULL; i++) {
 		if (strcmp(val, allowed[i]) == 0) {
@@ -316,7 +324,9 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 			    val, config_sec_name(k->sec),
 			    allowed == drivers ? "xl or proc" :
 			    allowed == backends ? "file or lvm" :
-			    allowed == mirrors ? "none or drbd" : "kernel, rig or none");
+			    allowed == mirrors ? "none or drbd" :
+			    allowed == policies ? "migrate, stop or refuse" :
+			    "kernel, rig or none");
 }
 
 /* An IQN prefix, address, interface or VG name: printable, no blanks. */
@@ -326,7 +336,8 @@ config_set_token(struct config_parser *p, const struct config_key *k,
 {
 	size_t len = strlen(val);
 
-	if (len == 0 && quoted && strcmp(k->name, "portal") == 0) {
+	if (len == 0 && quoted && (strcmp(k->name, "portal") == 0 ||
+				     strcmp(k->name, "cpu_class") == 0)) {
 		((char *)cfg + k->off)[0] = '\0';
 		return 0;
 	}
@@ -473,6 +484,10 @@ static const struct config_key config_keys[] = {
 	{ SEC_STORAGE, "replacement_timeout", config_set_uint,
 	  offsetof(struct xm_config, replacement_timeout_s), sizeof(uint64_t) },
 	{ SEC_METRICS, "listen", config_set_listen, CFG_STR(metrics_listen) },
+	{ SEC_NODE, "cpu_class", config_set_token, CFG_STR(cpu_class) },
+	{ SEC_NODE, "shutdown_policy", config_set_word, CFG_STR(shutdown_policy) },
+	{ SEC_PEER, "listen", config_set_listen, CFG_STR(peer_listen) },
+	{ SEC_PEER, "key_file", config_set_path, CFG_STR(peer_key_file) },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -518,7 +533,7 @@ config_parse_section(struct config_parser *p, char *s)
 	*end = '\0';
 	if (*name == '\0')
 		return config_error(p, "empty section name");
-	for (i = SEC_NODE; i <= SEC_METRICS; i++) {
+	for (i = SEC_NODE; i <= SEC_PEER; i++) {
 		if (strcmp(name, config_section_names[i]) == 0) {
 			p->sec = (enum config_section)i;
 			return 0;

@@ -57,6 +57,12 @@ struct xm_config {
 	uint64_t replacement_timeout_s; /* dom0: how long a lost portal is awaited, default 120 */
 	/* [metrics] */
 	char metrics_listen[64];        /* listen = ADDR:PORT of /metrics, default "" (off) */
+	/* [node] */
+	char cpu_class[64];             /* cpu_class = WORD, default "" (read /proc/cpuinfo) */
+	char shutdown_policy[8];        /* shutdown_policy = migrate | stop | refuse */
+	/* [peer] */
+	char peer_listen[64];           /* listen = ADDR:PORT, default "" (no live migration) */
+	char peer_key_file[PATH_MAX];   /* key_file = PATH, default /etc/xenmesh/authkey */
 };
 
 void config_defaults(struct xm_config *cfg);

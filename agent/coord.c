@@ -20,6 +20,7 @@
 #include "coord.h"
 #include "coord_int.h"
 #include "decide.h"
+#include "maint.h"
 #include "log.h"
 #include "methods.h"
 #include "runner.h"
@@ -62,6 +63,45 @@ event(struct agent *a, uint32_t node, const char *kind, const char *text)
 
 static void fence_ensure(struct coord *co, uint32_t node);
 
+/* A drain's migration, or its end. */
+static int
+maint_commit(struct coord *co, const struct ha_action *act, uint64_t now)
+{
+	struct agent *a = co->a;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpVmMigrate mig;
+	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
+	char text[512], why[256];
+	int rc;
+
+	ha_action_text(&a->rep.st, act, text, sizeof(text));
+	if (act->kind == HA_ACT_MIGRATE) {
+		ha_action_migrate_op(act, now, &op, &mig);
+	} else {
+		nf.id = act->node;
+		nf.set = 0;
+		nf.clear = NODE_FLAG_DRAINING;
+		op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+		op.node_flags = &nf;
+	}
+	/* the state may refuse what the plan wanted (a destination that
+	 * filled up meanwhile): said once here, the next run plans again */
+	rc = state_validate(&a->rep.st, &op, why, sizeof(why));
+	if (rc < 0) {
+		log_info("not now: %s: %s", text, why);
+		return 0;
+	}
+	rc = replica_commit(&a->rep, &op);
+	if (rc < 0) {
+		log_err("cannot commit '%s': %s", text, xm_strerror(rc));
+		return rc;
+	}
+	log_notice("%s", text);
+	event(a, act->kind == HA_ACT_MIGRATE ? act->host : act->node,
+	      "maintenance", text);
+	return 0;
+}
+
 static void
 plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 {
@@ -91,6 +131,11 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 				return;
 			log_warn("%s", text);
 			event(a, act->node, "fence", text);
+			continue;
+		}
+		if (act->kind == HA_ACT_MIGRATE || act->kind == HA_ACT_DRAIN_DONE) {
+			if (maint_commit(co, act, now) < 0)
+				return;
 			continue;
 		}
 		ha_action_text(&a->rep.st, act, text, sizeof(text));

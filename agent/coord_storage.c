@@ -287,12 +287,18 @@ vm_storage_report(struct coord *co, const Xenmesh__HostEvent *ev)
 	const struct vm_rec *v = state_vm(&co->a->rep.st, ev->vm);
 	Xenmesh__Op op = XENMESH__OP__INIT;
 	Xenmesh__OpVmStorage vs = XENMESH__OP_VM_STORAGE__INIT;
+	uint32_t dest = ev->has_dest ? ev->dest : 0;
 
+	/* a read-back of an older plan (the migration ended meanwhile) says
+	 * nothing about the current one */
 	if (v == NULL || v->generation != ev->generation ||
-	    v->storage_gen == ev->generation)
+	    dest != (v->state == VM_STATE_MIGRATING ? v->migrate_to : 0) ||
+	    (v->storage_gen == ev->generation && v->storage_dest == dest))
 		return;
 	vs.name = (char *)v->name;
 	vs.generation = ev->generation;
+	vs.has_dest = dest != 0;
+	vs.dest = dest;
 	op.kind_case = XENMESH__OP__KIND_VM_STORAGE;
 	op.vm_storage = &vs;
 	(void)commit(co, &op, "a VM's storage generation");

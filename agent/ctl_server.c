@@ -32,6 +32,7 @@
 #include "ctl_access.h"
 #include "ctl_admin.h"
 #include "ctl_fence.h"
+#include "ctl_maint.h"
 #include "ctl_read.h"
 #include "ctl_server.h"
 #include "ctl_storage.h"
@@ -319,6 +320,13 @@ static const struct ctl_command {
 	[XENMESH__CTL_COMMAND__CTL_VOLUME_CREATE] = { "volume create", true },
 	[XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE] = { "volume remove", true },
 	[XENMESH__CTL_COMMAND__CTL_STORAGE_STATUS] = { "storage status", false },
+	[XENMESH__CTL_COMMAND__CTL_VM_MIGRATE] = { "vm migrate", true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_DRAIN] = { "node drain", true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_UNDRAIN] = { "node undrain", true },
+	[XENMESH__CTL_COMMAND__CTL_CLUSTER_MAINTENANCE] = { "cluster maintenance",
+							     true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_PREPARE_SHUTDOWN] = { "node prepare-shutdown",
+							       true },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -385,6 +393,13 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	case XENMESH__CTL_COMMAND__CTL_METRICS:
 	case XENMESH__CTL_COMMAND__CTL_LOG_LEVEL:
 		ctl_admin_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_VM_MIGRATE:
+	case XENMESH__CTL_COMMAND__CTL_NODE_DRAIN:
+	case XENMESH__CTL_COMMAND__CTL_NODE_UNDRAIN:
+	case XENMESH__CTL_COMMAND__CTL_CLUSTER_MAINTENANCE:
+	case XENMESH__CTL_COMMAND__CTL_NODE_PREPARE_SHUTDOWN:
+		ctl_maint_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG:
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET:

@@ -176,6 +176,13 @@ signal_stop(int32_t sig, void *data)
 {
 	struct agent *a = data;
 
+	if (a->refuse_stop && vmhost_ha_count(a) > 0) {
+		log_crit("signal %d ignored: shutdown_policy is refuse and %u HA "
+			 "domains run here; drain the host (agentctl node drain %s), "
+			 "then the agent stops", sig, vmhost_ha_count(a), a->node_name);
+		a->stop_when_empty = true;
+		return 0;
+	}
 	if (a->stopping) {
 		log_warn("signal %d during shutdown: stopping now", sig);
 		qb_loop_stop(a->loop);
@@ -203,6 +210,12 @@ signal_stop(int32_t sig, void *data)
 	log_notice("signal %d: leaving the cluster cleanly", sig);
 	cluster_leave(a, stop_done);
 	return 0;
+}
+
+void
+agent_request_stop(struct agent *a)
+{
+	(void)signal_stop(SIGTERM, a);
 }
 
 int

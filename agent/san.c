@@ -84,6 +84,24 @@ san_report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
 			 xm_strerror(rc));
 }
 
+/* The VM's target admits its host of generation gen (and dest). */
+void
+san_report_dest(struct san *s, const char *vm, uint64_t gen, uint32_t dest)
+{
+	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
+	int rc;
+
+	ev.kind = XENMESH__HOST_EVENT_KIND__HOST_VM_STORAGE;
+	ev.vm = (char *)vm;
+	ev.generation = gen;
+	ev.has_dest = dest != 0;
+	ev.dest = dest;
+	rc = replica_report(&s->a->rep, &ev);
+	if (rc < 0)
+		log_warn("cannot report to the coordinator: %s; the next pass retries",
+			 xm_strerror(rc));
+}
+
 /* ---- what the state wants of this node ---------------------------------- */
 
 static bool
@@ -355,7 +373,7 @@ reports(struct san *s, const struct san_want *w)
 {
 	struct agent *a = s->a;
 	const struct state *st = &a->rep.st;
-	char name[TGT_IQN_MAX], key[STATE_NAME_MAX + 8];
+	char name[TGT_IQN_MAX], key[STATE_NAME_MAX + 24];
 
 	/* per-VM fence: the VM's target admits its current host alone */
 	for (size_t i = 0; i < w->want.n; i++) {
@@ -363,14 +381,19 @@ reports(struct san *s, const struct san_want *w)
 		const char *vm = t->iqn + strlen(a->cfg.iqn_prefix) + 1;
 		const struct vm_rec *v = state_vm(st, vm);
 
-		if (v == NULL || t->n_acl != 1 || v->storage_gen == v->generation)
+		uint32_t dest;
+
+		if (v == NULL || t->n_acl == 0)
 			continue;
-		snprintf(key, sizeof(key), "vm:%s", vm);
+		dest = san_admitted_dest(st, vm);
+		if (v->storage_gen == v->generation && v->storage_dest == dest)
+			continue;
+		snprintf(key, sizeof(key), "vm:%s:%" PRIu32, vm, dest);
 		if (!san_memo_recent(s, key, v->generation)) {
-			log_info("target of VM %s admits %s alone (generation %" PRIu64 ")",
-				 vm, t->acl[0], v->generation);
-			san_report(s, XENMESH__HOST_EVENT_KIND__HOST_VM_STORAGE, vm,
-			       v->generation, NULL, NULL);
+			log_info("target of VM %s admits %s%s%s (generation %" PRIu64 ")",
+				 vm, t->acl[0], t->n_acl > 1 ? " and " : " alone",
+				 t->n_acl > 1 ? t->acl[1] : "", v->generation);
+			san_report_dest(s, vm, v->generation, dest);
 		}
 	}
 	/* storage fence: no ACL and no session names the host any more */

@@ -67,6 +67,7 @@ struct san {
 
 /* san.c */
 bool san_memo_recent(struct san *s, const char *name, uint64_t gen);
+void san_report_dest(struct san *s, const char *vm, uint64_t gen, uint32_t dest);
 void san_report(struct san *s, Xenmesh__HostEventKind kind, const char *name,
 		uint64_t gen, const char *fenced, const char *reason);
 /* An lvcreate/lvremove sequence's result: 0 also when the LV was already

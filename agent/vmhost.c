@@ -20,48 +20,12 @@
 #include "log.h"
 #include "vmdisk.h"
 #include "vmhost.h"
+#include "vmhost_int.h"
 #include "xlcfg.h"
 #include "xm_error.h"
 
-#define RECONCILE_PERIOD_MS 1000
-#define STOP_TIMEOUT_MS     30000
-#define MEMO_MAX            4096
-
-enum {
-	DONE_CREATE = 1,        /* create tried for this generation */
-	DONE_STARTED = 2,       /* STARTED reported */
-	DONE_GONE = 4,          /* EXITED / STOPPED / START_FAILED reported */
-	DONE_SHUTDOWN = 8,      /* shutdown asked */
-	DONE_WAIT_LOGGED = 16,  /* "waiting for the SAN" said once */
-};
-
-struct memo {
-	char name[VM_NAME_MAX];
-	uint64_t gen;
-	unsigned done;
-	uint64_t shutdown_at_ms;
-};
-
-struct vmhost {
-	struct agent *a;
-	const struct hv_ops *ops;
-	struct hv *hv;
-	int event_fd;
-	bool kicked;
-	qb_loop_timer_handle timer;
-	struct memo *memo;
-	size_t n_memo;
-	char (*unmanaged)[VM_NAME_MAX];
-	const char **unmanaged_ptrs;
-	size_t n_unmanaged;
-	unsigned ha_domains;
-	unsigned stale_left;            /* stale domains a destroy failed on */
-	struct vmdisk *disk;
-	uint64_t clean_at_ms;           /* last HOST_CLEAN sent */
-};
-
-static uint64_t
-now_ms(void)
+uint64_t
+vmhost_now_ms(void)
 {
 	struct timespec ts;
 
@@ -69,7 +33,7 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static struct memo *
+struct memo *
 memo_get(struct vmhost *vh, const char *name, uint64_t gen)
 {
 	for (size_t i = 0; i < vh->n_memo; i++)
@@ -89,7 +53,7 @@ memo_get(struct vmhost *vh, const char *name, uint64_t gen)
 }
 
 /* 0 when the coordinator has it (or will: it went into the group). */
-static int
+int
 report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
        Xenmesh__VmExit exit, const char *reason)
 {
@@ -129,6 +93,37 @@ keeps_domain(enum vm_state st)
 	       st == VM_STATE_RECOVERING;
 }
 
+/* The destination's side of a live migration of v's instance gen. */
+static bool
+incoming_here(const struct vm_rec *v, uint32_t me, uint64_t gen)
+{
+	return v->state == VM_STATE_MIGRATING && !v->migrate_offline &&
+	       v->migrate_to == me && v->generation == gen;
+}
+
+/* Its domain here is to shut down: a stop, or an offline move's first half. */
+static bool
+stops_here(const struct vm_rec *v)
+{
+	return v->state == VM_STATE_STOPPING ||
+	       (v->state == VM_STATE_MIGRATING && v->migrate_offline);
+}
+
+static void
+domain_resume(struct vmhost *vh, const struct vm_rec *v)
+{
+	int rc = vh->ops->resume(vh->hv, v->name);
+
+	/* ours to run now: the commit of a migration here, or the abort of
+	 * one from here */
+	if (rc < 0)
+		log_err("cannot resume VM %s (generation %" PRIu64 "): %s", v->name,
+			v->generation, xm_strerror(rc));
+	else
+		log_notice("resumed VM %s (generation %" PRIu64 ")", v->name,
+			   v->generation);
+}
+
 static int
 domain_destroy(struct vmhost *vh, const char *name, const char *why)
 {
@@ -143,7 +138,7 @@ domain_destroy(struct vmhost *vh, const char *name, const char *why)
 
 /* The SAN has been refused to us although the cluster admitted us: we
  * have been fenced and must not go on with cached data. */
-static void
+void
 storage_refused(struct vmhost *vh, const char *vm, const char *why)
 {
 	log_crit("storage of VM %s refused this host (%s): it has been fenced; "
@@ -269,6 +264,17 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 
 		if (v == NULL)
 			continue;       /* unmanaged: never touched */
+		/* a transfer under way: the migration job owns the domain and
+		 * ends it, whatever the state says meanwhile */
+		if (!gave_up_on_us && migrate_busy(vh, v->name, doms[i].generation)) {
+			vh->ha_domains++;
+			continue;
+		}
+		/* an incoming migration's domain: paused until the commit */
+		if (!gave_up_on_us && incoming_here(v, me, doms[i].generation)) {
+			vh->ha_domains++;
+			continue;
+		}
 		if (gave_up_on_us || v->host != me || v->generation != doms[i].generation ||
 		    !keeps_domain(v->state)) {
 			snprintf(why, sizeof(why), "stale instance (generation %" PRIu64
@@ -294,12 +300,16 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 				   NULL) == 0)
 				m->done |= DONE_STARTED | DONE_CREATE;
 		}
-		if (v->state == VM_STATE_STOPPING) {
+		if (doms[i].paused && (v->state == VM_STATE_RUNNING ||
+				       v->state == VM_STATE_STARTING ||
+				       v->state == VM_STATE_RECOVERING))
+			domain_resume(vh, v);
+		if (stops_here(v)) {
 			if (!(m->done & DONE_SHUTDOWN)) {
 				int rc = vh->ops->shutdown(vh->hv, v->name);
 
 				m->done |= DONE_SHUTDOWN;
-				m->shutdown_at_ms = now_ms();
+				m->shutdown_at_ms = vmhost_now_ms();
 				if (rc < 0)
 					log_warn("shutdown of %s failed: %s; destroying it",
 						 v->name, xm_strerror(rc));
@@ -307,7 +317,7 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 					log_notice("asked VM %s to shut down", v->name);
 				if (rc < 0)
 					domain_destroy(vh, v->name, "shutdown failed");
-			} else if (now_ms() - m->shutdown_at_ms > STOP_TIMEOUT_MS) {
+			} else if (vmhost_now_ms() - m->shutdown_at_ms > STOP_TIMEOUT_MS) {
 				domain_destroy(vh, v->name, "did not shut down within 30 s");
 			}
 		}
@@ -340,12 +350,14 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		}
 		if (m->done & DONE_GONE)
 			continue;
-		if (v->state == VM_STATE_STOPPING) {
+		if (stops_here(v)) {
 			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0,
 				   NULL) == 0)
 				m->done |= DONE_GONE;
 		} else if (v->state == VM_STATE_RUNNING ||
 			   v->state == VM_STATE_RECOVERING ||
+			   (v->state == VM_STATE_MIGRATING &&
+			    !migrate_busy(vh, v->name, v->generation)) ||
 			   (v->state == VM_STATE_STARTING && (m->done & DONE_STARTED))) {
 			log_warn("VM %s generation %" PRIu64 " is not running here "
 				 "any more", v->name, v->generation);
@@ -362,7 +374,7 @@ static void
 report_clean(struct vmhost *vh, const struct node_rec *self)
 {
 	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
-	uint64_t now = now_ms();
+	uint64_t now = vmhost_now_ms();
 
 	if (self == NULL || !(self->flags & NODE_FLAG_STORAGE_FENCED) ||
 	    self->state != NODE_STATE_ONLINE || vh->stale_left > 0 ||
@@ -387,7 +399,8 @@ release_targets(struct vmhost *vh)
 	if (mine == NULL)
 		return;
 	for (size_t i = 0; i < st->n_vms; i++)
-		if (st->vms[i].host == vh->a->rep.local_id && keeps_domain(st->vms[i].state))
+		if ((st->vms[i].host == vh->a->rep.local_id && keeps_domain(st->vms[i].state)) ||
+		    incoming_here(&st->vms[i], vh->a->rep.local_id, st->vms[i].generation))
 			mine[k++] = st->vms[i].name;
 	vmdisk_release_unused(vh->disk, mine, k);
 	free(mine);
@@ -420,6 +433,16 @@ reconcile(struct vmhost *vh)
 	reconcile_domains(vh, doms, n, gave_up_on_us);
 	if (!gave_up_on_us && a->qv.ha_enabled)
 		reconcile_assigned(vh, doms, n);
+	if (!gave_up_on_us)
+		migrate_reconcile(vh, doms, n);
+	/* a stop refused by shutdown_policy=refuse goes ahead once the host
+	 * has been drained */
+	if (a->stop_when_empty && vh->ha_domains == 0) {
+		log_notice("no HA domain runs here any more: stopping as asked");
+		a->stop_when_empty = false;
+		a->refuse_stop = false;
+		agent_request_stop(a);
+	}
 	if (!gave_up_on_us)
 		report_clean(vh, self);
 	release_targets(vh);
@@ -467,6 +490,10 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	Xenmesh__VmExit exit;
 	struct memo *m;
 
+	if (ev->kind == HV_EVENT_MIGRATE_SENT || ev->kind == HV_EVENT_MIGRATE_RECEIVED) {
+		migrate_hv_event(vh, ev);
+		return;
+	}
 	log_info("domain %s (generation %" PRIu64 ") %s", ev->name, ev->generation,
 		 ev->kind == HV_EVENT_POWEROFF ? "powered off" :
 		 ev->kind == HV_EVENT_REBOOT ? "rebooted" :
@@ -482,7 +509,7 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	m = memo_get(vh, v->name, v->generation);
 	if (m->done & DONE_GONE)
 		return;
-	if (v->state == VM_STATE_STOPPING) {
+	if (stops_here(v)) {
 		if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL) == 0)
 			m->done |= DONE_GONE;
 		return;
@@ -551,6 +578,9 @@ vmhost_open(struct agent *a)
 			xm_strerror(rc));
 		goto out_free;
 	}
+	rc = migrate_open(vh);
+	if (rc < 0)
+		goto out_close;
 	vh->event_fd = vh->ops->event_fd(vh->hv);
 	if (vh->event_fd >= 0) {
 		rc = qb_loop_poll_add(a->loop, QB_LOOP_HIGH, vh->event_fd, POLLIN, vh,
@@ -568,6 +598,7 @@ vmhost_open(struct agent *a)
 	return 0;
 
 out_close:
+	migrate_close(vh);
 	vh->ops->close(vh->hv);
 out_free:
 	vmdisk_close(vh->disk);
@@ -587,6 +618,7 @@ vmhost_close(struct agent *a)
 		(void)qb_loop_timer_del(a->loop, vh->timer);
 	if (vh->event_fd >= 0)
 		(void)qb_loop_poll_del(a->loop, vh->event_fd);
+	migrate_close(vh);
 	vh->ops->close(vh->hv);
 	vmdisk_close(vh->disk);
 	free(vh->unmanaged);

@@ -10,11 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decide.h"
+#include "decide_int.h"
+#include "drain.h"
+#include "maint.h"
 #include "placement.h"
 #include "restart.h"
 
-static struct ha_action *
+struct ha_action *
 plan_add(struct ha_plan *p, enum ha_action_kind kind)
 {
 	struct ha_action *a;
@@ -44,7 +46,7 @@ ha_plan_free(struct ha_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static const char *
+const char *
 node_name(const struct state *st, uint32_t id, char *buf, size_t len)
 {
 	const struct node_rec *n = state_node(st, id);
@@ -57,7 +59,7 @@ node_name(const struct state *st, uint32_t id, char *buf, size_t len)
 }
 
 /* Set a VM; skipped when it would change nothing (keeps runs idempotent). */
-static int
+int
 vm_set(struct ha_plan *p, const struct vm_rec *v, enum vm_state st,
        uint32_t host, uint64_t generation, const char *reason)
 {
@@ -115,35 +117,7 @@ first_unclean(const struct state *st)
 static bool
 host_eligible(const struct node_rec *n, const char **why)
 {
-	if (n->role != NODE_ROLE_DOM0) {
-		*why = "SAN node";
-		return false;
-	}
-	if (n->state != NODE_STATE_ONLINE) {
-		*why = node_state_name(n->state);
-		return false;
-	}
-	if (n->flags & NODE_FLAG_MAINTENANCE) {
-		*why = "maintenance";
-		return false;
-	}
-	if (n->flags & NODE_FLAG_STANDBY) {
-		*why = "standby";
-		return false;
-	}
-	/* its initiator is revoked until it rejoins clean */
-	if (n->flags & NODE_FLAG_STORAGE_FENCED) {
-		*why = "storage fenced";
-		return false;
-	}
-	/* without a watchdog a lost host could never be proven dead by the
-	 * deadline: it takes no HA VMs */
-	if (n->watchdog_s == 0) {
-		*why = "no watchdog";
-		return false;
-	}
-	*why = NULL;
-	return true;
+	return node_takes_vms(n, why);
 }
 
 /* ---- placement ------------------------------------------------------------ */
@@ -164,6 +138,7 @@ static void
 hosts_build(struct sched *s)
 {
 	const struct state *st = s->in->st;
+	uint64_t used;
 
 	s->nh = 0;
 	for (size_t i = 0; i < st->n_nodes && s->nh < PLACEMENT_MAX_HOSTS; i++) {
@@ -177,20 +152,11 @@ hosts_build(struct sched *s)
 		h->id = n->id;
 		snprintf(h->name, sizeof(h->name), "%s", n->name);
 		h->eligible = host_eligible(n, &h->why_not);
-		h->mem_free_mb = n->mem_total_mb;
-	}
-	/* what runs (or is starting, stopping) there is taken */
-	for (size_t i = 0; i < st->n_vms; i++) {
-		const struct vm_rec *v = &st->vms[i];
-
-		if (!vm_active(v->state) && v->state != VM_STATE_RECOVERING)
-			continue;
-		for (size_t k = 0; k < s->nh; k++) {
-			if (s->hosts[k].id != v->host)
-				continue;
-			s->hosts[k].mem_free_mb -= s->hosts[k].mem_free_mb > v->memory_mb ?
-				v->memory_mb : s->hosts[k].mem_free_mb;
-		}
+		/* what runs (or is starting, stopping, migrating to it) there
+		 * is taken */
+		used = state_host_used_mb(st, n->id);
+		h->mem_free_mb = n->mem_total_mb > used ? n->mem_total_mb - used : 0;
+		snprintf(h->cpu, sizeof(h->cpu), "%s", n->cpu);
 	}
 }
 
@@ -357,6 +323,7 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 {
 	const struct state *st = in->st;
 	struct sched s;
+	size_t plan_before;
 	bool any_unclean = false;
 	bool *needs = NULL;
 	char who[VM_NAME_MAX], why[VM_REASON_MAX];
@@ -369,6 +336,9 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 		if (st->nodes[i].state != NODE_STATE_UNCLEAN)
 			continue;
 		any_unclean = true;
+		/* cluster maintenance: watched and shown, not acted on */
+		if (st->frozen)
+			continue;
 		struct ha_action *a = plan_add(plan, HA_ACT_FENCE);
 
 		if (a == NULL)
@@ -387,8 +357,9 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 				return -ENOMEM;
 		}
 	}
-	if (!in->ha_enabled || any_unclean)
-		return 0;       /* never place while a host may still write */
+	rc = migrate_schedule(in, plan);
+	if (rc < 0 || !in->ha_enabled || any_unclean || st->frozen)
+		return rc;      /* never place while a host may still write */
 
 	needs = calloc(st->n_vms + 1, sizeof(*needs));
 	if (needs == NULL)
@@ -426,7 +397,12 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 	}
 	hosts_build(&s);
 	/* the memory of lost VMs is not held on their old host */
+	plan_before = plan->n;
 	rc = schedule_placement(&s, needs, st->n_vms);
+	/* a drain moves VMs once placement took what it needs: both at once
+	 * could promise the same memory twice */
+	if (rc == 0 && plan->n == plan_before)
+		rc = drain_schedule(in, plan);
 out:
 	free(needs);
 	return rc;
@@ -502,10 +478,13 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 	if (verdict != RESTART_NO && verdict != RESTART_FAILED) {
 		if (!in->ha_enabled)
 			snprintf(why, sizeof(why), "restart deferred while HA is disabled");
+		else if (st->frozen)
+			snprintf(why, sizeof(why), "restart deferred until cluster "
+				 "maintenance ends");
 		else if ((unclean = first_unclean(st)) != NULL)
 			snprintf(why, sizeof(why), "restart deferred until %.32s is fenced",
 				 unclean->name);
-		deferred = !in->ha_enabled || unclean != NULL;
+		deferred = !in->ha_enabled || st->frozen || unclean != NULL;
 	}
 	node_name(st, host, who, sizeof(who));
 	reason_tidy(why, sizeof(why), what, host, who);
@@ -560,7 +539,11 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 {
 	const struct vm_rec *v = state_vm(in->st, ev->vm);
 	char text[VM_REASON_MAX], who[VM_NAME_MAX];
+	int rc;
 
+	rc = migrate_host_event(in, ev, plan);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	/* only the current instance on its assigned host speaks for the VM;
 	 * anything else is stale and its host destroys it on its own */
 	if (v == NULL || ev->generation != v->generation || ev->host != v->host)
@@ -581,8 +564,10 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
 		if (v->state == VM_STATE_STOPPING)
 			return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
+		/* a VM that dies on its source mid-migration is handled as
+		 * any exit: the destination's copy goes with the abort */
 		if (v->state != VM_STATE_RUNNING && v->state != VM_STATE_STARTING &&
-		    v->state != VM_STATE_RECOVERING)
+		    v->state != VM_STATE_RECOVERING && v->state != VM_STATE_MIGRATING)
 			return 0;
 		/* that host cannot reach the VM's disks: like a failed start,
 		 * the next try is elsewhere */
@@ -640,8 +625,30 @@ ha_action_op(const struct ha_action *a, uint64_t now_ms, Xenmesh__Op *op,
 	set->avoid_host = a->avoid_host;
 	set->has_want_running = a->want_running >= 0;
 	set->want_running = a->want_running > 0;
+	set->has_migrate_to = a->migrate_to != 0;
+	set->migrate_to = a->migrate_to;
+	set->has_migrate_offline = a->migrate_to != 0 && a->offline;
+	set->migrate_offline = set->has_migrate_offline;
+	set->has_drain_skip = a->set_drain_skip;
+	set->drain_skip = a->drain_skip;
 	op->kind_case = XENMESH__OP__KIND_VM_SET;
 	op->vm_set = set;
+}
+
+void
+ha_action_migrate_op(const struct ha_action *a, uint64_t now_ms, Xenmesh__Op *op,
+		     Xenmesh__OpVmMigrate *m)
+{
+	xenmesh__op__init(op);
+	xenmesh__op_vm_migrate__init(m);
+	m->name = (char *)a->vm;
+	m->host = a->host;
+	m->has_offline = a->offline;
+	m->offline = a->offline;
+	m->has_now_ms = true;
+	m->now_ms = now_ms;
+	op->kind_case = XENMESH__OP__KIND_VM_MIGRATE;
+	op->vm_migrate = m;
 }
 
 const char *
@@ -651,6 +658,17 @@ ha_action_text(const struct state *st, const struct ha_action *a, char *buf,
 	char who[VM_NAME_MAX];
 	const char *r = a->reason[0] ? a->reason : NULL;
 
+	if (a->kind == HA_ACT_MIGRATE) {
+		snprintf(buf, len, "%s %s to %s%s%s%s", a->offline ? "move (offline)" :
+			 "migrate", a->vm, node_name(st, a->host, who, sizeof(who)),
+			 r ? " (" : "", r ? r : "", r ? ")" : "");
+		return buf;
+	}
+	if (a->kind == HA_ACT_DRAIN_DONE) {
+		snprintf(buf, len, "drain of %s done: %s",
+			 node_name(st, a->node, who, sizeof(who)), r ? r : "");
+		return buf;
+	}
 	if (a->kind == HA_ACT_FENCE || a->kind == HA_ACT_NODE_UNCLEAN) {
 		snprintf(buf, len, "%s %s", a->kind == HA_ACT_FENCE ? "fence" :
 			 "mark unclean", node_name(st, a->node, who, sizeof(who)));
@@ -667,8 +685,14 @@ ha_action_text(const struct state *st, const struct ha_action *a, char *buf,
 			 node_name(st, a->host, who, sizeof(who)));
 		break;
 	case VM_STATE_RUNNING:
-		snprintf(buf, len, "%s running on %s", a->vm,
-			 node_name(st, a->host, who, sizeof(who)));
+		snprintf(buf, len, "%s running on %s%s%s%s", a->vm,
+			 node_name(st, a->host, who, sizeof(who)),
+			 r ? " (" : "", r ? r : "", r ? ")" : "");
+		break;
+	case VM_STATE_MIGRATING:
+		snprintf(buf, len, "%s migrating to %s%s%s", a->vm,
+			 node_name(st, a->migrate_to, who, sizeof(who)),
+			 r ? ": " : "", r ? r : "");
 		break;
 	default:
 		snprintf(buf, len, "%s %s%s%s%s", a->vm, vm_state_name(a->state),

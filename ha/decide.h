@@ -21,6 +21,8 @@ enum ha_action_kind {
 	HA_ACT_VM_SET = 1,      /* commit OpVmSet */
 	HA_ACT_FENCE,           /* fence node (the caller runs its chain once) */
 	HA_ACT_NODE_UNCLEAN,    /* commit node unclean: it must be fenced */
+	HA_ACT_MIGRATE,         /* commit OpVmMigrate (vm, host = dest, offline) */
+	HA_ACT_DRAIN_DONE,      /* clear node's draining flag (reason: summary) */
 };
 
 struct ha_action {
@@ -33,6 +35,10 @@ struct ha_action {
 	bool record_restart;
 	uint32_t avoid_host;
 	int want_running;               /* -1 unchanged, else 0 / 1 */
+	uint32_t migrate_to;            /* VM_SET migrating: the destination */
+	bool offline;                   /* VM_SET migrating, MIGRATE */
+	bool set_drain_skip;            /* VM_SET: set drain_skip to ... */
+	uint32_t drain_skip;
 	char reason[VM_REASON_MAX];
 };
 
@@ -67,8 +73,12 @@ void ha_plan_free(struct ha_plan *plan);
 /* One line for logs and the simulator: "start web1 on h2 gen 3 (...)". */
 const char *ha_action_text(const struct state *st, const struct ha_action *a,
 			   char *buf, size_t len);
-/* As an Op for the replica (pointers into a and the storage given). */
+/* A VM_SET action as an Op for the replica (pointers into a and the
+ * storage given). */
 void ha_action_op(const struct ha_action *a, uint64_t now_ms, Xenmesh__Op *op,
 		  Xenmesh__OpVmSet *set);
+/* A MIGRATE action as an Op. */
+void ha_action_migrate_op(const struct ha_action *a, uint64_t now_ms,
+			  Xenmesh__Op *op, Xenmesh__OpVmMigrate *m);
 
 #endif

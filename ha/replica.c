@@ -268,7 +268,9 @@ replica_announce(struct replica *r)
 	if (n != NULL && strcmp(n->name, info.name) == 0 &&
 	    n->role == (enum node_role)info.role &&
 	    n->mem_total_mb == info.mem_total_mb &&
-	    n->mem_free_mb == info.mem_free_mb)
+	    n->mem_free_mb == info.mem_free_mb &&
+	    strcmp(n->cpu, info.cpu ? info.cpu : "") == 0 &&
+	    strcmp(n->peer_addr, info.peer_addr ? info.peer_addr : "") == 0)
 		return;
 	xenmesh__op__init(&op);
 	op.kind_case = XENMESH__OP__KIND_NODE_INFO;

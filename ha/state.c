@@ -14,6 +14,7 @@
 #include "state.h"
 #include "vmtable.h"
 #include "voltable.h"
+#include "maint.h"
 #include "xm_error.h"
 
 
@@ -191,6 +192,12 @@ validate_node_info(const struct state *s, const Xenmesh__OpNodeInfo *ni,
 			ni->id, (int)ni->role);
 		return -EINVAL;
 	}
+	if ((ni->cpu != NULL && strlen(ni->cpu) >= NODE_CPU_MAX) ||
+	    (ni->peer_addr != NULL && strlen(ni->peer_addr) >= NODE_PEER_ADDR_MAX)) {
+		xm_why(why, whylen, "node %u: CPU class or peer address too long",
+			ni->id);
+		return -EINVAL;
+	}
 	if (ni->mem_free_mb > ni->mem_total_mb) {
 		xm_why(why, whylen, "node %u: free memory %llu MB exceeds "
 			"total memory %llu MB", ni->id,
@@ -291,6 +298,10 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	case XENMESH__OP__KIND_SAN_ACTIVE:
 	case XENMESH__OP__KIND_VM_STORAGE:
 		return voltable_validate(s, op, why, whylen);
+	case XENMESH__OP__KIND_VM_MIGRATE:
+	case XENMESH__OP__KIND_NODE_DRAIN:
+	case XENMESH__OP__KIND_CLUSTER_MAINTENANCE:
+		return maint_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND__NOT_SET:
 		xm_why(why, whylen, "operation has no kind set");
 		return -EINVAL;
@@ -357,6 +368,9 @@ apply_node_info(struct state *s, const Xenmesh__OpNodeInfo *ni)
 	n->mem_total_mb = ni->mem_total_mb;
 	n->mem_free_mb = ni->mem_free_mb;
 	n->watchdog_s = ni->has_watchdog_s ? ni->watchdog_s : 0;
+	(void)snprintf(n->cpu, sizeof(n->cpu), "%s", ni->cpu ? ni->cpu : "");
+	(void)snprintf(n->peer_addr, sizeof(n->peer_addr), "%s",
+		       ni->peer_addr ? ni->peer_addr : "");
 }
 
 int
@@ -411,7 +425,10 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 		break;
 	}
 	default:
-		if (voltable_op_kind(op))
+		if (maint_op_kind(op)) {
+			maint_apply(s, op);
+			r = 0;
+		} else if (voltable_op_kind(op))
 			r = voltable_apply(s, op);
 		else if (vmtable_op_kind(op))
 			r = vmtable_apply(s, op);
@@ -463,6 +480,13 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 		nodes[i].mem_free_mb = n->mem_free_mb;
 		nodes[i].has_watchdog_s = n->watchdog_s != 0;
 		nodes[i].watchdog_s = n->watchdog_s;
+		/* "" and 0 are left out, as everywhere: equal states, equal bytes */
+		nodes[i].cpu = n->cpu[0] != '\0' ? (char *)n->cpu : NULL;
+		nodes[i].peer_addr = n->peer_addr[0] != '\0' ? (char *)n->peer_addr : NULL;
+		nodes[i].has_drain_parallel = n->drain_parallel != 0;
+		nodes[i].drain_parallel = n->drain_parallel;
+		nodes[i].has_drain_force = n->drain_force;
+		nodes[i].drain_force = n->drain_force;
 		node_ptrs[i] = &nodes[i];
 	}
 	msg.n_nodes = s->n_nodes;
@@ -483,6 +507,8 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	msg.n_vms = s->n_vms;
 	msg.vms = vm_ptrs;
 	msg.fence_config = s->fence_config;
+	msg.has_frozen = s->frozen;
+	msg.frozen = s->frozen;
 	r = voltable_pack(s, &msg, &vol_scratch);
 	if (r < 0)
 		goto out_free_vms;
@@ -535,6 +561,21 @@ unpack_node(const Xenmesh__Node *m, size_t i, char *why, size_t whylen)
 			m->id);
 		return -EBADMSG;
 	}
+	/* present means not empty: anything else would not pack back to
+	 * the same bytes */
+	if ((m->cpu != NULL && (m->cpu[0] == '\0' || strlen(m->cpu) >= NODE_CPU_MAX)) ||
+	    (m->peer_addr != NULL && (m->peer_addr[0] == '\0' ||
+				      strlen(m->peer_addr) >= NODE_PEER_ADDR_MAX))) {
+		xm_why(why, whylen, "node %u: CPU class or peer address empty or "
+			"too long", m->id);
+		return -EBADMSG;
+	}
+	if ((m->has_drain_parallel && (m->drain_parallel == 0 ||
+				       m->drain_parallel > DRAIN_PARALLEL_MAX)) ||
+	    (m->has_drain_force && !m->drain_force)) {
+		xm_why(why, whylen, "node %u: drain settings out of range", m->id);
+		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -580,6 +621,10 @@ unpack_check(const Xenmesh__State *m, char *why, size_t whylen)
 				return -EBADMSG;
 			}
 		}
+	}
+	if (m->has_frozen && !m->frozen) {
+		xm_why(why, whylen, "cluster maintenance present but off");
+		return -EBADMSG;
 	}
 	for (i = 0; i < m->n_vms; i++) {
 		r = unpack_vm(m->vms[i], i, why, whylen);
@@ -645,7 +690,13 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 		n->mem_total_mb = mn->mem_total_mb;
 		n->mem_free_mb = mn->mem_free_mb;
 		n->watchdog_s = mn->has_watchdog_s ? mn->watchdog_s : 0;
+		(void)snprintf(n->cpu, sizeof(n->cpu), "%s", mn->cpu ? mn->cpu : "");
+		(void)snprintf(n->peer_addr, sizeof(n->peer_addr), "%s",
+			       mn->peer_addr ? mn->peer_addr : "");
+		n->drain_parallel = mn->has_drain_parallel ? mn->drain_parallel : 0;
+		n->drain_force = mn->has_drain_force && mn->drain_force;
 	}
+	s->frozen = m->has_frozen && m->frozen;
 	s->n_nodes = m->n_nodes;
 	if (m->fence_config != NULL && m->fence_config[0] != '\0') {
 		s->fence_config = strdup(m->fence_config);
@@ -726,6 +777,7 @@ node_flag_parse(const char *name, uint32_t *flag)
 		*flag = NODE_FLAG_MAINTENANCE;
 	else if (strcmp(name, "standby") == 0)
 		*flag = NODE_FLAG_STANDBY;
+
 	else
 		return -EINVAL;
 	return 0;

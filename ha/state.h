@@ -36,8 +36,13 @@ enum node_state {
 #define NODE_FLAG_STANDBY     XENMESH__NODE_FLAG__FLAG_STANDBY
 /* Set and cleared by the coordinator only (storage fence), never by an admin. */
 #define NODE_FLAG_STORAGE_FENCED XENMESH__NODE_FLAG__FLAG_STORAGE_FENCED
+/* A drain is under way (with maintenance); cleared when it is done. */
+#define NODE_FLAG_DRAINING    XENMESH__NODE_FLAG__FLAG_DRAINING
 #define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY | \
-			       NODE_FLAG_STORAGE_FENCED)
+			       NODE_FLAG_STORAGE_FENCED | NODE_FLAG_DRAINING)
+#define NODE_CPU_MAX          64
+#define NODE_PEER_ADDR_MAX    64        /* "ADDR:PORT" or "[ADDR]:PORT" */
+#define DRAIN_PARALLEL_MAX    64
 
 struct node_rec {
 	uint32_t id;
@@ -48,6 +53,10 @@ struct node_rec {
 	uint64_t mem_total_mb;
 	uint64_t mem_free_mb;
 	uint32_t watchdog_s;    /* its watchdog timeout (for the deadline W), 0 none */
+	char cpu[NODE_CPU_MAX]; /* CPU compatibility class, "" unknown */
+	char peer_addr[NODE_PEER_ADDR_MAX];     /* its peer channel, "" none */
+	uint32_t drain_parallel;        /* draining: migrations at once */
+	bool drain_force;               /* draining: shut down the unplaceable */
 };
 
 /* VM states, named exactly as ARCHITECTURE.md lists them. */
@@ -79,6 +88,12 @@ struct vm_rec {
 	uint32_t restarts_total;
 	char reason[VM_REASON_MAX];
 	uint64_t storage_gen;   /* generation its target admits (per-VM fence) */
+	uint32_t storage_dest;  /* with storage_gen: the target also admits
+				 * this host (a migration's destination) */
+	uint32_t migrate_to;    /* migrating: the destination */
+	bool migrate_offline;   /* migrating: stop here, then start there */
+	uint64_t migrate_since_ms;      /* coordinator's wall clock at its start */
+	uint32_t drain_skip;    /* the drain of this host leaves it there */
 };
 
 /* SAN volumes: one per VM disk (ha/voltable.c). */
@@ -117,6 +132,8 @@ struct state {
 	struct vol_rec *vols;                    /* sorted by name */
 	size_t vols_cap;
 	uint32_t active_san;    /* SAN node exporting the targets, 0 none */
+	bool frozen;            /* cluster maintenance: no recovery, fencing
+				 * or placement until it is turned off */
 };
 
 void state_init(struct state *s);

@@ -254,6 +254,16 @@ vmtable_pack_one(const struct vm_rec *v, struct vm_pack *p)
 	m->restarts_total = v->restarts_total;
 	m->has_storage_gen = v->storage_gen != 0;
 	m->storage_gen = v->storage_gen;
+	m->has_storage_dest = v->storage_dest != 0;
+	m->storage_dest = v->storage_dest;
+	m->has_migrate_to = v->migrate_to != 0;
+	m->migrate_to = v->migrate_to;
+	m->has_migrate_offline = v->migrate_offline;
+	m->migrate_offline = v->migrate_offline;
+	m->has_migrate_since_ms = v->migrate_since_ms != 0;
+	m->migrate_since_ms = v->migrate_since_ms;
+	m->has_drain_skip = v->drain_skip != 0;
+	m->drain_skip = v->drain_skip;
 	if (v->reason[0] != '\0')
 		m->reason = (char *)v->reason;
 }
@@ -312,6 +322,21 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 	}
 	v->restarts_total = m->has_restarts_total ? m->restarts_total : 0;
 	v->storage_gen = m->has_storage_gen ? m->storage_gen : 0;
+	if ((m->has_storage_dest && m->storage_dest == 0) ||
+	    (m->has_migrate_to && m->migrate_to == 0) ||
+	    (m->has_migrate_offline && !m->migrate_offline) ||
+	    (m->has_migrate_since_ms && m->migrate_since_ms == 0) ||
+	    (m->has_drain_skip && m->drain_skip == 0)) {
+		/* zero is written as absent: it would not pack back the same */
+		xm_why(why, whylen, "VM %s has a migration field present as zero",
+			v->name);
+		return -EBADMSG;
+	}
+	v->storage_dest = m->has_storage_dest ? m->storage_dest : 0;
+	v->migrate_to = m->has_migrate_to ? m->migrate_to : 0;
+	v->migrate_offline = m->has_migrate_offline && m->migrate_offline;
+	v->migrate_since_ms = m->has_migrate_since_ms ? m->migrate_since_ms : 0;
+	v->drain_skip = m->has_drain_skip ? m->drain_skip : 0;
 	if (m->reason != NULL)
 		memcpy(v->reason, m->reason, strlen(m->reason) + 1);
 	if (m->config != NULL) {
@@ -404,6 +429,19 @@ validate_set(const struct state *s, const Xenmesh__OpVmSet *o, char *why,
 	}
 	if (o->reason != NULL && strlen(o->reason) >= VM_REASON_MAX) {
 		xm_why(why, whylen, "VM %s: reason too long", o->name);
+		return -EINVAL;
+	}
+	if (o->has_migrate_to && o->migrate_to != 0 &&
+	    (st != VM_STATE_MIGRATING || state_node(s, o->migrate_to) == NULL ||
+	     o->migrate_to == (o->has_host ? o->host : 0))) {
+		xm_why(why, whylen, "VM %s: a migration destination needs state "
+			"migrating and another known host", o->name);
+		return -EINVAL;
+	}
+	if (st == VM_STATE_MIGRATING && (!o->has_migrate_to || o->migrate_to == 0 ||
+					 !o->has_host || o->host == 0)) {
+		xm_why(why, whylen, "VM %s: migrating needs a source and a "
+			"destination", o->name);
 		return -EINVAL;
 	}
 	return 0;
@@ -513,6 +551,15 @@ apply_set(struct vm_rec *v, const Xenmesh__OpVmSet *o)
 		v->generation = o->generation;
 	snprintf(v->reason, sizeof(v->reason), "%s", o->reason ? o->reason : "");
 	v->avoid_host = o->has_avoid_host ? o->avoid_host : 0;
+	v->migrate_to = o->has_migrate_to ? o->migrate_to : 0;
+	v->migrate_offline = v->migrate_to != 0 && o->has_migrate_offline &&
+			     o->migrate_offline;
+	if (v->migrate_to == 0)
+		v->migrate_since_ms = 0;
+	else if (v->migrate_since_ms == 0)
+		v->migrate_since_ms = o->now_ms ? o->now_ms : 1;
+	if (o->has_drain_skip)
+		v->drain_skip = o->drain_skip;
 	if (o->has_want_running)
 		v->want_running = o->want_running;
 	if (o->has_record_restart && o->record_restart) {

@@ -355,6 +355,7 @@ voltable_apply(struct state *s, const Xenmesh__Op *op)
 	case XENMESH__OP__KIND_VM_STORAGE:
 		v = (struct vm_rec *)state_vm(s, op->vm_storage->name);
 		v->storage_gen = op->vm_storage->generation;
+		v->storage_dest = op->vm_storage->has_dest ? op->vm_storage->dest : 0;
 		return 0;
 	default:
 		return -EINVAL;

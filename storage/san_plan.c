@@ -35,19 +35,39 @@ san_vol_device(const struct san_plan_conf *c, const struct vol_rec *v,
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+static bool
+host_admissible(const struct state *st, uint32_t host)
+{
+	const struct node_rec *n = state_node(st, host);
+
+	return n != NULL && n->role == NODE_ROLE_DOM0 && n->state != NODE_STATE_FENCED &&
+	       n->state != NODE_STATE_OFFLINE && !(n->flags & NODE_FLAG_STORAGE_FENCED);
+}
+
 uint32_t
 san_admitted_host(const struct state *st, const char *vm)
 {
 	const struct vm_rec *v = state_vm(st, vm);
-	const struct node_rec *n;
 
-	if (v == NULL || !vm_uses_storage(v) || v->host == 0)
-		return 0;
-	n = state_node(st, v->host);
-	if (n == NULL || n->role != NODE_ROLE_DOM0 || n->state == NODE_STATE_FENCED ||
-	    n->state == NODE_STATE_OFFLINE || (n->flags & NODE_FLAG_STORAGE_FENCED))
+	if (v == NULL || !vm_uses_storage(v) || v->host == 0 ||
+	    !host_admissible(st, v->host))
 		return 0;
 	return v->host;
+}
+
+uint32_t
+san_admitted_dest(const struct state *st, const char *vm)
+{
+	const struct vm_rec *v = state_vm(st, vm);
+
+	/* an unclean destination is not admitted either: it may be fenced
+	 * any moment, and the source resumes only after that */
+	if (san_admitted_host(st, vm) == 0 || v->state != VM_STATE_MIGRATING ||
+	    v->migrate_offline || v->migrate_to == 0 ||
+	    !host_admissible(st, v->migrate_to) ||
+	    state_node(st, v->migrate_to)->state != NODE_STATE_ONLINE)
+		return 0;
+	return v->migrate_to;
 }
 
 void
@@ -81,8 +101,8 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 		return 0;
 	w->targets = calloc(st->n_vols, sizeof(*w->targets));
 	w->iqns = calloc(st->n_vols, sizeof(*w->iqns));
-	w->acl_names = calloc(st->n_vols, sizeof(*w->acl_names));
-	w->acl_ptrs = calloc(st->n_vols, sizeof(*w->acl_ptrs));
+	w->acl_names = calloc(2 * st->n_vols, sizeof(*w->acl_names));
+	w->acl_ptrs = calloc(2 * st->n_vols, sizeof(*w->acl_ptrs));
 	w->luns = calloc(st->n_vols, sizeof(*w->luns));
 	if (!w->targets || !w->iqns || !w->acl_names || !w->acl_ptrs || !w->luns) {
 		san_want_free(w);
@@ -93,7 +113,7 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 		const struct vol_rec *v = &st->vols[i];
 		struct tgt_want_target *t = &w->targets[nt];
 		bool seen = false;
-		uint32_t host;
+		uint32_t hosts[2];
 
 		if (!vol_exported(v, exportable, data))
 			continue;
@@ -118,15 +138,23 @@ san_want_build(const struct state *st, const struct san_plan_conf *c, bool serve
 			nl++;
 			t->n_luns++;
 		}
-		host = san_admitted_host(st, v->vm);
-		if (host != 0) {
-			if (iscsi_name_join(w->acl_names[nt], TGT_IQN_MAX, c->iqn_prefix,
-					    state_node(st, host)->name, NULL, 0) == 0) {
-				w->acl_ptrs[nt] = w->acl_names[nt];
-				t->acl = &w->acl_ptrs[nt];
-				t->n_acl = 1;
-			}
+		/* two ACL slots per target: the host, and during a live
+		 * migration its destination */
+		t->acl = &w->acl_ptrs[2 * nt];
+		hosts[0] = san_admitted_host(st, v->vm);
+		hosts[1] = san_admitted_dest(st, v->vm);
+		for (int k = 0; k < 2; k++) {
+			size_t slot = 2 * nt + t->n_acl;
+
+			if (hosts[k] == 0 ||
+			    iscsi_name_join(w->acl_names[slot], TGT_IQN_MAX, c->iqn_prefix,
+					    state_node(st, hosts[k])->name, NULL, 0) < 0)
+				continue;
+			w->acl_ptrs[slot] = w->acl_names[slot];
+			t->n_acl++;
 		}
+		if (t->n_acl == 0)
+			t->acl = NULL;
 		nt++;
 	}
 	w->want.targets = w->targets;

@@ -44,6 +44,9 @@ int san_vol_device(const struct san_plan_conf *c, const struct vol_rec *v,
 
 /* The host whose initiator VM's target admits, 0 none. */
 uint32_t san_admitted_host(const struct state *st, const char *vm);
+/* During a live migration also its destination (until the commit),
+ * else 0. */
+uint32_t san_admitted_dest(const struct state *st, const char *vm);
 
 struct san_want {
 	struct tgt_want want;

@@ -34,6 +34,12 @@
  *      stopped: a start ack for use with no-ack / `ack off`)
  *   T flag NAME maintenance|standby|storage-fenced on|off
  *   T start VM [HOST]   T stop VM   T cleanup VM   T ack on|off
+ *   T migrate VM HOST [offline]       (admin: vm migrate)
+ *   T migrated VM                     (its destination holds it, paused)
+ *   T migrate-failed VM source|dest REASON...
+ *   T drain HOST PARALLEL [force]     T undrain HOST
+ *   T cluster-maintenance on|off
+ * Node setup words also: cpu=CLASS, nopeer (no peer channel address).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -44,6 +50,7 @@
 #include <string.h>
 
 #include "decide.h"
+#include "maint.h"
 #include "state.h"
 #include "vmtable.h"
 
@@ -142,6 +149,33 @@ fencing_done(struct sim *s, uint32_t id)
 
 static int apply_plan(struct sim *s, struct ha_plan *p, int depth);
 
+/* A drain's step, committed as the coordinator does (agent/coord.c):
+ * validated first; a refusal is printed and the next run plans again. */
+static int
+maint_action(struct sim *s, const struct ha_action *a)
+{
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpVmMigrate mig;
+	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
+	char text[512], why[256];
+
+	ha_action_text(&s->st, a, text, sizeof(text));
+	if (a->kind == HA_ACT_MIGRATE) {
+		ha_action_migrate_op(a, s->now, &op, &mig);
+	} else {
+		nf.id = a->node;
+		nf.clear = NODE_FLAG_DRAINING;
+		op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+		op.node_flags = &nf;
+	}
+	if (state_validate(&s->st, &op, why, sizeof(why)) < 0) {
+		emit(s, "not now: %s: %s", text, why);
+		return 0;
+	}
+	emit(s, "%s", text);
+	return commit(s, &op);
+}
+
 /* Hosts answer a start with "started" unless told not to. */
 static int
 host_ack(struct sim *s, const struct ha_action *a, int depth)
@@ -196,6 +230,10 @@ apply_plan(struct sim *s, struct ha_plan *p, int depth)
 		Xenmesh__Op op;
 		Xenmesh__OpVmSet set;
 
+		if (a->kind == HA_ACT_MIGRATE || a->kind == HA_ACT_DRAIN_DONE) {
+			rc = maint_action(s, a);
+			continue;
+		}
 		emit(s, "%s", ha_action_text(&s->st, a, text, sizeof(text)));
 		ha_action_op(a, s->now, &op, &set);
 		rc = commit(s, &op);
@@ -252,6 +290,7 @@ setup_node(struct sim *s, char **tok, int ntok, int line)
 	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
 	enum node_state st = NODE_STATE_ONLINE;
 	uint32_t flags = 0;
+	char peer[32];
 	int rc;
 
 	if (ntok < 5)
@@ -264,9 +303,16 @@ setup_node(struct sim *s, char **tok, int ntok, int line)
 	ni.mem_free_mb = ni.mem_total_mb;
 	ni.has_watchdog_s = true;
 	ni.watchdog_s = 10;
-	for (int i = 5; i < ntok; i++)
+	snprintf(peer, sizeof(peer), "10.0.0.%u:7420", ni.id);
+	ni.peer_addr = peer;
+	for (int i = 5; i < ntok; i++) {
 		if (strcmp(tok[i], "nowatchdog") == 0)
 			ni.has_watchdog_s = false;
+		else if (strcmp(tok[i], "nopeer") == 0)
+			ni.peer_addr = NULL;
+		else if (strncmp(tok[i], "cpu=", 4) == 0)
+			ni.cpu = tok[i] + 4;
+	}
 	op.kind_case = XENMESH__OP__KIND_NODE_INFO;
 	op.node_info = &ni;
 	rc = commit(s, &op);
@@ -275,7 +321,8 @@ setup_node(struct sim *s, char **tok, int ntok, int line)
 			flags |= NODE_FLAG_MAINTENANCE;
 		else if (strcmp(tok[i], "standby") == 0)
 			flags |= NODE_FLAG_STANDBY;
-		else if (strcmp(tok[i], "nowatchdog") == 0)
+		else if (strcmp(tok[i], "nowatchdog") == 0 ||
+			 strcmp(tok[i], "nopeer") == 0 || strncmp(tok[i], "cpu=", 4) == 0)
 			;       /* taken above */
 		else if (strcmp(tok[i], "state=unclean") == 0)
 			st = NODE_STATE_UNCLEAN;
@@ -442,6 +489,80 @@ load_setup(struct sim *s)
 /* ---- events ---------------------------------------------------------------- */
 
 static int
+host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
+		uint32_t host, const char *reason, int line)
+{
+	struct ha_input in = { &s->st, s->now, s->ha_enabled };
+	struct ha_event ev = { 0 };
+	struct ha_plan p = { 0 };
+	const struct vm_rec *v = state_vm(&s->st, vm);
+	int rc;
+
+	if (v == NULL)
+		return fail(s, "events", line, "no VM %s", vm);
+	if (!s->quorate)
+		return 0;
+	ev.kind = kind;
+	ev.host = host;
+	ev.vm = vm;
+	ev.generation = v->generation;
+	ev.reason = reason;
+	rc = ha_host_event(&in, &ev, &p);
+	if (rc == 0)
+		rc = apply_plan(s, &p, 0);
+	ha_plan_free(&p);
+	return rc;
+}
+
+/* Admin maintenance ops: validated as the coordinator would. */
+static int
+maint_op(struct sim *s, char **tok, int n, int line)
+{
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpVmMigrate mig = XENMESH__OP_VM_MIGRATE__INIT;
+	Xenmesh__OpNodeDrain nd = XENMESH__OP_NODE_DRAIN__INIT;
+	Xenmesh__OpClusterMaintenance cm = XENMESH__OP_CLUSTER_MAINTENANCE__INIT;
+	char why[256];
+
+	if (strcmp(tok[1], "migrate") == 0 && (n == 4 || n == 5)) {
+		mig.name = tok[2];
+		mig.host = node_id(s, tok[3]);
+		mig.has_offline = n == 5 && strcmp(tok[4], "offline") == 0;
+		mig.offline = mig.has_offline;
+		mig.has_now_ms = true;
+		mig.now_ms = s->now;
+		op.kind_case = XENMESH__OP__KIND_VM_MIGRATE;
+		op.vm_migrate = &mig;
+		emit(s, "event: admin migrate %s to %s%s", tok[2], tok[3],
+		     mig.offline ? " offline" : "");
+	} else if ((strcmp(tok[1], "drain") == 0 && (n == 4 || n == 5)) ||
+		   (strcmp(tok[1], "undrain") == 0 && n == 3)) {
+		nd.id = node_id(s, tok[2]);
+		nd.on = strcmp(tok[1], "drain") == 0;
+		nd.has_parallel = nd.on;
+		nd.parallel = nd.on ? (uint32_t)strtoul(tok[3], NULL, 10) : 0;
+		nd.has_force = n == 5 && strcmp(tok[4], "force") == 0;
+		nd.force = nd.has_force;
+		op.kind_case = XENMESH__OP__KIND_NODE_DRAIN;
+		op.node_drain = &nd;
+		emit(s, "event: admin %s %s%s%s", tok[1], tok[2], nd.on ? " parallel " : "",
+		     nd.on ? tok[3] : "");
+	} else if (strcmp(tok[1], "cluster-maintenance") == 0 && n == 3) {
+		cm.on = strcmp(tok[2], "on") == 0;
+		op.kind_case = XENMESH__OP__KIND_CLUSTER_MAINTENANCE;
+		op.cluster_maintenance = &cm;
+		emit(s, "event: admin cluster maintenance %s", tok[2]);
+	} else {
+		return fail(s, "events", line, "malformed %s", tok[1]);
+	}
+	if (state_validate(&s->st, &op, why, sizeof(why)) < 0) {
+		emit(s, "refused: %s", why);
+		return 0;
+	}
+	return commit(s, &op);
+}
+
+static int
 host_event(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 	   Xenmesh__VmExit how, const char *reason, int line)
 {
@@ -572,6 +693,29 @@ run_event(struct sim *s, char **tok, int n, int line)
 		op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
 		op.node_flags = &nf;
 		return commit(s, &op);
+	}
+	if (strcmp(what, "migrate") == 0 || strcmp(what, "drain") == 0 ||
+	    strcmp(what, "undrain") == 0 || strcmp(what, "cluster-maintenance") == 0)
+		return maint_op(s, tok, n, line);
+	if (strcmp(what, "migrated") == 0 && n == 3) {
+		const struct vm_rec *v = state_vm(&s->st, tok[2]);
+
+		emit(s, "event: %s received complete on its destination", tok[2]);
+		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATED,
+				       tok[2], v ? v->migrate_to : 0, NULL, line);
+	}
+	if (strcmp(what, "migrate-failed") == 0 && n >= 5) {
+		const struct vm_rec *v = state_vm(&s->st, tok[2]);
+		char why[256] = "";
+
+		for (int i = 4; i < n; i++)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
+				 i > 4 ? " " : "", tok[i]);
+		emit(s, "event: migration of %s failed on its %s (%s)", tok[2], tok[3],
+		     why);
+		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED,
+				       tok[2], v == NULL ? 0 : strcmp(tok[3], "dest") == 0 ?
+				       v->migrate_to : v->host, why, line);
 	}
 	if (strcmp(what, "ack") == 0 && n == 3) {
 		s->ack = strcmp(tok[2], "on") == 0;

@@ -1,0 +1,76 @@
+/* Internals of the host side shared by agent/vmhost.c (domains against
+ * the state) and agent/migrate.c (live migrations).  Not for anyone else.
+ */
+#ifndef XM_VMHOST_INT_H
+#define XM_VMHOST_INT_H
+
+#include <qb/qbloop.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agent.h"
+#include "hv.h"
+
+#define RECONCILE_PERIOD_MS 1000
+#define STOP_TIMEOUT_MS     30000
+#define MEMO_MAX            4096
+
+enum {
+	DONE_CREATE = 1,        /* create tried for this generation */
+	DONE_STARTED = 2,       /* STARTED reported */
+	DONE_GONE = 4,          /* EXITED / STOPPED / START_FAILED reported */
+	DONE_SHUTDOWN = 8,      /* shutdown asked */
+	DONE_WAIT_LOGGED = 16,  /* "waiting for the SAN" said once */
+	DONE_MIGRATE = 32,      /* this host's part in its migration begun */
+	DONE_MIGRATE_GONE = 64, /* its failure reported */
+};
+
+struct memo {
+	char name[VM_NAME_MAX];
+	uint64_t gen;
+	unsigned done;
+	uint64_t shutdown_at_ms;
+	uint64_t mig_since;     /* the migration (migrate_since_ms) the
+				 * DONE_MIGRATE* bits are about */
+};
+
+struct migrate;
+
+struct vmhost {
+	struct agent *a;
+	const struct hv_ops *ops;
+	struct hv *hv;
+	int event_fd;
+	bool kicked;
+	qb_loop_timer_handle timer;
+	struct memo *memo;
+	size_t n_memo;
+	char (*unmanaged)[VM_NAME_MAX];
+	const char **unmanaged_ptrs;
+	size_t n_unmanaged;
+	unsigned ha_domains;
+	unsigned stale_left;            /* stale domains a destroy failed on */
+	struct vmdisk *disk;
+	uint64_t clean_at_ms;           /* last HOST_CLEAN sent */
+	struct migrate *mig;            /* agent/migrate.c */
+};
+
+uint64_t vmhost_now_ms(void);
+struct memo *memo_get(struct vmhost *vh, const char *name, uint64_t gen);
+/* Tell the coordinator about instance v; 0 when it went into the group. */
+int report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
+	   Xenmesh__VmExit exit, const char *reason);
+void storage_refused(struct vmhost *vh, const char *vm, const char *why);
+
+/* ---- agent/migrate.c ------------------------------------------------------- */
+
+int migrate_open(struct vmhost *vh);
+void migrate_close(struct vmhost *vh);
+/* Start, follow and end this host's part in migrations (from reconcile). */
+void migrate_reconcile(struct vmhost *vh, const struct hv_domain *doms, size_t n);
+/* A transfer of (vm, gen) is under way here: its domain is the job's. */
+bool migrate_busy(struct vmhost *vh, const char *vm, uint64_t gen);
+/* HV_EVENT_MIGRATE_SENT / _RECEIVED. */
+void migrate_hv_event(struct vmhost *vh, const struct hv_event *ev);
+
+#endif
