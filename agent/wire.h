@@ -13,7 +13,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #define XM_PROTO_MAJOR 1
-#define XM_PROTO_MINOR 0
+#define XM_PROTO_MINOR 1
 #define WIRE_HEADER_LEN 8
 
 /* Header + packed msg in one malloc'd buffer. */
