@@ -179,7 +179,7 @@ test_format_full(void **state)
 	text = format(&m, &v);
 
 	expect_line(text, "# TYPE xenmesh_quorate gauge");
-	expect_line(text, "xenmesh_info{version=\"0.1.0\",protocol=\"1.1\","
+	expect_line(text, "xenmesh_info{version=\"0.1.0\",protocol=\"1.0\","
 		    "cluster=\"lab\",node=\"h1\",node_id=\"1\"} 1");
 	expect_line(text, "xenmesh_quorate 1");
 	expect_line(text, "xenmesh_is_coordinator 1");
@@ -232,7 +232,7 @@ test_label_escaping(void **state)
 	v.cluster = "a\"b\\c\nd";
 	v.node = "";
 	text = format(&m, &v);
-	expect_line(text, "xenmesh_info{version=\"0.1.0\",protocol=\"1.1\","
+	expect_line(text, "xenmesh_info{version=\"0.1.0\",protocol=\"1.0\","
 		    "cluster=\"a\\\"b\\\\c\\nd\",node=\"\",node_id=\"1\"} 1");
 	free(text);
 }
