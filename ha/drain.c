@@ -18,54 +18,12 @@
 #include "drain.h"
 #include "maint.h"
 #include "placement.h"
+#include "sbuf.h"
 
 #define NONE (-1)
 #define DETAIL_MIN 24           /* a VM's words in a long summary */
 
 /* ---- text ------------------------------------------------------------------ */
-
-/* Text being written: what does not fit is dropped and it ends in "...",
- * as placement's reasons do. */
-struct sbuf {
-	char *p;
-	size_t cap;
-	size_t len;
-	bool full;
-};
-
-static void
-sb_init(struct sbuf *b, char *p, size_t cap)
-{
-	b->p = p;
-	b->cap = cap;
-	b->len = 0;
-	b->full = false;
-	p[0] = '\0';
-}
-
-static void sb_add(struct sbuf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
-sb_add(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (b->full)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (r >= 0 && (size_t)r < b->cap - b->len) {
-		b->len += (size_t)r;
-		return;
-	}
-	b->full = true;
-	b->len = b->cap - 1;
-	if (b->cap > 4)
-		memcpy(b->p + b->cap - 4, "...", 4);
-}
 
 /* pre, mid, post into dst, at most max characters: when too long, mid is
  * cut (ending in "...") so that post still shows. */

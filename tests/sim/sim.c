@@ -490,7 +490,7 @@ load_setup(struct sim *s)
 
 static int
 host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
-		uint32_t host, const char *reason, int line)
+		uint32_t host, Xenmesh__VmExit how, const char *reason, int line)
 {
 	struct ha_input in = { &s->st, s->now, s->ha_enabled };
 	struct ha_event ev = { 0 };
@@ -506,6 +506,7 @@ host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 	ev.host = host;
 	ev.vm = vm;
 	ev.generation = v->generation;
+	ev.exit = how;
 	ev.reason = reason;
 	rc = ha_host_event(&in, &ev, &p);
 	if (rc == 0)
@@ -566,27 +567,11 @@ static int
 host_event(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 	   Xenmesh__VmExit how, const char *reason, int line)
 {
-	struct ha_input in = { &s->st, s->now, s->ha_enabled };
-	struct ha_event ev = { 0 };
-	struct ha_plan p = { 0 };
 	const struct vm_rec *v = state_vm(&s->st, vm);
-	int rc;
 
 	if (v == NULL)
 		return fail(s, "events", line, "no VM %s", vm);
-	if (!s->quorate)
-		return 0;       /* nobody to hear it */
-	ev.kind = kind;
-	ev.host = v->host;
-	ev.vm = vm;
-	ev.generation = v->generation;
-	ev.exit = how;
-	ev.reason = reason;
-	rc = ha_host_event(&in, &ev, &p);
-	if (rc == 0)
-		rc = apply_plan(s, &p, 0);
-	ha_plan_free(&p);
-	return rc;
+	return host_event_from(s, kind, vm, v->host, how, reason, line);
 }
 
 static int
@@ -702,7 +687,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 
 		emit(s, "event: %s received complete on its destination", tok[2]);
 		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATED,
-				       tok[2], v ? v->migrate_to : 0, NULL, line);
+				       tok[2], v ? v->migrate_to : 0, 0, NULL, line);
 	}
 	if (strcmp(what, "migrate-failed") == 0 && n >= 5) {
 		const struct vm_rec *v = state_vm(&s->st, tok[2]);
@@ -715,7 +700,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 		     why);
 		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED,
 				       tok[2], v == NULL ? 0 : strcmp(tok[3], "dest") == 0 ?
-				       v->migrate_to : v->host, why, line);
+				       v->migrate_to : v->host, 0, why, line);
 	}
 	if (strcmp(what, "ack") == 0 && n == 3) {
 		s->ack = strcmp(tok[2], "on") == 0;
