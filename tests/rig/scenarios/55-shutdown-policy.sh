@@ -59,5 +59,20 @@ stopped() { ! pid_alive "$pid"; }
 wait_until 30 "xenmeshd on h3 stops once h3 is empty" stopped
 wait_until 20 "h3 offline" node_is h2 h3 offline
 vms_running h2 4 || fail "not 4 running: $(vm_placement h2)"
+
+check "stop: prepare-shutdown stops the VMs of h2, they stay stopped"
+sed -i 's/^shutdown_policy = .*/shutdown_policy = stop/' "$(node_dir h2)/etc-xenmesh/xenmesh.conf"
+"$RIG" stop-agent h2            # VMs run: a restart that keeps them
+"$RIG" restart-agent h2
+wait_until 30 "h2 back" node_is h1 h2 online
+on_h2=$(vm_placement h1 | tr ' ' '\n' | grep '=h2$' | cut -d= -f1 || true)
+[ -n "$on_h2" ] || fail "no VM on h2: $(vm_placement h1)"
+out=$(xm_ctl h2 node prepare-shutdown) || fail "prepare-shutdown (stop): exit $?: $out"
+for v in $on_h2; do
+	vm_is h1 "$v" state stopped || fail "$v is $(vm_field h1 "$v" state), not stopped"
+	vm_is h1 "$v" desired stopped || fail "$v is still wanted running"
+done
+"$RIG" stop-agent h2
+wait_until 20 "h2 offline" node_is h1 h2 offline
 check_all_writers
 sc_end
