@@ -322,6 +322,26 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 
 /* ---- updates, requests, refusals ---------------------------------------- */
 
+/*
+ * Our own update came back dropped (every member drops it alike: it was
+ * decided just before a configuration change, or follows one that was).
+ * Without this the coordinator would wait for it for ever (never caught
+ * up: no more decisions, no fencing); instead the next update follows the
+ * state, and the coordinator decides again from it.
+ */
+static void
+own_update_dropped(struct replica *r, uint32_t sender)
+{
+	if (sender != r->local_id || r->coordinator != r->local_id ||
+	    r->commit_seq <= r->st.seq)
+		return;
+	replica_log(r, LOG_NOTICE, "own updates after seq %" PRIu64 " dropped: "
+		    "deciding again from the state", r->st.seq);
+	r->commit_seq = r->st.seq;
+	if (r->ops->changed != NULL)
+		r->ops->changed(r->ops_data);
+}
+
 static void
 deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 {
@@ -341,6 +361,7 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 			    ", now %" PRIu32 ".%" PRIu64 ": dropped as stale",
 			    u->epoch, u->seq, u->ring->nodeid, u->ring->seq,
 			    r->ring_nodeid, r->ring_seq);
+		own_update_dropped(r, sender);
 		return;
 	}
 	rc = state_check_order(&r->st, u->epoch, u->seq);
@@ -349,6 +370,7 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 			    PRIu64 " out of order (have epoch %" PRIu64 " seq %"
 			    PRIu64 "): dropped", u->epoch, u->seq, r->st.epoch,
 			    r->st.seq);
+		own_update_dropped(r, sender);
 		return;
 	}
 	rc = state_apply(&r->st, u->epoch, u->seq, u->op, why, sizeof(why));

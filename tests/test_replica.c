@@ -782,6 +782,40 @@ test_announcement_dropped_then_repeated(void **unused)
 	sim_free(sim);
 }
 
+/* The coordinator's own update, decided just before the ring changed,
+ * comes back dropped everywhere: the coordinator must not wait for it for
+ * ever (it would never decide again), and its next update applies. */
+static void
+test_own_update_dropped_is_not_waited_for(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	struct replica *co;
+	uint64_t seq;
+
+	sim_start_all(sim);
+	co = &sim->nodes[1].rep;
+	assert_true(replica_is_coordinator(co));
+	seq = co->st.seq;
+	assert_int_equal(replica_commit(co, op_flags(3, NODE_FLAG_STANDBY, 0)), 0);
+	assert_false(replica_caught_up(co));
+	sim->ring_seq += 4;             /* a new ring before its delivery */
+	for (int i = 1; i <= 3; i++)
+		replica_ring(&sim->nodes[i].rep, 1, sim->ring_seq);
+	sim_run(sim);
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(sim->nodes[i].rep.st.seq, seq);
+	assert_true(replica_caught_up(co));
+	assert_int_equal(replica_commit(co, op_flags(3, NODE_FLAG_STANDBY, 0)), 0);
+	sim_run(sim);
+	for (int i = 1; i <= 3; i++) {
+		assert_int_equal(sim->nodes[i].rep.st.seq, seq + 1);
+		assert_int_equal(state_node(&sim->nodes[i].rep.st, 3)->flags,
+				 NODE_FLAG_STANDBY);
+	}
+	assert_true(replica_caught_up(co));
+	sim_free(sim);
+}
+
 int
 main(void)
 {
@@ -802,6 +836,7 @@ main(void)
 		cmocka_unit_test(test_agent_restart_is_online_again),
 		cmocka_unit_test(test_foreign_process_on_member_node),
 		cmocka_unit_test(test_announcement_dropped_then_repeated),
+		cmocka_unit_test(test_own_update_dropped_is_not_waited_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
