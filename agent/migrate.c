@@ -476,15 +476,6 @@ ready_report(struct vmhost *vh, struct mig_job *j, const struct vm_rec *v)
 
 /* ---- reconcile ------------------------------------------------------------------- */
 
-static const struct hv_domain *
-dom_of(const struct hv_domain *d, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(d[i].name, name) == 0)
-			return &d[i];
-	return NULL;
-}
-
 void
 migrate_reconcile(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 {
@@ -524,7 +515,7 @@ migrate_reconcile(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		if (job_find(m, v->name, v->generation) != NULL)
 			continue;
 		mo = mig_memo(vh, v);
-		d = dom_of(doms, n, v->name);
+		d = dom_find(doms, n, v->name);
 		if (v->migrate_to == me) {
 			if (d != NULL && d->generation == v->generation) {
 				if (!(mo->done & DONE_MIGRATE))

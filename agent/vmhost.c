@@ -76,7 +76,7 @@ report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 	return rc;
 }
 
-static const struct hv_domain *
+const struct hv_domain *
 dom_find(const struct hv_domain *d, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)

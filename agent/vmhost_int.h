@@ -61,6 +61,9 @@ struct memo *memo_get(struct vmhost *vh, const char *name, uint64_t gen);
 int report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 	   Xenmesh__VmExit exit, const char *reason);
 void storage_refused(struct vmhost *vh, const char *vm, const char *why);
+/* The domain of that name in d[0..n), or NULL. */
+const struct hv_domain *dom_find(const struct hv_domain *d, size_t n,
+				 const char *name);
 
 /* ---- agent/migrate.c ------------------------------------------------------- */
 

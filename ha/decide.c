@@ -114,12 +114,6 @@ first_unclean(const struct state *st)
 	return NULL;
 }
 
-static bool
-host_eligible(const struct node_rec *n, const char **why)
-{
-	return node_takes_vms(n, why);
-}
-
 /* ---- placement ------------------------------------------------------------ */
 
 struct sched {
@@ -151,7 +145,7 @@ hosts_build(struct sched *s)
 		memset(h, 0, sizeof(*h));
 		h->id = n->id;
 		snprintf(h->name, sizeof(h->name), "%s", n->name);
-		h->eligible = host_eligible(n, &h->why_not);
+		h->eligible = node_takes_vms(n, &h->why_not);
 		/* what runs (or is starting, stopping, migrating to it) there
 		 * is taken */
 		used = state_host_used_mb(st, n->id);
@@ -463,7 +457,7 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 				 why, sizeof(why));
 	/* in place only where new VMs may land */
 	if ((verdict == RESTART_IN_PLACE || verdict == RESTART_RECREATE) &&
-	    (n == NULL || !host_eligible(n, &notok)))
+	    (n == NULL || !node_takes_vms(n, &notok)))
 		verdict = RESTART_ELSEWHERE;
 	/* a start that failed is that host's problem (a missing bridge, a
 	 * refused login): the next try is elsewhere, counted */
