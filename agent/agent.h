@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "quorum_rules.h"
 #include "replica.h"
+#include "save.h"
 
 struct cluster;         /* agent/cluster.c: corosync connections */
 struct ctl_server;      /* agent/ctl_server.c: agentctl IPC */
@@ -38,6 +39,7 @@ struct agent {
 	struct metrics metrics;         /* counters of agentctl metrics */
 	struct metrics_http *metrics_http;
 	struct san *san;
+	struct state_save save;         /* the state file, and why not */
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */
 	char node_name[64];             /* this node's name from cmap */

@@ -27,7 +27,6 @@
 #include "hostinfo.h"
 #include "san.h"
 #include "log.h"
-#include "persist.h"
 #include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
@@ -198,12 +197,8 @@ ops_mcast(void *data, const Xenmesh__Envelope *env)
 static void
 ops_persist(void *data, const struct state *s)
 {
-	struct agent *a = data;
-	int rc = persist_save(a->cfg.state_dir, s);
-
-	if (rc < 0)
-		log_err("cannot save state to %s/%s: %s", a->cfg.state_dir,
-			PERSIST_FILE, xm_strerror(rc));
+	(void)s;        /* the replica's own state: a->rep.st */
+	state_save(data);
 }
 
 static void
@@ -457,7 +452,7 @@ cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 		if (nodeid == cl->local_id && pid == (uint32_t)getpid())
 			guard_heartbeat_back(cl->a);
 	} else {
-		replica_deliver(&cl->a->rep, nodeid, env);
+		replica_deliver_from(&cl->a->rep, nodeid, pid, env);
 	}
 	xenmesh__envelope__free_unpacked(env, NULL);
 }

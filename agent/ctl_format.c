@@ -130,6 +130,9 @@ ctl_format_status(const Xenmesh__CtlResponse *r, uint64_t now_ms, char **text)
 	else
 		fprintf(f, "HA: disabled\n");
 	fmt_admission(f, c);
+	if (c->state_save_error != NULL)
+		fprintf(f, "State file: NOT SAVED (%s)\n",
+			ctl_format_safe(c->state_save_error, safe, sizeof(safe)));
 	if (c->has_coordinator && c->coordinator != 0)
 		fprintf(f, "Coordinator: %s (id %" PRIu32 ")\n",
 			ctl_format_safe(ctl_format_node_name(st, c->coordinator, buf,
@@ -204,6 +207,8 @@ json_cluster(struct json *j, const Xenmesh__CtlResponse *r)
 	json_bool(j, c->ha_enabled);
 	json_key(j, "ha_reason");
 	ctl_format_json_nonempty(j, c->ha_enabled ? NULL : c->ha_reason);
+	json_key(j, "state_save_error");
+	ctl_format_json_nonempty(j, c->state_save_error);
 	json_key(j, "synced");
 	json_bool(j, c->synced);
 	json_key(j, "digest");

@@ -131,6 +131,11 @@ ctl_view_fill(struct agent *a, struct ctl_view *v, const char *keep_config)
 	v->cluster.ha_enabled = a->qv.ha_enabled;
 	if (!a->qv.ha_enabled && a->qv.ha_reason[0] != '\0')
 		v->cluster.ha_reason = a->qv.ha_reason;
+	if (a->save.since_ms != 0) {
+		v->cluster.state_save_error = a->save.error;
+		v->cluster.has_state_save_failing_since_ms = 1;
+		v->cluster.state_save_failing_since_ms = a->save.since_ms;
+	}
 	if (r->coordinator != 0) {
 		v->cluster.has_coordinator = 1;
 		v->cluster.coordinator = r->coordinator;

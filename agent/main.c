@@ -25,6 +25,7 @@
 #include "notify_agent.h"
 #include "persist.h"
 #include "san.h"
+#include "unsafe.h"
 #include "vmhost.h"
 #include "wire.h"
 #include "xm_error.h"
@@ -280,6 +281,12 @@ main(int argc, char **argv)
 	}
 
 	log_setup(&a.cfg, foreground);
+#ifdef XM_UNSAFE_TEST_BUILD
+	if (xm_unsafe_modes() != NULL)
+		log_crit("UNSAFE TEST BUILD: safety rules switched off on purpose "
+			 "(XM_UNSAFE=%s): for the fault campaign only, never on a "
+			 "real cluster", xm_unsafe_modes());
+#endif
 	replica_init(&a.rep, 0, &cluster_replica_ops, &a, 1024);
 	rc = dir_ensure(a.cfg.state_dir, 0700);
 	if (rc == 0)
@@ -333,6 +340,7 @@ main(int argc, char **argv)
 	guard_stop(&a, true);
 	vmhost_close(&a);
 	cluster_stop(&a);
+	state_save_stop(&a);
 out_ctl:
 	ctl_server_stop(&a);
 out_loop:

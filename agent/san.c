@@ -21,6 +21,7 @@
 #include "san_int.h"
 #include "san_plan.h"
 #include "tgt.h"
+#include "unsafe.h"
 #include "voltable.h"
 #include "xm_error.h"
 
@@ -110,6 +111,10 @@ should_serve(struct san *s)
 	struct agent *a = s->a;
 	const struct node_rec *self = state_node(&a->rep.st, a->rep.local_id);
 
+	/* unsafe test build: once exporting, it keeps its targets whatever
+	 * the state and the quorum say */
+	if (s->serving && !s->stopping && xm_unsafe("san-export"))
+		return true;
 	return !s->stopping && a->rep.synced && a->qv.quorate &&
 	       a->rep.local_id != 0 && a->rep.st.active_san == a->rep.local_id &&
 	       self != NULL && self->state == NODE_STATE_ONLINE &&

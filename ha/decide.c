@@ -15,6 +15,7 @@
 #include "maint.h"
 #include "placement.h"
 #include "restart.h"
+#include "unsafe.h"
 
 struct ha_action *
 plan_add(struct ha_plan *p, enum ha_action_kind kind)
@@ -352,6 +353,9 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 		}
 	}
 	rc = migrate_schedule(in, plan);
+	/* unsafe test build: an unclean host counts as fenced at once */
+	if (any_unclean && xm_unsafe("fence-wait"))
+		any_unclean = false;
 	if (rc < 0 || !in->ha_enabled || any_unclean || st->frozen)
 		return rc;      /* never place while a host may still write */
 
@@ -361,7 +365,8 @@ ha_schedule(const struct ha_input *in, struct ha_plan *plan)
 	for (size_t i = 0; i < st->n_vms; i++) {
 		const struct vm_rec *v = &st->vms[i];
 		bool lost = (vm_active(v->state) || v->state == VM_STATE_RECOVERING) &&
-			    host_lost(st, v->host);
+			    (host_lost(st, v->host) ||
+			     (host_unclean(st, v->host) && xm_unsafe("fence-wait")));
 
 		/* recovering on a host that is online again (only its agent
 		 * had died): that host re-adopts it or reports it gone */

@@ -15,7 +15,7 @@
 #include "vmconf.h"
 
 #define PLACEMENT_MAX_HOSTS   64
-#define PLACEMENT_MAX_VMS     4096
+#define PLACEMENT_MAX_VMS     65536   /* the VM table's own limit */
 #define PLACEMENT_REASON_MAX  192
 #define ADMISSION_MAX_NAMES   16
 #define ADMISSION_SUMMARY_MAX 256

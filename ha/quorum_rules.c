@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "quorum_rules.h"
+#include "unsafe.h"
 
 void
 quorum_rules_eval(const struct quorum_input *in, struct quorum_verdict *v)
@@ -23,12 +24,13 @@ quorum_rules_eval(const struct quorum_input *in, struct quorum_verdict *v)
 			       "leaves both halves of a split quorate: "
 			       "refused; remove two_node and add "
 			       "corosync-qnetd");
-	} else if (!in->quorate) {
+	} else if (!in->quorate && !xm_unsafe("quorum")) {
 		(void)snprintf(v->reason, sizeof(v->reason),
 			       "partition has %u of %u votes, %u needed",
 			       in->total_votes, in->expected_votes,
 			       in->quorum);
 	} else {
+		/* (or, in the unsafe test build, a minority told to act so) */
 		v->quorate = true;
 	}
 

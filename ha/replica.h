@@ -73,6 +73,11 @@ struct replica {
 	 * coordinator, until they leave */
 	struct sync_member excluded[SYNC_MAX_MEMBERS];
 	size_t n_excluded;
+	/* who speaks for each member node: the process whose offer the sync
+	 * round of this membership took; frames of any other process of that
+	 * node (a replay by another member, a stray tool) are dropped */
+	struct sync_member agents[SYNC_MAX_MEMBERS];
+	size_t n_agents;
 
 	/* sync round */
 	bool joined;            /* our own join seen */
@@ -114,7 +119,12 @@ void replica_quorum(struct replica *r, const struct quorum_verdict *v);
 /* Connection to corosync lost: not quorate, no membership. */
 void replica_disconnected(struct replica *r);
 
-/* A CPG message was delivered (frame already checked and unpacked). */
+/* A CPG message was delivered from process pid of node nodeid (frame
+ * already checked and unpacked). */
+void replica_deliver_from(struct replica *r, uint32_t nodeid, uint32_t pid,
+			  const Xenmesh__Envelope *env);
+/* The same from the agent of node sender, for a caller that does not know
+ * its process (the unit tests' fake group). */
 void replica_deliver(struct replica *r, uint32_t sender,
 		     const Xenmesh__Envelope *env);
 

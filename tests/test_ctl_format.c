@@ -252,7 +252,7 @@ test_empty(void **state)
 		"\"quorum_reason\":\"corosync not reachable\","
 		"\"coordinator\":null,\"coordinator_id\":0,\"epoch\":0,\"seq\":0,"
 		"\"ha_enabled\":false,\"ha_reason\":\"not quorate\","
-		"\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
+		"\"state_save_error\":null,\"synced\":false,\"digest\":\"\",\"local\":\"node4\",\"local_id\":4,"
 		"\"votes\":0,\"expected_votes\":0,\"quorum\":0,\"ring\":null,"
 		"\"members\":[]},\"maintenance\":false,\"admission\":null,"
 		"\"nodes\":[],\"vms\":[],"
@@ -321,6 +321,27 @@ test_status_not_quorate(void **state)
 	free(text);
 }
 
+/* A state file that cannot be written is shown for as long as it lasts. */
+static void
+test_status_state_not_saved(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->cluster.state_save_error = (char *)"cannot save /var/lib/xenmesh/state.bin: "
+					      "Read-only file system";
+	f->cluster.has_state_save_failing_since_ms = 1;
+	f->cluster.state_save_failing_since_ms = 1700000000000ULL;
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "\nState file: NOT SAVED (cannot save "
+			       "/var/lib/xenmesh/state.bin: Read-only file system)\n"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"state_save_error\":\"cannot save "
+			       "/var/lib/xenmesh/state.bin: Read-only file system\","));
+	free(text);
+}
+
 static void
 test_status_json(void **state)
 {
@@ -332,7 +353,7 @@ test_status_json(void **state)
 		"{\"cluster\":{\"name\":\"prod\",\"quorate\":true,"
 		"\"quorum_reason\":null,\"coordinator\":\"h1\",\"coordinator_id\":1,"
 		"\"epoch\":3,\"seq\":41,\"ha_enabled\":true,\"ha_reason\":null,"
-		"\"synced\":true,\"digest\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"
+		"\"state_save_error\":null,\"synced\":true,\"digest\":\"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"
 		"b4b5b6b7b8b9babbbcbdbebf\",\"local\":\"san1\",\"local_id\":10,"
 		"\"votes\":3,\"expected_votes\":4,\"quorum\":3,"
 		"\"ring\":{\"nodeid\":1,\"seq\":88},\"members\":[1,10,7]},"
@@ -1513,6 +1534,8 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test_setup_teardown(test_status_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_not_quorate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_state_not_saved,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_escaping, setup, teardown),

@@ -806,7 +806,7 @@ test_placement_storm(void **state)
 	}
 }
 
-/* At the size limits: a 4096-long chain and cycle (no recursion, bounded
+/* At the size limits: a 65536-long chain and cycle (no recursion, bounded
  * reasons), and admission over 64 hosts. */
 static void
 test_placement_limits(void **unused)
@@ -846,10 +846,11 @@ test_placement_limits(void **unused)
 	assert_int_equal(out[n - 1].host, 1);
 	assert_string_equal(out[n - 1].reason,
 			    "h1 has the most free memory (100000 MB)");
-	assert_string_equal(out[0].reason,
-			    "h1 has the most free memory (95905 MB)");
+	(void)snprintf(full, sizeof(full), "h1 has the most free memory (%zu MB)",
+		       100000 - (n - 1));
+	assert_string_equal(out[0].reason, full);
 
-	/* Close the chain into one cycle of 4096. */
+	/* Close the chain into one cycle of them all. */
 	ha[n - 1].n_after = 1;
 	(void)snprintf(ha[n - 1].after[0], VM_NAME_MAX, "vm0000");
 	assert_int_equal(placement_plan(h, PLACEMENT_MAX_HOSTS, v, n, out), 0);
@@ -867,6 +868,7 @@ test_placement_limits(void **unused)
 
 	/* Admission: 64 VMs on each of 64 hosts, room for a failed host's
 	 * VMs on the others. */
+	n = 64 * PLACEMENT_MAX_HOSTS;
 	for (i = 0; i < n; i++) {
 		ha[i].n_after = 0;
 		v[i].current_host = (uint32_t)(i % PLACEMENT_MAX_HOSTS + 1);
