@@ -10,8 +10,14 @@
 #   $XMRIG_DIR/NODE/      config, kept state, logs of the node
 
 RIG_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-XMRIG_DIR=${XMRIG_DIR:-/tmp/xmrig}
-RIG_CG=/sys/fs/cgroup/unified/xmrig
+# XMRIG_TAG (default empty) names a second rig beside the first: its
+# namespaces, cgroup and directory carry the tag, so two rigs can run at
+# once (e.g. a developer's and a long nemesis run).
+RIG_TAG=${XMRIG_TAG:-}
+XMRIG_DIR=${XMRIG_DIR:-/tmp/xmrig$RIG_TAG}
+RIG_CGNAME=xmrig$RIG_TAG
+RIG_CG=/sys/fs/cgroup/unified/$RIG_CGNAME
+RIG_BRNS=xmbr$RIG_TAG
 RIG_NETS=(ring mgmt storage)
 # Mount points the nodes bind over that the host may not have (xenmesh is
 # not installed on the rig machine); rig down removes them when it made them.
@@ -47,7 +53,7 @@ rig_require_env() {
 }
 
 node_dir() { printf '%s/%s\n' "$XMRIG_DIR" "$1"; }
-node_netns() { printf 'xm-%s\n' "$1"; }
+node_netns() { printf 'xm%s-%s\n' "$RIG_TAG" "$1"; }
 node_cg() { printf '%s/%s\n' "$RIG_CG" "$1"; }
 
 # Node id and address suffix: h1..hN -> 1..N, s1..sM -> 101..
@@ -105,7 +111,7 @@ node_init_pid() {
 	f="$(node_dir "$1")/init.pid"
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
-	if pid_alive "$pid" && grep -qx "0::/xmrig/$1" "/proc/$pid/cgroup" 2>/dev/null; then
+	if pid_alive "$pid" && grep -qx "0::/$RIG_CGNAME/$1" "/proc/$pid/cgroup" 2>/dev/null; then
 		printf '%s\n' "$pid"
 	fi
 }
@@ -115,7 +121,7 @@ node_agent_pid() {
 	f="$(node_dir "$1")/xenmeshd.pid"
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
-	if pid_alive "$pid" && grep -qx "0::/xmrig/$1" "/proc/$pid/cgroup" 2>/dev/null; then
+	if pid_alive "$pid" && grep -qx "0::/$RIG_CGNAME/$1" "/proc/$pid/cgroup" 2>/dev/null; then
 		printf '%s\n' "$pid"
 	fi
 }

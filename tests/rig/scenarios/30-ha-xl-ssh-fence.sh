@@ -31,7 +31,7 @@ check "every host runs its sshd inside the node, reachable with the rig key and 
 for n in "${N[@]}"; do
 	pid=$(cat "$(node_dir "$n")/sshd.pid" 2>/dev/null || true)
 	pid_alive "$pid" || fail "$n: no sshd running (see $(node_dir "$n")/sshd.log, node-init.log)"
-	grep -qx "0::/xmrig/$n" "/proc/$pid/cgroup" || fail "$n: sshd $pid is not in the node's cgroup"
+	grep -qx "0::/$RIG_CGNAME/$n" "/proc/$pid/cgroup" || fail "$n: sshd $pid is not in the node's cgroup"
 done
 ssh_opts=(-o BatchMode=yes -o ConnectTimeout=5 -o "UserKnownHostsFile=$SSH_DIR/known_hosts"
 	-o StrictHostKeyChecking=yes -i "$SSH_DIR/id_ed25519")
