@@ -152,6 +152,40 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 	}
 }
 
+/* ha_input's migrate_age_ms: since this coordinator first saw the
+ * migration (its start on another coordinator counts from then). */
+static uint64_t
+migrate_age(void *ctx, const struct vm_rec *v)
+{
+	struct coord *co = ctx;
+	uint64_t now = mono_ms();
+	struct mig_watch *w, *oldest = &co->watch[0];
+
+	for (size_t i = 0; i < COORD_MIG_WATCH; i++) {
+		w = &co->watch[i];
+		if (w->since_ms == v->migrate_since_ms &&
+		    strcmp(w->vm, v->name) == 0)
+			return now - w->first_mono_ms;
+		if (w->first_mono_ms < oldest->first_mono_ms)
+			oldest = w;
+	}
+	/* a new one: in the slot watched longest ago (a finished one) */
+	(void)snprintf(oldest->vm, sizeof(oldest->vm), "%s", v->name);
+	oldest->since_ms = v->migrate_since_ms;
+	oldest->first_mono_ms = now;
+	return 0;
+}
+
+static void
+ha_input_fill(struct coord *co, struct ha_input *in)
+{
+	in->st = &co->a->rep.st;
+	in->now_ms = wall_ms();
+	in->ha_enabled = co->a->qv.ha_enabled;
+	in->migrate_age_ms = migrate_age;
+	in->ctx = co;
+}
+
 static void
 schedule(struct coord *co)
 {
@@ -163,9 +197,7 @@ schedule(struct coord *co)
 	if (!replica_is_coordinator(&a->rep) || !a->rep.synced ||
 	    !replica_caught_up(&a->rep))
 		return;
-	in.st = &a->rep.st;
-	in.now_ms = wall_ms();
-	in.ha_enabled = a->qv.ha_enabled;
+	ha_input_fill(co, &in);
 	rc = ha_schedule(&in, &plan);
 	if (rc < 0)
 		log_err("HA scheduling failed: %s", xm_strerror(rc));
@@ -213,9 +245,7 @@ coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
 	hev.generation = ev->generation;
 	hev.exit = ev->has_exit ? ev->exit : XENMESH__VM_EXIT__EXIT_CRASH;
 	hev.reason = ev->reason;
-	in.st = &a->rep.st;
-	in.now_ms = wall_ms();
-	in.ha_enabled = a->qv.ha_enabled;
+	ha_input_fill(a->co, &in);
 	rc = ha_host_event(&in, &hev, &plan);
 	if (rc < 0)
 		log_err("event of VM %s from node %" PRIu32 " not handled: %s",

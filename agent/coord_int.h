@@ -23,6 +23,8 @@ struct fence_run {
 	char (*domain_names)[VM_NAME_MAX];
 };
 
+#define COORD_MIG_WATCH 64      /* more than any drain runs at once */
+
 struct coord {
 	struct agent *a;
 	bool kicked;
@@ -33,6 +35,13 @@ struct coord {
 	struct storage_fence *sf[STATE_MAX_NODES];  /* storage fences waiting */
 	size_t n_sf;
 	uint64_t clean_at_ms;           /* last HOST_CLEAN acted on (throttle) */
+	/* migrations this coordinator has watched: since when, by its
+	 * monotonic clock (a wall-clock jump must not abort one) */
+	struct mig_watch {
+		char vm[VM_NAME_MAX];
+		uint64_t since_ms;      /* the VM's migrate_since_ms: the key */
+		uint64_t first_mono_ms;
+	} watch[COORD_MIG_WATCH];
 };
 
 /* coord_storage.c */

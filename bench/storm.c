@@ -132,7 +132,7 @@ static int apply_plan(struct storm *s, const struct ha_plan *p, int depth);
 static int
 host_ack(struct storm *s, const char *name, int depth)
 {
-	struct ha_input in = { &s->st, s->now, true };
+	struct ha_input in = { &s->st, s->now, true, NULL, NULL };
 	struct ha_event ev = { 0 };
 	struct ha_plan p = { 0 };
 	const struct vm_rec *v = state_vm(&s->st, name);
@@ -198,7 +198,7 @@ static int
 settle(struct storm *s)
 {
 	for (int round = 0; round < 50; round++) {
-		struct ha_input in = { &s->st, s->now, true };
+		struct ha_input in = { &s->st, s->now, true, NULL, NULL };
 		struct ha_plan p = { 0 };
 		uint64_t seq = s->st.seq;
 		size_t nf = s->n_fencing;
@@ -229,7 +229,7 @@ time_schedule(struct storm *s, const char *what, int repeat, struct counts *c)
 	if (bench_series_init(&ser, what, (size_t)repeat) < 0)
 		return -ENOMEM;
 	for (int r = 0; r < repeat && rc == 0; r++) {
-		struct ha_input in = { &s->st, s->now, true };
+		struct ha_input in = { &s->st, s->now, true, NULL, NULL };
 		struct ha_plan p = { 0 };
 		double t0 = bench_now_ms();
 

@@ -52,6 +52,11 @@ struct ha_input {
 	const struct state *st;
 	uint64_t now_ms;
 	bool ha_enabled;                /* quorum rules allow HA VMs */
+	/* How long the coordinator has watched VM v migrate, by its own
+	 * monotonic clock: a wall-clock jump must not abort a migration.
+	 * NULL: now_ms - v->migrate_since_ms (the simulator, the tests). */
+	uint64_t (*migrate_age_ms)(void *ctx, const struct vm_rec *v);
+	void *ctx;
 };
 
 struct ha_event {

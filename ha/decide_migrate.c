@@ -25,6 +25,16 @@
 
 /* skip: a failure of this move itself (not of its destination host): a
  * drain leaves the VM where it is instead of trying again */
+
+/* How long v has been migrating, as far as this coordinator knows. */
+static uint64_t
+migrate_age(const struct ha_input *in, const struct vm_rec *v)
+{
+	if (in->migrate_age_ms != NULL)
+		return in->migrate_age_ms(in->ctx, v);
+	return in->now_ms > v->migrate_since_ms ? in->now_ms - v->migrate_since_ms : 0;
+}
+
 static int
 migration_abort(struct ha_plan *p, const struct state *st,
 		const struct vm_rec *v, const char *why, bool skip)
@@ -95,8 +105,7 @@ migrate_schedule(const struct ha_input *in, struct ha_plan *plan)
 			snprintf(why, sizeof(why), "aborted: %.40s is %s", who,
 				 dest ? node_state_name(dest->state) : "gone");
 			rc = migration_abort(plan, st, v, why, false);
-		} else if (in->now_ms > v->migrate_since_ms &&
-			   in->now_ms - v->migrate_since_ms > MIGRATE_TIMEOUT_MS) {
+		} else if (migrate_age(in, v) > MIGRATE_TIMEOUT_MS) {
 			snprintf(why, sizeof(why), "aborted: not done within %d s",
 				 MIGRATE_TIMEOUT_MS / 1000);
 			rc = migration_abort(plan, st, v, why, true);

@@ -828,6 +828,18 @@ relay_run(void *arg)
 			break;          /* cut */
 	}
 out:
+	/* A cut ends the dialer's stream with a FIN, never an RST: closing
+	 * with its unread bytes still queued here would reset the connection
+	 * (seen on a loaded machine), so send the FIN and read until its end. */
+	for (int i = 0; d >= 0 && i < 100; i++) {
+		struct pollfd pd = { .fd = d, .events = POLLIN };
+		char sink[4096];
+
+		if (i == 0)
+			(void)shutdown(d, SHUT_WR);
+		if (poll(&pd, 1, 50) > 0 && read(d, sink, sizeof(sink)) <= 0)
+			break;
+	}
 	(void)close(a);
 	if (d >= 0)
 		(void)close(d);

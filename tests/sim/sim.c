@@ -180,7 +180,7 @@ maint_action(struct sim *s, const struct ha_action *a)
 static int
 host_ack(struct sim *s, const struct ha_action *a, int depth)
 {
-	struct ha_input in = { &s->st, s->now, s->ha_enabled };
+	struct ha_input in = { &s->st, s->now, s->ha_enabled, NULL, NULL };
 	struct ha_event ev = { 0 };
 	struct ha_plan p = { 0 };
 	const struct vm_rec *v;
@@ -250,7 +250,7 @@ settle(struct sim *s)
 	if (!s->quorate)
 		return 0;       /* no coordinator */
 	for (int round = 0; round < 50; round++) {
-		struct ha_input in = { &s->st, s->now, s->ha_enabled };
+		struct ha_input in = { &s->st, s->now, s->ha_enabled, NULL, NULL };
 		struct ha_plan p = { 0 };
 		size_t before_fencing = s->n_fencing;
 		uint64_t before_seq = s->st.seq;
@@ -492,7 +492,7 @@ static int
 host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 		uint32_t host, Xenmesh__VmExit how, const char *reason, int line)
 {
-	struct ha_input in = { &s->st, s->now, s->ha_enabled };
+	struct ha_input in = { &s->st, s->now, s->ha_enabled, NULL, NULL };
 	struct ha_event ev = { 0 };
 	struct ha_plan p = { 0 };
 	const struct vm_rec *v = state_vm(&s->st, vm);
