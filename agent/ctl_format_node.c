@@ -47,9 +47,19 @@ static const char *const flag_names[32] = {
 	[3] = "draining",       /* FLAG_DRAINING = 1 << 3 */
 };
 
+/* A dom0 that reported no usable watchdog takes no HA VMs: shown as if it
+ * were a flag ("no-watchdog"), so that the host list says why. */
+static bool
+fmt_no_watchdog(const Xenmesh__Node *node)
+{
+	return node->role == XENMESH__NODE_ROLE__ROLE_DOM0 &&
+	       node->state == XENMESH__NODE_STATE__NODE_ONLINE &&
+	       (!node->has_watchdog_s || node->watchdog_s == 0);
+}
+
 /* "maintenance,standby", "-" when none; unknown bits as "bitN"; a
  * draining host with its settings: "maintenance,draining (parallel 2,
- * force)". */
+ * force)"; "no-watchdog" last. */
 static void
 fmt_flags(const Xenmesh__Node *node, char *buf, size_t len)
 {
@@ -71,6 +81,12 @@ fmt_flags(const Xenmesh__Node *node, char *buf, size_t len)
 		}
 		n = snprintf(buf + used, len - used, "%s%s",
 			     used ? "," : "", name);
+		if (n < 0 || (size_t)n >= len - used)
+			return;
+		used += (size_t)n;
+	}
+	if (fmt_no_watchdog(node)) {
+		n = snprintf(buf + used, len - used, "%sno-watchdog", used ? "," : "");
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;
@@ -224,8 +240,9 @@ ctl_format_nodes(const Xenmesh__CtlResponse *r, char **text)
 }
 
 static void
-json_flags(struct json *j, uint32_t flags)
+json_flags(struct json *j, const Xenmesh__Node *n)
 {
+	uint32_t flags = n != NULL ? n->flags : 0;
 	unsigned bit;
 
 	json_array_begin(j);
@@ -241,6 +258,8 @@ json_flags(struct json *j, uint32_t flags)
 			json_string(j, unknown);
 		}
 	}
+	if (n != NULL && fmt_no_watchdog(n))
+		json_string(j, "no-watchdog");
 	json_array_end(j);
 }
 
@@ -262,7 +281,7 @@ json_node(struct json *j, const Xenmesh__CtlResponse *r,
 	json_key(j, "state");
 	json_string(j, n != NULL ? fmt_state_name(n->state) : NULL);
 	json_key(j, "flags");
-	json_flags(j, n != NULL ? n->flags : 0);
+	json_flags(j, n);
 	json_key(j, "cpu");
 	ctl_format_json_nonempty(j, n != NULL ? n->cpu : NULL);
 	json_key(j, "drain_parallel");

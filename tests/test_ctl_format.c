@@ -49,6 +49,9 @@ node_set(Xenmesh__Node *n, uint32_t id, const char *name, Xenmesh__NodeRole role
 	n->flags = flags;
 	n->mem_total_mb = total;
 	n->mem_free_mb = free_mb;
+	/* a dom0 with a watchdog, as they normally are (see test_no_watchdog) */
+	n->has_watchdog_s = role == XENMESH__NODE_ROLE__ROLE_DOM0;
+	n->watchdog_s = n->has_watchdog_s ? 10 : 0;
 }
 
 static void
@@ -318,6 +321,24 @@ test_status_not_quorate(void **state)
 			       "digest a0a1a2a3a4a5a6a7\n"
 			       "Members: 3\n"));
 	assert_non_null(strstr(text, "\n\nno VMs defined\n"));
+	free(text);
+}
+
+/* An online dom0 without a usable watchdog says so in its flags. */
+static void
+test_no_watchdog(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->node[0].has_watchdog_s = 0;
+	f->node[0].watchdog_s = 0;
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "  h1      1  dom0  online   no-watchdog"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\","
+			       "\"state\":\"online\",\"flags\":[\"no-watchdog\"]"));
 	free(text);
 }
 
@@ -1534,6 +1555,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test_setup_teardown(test_status_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_not_quorate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_watchdog, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_state_not_saved,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),

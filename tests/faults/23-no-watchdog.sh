@@ -19,6 +19,9 @@ wdlog=$XMRIG_DIR/watchdogd.log
 check "h3 says it has no usable watchdog and takes no HA VMs"
 grep -q "watchdog rig .* not usable: .*this host takes no HA VMs" "$(node_dir h3)/xenmeshd.log" ||
 	fail "h3's log does not say its watchdog is unusable"
+[ "$(xm_jq h1 "$(flag_filter h3 no-watchdog)")" = true ] || fail "the host list does not flag h3 no-watchdog"
+[ "$(xm_jq h1 "$(flag_filter h1 no-watchdog)")" = false ] || fail "h1 flagged no-watchdog"
+xm_ctl h1 node list | grep -q '^ *h3 .*no-watchdog' || fail "agentctl node list does not show h3 no-watchdog"
 for i in 1 2 3 4; do ha_vm h1 "w$i" --memory 256; done
 wait_until 60 "4 VMs running" vms_running h1 4
 vm_placement h1 | grep -q "=h3" && fail "an HA VM was placed on h3: $(vm_placement h1)"
