@@ -54,6 +54,13 @@ struct cluster {
 	uint32_t local_id;
 	char local_name[STATE_NAME_MAX];
 
+	/* votequorum announces a ring (nodelist notification) before the
+	 * quorum notification that holds its verdict: only then is the
+	 * verdict known to be for that ring */
+	bool vq_ring_pending;
+	uint32_t vq_ring_nodeid;
+	uint64_t vq_ring_seq;
+
 	qb_loop_timer_handle reconnect_timer;
 	qb_loop_timer_handle flush_timer;
 	struct out_msg *out_head;
@@ -377,7 +384,26 @@ vq_notify(votequorum_handle_t handle, uint64_t context, uint32_t quorate,
 {
 	struct cluster *cl = (struct cluster *)(uintptr_t)context;
 
+	if (cl->vq_ring_pending) {
+		cl->vq_ring_pending = false;
+		replica_quorum_ring(&cl->a->rep, cl->vq_ring_nodeid, cl->vq_ring_seq);
+	}
 	quorum_refresh(cl);
+}
+
+/* A new ring in votequorum's sync: the quorum notification that follows
+ * is its verdict.  Until then the replica names no coordinator for that
+ * ring (the CPG round can finish first, and a minority must not act on
+ * the quorum of the ring before). */
+static void
+vq_nodelist(votequorum_handle_t handle, uint64_t context,
+	    votequorum_ring_id_t ring_id, uint32_t n, uint32_t nodes[])
+{
+	struct cluster *cl = (struct cluster *)(uintptr_t)context;
+
+	cl->vq_ring_pending = true;
+	cl->vq_ring_nodeid = ring_id.nodeid;
+	cl->vq_ring_seq = ring_id.seq;
 }
 
 static void
@@ -600,6 +626,7 @@ cluster_connect(struct cluster *cl)
 	memset(&vq_cb, 0, sizeof(vq_cb));
 	vq_cb.votequorum_quorum_notify_fn = vq_notify;
 	vq_cb.votequorum_expectedvotes_notify_fn = vq_expected;
+	vq_cb.votequorum_nodelist_notify_fn = vq_nodelist;
 	err = votequorum_initialize(&cl->vq, &vq_cb);
 	if (err != CS_OK) {
 		rc = cs_to_errno(err);

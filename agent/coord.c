@@ -29,6 +29,7 @@
 
 #define TICK_MS            200
 #define FENCE_RETRY_MS     30000
+#define FENCE_RECOMMIT_MS  2000     /* a confirmed "fenced" not applied: again */
 #define W_MARGIN_MS        2000
 #define DEFAULT_CHAIN      "level 1 deadline"
 
@@ -342,6 +343,7 @@ fence_confirmed(struct fence_run *run)
 	ns.state = XENMESH__NODE_STATE__NODE_FENCED;
 	op.kind_case = XENMESH__OP__KIND_NODE_STATE;
 	op.node_state = &ns;
+	run->recommit_at_ms = mono_ms() + FENCE_RECOMMIT_MS;
 	rc = replica_commit(&a->rep, &op);
 	if (rc < 0) {
 		log_err("fence of %s confirmed but cannot be committed: %s", run->name,
@@ -494,8 +496,16 @@ tick_fn(void *data)
 			if (now >= run->retry_at_ms &&
 			    fence_chain_retry(&run->ch, now, &acts) == 0)
 				fence_process(run, &acts);
-		} else if (run->ch.state != FENCE_CHAIN_CONFIRMED &&
-			   fence_chain_next_tick(&run->ch) <= now &&
+		} else if (run->ch.state == FENCE_CHAIN_CONFIRMED) {
+			/* confirmed, yet the host is still unclean: the "fenced"
+			 * update was dropped (decided in a ring that changed
+			 * before it was delivered).  The fence holds: say so again. */
+			if (now >= run->recommit_at_ms && replica_caught_up(&a->rep)) {
+				log_warn("%s: fence confirmed but not applied; committing "
+					 "it again", run->name);
+				fence_confirmed(run);
+			}
+		} else if (fence_chain_next_tick(&run->ch) <= now &&
 			   fence_chain_tick(&run->ch, now, &acts) == 0) {
 			fence_process(run, &acts);
 		}

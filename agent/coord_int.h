@@ -17,6 +17,8 @@ struct fence_run {
 	struct fence_op *op;            /* method in progress */
 	struct fence_action act;
 	uint64_t retry_at_ms;           /* FAILED: when to try again */
+	uint64_t recommit_at_ms;        /* CONFIRMED: when to commit "fenced"
+					 * again if it has not applied */
 	size_t logged_steps;
 	const char **domains;
 	size_t n_domains;

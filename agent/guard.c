@@ -124,11 +124,14 @@ act(struct guard *g, enum selffence_action action)
 	}
 	if (action != SELFFENCE_BEGIN || g->announced_begin)
 		return;
-	if (g->wd == NULL && !guard_needed(g)) {
+	if (!guard_needed(g)) {
 		/* nothing here to fence: start afresh, as a host that never
-		 * had quorum */
+		 * had quorum (an armed watchdog is closed cleanly: its last
+		 * domain may have gone a moment ago, before a pet disarmed it) */
 		log_notice("%s; no HA domain runs here, nothing to self-fence",
 			   selffence_reason_str(g->sf.reason));
+		if (g->wd != NULL)
+			guard_disarm(g, "no HA domain runs here");
 		uint32_t t_hb = g->sf.t_hb_ms;
 
 		selffence_init(&g->sf, t_hb);
@@ -206,6 +209,7 @@ timer_fn(void *data)
 
 	beat(g);
 	act(g, selffence_tick(&g->sf, mono_ms()));
+	replica_stalled(&g->a->rep, selffence_heartbeat_stalled(&g->sf, mono_ms()));
 	(void)qb_loop_timer_add(g->a->loop, QB_LOOP_HIGH, BEAT_MS * QB_TIME_NS_IN_MSEC,
 				g, timer_fn, &g->timer);
 }
@@ -299,8 +303,10 @@ guard_heartbeat_back(struct agent *a)
 {
 	struct guard *g = a->guard;
 
-	if (g != NULL)
+	if (g != NULL) {
 		act(g, selffence_on_heartbeat_back(&g->sf, mono_ms()));
+		replica_stalled(&a->rep, selffence_heartbeat_stalled(&g->sf, mono_ms()));
+	}
 }
 
 uint32_t

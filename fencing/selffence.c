@@ -121,6 +121,12 @@ selffence_tick(struct selffence *sf, uint64_t now_ms)
 }
 
 bool
+selffence_heartbeat_stalled(const struct selffence *sf, uint64_t now_ms)
+{
+	return sf->engaged && !sf->begun && sf->quorate && selffence_stalled(sf, now_ms);
+}
+
+bool
 selffence_begun(const struct selffence *sf)
 {
 	return sf->begun;

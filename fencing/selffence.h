@@ -69,6 +69,9 @@ enum selffence_action selffence_on_heartbeat_back(struct selffence *sf,
 /* Called at least every t_hb / 2 or so, and at the watchdog pet period. */
 enum selffence_action selffence_tick(struct selffence *sf, uint64_t now_ms);
 bool selffence_begun(const struct selffence *sf);
+/* Quorate, but its own heartbeat has not come back within T_hb: petting
+ * has stopped, and this host must not act for the cluster meanwhile. */
+bool selffence_heartbeat_stalled(const struct selffence *sf, uint64_t now_ms);
 /* The cluster decided to fence this host while it is still a member (a VM
  * it could not stop): begin now, whatever the quorum says.  BEGIN once. */
 enum selffence_action selffence_on_fenced_by_cluster(struct selffence *sf,

@@ -285,6 +285,17 @@ replica_announce(struct replica *r)
  * itself; in between, a repeated call (a quorum callback) does not send
  * the same updates again.
  */
+/* Is the quorum verdict for the ring we are in?  votequorum finishes its
+ * sync after CPG: in between, a node cut off still holds the old ring's
+ * "quorate" while its CPG round is already over. */
+static bool
+quorum_is_current(const struct replica *r)
+{
+	return !r->quorum_ring_tracked ||
+	       (r->quorum_ring_nodeid == r->ring_nodeid &&
+		r->quorum_ring_seq == r->ring_seq);
+}
+
 void
 replica_update_coordinator(struct replica *r, bool after_sync)
 {
@@ -292,15 +303,16 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 	char who[STATE_NAME_MAX + 16];
 	bool changed;
 
-	if (r->synced && r->quorum.quorate)
+	if (r->synced && r->quorum.quorate && quorum_is_current(r) && !r->stalled)
 		next = lowest_member(r);
 	changed = next != r->coordinator;
 	if (changed) {
 		r->coordinator = next;
 		if (next == 0) {
 			replica_event(r, 0, "coordinator", "no coordinator: %s",
-				      r->quorum.quorate ? "sync in progress"
-						       : r->quorum.reason);
+				      !r->quorum.quorate ? r->quorum.reason :
+				      r->stalled ? "own heartbeat not back (corosync stalled?)" :
+				      "sync in progress");
 		} else {
 			replica_event(r, next, "coordinator",
 				      "coordinator is %s",
@@ -835,6 +847,29 @@ replica_ring(struct replica *r, uint32_t nodeid, uint64_t seq)
 {
 	r->ring_nodeid = nodeid;
 	r->ring_seq = seq;
+	if (r->quorum_ring_tracked)
+		replica_update_coordinator(r, false);
+}
+
+void
+replica_stalled(struct replica *r, bool stalled)
+{
+	if (stalled == r->stalled)
+		return;
+	r->stalled = stalled;
+	replica_log(r, stalled ? LOG_WARNING : LOG_NOTICE, "%s",
+		    stalled ? "own heartbeat not back through the group: acting "
+			      "for the cluster stops until it is" :
+			      "own heartbeat back through the group");
+	replica_update_coordinator(r, false);
+}
+
+void
+replica_quorum_ring(struct replica *r, uint32_t nodeid, uint64_t seq)
+{
+	r->quorum_ring_tracked = true;
+	r->quorum_ring_nodeid = nodeid;
+	r->quorum_ring_seq = seq;
 }
 
 void

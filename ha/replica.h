@@ -65,6 +65,13 @@ struct replica {
 	uint64_t view;
 	uint32_t ring_nodeid;
 	uint64_t ring_seq;
+	/* the ring the quorum verdict is for (replica_quorum_ring): no
+	 * coordinator while it is not the current ring; untracked (tests
+	 * that never say) is taken as current */
+	bool stalled;           /* own heartbeat not back: no coordinator */
+	bool quorum_ring_tracked;
+	uint32_t quorum_ring_nodeid;
+	uint64_t quorum_ring_seq;
 	/* last left-reason per node id seen since it was last a member */
 	uint8_t left_reason[STATE_MAX_NODES];
 	uint32_t left_id[STATE_MAX_NODES];
@@ -116,6 +123,11 @@ void replica_confchg(struct replica *r,
 void replica_ring(struct replica *r, uint32_t nodeid, uint64_t seq);
 /* New verdict of the quorum rules. */
 void replica_quorum(struct replica *r, const struct quorum_verdict *v);
+/* Our own heartbeat is (not) coming back through the group: while it
+ * does not (a stalled corosync), this node coordinates nothing. */
+void replica_stalled(struct replica *r, bool stalled);
+/* The next quorum verdicts are votequorum's for this totem ring. */
+void replica_quorum_ring(struct replica *r, uint32_t nodeid, uint64_t seq);
 /* Connection to corosync lost: not quorate, no membership. */
 void replica_disconnected(struct replica *r);
 

@@ -782,6 +782,38 @@ test_announcement_dropped_then_repeated(void **unused)
 	sim_free(sim);
 }
 
+/* votequorum's verdict for a new ring comes after CPG's round: a node cut
+ * off (its CPG view already alone) must not coordinate on the old ring's
+ * "quorate"; it may once votequorum has spoken for the ring it is in. */
+static void
+test_quorum_of_another_ring_names_no_coordinator(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+	struct replica *r;
+	struct quorum_verdict yes;
+
+	sim_start_all(sim);
+	r = &sim->nodes[1].rep;
+	assert_true(replica_is_coordinator(r));
+	memset(&yes, 0, sizeof(yes));
+	yes.quorate = yes.ha_enabled = true;
+	/* votequorum's verdict is for the ring we are in: no change */
+	replica_quorum_ring(r, r->ring_nodeid, r->ring_seq);
+	replica_quorum(r, &yes);
+	assert_true(replica_is_coordinator(r));
+	/* a new ring (the others gone, say): the old verdict says nothing */
+	replica_ring(r, 1, r->ring_seq + 4);
+	assert_false(replica_is_coordinator(r));
+	assert_int_equal(r->coordinator, 0);
+	replica_quorum(r, &yes);
+	assert_int_equal(r->coordinator, 0);
+	/* votequorum announces the ring, then its verdict */
+	replica_quorum_ring(r, 1, r->ring_seq);
+	replica_quorum(r, &yes);
+	assert_true(replica_is_coordinator(r));
+	sim_free(sim);
+}
+
 /* The coordinator's own update, decided just before the ring changed,
  * comes back dropped everywhere: the coordinator must not wait for it for
  * ever (it would never decide again), and its next update applies. */
@@ -837,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_foreign_process_on_member_node),
 		cmocka_unit_test(test_announcement_dropped_then_repeated),
 		cmocka_unit_test(test_own_update_dropped_is_not_waited_for),
+		cmocka_unit_test(test_quorum_of_another_ring_names_no_coordinator),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
