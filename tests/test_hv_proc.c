@@ -1361,7 +1361,7 @@ static void
 test_migrate_guest_not_ready(void **state)
 {
 	struct fixture *f = *state;
-	char script[PATH_MAX];
+	static char script[PATH_MAX];     /* f->p.guest_path until teardown */
 	struct vm_config c;
 	struct hv_event ev;
 	struct hv_domain d;
