@@ -413,6 +413,51 @@ fence_domains(struct fence_run *run, const struct state *st)
 	run->n_domains = n;
 }
 
+/* The chain of host n in the replicated fence config (the default one
+ * when it names none); cfg holds it until fence_config_free. */
+static const struct fence_host_conf *
+fence_host_chain(struct coord *co, const struct node_rec *n, struct fence_config *cfg)
+{
+	const struct fence_host_conf *hc = NULL;
+	const char *conf = co->a->rep.st.fence_config;
+	char err[256], text[128];
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (conf != NULL && fence_config_parse(conf, cfg, err, sizeof(err)) == 0)
+		hc = fence_config_host(cfg, n->name);
+	if (hc != NULL)
+		return hc;
+	fence_config_free(cfg);
+	snprintf(text, sizeof(text), "%s: %s", n->name, DEFAULT_CHAIN);
+	if (fence_config_parse(text, cfg, err, sizeof(err)) < 0) {
+		log_err("default fence chain refused: %s", err);
+		return NULL;
+	}
+	return fence_config_host(cfg, n->name);
+}
+
+/* Every method failed a while ago: try again, with the chain the fence
+ * config names now (an admin may have mended it meanwhile); the loss
+ * time, and so the deadline W, stay those of the first attempt. */
+static int
+fence_retry(struct fence_run *run, const struct node_rec *n, uint64_t now,
+	    struct fence_actions *acts)
+{
+	struct fence_config cfg;
+	const struct fence_host_conf *hc = fence_host_chain(run->co, n, &cfg);
+	unsigned attempt = run->ch.attempt;
+	int rc;
+
+	if (hc == NULL)
+		return fence_chain_retry(&run->ch, now, acts);
+	rc = fence_chain_start(&run->ch, hc, run->ch.lost_at_ms,
+			       fence_deadline(run->co, n), now, acts);
+	if (rc == 0)
+		run->ch.attempt = attempt + 1;
+	fence_config_free(&cfg);
+	return rc;
+}
+
 static void
 fence_ensure(struct coord *co, uint32_t node)
 {
@@ -422,28 +467,15 @@ fence_ensure(struct coord *co, uint32_t node)
 	struct fence_config cfg = { 0 };
 	struct fence_run *run;
 	struct fence_actions acts;
-	char err[256];
 	uint64_t w;
 	int rc;
 
 	if (n == NULL || fence_find(co, node) != NULL ||
 	    co->n_runs >= STATE_MAX_NODES)
 		return;
-	if (a->rep.st.fence_config != NULL &&
-	    fence_config_parse(a->rep.st.fence_config, &cfg, err, sizeof(err)) == 0)
-		hc = fence_config_host(&cfg, n->name);
-	if (hc == NULL) {
-		char text[128];
-
-		fence_config_free(&cfg);
-		snprintf(text, sizeof(text), "%s: %s", n->name, DEFAULT_CHAIN);
-		rc = fence_config_parse(text, &cfg, err, sizeof(err));
-		if (rc < 0) {
-			log_err("default fence chain refused: %s", err);
-			return;
-		}
-		hc = fence_config_host(&cfg, n->name);
-	}
+	hc = fence_host_chain(co, n, &cfg);
+	if (hc == NULL)
+		return;
 	run = calloc(1, sizeof(*run));
 	if (run == NULL)
 		goto out;
@@ -494,7 +526,7 @@ tick_fn(void *data)
 		}
 		if (run->ch.state == FENCE_CHAIN_FAILED) {
 			if (now >= run->retry_at_ms &&
-			    fence_chain_retry(&run->ch, now, &acts) == 0)
+			    fence_retry(run, n, now, &acts) == 0)
 				fence_process(run, &acts);
 		} else if (run->ch.state == FENCE_CHAIN_CONFIRMED) {
 			/* confirmed, yet the host is still unclean: the "fenced"

@@ -192,8 +192,26 @@ commit_choice(struct sched *s, const struct vm_rec *v,
 								 : h->mem_free_mb;
 }
 
+/* Did v fail on host within its restart window?  (Its restart history
+ * records where it died, by the wall clock its records carry.) */
+static bool
+failed_there_lately(const struct vm_rec *v, uint32_t host, uint64_t now_ms)
+{
+	uint64_t window = (uint64_t)v->ha.restart_window_s * 1000;
+	const struct restart_history *h = &v->restarts;
+
+	for (uint32_t i = 0; i < h->n; i++)
+		if (h->host[i] == host &&
+		    (window == 0 || now_ms < h->at_ms[i] || now_ms - h->at_ms[i] <= window))
+			return true;
+	return false;
+}
+
 /* A VM with its own host constraint (`--on`, or restart elsewhere) is
- * placed alone against a filtered copy of the hosts. */
+ * placed alone against a filtered copy of the hosts.  Restarting
+ * elsewhere avoids every host it failed on lately, not only the last one
+ * (else it would go back and forth between two and be declared failed
+ * with the others never tried), unless that leaves none. */
 static void
 place_constrained(struct sched *s, const struct vm_rec *v,
 		  struct placement_vm *me)
@@ -203,16 +221,27 @@ place_constrained(struct sched *s, const struct vm_rec *v,
 	struct placement_choice c;
 	char who[VM_NAME_MAX];
 
+	size_t left = 0;
+
 	memcpy(hosts, s->hosts, s->nh * sizeof(hosts[0]));
 	for (size_t k = 0; k < s->nh; k++) {
 		if (v->want_host != 0 && hosts[k].id != v->want_host && hosts[k].eligible) {
 			hosts[k].eligible = false;
 			hosts[k].why_not = "not the requested host";
 		}
-		if (v->avoid_host != 0 && hosts[k].id == v->avoid_host && hosts[k].eligible) {
+		if (v->avoid_host != 0 && hosts[k].eligible &&
+		    (hosts[k].id == v->avoid_host ||
+		     failed_there_lately(v, hosts[k].id, s->in->now_ms))) {
 			hosts[k].eligible = false;
 			hosts[k].why_not = "failed there, restarting elsewhere";
 		}
+		left += hosts[k].eligible;
+	}
+	for (size_t k = 0; left == 0 && v->avoid_host != 0 && k < s->nh; k++) {
+		/* tried every eligible host lately: all but the last again */
+		if (s->hosts[k].eligible && s->hosts[k].id != v->avoid_host &&
+		    (v->want_host == 0 || s->hosts[k].id == v->want_host))
+			hosts[k] = s->hosts[k];
 	}
 	all[0] = *me;
 	all[0].current_host = 0;
@@ -487,7 +516,7 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 	}
 	node_name(st, host, who, sizeof(who));
 	reason_tidy(why, sizeof(why), what, host, who);
-	snprintf(text, sizeof(text), "%.40s on %.32s: %s", what, who, why);
+	snprintf(text, sizeof(text), "%.80s on %.32s: %.70s", what, who, why);
 	a = plan_add(plan, HA_ACT_VM_SET);
 	if (a == NULL)
 		return -ENOMEM;

@@ -562,6 +562,11 @@ apply_set(struct vm_rec *v, const Xenmesh__OpVmSet *o)
 		v->drain_skip = o->drain_skip;
 	if (o->has_want_running)
 		v->want_running = o->want_running;
+	/* `vm start --on H` asks for one start there: once it runs there it
+	 * is an HA VM like any other (else it stayed pinned to H, and after
+	 * H's loss it would never be restarted anywhere) */
+	if (v->state == VM_STATE_RUNNING && v->want_host != 0 && v->host == v->want_host)
+		v->want_host = 0;
 	if (o->has_record_restart && o->record_restart) {
 		restart_record(&v->restarts, died_on, o->now_ms);
 		v->restarts_total++;
