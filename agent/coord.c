@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "chain.h"
 #include "cluster.h"
 #include "coord.h"
@@ -33,25 +34,7 @@
 #define W_MARGIN_MS        2000
 #define DEFAULT_CHAIN      "level 1 deadline"
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Replicated records (restart history) carry wall-clock time: a new
- * coordinator on another host must be able to compare them. */
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 event(struct agent *a, uint32_t node, const char *kind, const char *text)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "ctl_maint.h"
 #include "ctl_vm.h"
 #include "drain.h"
@@ -23,14 +24,6 @@
 
 #define MSG_MAX 640
 
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static const struct node_rec *
 node_arg(struct agent *a, qb_ipcs_connection_t *c, const char *name, bool dom0)

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "clock.h"
 #include "runner.h"
 
 extern char **environ;
@@ -155,14 +156,6 @@ runner_result_describe(const struct runner_result *res, char *buf, size_t len)
 	}
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- exec implementation ---------------------------------------------- */
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "cmdseq.h"
 #include "guard.h"
 #include "iscsi.h"
@@ -28,14 +29,6 @@
 #define PASS_PERIOD_MS    1000
 #define REPORT_REPEAT_MS  2000
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Was this (kind-prefixed name, gen) reported less than REPORT_REPEAT_MS
  * ago?  Otherwise note it now.  A report may be lost with a coordinator

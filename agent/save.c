@@ -5,20 +5,13 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "clock.h"
 #include "agent.h"
 #include "log.h"
 #include "persist.h"
 #include "save.h"
 #include "xm_error.h"
 
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 retry_fn(void *data)
