@@ -179,7 +179,7 @@ group_start(void)
 
 		n->g = g;
 		n->id = (uint32_t)i + 1;
-		snprintf(n->name, sizeof(n->name), "h%d", i + 1);
+		snprintf(n->name, sizeof(n->name), "h%u", (unsigned)(i + 1) % 100);
 		replica_init(&n->rep, n->id, &fake_ops, n, 1024);
 		replica_ring(&n->rep, 1, 8);
 		replica_quorum(&n->rep, &v);

@@ -61,16 +61,7 @@ inv_targets() {
 		case $s in s*) ;; *) continue ;; esac
 		[ "$(node_state "$s")" = running ] || continue
 		node_exec "$s" timeout 5 tgtadm --lld iscsi --op show --mode target 2>/dev/null |
-			awk -v s="$s" '
-			/^Target [0-9]+:/ { if (t != "") print s, t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses);
-				t = $3; acl = ""; ses = ""; sec = ""; next }
-			/^    I_T nexus information:/ { sec = "it"; next }
-			/^    LUN information:/ { sec = "lun"; next }
-			/^    Account information:/ { sec = "acct"; next }
-			/^    ACL information:/ { sec = "acl"; next }
-			sec == "it" && $1 == "Initiator:" { ses = ses (ses == "" ? "" : ",") $2; next }
-			sec == "acl" && NF == 1 { acl = acl (acl == "" ? "" : ",") $1; next }
-			END { if (t != "") print s, t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses) }' || true
+			tgt_parse | sed "s/^/$s /" || true
 	done
 }
 

@@ -462,7 +462,12 @@ tgt_show() { # SAN
 # Lines "IQN ACL1,ACL2 SESSION_INITIATOR1,..." of the targets a SAN node
 # exports, from its daemon (not from the agent).
 tgt_targets() { # SAN
-	tgt_show "$1" | awk '
+	tgt_show "$1" | tgt_parse
+}
+
+# The same from `tgtadm --op show --mode target` text on stdin.
+tgt_parse() {
+	awk '
 		/^Target [0-9]+:/ { if (t != "") print t, (acl == "" ? "-" : acl), (ses == "" ? "-" : ses);
 			t = $3; acl = ""; ses = ""; sec = ""; next }
 		/^    I_T nexus information:/ { sec = "it"; next }
