@@ -15,8 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "clock.h"
 #include "chain.h"
+#include "clock.h"
 #include "cluster.h"
 #include "coord.h"
 #include "coord_int.h"
@@ -33,8 +33,6 @@
 #define FENCE_RECOMMIT_MS  2000     /* a confirmed "fenced" not applied: again */
 #define W_MARGIN_MS        2000
 #define DEFAULT_CHAIN      "level 1 deadline"
-
-
 
 static void
 event(struct agent *a, uint32_t node, const char *kind, const char *text)

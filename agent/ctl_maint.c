@@ -24,7 +24,6 @@
 
 #define MSG_MAX 640
 
-
 static const struct node_rec *
 node_arg(struct agent *a, qb_ipcs_connection_t *c, const char *name, bool dom0)
 {

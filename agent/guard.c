@@ -38,7 +38,6 @@ struct guard {
 	bool announced_begin;
 };
 
-
 static int
 watchdog_open_cfg(struct guard *g, char *why, size_t whylen)
 {

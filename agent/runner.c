@@ -156,7 +156,6 @@ runner_result_describe(const struct runner_result *res, char *buf, size_t len)
 	}
 }
 
-
 /* ---- exec implementation ---------------------------------------------- */
 
 struct capture {

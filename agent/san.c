@@ -29,7 +29,6 @@
 #define PASS_PERIOD_MS    1000
 #define REPORT_REPEAT_MS  2000
 
-
 /* Was this (kind-prefixed name, gen) reported less than REPORT_REPEAT_MS
  * ago?  Otherwise note it now.  A report may be lost with a coordinator
  * change, so it is repeated until the state shows it took effect. */

@@ -5,13 +5,12 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "clock.h"
 #include "agent.h"
+#include "clock.h"
 #include "log.h"
 #include "persist.h"
 #include "save.h"
 #include "xm_error.h"
-
 
 static void
 retry_fn(void *data)
