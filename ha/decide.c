@@ -220,7 +220,6 @@ place_constrained(struct sched *s, const struct vm_rec *v,
 	struct placement_vm all[1];
 	struct placement_choice c;
 	char who[VM_NAME_MAX];
-
 	size_t left = 0;
 
 	memcpy(hosts, s->hosts, s->nh * sizeof(hosts[0]));
