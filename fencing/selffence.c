@@ -1,15 +1,18 @@
 /* Self-fence rule and deadline.  See selffence.h.
  *
- * Why a host that stops petting never resumes: the quorate side counts a
- * lost host as fenced W after it lost it, on the assumption that the host
- * stopped petting at most T_hb after its last heartbeat came back.  A host
- * whose heartbeats stalled and then resumed may already have been written
- * off by the others (a hung corosync can come back into a quorate merged
- * ring without ever reporting quorum loss here); if it started petting
- * again it would survive its deadline and run its VMs beside their
- * restarted copies.  So every way of losing the right to pet -- quorum
- * loss, the corosync connection lost, a heartbeat stall -- begins the
- * self-fence, and nothing undoes it: the host resets.
+ * The quorate side counts a lost host as fenced W after it lost it, on the
+ * assumption that the host stopped petting at most T_hb after its last
+ * heartbeat came back.  So:
+ *  - losing quorum, or the corosync connection, begins the self-fence, and
+ *    nothing undoes it: the host destroys its HA domains and resets;
+ *  - a heartbeat stall only stops the petting (every membership change
+ *    stalls the group for token + consensus, and a host that stays quorate
+ *    through it was never lost).  A host the others did lose sees its
+ *    quorum go, or learns from the synced state that it is being fenced,
+ *    within token + consensus of its corosync running again, and begins
+ *    then; its watchdog resets it meanwhile if the stall outlasts T_hb +
+ *    the watchdog timeout.  Both come before the others' deadline W.
+ *    While stalled it also coordinates nothing (ha/replica.c).
  */
 #include <stddef.h>
 
