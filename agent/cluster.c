@@ -360,8 +360,10 @@ quorum_refresh(struct cluster *cl)
 			in.total_votes = info.total_votes;
 			in.quorum = info.quorum;
 			/* The device's vote is not a node's: count nodes only. */
-			if (in.qdevice && in.expected_votes >= info.qdevice_votes)
+			if (in.qdevice && in.expected_votes >= info.qdevice_votes) {
 				in.expected_votes -= info.qdevice_votes;
+				in.qdevice_votes = info.qdevice_votes;
+			}
 		}
 	}
 	quorum_rules_eval(&in, &v);

@@ -150,7 +150,8 @@ ctl_view_fill(struct agent *a, struct ctl_view *v, const char *keep_config)
 		v->cluster.ring = &v->ring;
 	}
 	v->cluster.votes = a->qin.total_votes;
-	v->cluster.expected_votes = a->qin.expected_votes;
+	/* as corosync-quorumtool says it: the device's vote included */
+	v->cluster.expected_votes = a->qin.expected_votes + a->qin.qdevice_votes;
 	v->cluster.quorum = a->qin.quorum;
 	rc = state_digest(&r->st, v->digest);
 	if (rc < 0)

@@ -35,7 +35,7 @@ metrics_agent_text(struct agent *a, char **text)
 	v.ha_enabled = a->qv.ha_enabled;
 	v.coordinator = a->rep.coordinator;
 	v.votes = a->qin.total_votes;
-	v.expected_votes = a->qin.expected_votes;
+	v.expected_votes = a->qin.expected_votes + a->qin.qdevice_votes;
 	v.quorum = a->qin.quorum;
 	v.epoch = a->rep.st.epoch;
 	v.seq = a->rep.st.seq;

@@ -27,7 +27,8 @@ quorum_rules_eval(const struct quorum_input *in, struct quorum_verdict *v)
 	} else if (!in->quorate && !xm_unsafe("quorum")) {
 		(void)snprintf(v->reason, sizeof(v->reason),
 			       "partition has %u of %u votes, %u needed",
-			       in->total_votes, in->expected_votes,
+			       in->total_votes,
+			       in->expected_votes + in->qdevice_votes,
 			       in->quorum);
 	} else {
 		/* (or, in the unsafe test build, a minority told to act so) */

@@ -19,6 +19,7 @@ struct quorum_input {
 	uint32_t expected_votes;/* configured votes of all nodes */
 	uint32_t total_votes;   /* votes present */
 	uint32_t quorum;        /* votes needed */
+	uint32_t qdevice_votes; /* the quorum device's (0: none registered) */
 };
 
 struct quorum_verdict {

@@ -20,6 +20,10 @@ for n in h1 h2; do
 done
 check "qnetd's vote counts: 3 votes expected, the device registered"
 [ "$(xm_jq h1 .cluster.votes)" = 3 ] || fail "h1 counts $(xm_jq h1 .cluster.votes) votes, expected 3 (2 nodes + qnetd)"
+[ "$(xm_jq h1 .cluster.expected_votes)" = 3 ] ||
+	fail "h1 expects $(xm_jq h1 .cluster.expected_votes) votes, corosync-quorumtool says 3 (the device's included)"
+xm_ctl h1 status | grep -q 'Quorum: yes (3 of 3 votes, 2 needed)' ||
+	fail "h1's status does not say 'Quorum: yes (3 of 3 votes, 2 needed)': $(xm_ctl h1 status | grep Quorum)"
 for i in $(seq 1 6); do ha_vm h1 "q$i" --memory 256; done
 wait_until 60 "6 VMs running" vms_running h1 6
 before=$(vm_placement h1)

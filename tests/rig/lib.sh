@@ -236,6 +236,7 @@ sc_begin() {
 # A scenario may set SC_CLEANUP to a command run after the rig is down.
 sc_end() {
 	local rc=$?
+	[ "$rc" = 0 ] || sc_diagnose || true
 	if [ "${XMRIG_KEEP:-0}" = 1 ]; then
 		printf '(XMRIG_KEEP=1: rig left up)\n'
 	else
@@ -248,6 +249,30 @@ sc_end() {
 		printf '=== %s: FAILED (exit %d)\n' "$SC_NAME" "$rc"
 	fi
 	exit "$rc"
+}
+
+# On a failure, while the rig is still up: what every node says (its
+# status, the text an admin would read, and its last events), so a CI log
+# that keeps only the output is enough to see why.
+sc_diagnose() {
+	local n
+	[ -f "$XMRIG_DIR/rig.env" ] || return 0
+	rig_load_env 2>/dev/null || return 0
+	printf -- '--- diagnosis at %s\n' "$(date -u +%T)"
+	for n in $(rig_nodes); do
+		if [ "$(node_state "$n")" != running ]; then
+			printf -- '--- %s: %s\n' "$n" "$(node_state "$n")"
+			continue
+		fi
+		printf -- '--- %s: agentctl status\n' "$n"
+		node_exec "$n" timeout 5 "$XM_BUILD/agentctl" status 2>&1 | head -n 40 | sed 's/^/    /'
+	done
+	for n in $(rig_nodes); do
+		[ "$(node_state "$n")" = running ] || continue
+		printf -- '--- %s: last events\n' "$n"
+		node_exec "$n" timeout 5 "$XM_BUILD/agentctl" events --count 25 2>&1 | sed 's/^/    /'
+		break
+	done
 }
 
 check() { printf '  check: %s\n' "$*"; }
