@@ -24,6 +24,8 @@ struct guard;           /* agent/guard.c: heartbeat, watchdog, self-fence */
 struct notify;          /* agent/notify.c: systemd notification */
 struct metrics_http;    /* agent/metrics_http.c: the /metrics listener */
 struct san;             /* agent/san.c: a SAN node's volumes, targets, portal */
+struct alert;           /* agent/alert.c: the alert programs */
+struct nodeconf;        /* agent/nodeconf.c: corosync.conf's nodelist */
 
 struct agent {
 	struct xm_config cfg;
@@ -39,6 +41,8 @@ struct agent {
 	struct metrics metrics;         /* counters of agentctl metrics */
 	struct metrics_http *metrics_http;
 	struct san *san;
+	struct alert *alert;            /* NULL: no alert programs */
+	struct nodeconf *nodeconf;      /* NULL: corosync.conf left alone */
 	struct state_save save;         /* the state file, and why not */
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */

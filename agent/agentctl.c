@@ -15,10 +15,13 @@
 #include <string.h>
 #include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl_args.h"
 #include "ctl_client.h"
+#include "ctl_confirm_cli.h"
 #include "ctl_format.h"
+#include "ctl_nodes_cli.h"
 #include "ctl_planned.h"
 #include "ctl_server.h"
 #include "ctl_vm.h"
@@ -488,6 +491,13 @@ main(int argc, char *argv[])
 	}
 	if (args.cmd == CTL_CMD_NODE_FENCE && !args.yes)
 		return node_fence_confirm(&args);
+	if (args.cmd == CTL_CMD_NODE_CONFIRM_DOWN ||
+	    args.cmd == CTL_CMD_VM_RESET_STATE) {
+		status = ctl_confirm_precheck(&args, geteuid() == 0,
+					      isatty(STDIN_FILENO) == 1);
+		if (status != 0)
+			return status;
+	}
 	rc = ctl_conn_open(&cc);
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: cannot reach xenmeshd (is it running?): %s\n",
@@ -553,6 +563,14 @@ main(int argc, char *argv[])
 		break;
 	case CTL_CMD_NODE_PREPARE_SHUTDOWN:
 		status = ctl_planned_prepare_shutdown(&cc, &args);
+		break;
+	case CTL_CMD_NODE_CONFIRM_DOWN:
+	case CTL_CMD_VM_RESET_STATE:
+		status = ctl_confirm_run(&cc, &args);
+		break;
+	case CTL_CMD_NODE_ADD:
+	case CTL_CMD_NODE_FORGET:
+		status = ctl_nodes_run(&cc, &args);
 		break;
 	default:
 		fprintf(stderr, "agentctl: nothing to do\n");

@@ -20,11 +20,13 @@
 #include <corosync/cpg.h>
 #include <corosync/votequorum.h>
 
+#include "alert.h"
 #include "cluster.h"
 #include "coord.h"
 #include "ctl_server.h"
 #include "guard.h"
 #include "hostinfo.h"
+#include "nodeconf.h"
 #include "san.h"
 #include "log.h"
 #include "vmhost.h"
@@ -285,6 +287,7 @@ ops_changed(void *data)
 	vmhost_kick(data);
 	coord_kick(data);
 	san_kick(data);
+	nodeconf_kick(data);
 }
 
 static void
@@ -377,6 +380,7 @@ quorum_refresh(struct cluster *cl)
 	a->qin = in;
 	a->qv = v;
 	replica_quorum(&a->rep, &v);
+	alert_quorum(a, v.quorate, v.reason);   /* before a self-fence's */
 	guard_quorum(a, v.quorate);
 }
 
@@ -732,6 +736,7 @@ cluster_disconnect(struct cluster *cl, const char *why)
 	replica_disconnected(&a->rep);
 	a->qin.connected = false;
 	quorum_rules_eval(&a->qin, &a->qv);
+	alert_quorum(a, false, a->qv.reason);
 	guard_quorum(a, false);
 	if (!a->stopping)
 		cluster_schedule_reconnect(cl);

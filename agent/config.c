@@ -41,6 +41,7 @@ enum config_section {
 	SEC_STORAGE,
 	SEC_METRICS,
 	SEC_PEER,
+	SEC_ALERTS,
 };
 
 static const char *const config_section_names[] = {
@@ -54,6 +55,7 @@ static const char *const config_section_names[] = {
 	[SEC_STORAGE] = "storage",
 	[SEC_METRICS] = "metrics",
 	[SEC_PEER] = "peer",
+	[SEC_ALERTS] = "alerts",
 };
 
 /* What one parse needs besides the config being filled. */
@@ -116,6 +118,8 @@ config_defaults(struct xm_config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->log_to_stderr = 0;
 	snprintf(cfg->cpg_group, sizeof(cfg->cpg_group), "xenmesh");
+	snprintf(cfg->corosync_conf, sizeof(cfg->corosync_conf),
+		 "/etc/corosync/corosync.conf");
 	snprintf(cfg->hv_driver, sizeof(cfg->hv_driver), "xl");
 	snprintf(cfg->hv_guest, sizeof(cfg->hv_guest), "/usr/lib/xenmesh/guest");
 	snprintf(cfg->watchdog, sizeof(cfg->watchdog), "kernel");
@@ -127,6 +131,7 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
 	cfg->replacement_timeout_s = 120;
 	snprintf(cfg->shutdown_policy, sizeof(cfg->shutdown_policy), "migrate");
+	cfg->alert_timeout_s = 30;
 	snprintf(cfg->peer_key_file, sizeof(cfg->peer_key_file),
 		 "/etc/xenmesh/authkey");
 	cfg->drbd_version = 84;
@@ -412,7 +417,8 @@ config_set_uint(struct config_parser *p, const struct config_key *k,
 	if (strcmp(k->name, "portal_prefix") == 0) {
 		lo = 1;
 		hi = 32;
-	} else if (strcmp(k->name, "replacement_timeout") == 0) {
+	} else if (strcmp(k->name, "replacement_timeout") == 0 ||
+		   (k->sec == SEC_ALERTS && strcmp(k->name, "timeout") == 0)) {
 		lo = 1;
 		hi = 3600;
 	}
@@ -441,6 +447,29 @@ config_set_listen(struct config_parser *p, const struct config_key *k,
 	return 0;
 }
 
+/* [alerts] program: an absolute path, up to XM_ALERT_PROGRAMS_MAX of
+ * them, each once (a program named twice would get every alert twice). */
+static int
+config_set_alert_program(struct config_parser *p, const struct config_key *k,
+			 struct xm_config *cfg, const char *val, int quoted)
+{
+	if (val[0] != '/')
+		return config_error(p, "program in [alerts] must be an absolute "
+				    "path, not '%s'", val);
+	if (strlen(val) >= sizeof(cfg->alert_programs[0]))
+		return config_error(p, "program in [alerts] is too long (max %zu "
+				    "bytes)", sizeof(cfg->alert_programs[0]) - 1);
+	for (unsigned i = 0; i < cfg->n_alert_programs; i++)
+		if (strcmp(cfg->alert_programs[i], val) == 0)
+			return config_error(p, "program %s in [alerts] is named "
+					    "twice", val);
+	if (cfg->n_alert_programs >= XM_ALERT_PROGRAMS_MAX)
+		return config_error(p, "too many alert programs in [alerts] "
+				    "(max %d)", XM_ALERT_PROGRAMS_MAX);
+	memcpy(cfg->alert_programs[cfg->n_alert_programs++], val, strlen(val) + 1);
+	return 0;
+}
+
 #define CFG_STR(f) offsetof(struct xm_config, f), \
 	sizeof(((struct xm_config *)0)->f)
 
@@ -456,6 +485,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_IPC, "read_group", config_set_name, CFG_STR(read_group) },
 	{ SEC_IPC, "admin_group", config_set_name, CFG_STR(admin_group) },
 	{ SEC_CLUSTER, "group", config_set_name, CFG_STR(cpg_group) },
+	{ SEC_CLUSTER, "corosync_conf", config_set_path, CFG_STR(corosync_conf) },
 	{ SEC_HYPERVISOR, "driver", config_set_word, CFG_STR(hv_driver) },
 	{ SEC_HYPERVISOR, "guest", config_set_path, CFG_STR(hv_guest) },
 	{ SEC_HYPERVISOR, "reserve", config_set_mb,
@@ -488,6 +518,9 @@ static const struct config_key config_keys[] = {
 	{ SEC_NODE, "shutdown_policy", config_set_word, CFG_STR(shutdown_policy) },
 	{ SEC_PEER, "listen", config_set_listen, CFG_STR(peer_listen) },
 	{ SEC_PEER, "key_file", config_set_path, CFG_STR(peer_key_file) },
+	{ SEC_ALERTS, "program", config_set_alert_program, 0, 0 },
+	{ SEC_ALERTS, "timeout", config_set_uint,
+	  offsetof(struct xm_config, alert_timeout_s), sizeof(uint64_t) },
 };
 
 #define CONFIG_NKEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -533,14 +566,15 @@ config_parse_section(struct config_parser *p, char *s)
 	*end = '\0';
 	if (*name == '\0')
 		return config_error(p, "empty section name");
-	for (i = SEC_NODE; i <= SEC_PEER; i++) {
+	for (i = SEC_NODE; i <= SEC_ALERTS; i++) {
 		if (strcmp(name, config_section_names[i]) == 0) {
 			p->sec = (enum config_section)i;
 			return 0;
 		}
 	}
 	return config_error(p, "unknown section [%s] (allowed: node, paths, "
-			    "log, ipc, cluster, hypervisor, fencing, storage, metrics)",
+			    "log, ipc, cluster, hypervisor, fencing, storage, metrics, "
+			    "peer, alerts)",
 			    name);
 }
 
@@ -609,7 +643,8 @@ config_parse_pair(struct config_parser *p, char *s, struct xm_config *cfg,
 	if (!k)
 		return config_error(p, "unknown key %s in [%s]", key,
 				    config_sec_name(p->sec));
-	if (seen[i])
+	/* [alerts] program may repeat: its setter refuses a 9th or a twin */
+	if (seen[i] && k->set != config_set_alert_program)
 		return config_error(p, "duplicate key %s in [%s] (first set "
 				    "on line %u)", key, config_sec_name(p->sec),
 				    seen[i]);

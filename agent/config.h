@@ -14,6 +14,7 @@
 
 #define XM_CONFIG_DEFAULT "/etc/xenmesh/xenmesh.conf"
 #define XM_GROUP_MAX 64
+#define XM_ALERT_PROGRAMS_MAX 8
 
 struct xm_config {
 	char path[PATH_MAX];
@@ -31,6 +32,8 @@ struct xm_config {
 	char admin_group[XM_GROUP_MAX]; /* admin_group = NAME, default "" (root only) */
 	/* [cluster] */
 	char cpg_group[64];             /* group = NAME, default "xenmesh" */
+	char corosync_conf[PATH_MAX];   /* corosync_conf = PATH that `node add`
+					 * rewrites, default /etc/corosync/corosync.conf */
 	/* [hypervisor] */
 	char hv_driver[8];              /* driver = xl | proc, default xl */
 	char hv_guest[PATH_MAX];        /* guest = PATH (proc), default /usr/lib/xenmesh/guest */
@@ -63,6 +66,10 @@ struct xm_config {
 	/* [peer] */
 	char peer_listen[64];           /* listen = ADDR:PORT, default "" (no live migration) */
 	char peer_key_file[PATH_MAX];   /* key_file = PATH, default /etc/xenmesh/authkey */
+	/* [alerts] */
+	char alert_programs[XM_ALERT_PROGRAMS_MAX][PATH_MAX]; /* program = PATH, may repeat */
+	unsigned n_alert_programs;
+	uint64_t alert_timeout_s;       /* timeout = S, default 30 */
 };
 
 void config_defaults(struct xm_config *cfg);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "chain.h"
 #include "clock.h"
 #include "cluster.h"
@@ -81,6 +82,8 @@ maint_commit(struct coord *co, const struct ha_action *act, uint64_t now)
 	log_notice("%s", text);
 	event(a, act->kind == HA_ACT_MIGRATE ? act->host : act->node,
 	      "maintenance", text);
+	if (act->kind == HA_ACT_DRAIN_DONE)
+		alert_raise(a, ALERT_DRAIN_DONE, act->node, NULL, "%s", text);
 	return 0;
 }
 
@@ -120,6 +123,11 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 				return;
 			continue;
 		}
+		const struct vm_rec *v = state_vm(&a->rep.st, act->vm);
+		/* said by the state before this: where it was, what it was */
+		int alert = alert_vm_kind(v, act);
+		uint32_t was_on = v != NULL && v->host != 0 ? v->host : act->host;
+
 		ha_action_text(&a->rep.st, act, text, sizeof(text));
 		ha_action_op(act, now, &op, &set);
 		rc = replica_commit(&a->rep, &op);
@@ -131,6 +139,8 @@ plan_commit(struct coord *co, const struct ha_plan *plan, uint64_t now)
 		if (act->record_restart)
 			metrics_restart(&a->metrics);
 		event(a, act->host, "ha", text);
+		if (alert >= 0)
+			alert_raise(a, (enum alert_kind)alert, was_on, act->vm, "%s", text);
 	}
 }
 
@@ -333,6 +343,10 @@ fence_confirmed(struct fence_run *run)
 	}
 	log_notice("%s is fenced (level %u)", run->name, run->ch.confirmed_level);
 	metrics_failover(&a->metrics, mono_ms() - run->ch.lost_at_ms);
+	if (alert_host_once(a, ALERT_HOST_FENCED, run->node))  /* not for a recommit */
+		alert_raise(a, ALERT_HOST_FENCED, run->node, NULL,
+			    "%s is fenced (level %u)", run->name,
+			    run->ch.confirmed_level);
 }
 
 static void
@@ -351,6 +365,13 @@ fence_process(struct fence_run *run, const struct fence_actions *acts)
 		log_err("every fence method failed for %s; its VMs stay recovering; "
 			"retrying in %d s", run->name, FENCE_RETRY_MS / 1000);
 		event(co->a, run->node, "fence", "every method failed; retrying");
+		/* once while the host is unclean: not at every retry */
+		if (alert_host_once(co->a, ALERT_FENCE_FAILED, run->node))
+			alert_raise(co->a, ALERT_FENCE_FAILED, run->node, NULL,
+				    "every fence method failed for %s; its VMs stay "
+				    "recovering; retrying every %d s until one "
+				    "confirms (or agentctl node confirm-down)",
+				    run->name, FENCE_RETRY_MS / 1000);
 		return;
 	}
 	for (size_t i = 0; i < acts->n; i++) {
@@ -472,6 +493,12 @@ fence_ensure(struct coord *co, uint32_t node)
 		goto out;
 	}
 	co->runs[co->n_runs++] = run;
+	/* here, not where the host is marked unclean: the replica marks a
+	 * host that left the ring (replica.c), the decisions one whose VM
+	 * cannot be stopped, and both come to be fenced here */
+	if (alert_host_once(a, ALERT_HOST_LOST, node))
+		alert_raise(a, ALERT_HOST_LOST, node, NULL,
+			    "%s is lost (unclean): fencing it", n->name);
 	if (w > 0)
 		log_notice("fencing %s: self-fence deadline W = %" PRIu64 " ms "
 			   "(watchdog %" PRIu32 " s)", n->name, w, n->watchdog_s);
@@ -493,6 +520,9 @@ tick_fn(void *data)
 	bool coordinator = replica_is_coordinator(&a->rep);
 	uint64_t now = mono_ms();
 
+	for (size_t i = 0; i < a->rep.st.n_nodes; i++)
+		if (a->rep.st.nodes[i].state != NODE_STATE_UNCLEAN)
+			alert_host_clear(a, a->rep.st.nodes[i].id);
 	for (size_t i = 0; i < co->n_runs;) {
 		struct fence_run *run = co->runs[i];
 		const struct node_rec *n = state_node(&a->rep.st, run->node);

@@ -19,23 +19,30 @@
 	"usage: agentctl [--json] [-h|--help] [--version] COMMAND\n" \
 	"commands: status, events,\n" \
 	"          node list|maintenance|standby|fence|drain|undrain|\n" \
-	"          prepare-shutdown,\n" \
-	"          vm list|show|define|undefine|start|stop|restart|cleanup|migrate,\n" \
+	"          prepare-shutdown|confirm-down|add|forget,\n" \
+	"          vm list|show|define|undefine|start|stop|restart|cleanup|migrate|\n" \
+	"          reset-state,\n" \
 	"          cluster maintenance, fence config|history, metrics, log-level,\n" \
 	"          volume create|list|remove, storage status"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
 #define USAGE_NODE \
 	"usage: agentctl node list|maintenance|standby|fence|drain|undrain|" \
-	"prepare-shutdown ..."
+	"prepare-shutdown|confirm-down|add|forget ..."
 #define USAGE_NODE_LIST   "usage: agentctl node list [--json]"
 #define USAGE_NODE_MAINT  "usage: agentctl node maintenance NODE on|off"
 #define USAGE_NODE_STANDBY "usage: agentctl node standby NODE on|off"
 #define USAGE_NODE_FENCE  "usage: agentctl node fence HOST [--yes]"
+#define USAGE_NODE_CONFIRM \
+	"usage: agentctl node confirm-down HOST [--yes-i-checked HOST]"
 #define USAGE_NODE_DRAIN \
 	"usage: agentctl node drain HOST [--dry-run] [--parallel N] [--force] " \
 	"[--wait] [--timeout S] [--json]"
 #define USAGE_NODE_UNDRAIN "usage: agentctl node undrain HOST [--rebalance]"
+#define USAGE_NODE_ADD \
+	"usage: agentctl node add NAME ADDRESS[,ADDRESS...] [--role dom0|san] " \
+	"[--id N] [--print-config]"
+#define USAGE_NODE_FORGET "usage: agentctl node forget HOST"
 #define USAGE_NODE_PREPARE \
 	"usage: agentctl node prepare-shutdown [--if-system-stopping] [--timeout S]"
 #define USAGE_CLUSTER     "usage: agentctl cluster maintenance on|off"
@@ -57,7 +64,7 @@
 #define USAGE_STORAGE     "usage: agentctl storage status [--json]"
 #define USAGE_VM \
 	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup|" \
-	"migrate ..."
+	"migrate|reset-state ..."
 
 #define ARGS_WORDS_MAX 8
 
@@ -83,6 +90,12 @@ static const char help_text[] =
 	"                                          --force (shut down, move offline);\n"
 	"                                          --dry-run: the plan only; --wait:\n"
 	"                                          follow it to the end\n"
+	"  node confirm-down HOST [--yes-i-checked HOST]\n"
+	"                                          every fence method of the lost\n"
+	"                                          HOST failed and you checked it is\n"
+	"                                          powered off: count it as fenced,\n"
+	"                                          so that its VMs restart (asks to\n"
+	"                                          type HOST; root only)\n"
 	"  node undrain HOST [--rebalance]         end the drain and maintenance of\n"
 	"                                          HOST (--rebalance: move VMs back)\n"
 	"  node prepare-shutdown [--if-system-stopping] [--timeout S]\n"
@@ -91,6 +104,16 @@ static const char help_text[] =
 	"                                          once xenmeshd may stop; with\n"
 	"                                          --if-system-stopping only while\n"
 	"                                          systemd shuts the system down\n"
+	"  node add NAME ADDRESS[,ADDRESS...] [--role dom0|san] [--id N] [--print-config]\n"
+	"                                          add a host to corosync's nodelist\n"
+	"                                          on every node (one ADDRESS per\n"
+	"                                          link) and to the hosts table;\n"
+	"                                          prints the nodelist NAME needs\n"
+	"                                          (--print-config: its whole\n"
+	"                                          corosync.conf; root only)\n"
+	"  node forget HOST                        remove a stopped host without VMs\n"
+	"                                          from the nodelist and the hosts\n"
+	"                                          table (root only)\n"
 	"  vm list [--json]                        the VMs table\n"
 	"  vm show VM [--json]                     everything about one VM\n"
 	"  vm define FILE.cfg                      define or redefine a VM from its\n"
@@ -105,6 +128,10 @@ static const char help_text[] =
 	"                                          --offline (stop it, start it\n"
 	"                                          there); --wait: until it runs there\n"
 	"                                          (at most S seconds, default 600)\n"
+	"  vm reset-state VM [--yes-i-checked HOST]\n"
+	"                                          declare VM stopped, its lost HOST\n"
+	"                                          being checked powered off (asks to\n"
+	"                                          type HOST; root only)\n"
 	"  cluster maintenance on|off              freeze the cluster: no recovery,\n"
 	"                                          fencing or placement until off\n"
 	"  fence config [--show-secrets]           the fence chains (passwords as ***;\n"
@@ -146,6 +173,13 @@ struct raw_args {
 	const char *timeout;    /* NULL with timeout_seen: value missing */
 	bool on_seen;
 	const char *on;         /* NULL with on_seen: value missing */
+	bool checked_seen;
+	const char *checked;    /* NULL with checked_seen: value missing */
+	bool role_seen;
+	const char *role;       /* NULL with role_seen: value missing */
+	bool id_seen;
+	const char *id;         /* NULL with id_seen: value missing */
+	bool print_config;
 	const char *unknown;    /* first unknown option */
 };
 
@@ -233,10 +267,18 @@ args_split(int argc, char *const argv[], struct raw_args *raw)
 			raw->rebalance = true;
 		} else if (strcmp(s, "--if-system-stopping") == 0) {
 			raw->if_stopping = true;
+		} else if (strcmp(s, "--print-config") == 0) {
+			raw->print_config = true;
 		} else if (args_value(argc, argv, &i, "--parallel", &raw->parallel_seen,
 				      &raw->parallel) ||
 			   args_value(argc, argv, &i, "--timeout", &raw->timeout_seen,
-				      &raw->timeout)) {
+				      &raw->timeout) ||
+			   args_value(argc, argv, &i, "--yes-i-checked",
+				      &raw->checked_seen, &raw->checked) ||
+			   args_value(argc, argv, &i, "--role", &raw->role_seen,
+				      &raw->role) ||
+			   args_value(argc, argv, &i, "--id", &raw->id_seen,
+				      &raw->id)) {
 			continue;
 		} else if (strcmp(s, "--count") == 0 || strcmp(s, "-n") == 0) {
 			raw->count_seen = true;
@@ -300,6 +342,8 @@ static const struct vm_sub {
 	{ "migrate", CTL_CMD_VM_MIGRATE, "vm migrate",
 	  "usage: agentctl vm migrate VM HOST [--offline] [--wait] [--timeout S]",
 	  "VM HOST" },
+	{ "reset-state", CTL_CMD_VM_RESET_STATE, "vm reset-state",
+	  "usage: agentctl vm reset-state VM [--yes-i-checked HOST]", "VM" },
 };
 
 static const struct vm_sub *
@@ -326,8 +370,8 @@ args_vm_command(const struct raw_args *raw, struct ctl_args *out,
 	if (w1 == NULL)
 		return args_fail(out, USAGE_VM, err, errlen,
 				 "missing subcommand (list, show, define, "
-				 "undefine, start, stop, restart, cleanup or "
-				 "migrate)");
+				 "undefine, start, stop, restart, cleanup, "
+				 "migrate or reset-state)");
 	for (i = 0; i < sizeof(vm_subs) / sizeof(vm_subs[0]); i++) {
 		if (strcmp(w1, vm_subs[i].word) != 0)
 			continue;
@@ -399,6 +443,10 @@ static const struct group_sub {
 	  CTL_CMD_NODE_UNDRAIN },
 	{ "node", "prepare-shutdown", "node prepare-shutdown", USAGE_NODE_PREPARE,
 	  CTL_CMD_NODE_PREPARE_SHUTDOWN },
+	{ "node", "confirm-down", "node confirm-down", USAGE_NODE_CONFIRM,
+	  CTL_CMD_NODE_CONFIRM_DOWN },
+	{ "node", "add", "node add", USAGE_NODE_ADD, CTL_CMD_NODE_ADD },
+	{ "node", "forget", "node forget", USAGE_NODE_FORGET, CTL_CMD_NODE_FORGET },
 	{ "volume", "create", "volume create", USAGE_VOLUME_CREATE,
 	  CTL_CMD_VOLUME_CREATE },
 	{ "volume", "list", "volume list", USAGE_VOLUME_LIST, CTL_CMD_VOLUME_LIST },
@@ -422,8 +470,8 @@ static const struct group_sub words1[] = {
 static const struct group {
 	const char *w0, *usage, *subs;
 } groups[] = {
-	{ "node", USAGE_NODE, "list, maintenance, standby, fence, drain, undrain or "
-	  "prepare-shutdown" },
+	{ "node", USAGE_NODE, "list, maintenance, standby, fence, drain, undrain, "
+	  "prepare-shutdown, confirm-down, add or forget" },
 	{ "volume", USAGE_VOLUME, "create, list or remove" },
 	{ "storage", USAGE_STORAGE, "status" },
 	{ "cluster", USAGE_CLUSTER, "maintenance" },
@@ -661,8 +709,17 @@ args_options(const struct raw_args *raw, struct ctl_args *out, char *err,
 		  "--rebalance is only for node undrain" },
 		{ raw->if_stopping, cmd == CTL_CMD_NODE_PREPARE_SHUTDOWN,
 		  "--if-system-stopping is only for node prepare-shutdown" },
+		{ raw->checked_seen, cmd == CTL_CMD_NODE_CONFIRM_DOWN ||
+		  cmd == CTL_CMD_VM_RESET_STATE,
+		  "--yes-i-checked is only for node confirm-down and vm "
+		  "reset-state" },
+		{ raw->role_seen, cmd == CTL_CMD_NODE_ADD, "--role is only for node add" },
+		{ raw->id_seen, cmd == CTL_CMD_NODE_ADD, "--id is only for node add" },
+		{ raw->print_config, cmd == CTL_CMD_NODE_ADD,
+		  "--print-config is only for node add" },
 	};
 	uint64_t v;
+	int r;
 
 	for (size_t i = 0; i < sizeof(only) / sizeof(only[0]); i++)
 		if (only[i].given && !only[i].allowed)
@@ -702,6 +759,32 @@ args_options(const struct raw_args *raw, struct ctl_args *out, char *err,
 					 raw->timeout);
 		out->timeout_s = (uint32_t)v;
 	}
+	if (raw->checked_seen) {
+		if (raw->checked == NULL)
+			return args_fail(out, out->usage, err, errlen,
+					 "--yes-i-checked needs the HOST you "
+					 "checked is powered off");
+		r = args_name(out, raw->checked, "HOST", err, errlen);
+		if (r < 0)
+			return r;
+		out->checked = raw->checked;
+	}
+	if (raw->role_seen) {
+		if (raw->role == NULL || (strcmp(raw->role, "dom0") != 0 &&
+					  strcmp(raw->role, "san") != 0))
+			return args_fail(out, out->usage, err, errlen,
+					 "--role needs dom0 or san");
+		out->role = raw->role;
+	}
+	if (raw->id_seen) {
+		if (args_count(raw->id, &v) < 0 || v > 65535)
+			return args_fail(out, out->usage, err, errlen,
+					 "--id needs a node id from 1 to 65535%s%s%s",
+					 raw->id ? ", not '" : "",
+					 raw->id ? raw->id : "", raw->id ? "'" : "");
+		out->nodeid = (uint32_t)v;
+	}
+	out->print_config = raw->print_config;
 	if (raw->dry_run && raw->wait)
 		return args_fail(out, out->usage, err, errlen,
 				 "--dry-run only shows the plan: there is "
@@ -765,7 +848,23 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 		if (r < 0)
 			return r;
 		want = used + 2;
+	} else if (out->cmd == CTL_CMD_NODE_ADD) {
+		const char *w = used < raw.n_words ? raw.words[used] : NULL;
+		const char *addr = used + 1 < raw.n_words ? raw.words[used + 1] : NULL;
+
+		r = args_name(out, w, "NAME", err, errlen);
+		if (r < 0)
+			return r;
+		if (addr == NULL || addr[0] == '\0')
+			return args_fail(out, out->usage, err, errlen,
+					 "missing ADDRESS (one per corosync "
+					 "link, comma-separated)");
+		out->node = w;
+		out->address = addr;
+		want = used + 2;
 	} else if (out->cmd == CTL_CMD_NODE_FENCE ||
+		   out->cmd == CTL_CMD_NODE_FORGET ||
+		   out->cmd == CTL_CMD_NODE_CONFIRM_DOWN ||
 		   out->cmd == CTL_CMD_NODE_DRAIN ||
 		   out->cmd == CTL_CMD_NODE_UNDRAIN ||
 		   out->cmd == CTL_CMD_VOLUME_REMOVE) {
@@ -824,5 +923,12 @@ ctl_args_parse(int argc, char *const argv[], struct ctl_args *out,
 	if (raw.n_words > want)
 		return args_fail(out, out->usage, err, errlen,
 				 "unexpected argument '%s'", raw.words[want]);
+	/* the confirmation names the very host: a slip of the other name
+	 * is caught before anything is asked */
+	if (out->cmd == CTL_CMD_NODE_CONFIRM_DOWN && out->checked != NULL &&
+	    strcmp(out->checked, out->node) != 0)
+		return args_fail(out, out->usage, err, errlen,
+				 "--yes-i-checked names %s, not %s: nothing done",
+				 out->checked, out->node);
 	return 0;
 }

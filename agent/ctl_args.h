@@ -7,10 +7,14 @@
  *     node maintenance NODE on|off
  *     node standby NODE on|off
  *     node fence NODE [--yes]
+ *     node confirm-down HOST [--yes-i-checked HOST]
  *     node drain HOST [--dry-run] [--parallel N] [--force] [--wait]
  *                [--timeout S] [--json]
  *     node undrain HOST [--rebalance]
  *     node prepare-shutdown [--if-system-stopping] [--timeout S]
+ *     node add NAME ADDRESS[,ADDRESS...] [--role dom0|san] [--id N]
+ *              [--print-config]
+ *     node forget HOST
  *     cluster maintenance on|off
  *     vm list [--json]
  *     vm show VM [--json]
@@ -21,6 +25,7 @@
  *     vm restart VM
  *     vm cleanup VM
  *     vm migrate VM HOST [--offline] [--wait] [--timeout S]
+ *     vm reset-state VM [--yes-i-checked HOST]
  *     fence config [--show-secrets] [--json]
  *     fence config set FILE
  *     fence config clear
@@ -74,6 +79,10 @@ enum ctl_cmd {
 	CTL_CMD_NODE_UNDRAIN,
 	CTL_CMD_NODE_PREPARE_SHUTDOWN,
 	CTL_CMD_CLUSTER_MAINTENANCE,
+	CTL_CMD_NODE_CONFIRM_DOWN,
+	CTL_CMD_VM_RESET_STATE,
+	CTL_CMD_NODE_ADD,
+	CTL_CMD_NODE_FORGET,
 };
 
 /* The largest xl.cfg `vm define` sends (the replicated state refuses
@@ -116,6 +125,14 @@ struct ctl_args {
 	bool force;             /* node drain --force */
 	bool rebalance;         /* node undrain --rebalance */
 	bool if_stopping;       /* node prepare-shutdown --if-system-stopping */
+	/* node confirm-down, vm reset-state --yes-i-checked HOST: the host
+	 * name confirmed without asking (NULL: ask on the terminal) */
+	const char *checked;
+	/* node add NAME ADDRESS (name in node) */
+	const char *address;    /* one per link, comma-separated */
+	const char *role;       /* --role dom0|san, NULL: dom0 */
+	uint32_t nodeid;        /* --id N, 0: the next free one */
+	bool print_config;      /* --print-config: the new node's corosync.conf */
 	/* "status", "node maintenance", ...: for messages.  With CTL_CMD_HELP,
 	 * NULL asks for the full help (ctl_args_help), else print usage. */
 	const char *name;

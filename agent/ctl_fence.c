@@ -25,19 +25,6 @@
 #define SHOW_START (64 * 1024)
 #define SHOW_MAX   (4 * 1024 * 1024)
 
-static void msg_set(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-msg_set(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
 /* Appends to buf, cutting with "..." when it does not fit. */
 static void
 msg_add(char *buf, size_t len, const char *fmt, ...)
@@ -170,21 +157,21 @@ ctl_fence_config_check(const struct state *st, const char *file,
 	int rc;
 
 	if (text == NULL || file == NULL) {
-		msg_set(msg, len, "fence config set needs a file name and its text");
+		xm_why(msg, len, "fence config set needs a file name and its text");
 		return -EINVAL;
 	}
 	rc = fence_config_parse(text, &cfg, err, sizeof(err));
 	if (rc < 0) {
-		msg_set(msg, len, "%s: %s", file,
+		xm_why(msg, len, "%s: %s", file,
 			err[0] != '\0' ? err : xm_strerror(rc));
 		return rc;
 	}
 	if (cfg.n_hosts == 0) {
-		msg_set(msg, len, "fence configuration replaced: no host named "
+		xm_why(msg, len, "fence configuration replaced: no host named "
 			"(every host uses the default chain)");
 		goto out_free;
 	}
-	msg_set(msg, len, "fence configuration replaced: %zu host%s (",
+	xm_why(msg, len, "fence configuration replaced: %zu host%s (",
 		cfg.n_hosts, cfg.n_hosts == 1 ? "" : "s");
 	for (i = 0; i < cfg.n_hosts; i++)
 		msg_add(msg, len, "%s%s", i ? ", " : "", cfg.hosts[i].host);
@@ -219,7 +206,7 @@ ctl_fence_config_show(const char *stored, bool redact, char **text,
 	}
 	rc = fence_config_parse(stored, &cfg, err, sizeof(err));
 	if (rc < 0) {
-		msg_set(msg, len, "the replicated fence configuration does not "
+		xm_why(msg, len, "the replicated fence configuration does not "
 			"parse (%s); replace it with agentctl fence config set",
 			err[0] != '\0' ? err : xm_strerror(rc));
 		return rc;
@@ -239,7 +226,7 @@ ctl_fence_config_show(const char *stored, bool redact, char **text,
 	}
 	fence_config_free(&cfg);
 	if (rc < 0) {
-		msg_set(msg, len, "cannot show the fence configuration: %s",
+		xm_why(msg, len, "cannot show the fence configuration: %s",
 			xm_strerror(rc));
 		free(buf);
 		return rc;
@@ -344,9 +331,9 @@ fence_config_put(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	m.uid = uid;
 	if (clear) {
 		fc.text = (char *)"";
-		msg_set(m.done, sizeof(m.done), "fence configuration cleared "
+		xm_why(m.done, sizeof(m.done), "fence configuration cleared "
 			"(every host uses the default chain)");
-		msg_set(m.what, sizeof(m.what), "fence config clear");
+		xm_why(m.what, sizeof(m.what), "fence config clear");
 	} else {
 		if (req->n_args != 1) {
 			ctl_server_reply(c, -EINVAL, "fence config set needs a "
@@ -362,8 +349,8 @@ fence_config_put(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 			return;
 		}
 		fc.text = req->config;
-		msg_set(m.done, sizeof(m.done), "%s", msg);
-		msg_set(m.what, sizeof(m.what), "fence config set (from %.64s)",
+		xm_why(m.done, sizeof(m.done), "%s", msg);
+		xm_why(m.what, sizeof(m.what), "fence config set (from %.64s)",
 			req->args[0]);
 	}
 	op.kind_case = XENMESH__OP__KIND_FENCE_CONFIG;
@@ -387,13 +374,13 @@ node_fence(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	}
 	n = state_node_by_name(&a->rep.st, req->args[0]);
 	if (n == NULL) {
-		msg_set(msg, sizeof(msg), "no node named %.64s", req->args[0]);
+		xm_why(msg, sizeof(msg), "no node named %.64s", req->args[0]);
 		ctl_server_reply(c, -ENOENT, msg);
 		return;
 	}
 	if (n->state == NODE_STATE_UNCLEAN) {
 		/* marking it again would change nothing: the run goes on */
-		msg_set(msg, sizeof(msg), "%s is already unclean: the "
+		xm_why(msg, sizeof(msg), "%s is already unclean: the "
 			"coordinator is fencing it (agentctl fence history, "
 			"there)", n->name);
 		ctl_server_reply(c, -EALREADY, msg);
@@ -402,16 +389,16 @@ node_fence(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	memset(&m, 0, sizeof(m));
 	m.uid = uid;
 	m.node = n->id;
-	msg_set(m.what, sizeof(m.what), "node fence %s", n->name);
+	xm_why(m.what, sizeof(m.what), "node fence %s", n->name);
 	if (n->id == a->rep.local_id)
-		msg_set(m.done, sizeof(m.done), "%s (this node) marked unclean: "
+		xm_why(m.done, sizeof(m.done), "%s (this node) marked unclean: "
 			"it self-fences now and its host resets", n->name);
 	else if (n->state == NODE_STATE_ONLINE)
-		msg_set(m.done, sizeof(m.done), "%s marked unclean: it "
+		xm_why(m.done, sizeof(m.done), "%s marked unclean: it "
 			"self-fences and the coordinator fences it; its HA VMs "
 			"restart elsewhere once it is fenced", n->name);
 	else
-		msg_set(m.done, sizeof(m.done), "%s marked unclean: the "
+		xm_why(m.done, sizeof(m.done), "%s marked unclean: the "
 			"coordinator fences it", n->name);
 	if (n->id == a->rep.local_id)
 		log_warn("uid %u fences this node (%s)", (unsigned)uid, n->name);

@@ -45,6 +45,7 @@ static const char *const flag_names[32] = {
 	[1] = "standby",        /* FLAG_STANDBY = 1 << 1 */
 	[2] = "storage-fenced", /* FLAG_STORAGE_FENCED = 1 << 2 */
 	[3] = "draining",       /* FLAG_DRAINING = 1 << 3 */
+	[4] = "leaving",        /* FLAG_LEAVING = 1 << 4 */
 };
 
 /* A dom0 that reported no usable watchdog takes no HA VMs: shown as if it
@@ -222,6 +223,17 @@ ctl_format_hosts(FILE *f, const Xenmesh__CtlResponse *r, const char *indent,
 			indent, w_name, name, w_id, r->members[i], "-", "-",
 			w_flags, "new member", w_cpu + 2, cpu ? "-" : "", "-");
 	}
+	/* fenced on an admin's word (node confirm-down): who said so */
+	for (i = 0; i < n_nodes; i++) {
+		const Xenmesh__Node *n = st->nodes[i];
+
+		if (n->fence_note == NULL || n->fence_note[0] == '\0')
+			continue;
+		fprintf(f, "%s%s: %s, %s\n", indent,
+			ctl_format_safe(n->name, safe, sizeof(safe)),
+			fmt_state_name(n->state),
+			ctl_format_safe(n->fence_note, safe_cpu, sizeof(safe_cpu)));
+	}
 }
 
 int
@@ -297,6 +309,8 @@ json_node(struct json *j, const Xenmesh__CtlResponse *r,
 	json_uint(j, n != NULL ? n->mem_free_mb : 0);
 	json_key(j, "member");
 	json_bool(j, fmt_is_member(r, id));
+	json_key(j, "fence_note");
+	ctl_format_json_nonempty(j, n != NULL ? n->fence_note : NULL);
 	json_object_end(j);
 }
 

@@ -13,6 +13,8 @@
 #include "ctl_format.h"
 #include "ctl_format_int.h"
 #include "json.h"
+#include "macaddr.h"
+#include "vmconf.h"
 
 #define REASON_MIN_COLS 20      /* of the VMs table, however wide the rest */
 #define TABLE_COLS      80
@@ -381,6 +383,79 @@ fmt_config(FILE *f, const char *cfg)
 
 #define SHOW_LABEL "%-17s"
 
+/* The bridge of vif v of cfg, "" when none, NULL when the spec does not
+ * read. */
+static const char *
+fmt_vif_bridge(const char *cfg, const struct mac_vif *v, struct vm_vif *out)
+{
+	char spec[sizeof(out->spec)];
+	size_t len = v->close - v->open - 1;
+
+	if (len >= sizeof(spec))
+		return NULL;
+	memcpy(spec, cfg + v->open + 1, len);
+	spec[len] = '\0';
+	return vm_vif_parse(spec, out, NULL, 0) == 0 ? out->bridge : NULL;
+}
+
+/* "Vif N:" lines: the MAC each vif has for good (written into the
+ * stored xl.cfg when it was defined) and its bridge. */
+static void
+fmt_vifs(FILE *f, const char *cfg)
+{
+	struct mac_vif vifs[MAC_CFG_VIFS_MAX];
+	char why[160], label[32], m[MAC_STR_LEN], safe[SAFE_MAX];
+	struct vm_vif vv;
+	const char *bridge;
+	size_t i, n;
+
+	if (mac_cfg_vifs(cfg, vifs, MAC_CFG_VIFS_MAX, &n, why, sizeof(why)) < 0) {
+		fprintf(f, SHOW_LABEL "? (%s)\n", "Vifs:",
+			ctl_format_safe(why, safe, sizeof(safe)));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		(void)snprintf(label, sizeof(label), "Vif %zu:", i);
+		if (vifs[i].has_mac)
+			mac_format(vifs[i].mac, m);
+		bridge = fmt_vif_bridge(cfg, &vifs[i], &vv);
+		fprintf(f, SHOW_LABEL "%s%s, bridge %s\n", label,
+			vifs[i].has_mac ? "mac " : "",
+			vifs[i].has_mac ? m : "no MAC (xl picks one at each start)",
+			bridge == NULL ? "?" : bridge[0] == '\0' ? "-" :
+			ctl_format_safe(bridge, safe, sizeof(safe)));
+	}
+}
+
+/* "vifs": [{"mac": M|null, "bridge": B|null}, ...], [] without a config. */
+static void
+json_vifs(struct json *j, const char *cfg)
+{
+	struct mac_vif vifs[MAC_CFG_VIFS_MAX];
+	char m[MAC_STR_LEN];
+	struct vm_vif vv;
+	size_t i, n = 0;
+
+	if (cfg != NULL &&
+	    mac_cfg_vifs(cfg, vifs, MAC_CFG_VIFS_MAX, &n, NULL, 0) < 0)
+		n = 0;
+	json_array_begin(j);
+	for (i = 0; i < n; i++) {
+		json_object_begin(j);
+		json_key(j, "mac");
+		if (vifs[i].has_mac) {
+			mac_format(vifs[i].mac, m);
+			json_string(j, m);
+		} else {
+			json_null(j);
+		}
+		json_key(j, "bridge");
+		ctl_format_json_nonempty(j, fmt_vif_bridge(cfg, &vifs[i], &vv));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 int
 ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name, uint64_t now_ms,
 	      char **text)
@@ -464,6 +539,7 @@ ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name, uint64_t now_ms,
 		vm->reason && vm->reason[0] ?
 		ctl_format_safe(vm->reason, safe_reason, sizeof(safe_reason)) : "-");
 	if (vm->config != NULL) {
+		fmt_vifs(f, vm->config);
 		fprintf(f, "Config:\n");
 		fmt_config(f, vm->config);
 	} else {
@@ -557,6 +633,8 @@ ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
 	fmt_json_migration(&j, st, vm);
 	json_key(&j, "reason");
 	ctl_format_json_nonempty(&j, vm->reason);
+	json_key(&j, "vifs");
+	json_vifs(&j, vm->config);
 	json_key(&j, "config");
 	json_string(&j, vm->config);
 	json_object_end(&j);

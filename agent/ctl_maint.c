@@ -420,6 +420,8 @@ struct prepare {
 	qb_ipcs_connection_t *c;
 	uint64_t deadline_ms;
 	qb_loop_timer_handle timer;
+	bool waiting_logged;            /* for the others' VMs, said once */
+	bool leave_pending;             /* our leaving mark asked, unanswered */
 };
 
 /* VMs the state assigns to this host that are not stopped. */
@@ -446,28 +448,121 @@ vms_here(const struct state *st, uint32_t me, char *names, size_t len)
 	return k;
 }
 
+static void prepare_poll(void *data);
+
+static void
+prepare_again(struct prepare *p)
+{
+	(void)qb_loop_timer_add(p->a->loop, QB_LOOP_LOW,
+				PREPARE_POLL_MS * QB_TIME_NS_IN_MSEC, p,
+				prepare_poll, &p->timer);
+}
+
+static void
+leave_then(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
+	   const char *reason)
+{
+	struct prepare *p = data;
+
+	(void)a;
+	(void)c;
+	p->leave_pending = false;
+	/* refused when another host's leave came first: the next poll
+	 * looks again (said once) */
+	if (result < 0 && !p->waiting_logged) {
+		log_notice("prepare-shutdown: not leaving yet: %s", reason ? reason : "refused");
+		p->waiting_logged = true;
+	}
+}
+
+/* Mark this host leaving, with the votes it sees: the coordinator and
+ * every member check that it strands nothing, in commit order. */
+static void
+leave_submit(struct prepare *p)
+{
+	struct agent *a = p->a;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpNodeFlags nf = XENMESH__OP_NODE_FLAGS__INIT;
+	struct ctl_mutation m = { .uid = 0 };
+
+	nf.id = a->rep.local_id;
+	nf.set = NODE_FLAG_LEAVING;
+	nf.has_votes = true;
+	nf.votes = a->qin.total_votes;
+	nf.has_quorum = true;
+	nf.quorum = a->qin.quorum;
+	op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+	op.node_flags = &nf;
+	snprintf(m.what, sizeof(m.what), "shutdown of %s: leaving", a->node_name);
+	m.node = a->rep.local_id;
+	m.then = leave_then;
+	m.then_data = p;
+	p->leave_pending = true;
+	ctl_server_submit(a, NULL, &m, &op);
+}
+
 static void
 prepare_poll(void *data)
 {
 	struct prepare *p = data;
-	const struct state *st = &p->a->rep.st;
-	const struct node_rec *self = state_node(st, p->a->rep.local_id);
-	char names[256], msg[MSG_MAX];
-	size_t n = vms_here(st, p->a->rep.local_id, names, sizeof(names));
+	struct agent *a = p->a;
+	const struct state *st = &a->rep.st;
+	const struct node_rec *self = state_node(st, a->rep.local_id);
+	char names[256], others[256], msg[MSG_MAX];
+	size_t n = vms_here(st, a->rep.local_id, names, sizeof(names));
+	bool drained = n == 0 && (self == NULL || !(self->flags & NODE_FLAG_DRAINING));
+	size_t stranded = 0;
 	int result = 0;
 
-	if (n == 0 && (self == NULL || !(self->flags & NODE_FLAG_DRAINING))) {
-		snprintf(msg, sizeof(msg), "no VM runs on %s any more: the agent may "
-			 "stop", p->a->node_name);
-	} else if (wall_ms() > p->deadline_ms) {
-		snprintf(msg, sizeof(msg), "still on %s after the timeout: %s",
-			 p->a->node_name, names);
-		result = -ETIMEDOUT;
-	} else {
-		(void)qb_loop_timer_add(p->a->loop, QB_LOOP_LOW,
-					PREPARE_POLL_MS * QB_TIME_NS_IN_MSEC, p,
-					prepare_poll, &p->timer);
+	if (p->leave_pending) {
+		prepare_again(p);       /* its answer comes first */
 		return;
+	}
+	if (n == 0 && !a->qv.quorate) {
+		/* nobody can move, record or be stranded by anything now */
+		snprintf(msg, sizeof(msg), "no VM runs on %s and it has no quorum: "
+			 "the agent may stop", a->node_name);
+	} else if (drained && (self == NULL || (self->flags & NODE_FLAG_LEAVING))) {
+		snprintf(msg, sizeof(msg), "no VM runs on %s any more: the agent may "
+			 "stop", a->node_name);
+	} else {
+		/* drained: leave once that takes quorum from no host that runs
+		 * VMs (every host stopping at once: the last ones' VMs would be
+		 * self-fenced, and they reset) */
+		if (drained) {
+			stranded = maint_leave_strands(st, a->rep.local_id,
+						       a->qin.total_votes,
+						       a->qin.quorum, others,
+						       sizeof(others));
+			if (stranded == 0) {
+				leave_submit(p);
+				prepare_again(p);
+				return;
+			}
+		}
+		if (wall_ms() <= p->deadline_ms) {
+			if (stranded > 0 && !p->waiting_logged) {
+				log_notice("prepare-shutdown: %s is drained; waiting, "
+					   "since its leaving would cost the others "
+					   "quorum while %zu VM(s) run there (%s)",
+					   a->node_name, stranded, others);
+				p->waiting_logged = true;
+			}
+			prepare_again(p);
+			return;
+		}
+		if (!drained && n > 0)
+			snprintf(msg, sizeof(msg), "still on %s after the timeout: %s",
+				 a->node_name, names);
+		else if (!drained)
+			snprintf(msg, sizeof(msg), "the drain of %s did not end within "
+				 "the timeout", a->node_name);
+		else
+			snprintf(msg, sizeof(msg), "%s is drained, but its leaving "
+				 "would cost the others quorum while %zu VM(s) run "
+				 "there (%s): they would be self-fenced",
+				 a->node_name, stranded, others);
+		result = -ETIMEDOUT;
 	}
 	log_notice("prepare-shutdown: %s", msg);
 	ctl_server_reply(p->c, result, msg);
@@ -505,11 +600,12 @@ node_prepare_shutdown(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	char names[256], msg[MSG_MAX];
 	size_t n = vms_here(st, me, names, sizeof(names));
 
-	if (self == NULL || self->role != NODE_ROLE_DOM0 || n == 0) {
+	if (self == NULL || self->role != NODE_ROLE_DOM0) {
 		ctl_server_reply(c, 0, "no VM runs here: the agent may stop");
 		return;
 	}
-	if (strcmp(policy, "refuse") == 0) {
+	/* (with nothing here, only the leaving mark is left to do) */
+	if (n > 0 && strcmp(policy, "refuse") == 0) {
 		a->refuse_stop = true;
 		snprintf(msg, sizeof(msg), "shutdown_policy is refuse: %zu VM(s) run "
 			 "on %.40s (%.200s); xenmeshd will not stop until the host is "
@@ -527,7 +623,7 @@ node_prepare_shutdown(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	p->a = a;
 	p->deadline_ms = wall_ms() + (req->has_timeout_s && req->timeout_s ?
 				      req->timeout_s : 1800) * 1000ULL;
-	if (strcmp(policy, "migrate") == 0) {
+	if (n > 0 && strcmp(policy, "migrate") == 0) {
 		Xenmesh__Op op = XENMESH__OP__INIT;
 		Xenmesh__OpNodeDrain nd = XENMESH__OP_NODE_DRAIN__INIT;
 		struct ctl_mutation m = { .uid = uid };
@@ -557,7 +653,7 @@ node_prepare_shutdown(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		Xenmesh__OpVmWant w = XENMESH__OP_VM_WANT__INIT;
 		struct ctl_mutation m = { .uid = uid };
 
-		if (v->host != me || !v->want_running)
+		if (n == 0 || v->host != me || !v->want_running)
 			continue;
 		w.name = (char *)v->name;
 		w.running = false;

@@ -10,7 +10,8 @@
  * (the change itself goes on).  Who may do what is decided in
  * ctl_access.c; the reads are answered in ctl_read.c, the VM commands are
  * built in ctl_vm.c, the fence commands and the admission check in
- * ctl_fence.c, the storage commands in ctl_storage.c.
+ * ctl_fence.c, the storage commands in ctl_storage.c, `node confirm-down`
+ * and `vm reset-state` in ctl_confirm.c.
  */
 #define LOG_SUBSYS "ctl"
 
@@ -31,8 +32,10 @@
 
 #include "ctl_access.h"
 #include "ctl_admin.h"
+#include "ctl_confirm.h"
 #include "ctl_fence.h"
 #include "ctl_maint.h"
+#include "ctl_nodes.h"
 #include "ctl_read.h"
 #include "ctl_server.h"
 #include "ctl_storage.h"
@@ -327,6 +330,10 @@ static const struct ctl_command {
 							     true },
 	[XENMESH__CTL_COMMAND__CTL_NODE_PREPARE_SHUTDOWN] = { "node prepare-shutdown",
 							       true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_CONFIRM_DOWN] = { "node confirm-down", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_RESET_STATE] = { "vm reset-state", true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_ADD] = { "node add", true },
+	[XENMESH__CTL_COMMAND__CTL_NODE_FORGET] = { "node forget", true },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -406,6 +413,14 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_CLEAR:
 	case XENMESH__CTL_COMMAND__CTL_NODE_FENCE:
 		ctl_fence_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_NODE_CONFIRM_DOWN:
+	case XENMESH__CTL_COMMAND__CTL_VM_RESET_STATE:
+		ctl_confirm_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_NODE_ADD:
+	case XENMESH__CTL_COMMAND__CTL_NODE_FORGET:
+		ctl_nodes_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
 	default:
 		ctl_vm_request(srv->a, &srv->vm, c, (uint32_t)cl->uid, req);

@@ -19,6 +19,7 @@
 
 #include "ctl_vm.h"
 #include "log.h"
+#include "macaddr.h"
 #include "state.h"
 #include "vmtable.h"
 #include "xlcfg.h"
@@ -40,19 +41,6 @@ struct ctl_vm_restart {
 	qb_loop_timer_handle timer;
 	bool linked;                    /* in vm->waiting */
 };
-
-static void msg_set(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-msg_set(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t
 now_mono_ms(void)
@@ -99,20 +87,53 @@ vm_find(struct agent *a, qb_ipcs_connection_t *c,
 
 	if (req->n_args < 1 || req->n_args > max_args ||
 	    req->args[0][0] == '\0') {
-		msg_set(msg, sizeof(msg), "vm %s needs a VM name%s", cmd,
+		xm_why(msg, sizeof(msg), "vm %s needs a VM name%s", cmd,
 			max_args > 1 ? " and at most a host" : "");
 		ctl_server_reply(c, -EINVAL, msg);
 		return NULL;
 	}
 	v = state_vm(&a->rep.st, req->args[0]);
 	if (v == NULL) {
-		msg_set(msg, sizeof(msg), "no VM named %.64s", req->args[0]);
+		xm_why(msg, sizeof(msg), "no VM named %.64s", req->args[0]);
 		ctl_server_reply(c, -ENOENT, msg);
 	}
 	return v;
 }
 
 /* ---- define, undefine, cleanup ---------------------------------------- */
+
+/* The answer to a `vm define`: with the MAC of every vif, since those
+ * without mac= get theirs only when the definition is committed (ha/vmmac.h). */
+static void
+define_then(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
+	    const char *reason)
+{
+	struct mac_vif vifs[MAC_CFG_VIFS_MAX];
+	const struct vm_rec *v;
+	char *name = data, msg[MSG_MAX], m[MAC_STR_LEN];
+	size_t i, n = 0, len;
+
+	if (result < 0) {
+		ctl_server_reply(c, result, reason);
+		goto out_free;
+	}
+	len = (size_t)snprintf(msg, sizeof(msg), "defined VM %s", name);
+	v = state_vm(&a->rep.st, name);
+	if (v != NULL && v->config != NULL &&
+	    mac_cfg_vifs(v->config, vifs, MAC_CFG_VIFS_MAX, &n, NULL, 0) < 0)
+		n = 0;
+	for (i = 0; i < n && len < sizeof(msg); i++) {
+		if (vifs[i].has_mac)
+			mac_format(vifs[i].mac, m);
+		len += (size_t)snprintf(msg + len, sizeof(msg) - len,
+					"%svif %zu mac %s%s", i ? ", " : " (", i,
+					vifs[i].has_mac ? m : "none",
+					i + 1 == n ? ")" : "");
+	}
+	ctl_server_reply(c, 0, msg);
+out_free:
+	free(name);
+}
 
 static void
 vm_define(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
@@ -153,9 +174,15 @@ vm_define(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	d.ha = &ha;
 	op.kind_case = XENMESH__OP__KIND_VM_DEFINE;
 	op.vm_define = &d;
-	msg_set(done, sizeof(done), "defined VM %s", conf->name);
+	xm_why(done, sizeof(done), "defined VM %s", conf->name);
 	mutation_init(&m, uid, done, "vm define %s (from %.64s)", conf->name,
 		      req->args[0]);
+	m.then = define_then;
+	m.then_data = strdup(conf->name);
+	if (m.then_data == NULL) {
+		ctl_server_reply(c, -ENOMEM, "out of memory");
+		goto out_free;
+	}
 	ctl_server_submit(a, c, &m, &op);
 out_free:
 	free(conf);
@@ -176,7 +203,7 @@ vm_undefine(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	u.name = (char *)v->name;
 	op.kind_case = XENMESH__OP__KIND_VM_UNDEFINE;
 	op.vm_undefine = &u;
-	msg_set(done, sizeof(done), "undefined VM %s", v->name);
+	xm_why(done, sizeof(done), "undefined VM %s", v->name);
 	mutation_init(&m, uid, done, "vm undefine %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
@@ -196,7 +223,7 @@ vm_cleanup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	cl.name = (char *)v->name;
 	op.kind_case = XENMESH__OP__KIND_VM_CLEANUP;
 	op.vm_cleanup = &cl;
-	msg_set(done, sizeof(done), "VM %s: failures cleared", v->name);
+	xm_why(done, sizeof(done), "VM %s: failures cleared", v->name);
 	mutation_init(&m, uid, done, "vm cleanup %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
@@ -234,13 +261,13 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	if (req->n_args == 2) {
 		node = state_node_by_name(&a->rep.st, req->args[1]);
 		if (node == NULL) {
-			msg_set(msg, sizeof(msg), "unknown node %.64s",
+			xm_why(msg, sizeof(msg), "unknown node %.64s",
 				req->args[1]);
 			ctl_server_reply(c, -ENOENT, msg);
 			return;
 		}
 		if (node->role != NODE_ROLE_DOM0) {
-			msg_set(msg, sizeof(msg), "node %s is a SAN node: VMs "
+			xm_why(msg, sizeof(msg), "node %s is a SAN node: VMs "
 				"run on dom0 hosts", node->name);
 			ctl_server_reply(c, -EINVAL, msg);
 			return;
@@ -248,13 +275,13 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	}
 	want_op(v->name, true, node ? node->id : 0, &w, &op);
 	if (node != NULL) {
-		msg_set(msg, sizeof(msg), "VM %s: start on %s requested",
+		xm_why(msg, sizeof(msg), "VM %s: start on %s requested",
 			v->name, node->name);
 		mutation_init(&m, uid, msg, "vm start %s on %s", v->name,
 			      node->name);
 		m.node = node->id;
 	} else {
-		msg_set(msg, sizeof(msg), "VM %s: start requested", v->name);
+		xm_why(msg, sizeof(msg), "VM %s: start requested", v->name);
 		mutation_init(&m, uid, msg, "vm start %s", v->name);
 	}
 	ctl_server_submit(a, c, &m, &op);
@@ -273,7 +300,7 @@ vm_stop(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	if (v == NULL)
 		return;
 	want_op(v->name, false, 0, &w, &op);
-	msg_set(done, sizeof(done), "VM %s: stop requested", v->name);
+	xm_why(done, sizeof(done), "VM %s: stop requested", v->name);
 	mutation_init(&m, uid, done, "vm stop %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
@@ -332,7 +359,7 @@ restart_arm(struct ctl_vm_restart *r)
 			       RESTART_POLL_MS * QB_TIME_NS_IN_MSEC, r,
 			       restart_timer, &r->timer);
 	if (rc < 0) {
-		msg_set(msg, sizeof(msg), "cannot wait for VM %s to stop: %s; "
+		xm_why(msg, sizeof(msg), "cannot wait for VM %s to stop: %s; "
 			"it stays wanted stopped", r->name, xm_strerror(rc));
 		restart_fail(r, rc, msg);
 	}
@@ -351,14 +378,14 @@ restart_check(struct ctl_vm_restart *r)
 	char msg[MSG_MAX];
 
 	if (v == NULL) {
-		msg_set(msg, sizeof(msg), "VM %s was undefined during the "
+		xm_why(msg, sizeof(msg), "VM %s was undefined during the "
 			"restart", r->name);
 		restart_fail(r, -ENOENT, msg);
 		return;
 	}
 	if (!vm_settled(v->state)) {
 		if (now_mono_ms() >= r->deadline_ms) {
-			msg_set(msg, sizeof(msg), "VM %s did not stop within "
+			xm_why(msg, sizeof(msg), "VM %s did not stop within "
 				"%d s (it is %s); it stays wanted stopped: "
 				"agentctl vm start %s", r->name,
 				CTL_VM_RESTART_WAIT_S, vm_state_name(v->state),
@@ -374,7 +401,7 @@ restart_check(struct ctl_vm_restart *r)
 	if (host != 0 && state_node(&a->rep.st, host) == NULL)
 		host = 0;
 	want_op(r->name, true, host, &w, &op);
-	msg_set(msg, sizeof(msg), "VM %s: stopped, start requested", r->name);
+	xm_why(msg, sizeof(msg), "VM %s: stopped, start requested", r->name);
 	mutation_init(&m, r->uid, msg, "vm restart %s (start)", r->name);
 	ctl_server_submit(a, r->conn, &m, &op);
 	restart_free(r);

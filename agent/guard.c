@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alert.h"
 #include "clock.h"
 #include "cluster.h"
 #include "guard.h"
@@ -116,7 +117,11 @@ act(struct guard *g, enum selffence_action action)
 	}
 	if (action != SELFFENCE_BEGIN || g->announced_begin)
 		return;
-	if (!guard_needed(g)) {
+	/* Decided from the hypervisor now, not from the pass-old count or
+	 * the hold of a recent start: the domains of a host that just
+	 * stopped or moved them all (a clean shutdown whose peers left
+	 * first) are gone, and resetting it would protect nothing. */
+	if (vmhost_ha_now(a) == 0 && !san_exporting(a)) {
 		/* nothing here to fence: start afresh, as a host that never
 		 * had quorum (an armed watchdog is closed cleanly: its last
 		 * domain may have gone a moment ago, before a pet disarmed it) */
@@ -139,6 +144,12 @@ act(struct guard *g, enum selffence_action action)
 			   "self-fence begun (%s): %u HA domains destroyed, watchdog "
 			   "no longer petted", selffence_reason_str(g->sf.reason),
 			   destroyed);
+	/* likely never delivered (the reset comes within the watchdog
+	 * timeout), but a node that outlives it is news */
+	alert_raise(a, ALERT_SELF_FENCE, a->rep.local_id, NULL,
+		    "self-fence begun on %s (%s): %u HA domains destroyed, "
+		    "resetting within %u s", a->node_name,
+		    selffence_reason_str(g->sf.reason), destroyed, g->timeout_s);
 }
 
 int

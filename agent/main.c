@@ -15,6 +15,7 @@
 #include "xmconfig.h"
 
 #include "agent.h"
+#include "alert.h"
 #include "cluster.h"
 #include "config.h"
 #include "coord.h"
@@ -22,6 +23,7 @@
 #include "guard.h"
 #include "log.h"
 #include "metrics_agent.h"
+#include "nodeconf.h"
 #include "notify_agent.h"
 #include "persist.h"
 #include "san.h"
@@ -320,6 +322,11 @@ main(int argc, char **argv)
 		log_err("cannot start the agentctl endpoint: %s", xm_strerror(rc));
 		goto out_loop;
 	}
+	(void)alert_agent_start(&a);    /* logged; the agent runs without */
+	rc = nodeconf_start(&a);
+	if (rc < 0)
+		log_err("cannot start the corosync.conf writer: %s (node add and "
+			"forget will not reach this node's file)", xm_strerror(rc));
 	rc = cluster_start(&a);
 	if (rc < 0) {
 		log_err("cannot start the cluster connection: %s", xm_strerror(rc));
@@ -343,6 +350,8 @@ main(int argc, char **argv)
 	state_save_stop(&a);
 out_ctl:
 	ctl_server_stop(&a);
+	nodeconf_stop(&a);
+	alert_agent_stop(&a);
 out_loop:
 	qb_loop_destroy(a.loop);
 out_events:

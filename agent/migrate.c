@@ -542,6 +542,20 @@ migrate_busy(struct vmhost *vh, const char *vm, uint64_t gen)
 	return j != NULL && !job_done(j);
 }
 
+/* Incoming transfers not yet done: a domain may appear from one. */
+unsigned
+migrate_incoming(const struct vmhost *vh)
+{
+	unsigned k = 0;
+
+	if (vh->mig == NULL)
+		return 0;
+	for (const struct mig_job *j = vh->mig->jobs; j != NULL; j = j->next)
+		if (j->incoming && !job_done(j))
+			k++;
+	return k;
+}
+
 /* ---- open, close ------------------------------------------------------------------- */
 
 int

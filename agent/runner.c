@@ -50,6 +50,15 @@ runner_req_validate(const struct runner_req *req)
 		return -EINVAL;
 	if (req->stdin_len > RUNNER_STDIN_MAX)
 		return -E2BIG;
+	for (i = 0; req->env && req->env[i]; i++) {
+		const char *eq = strchr(req->env[i], '=');
+
+		if (i >= RUNNER_ARGC_MAX || eq == NULL || eq == req->env[i] ||
+		    strnlen(req->env[i], RUNNER_ARG_MAX) >= RUNNER_ARG_MAX ||
+		    strncmp(req->env[i], "PATH=", 5) == 0 ||
+		    strncmp(req->env[i], "LC_ALL=", 7) == 0)
+			return -EINVAL;
+	}
 	return 0;
 }
 
@@ -495,17 +504,32 @@ envp_free(char **v)
 	}
 }
 
-/* Our environment with PATH and LC_ALL replaced.  Entries 0 and 1 are
- * allocated; the rest point into environ. */
-static char **
-envp_make(const char *path)
+/* Is environment entry e (KEY=VALUE) one of extra's keys? */
+static bool
+env_overridden(const char *e, const char *const *extra)
 {
-	size_t n = 0, i, o = 2;
+	size_t k = strcspn(e, "=");
+
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (strncmp(extra[i], e, k) == 0 && extra[i][k] == '=')
+			return true;
+	return false;
+}
+
+/* Our environment with PATH and LC_ALL replaced, and extra (validated)
+ * on top.  Entries 0 and 1 are allocated; the rest point into environ
+ * and extra. */
+static char **
+envp_make(const char *path, const char *const *extra)
+{
+	size_t n = 0, n_extra = 0, i, o = 2;
 	char **v;
 
 	while (environ && environ[n])
 		n++;
-	v = calloc(n + 3, sizeof(*v));
+	while (extra && extra[n_extra])
+		n_extra++;
+	v = calloc(n + n_extra + 3, sizeof(*v));
 	if (!v)
 		return NULL;
 	if (asprintf(&v[0], "PATH=%s", path) < 0 || !(v[1] = strdup("LC_ALL=C"))) {
@@ -514,8 +538,11 @@ envp_make(const char *path)
 		return NULL;
 	}
 	for (i = 0; i < n; i++)
-		if (strncmp(environ[i], "PATH=", 5) && strncmp(environ[i], "LC_ALL=", 7))
+		if (strncmp(environ[i], "PATH=", 5) && strncmp(environ[i], "LC_ALL=", 7) &&
+		    !env_overridden(environ[i], extra))
 			v[o++] = environ[i];
+	for (i = 0; i < n_extra; i++)
+		v[o++] = (char *)extra[i];
 	return v;
 }
 
@@ -554,7 +581,7 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 		c->in_len = req->stdin_len;
 	}
 	cands = candidates_make(rx->path, req->argv[0]);
-	envp = envp_make(rx->path);
+	envp = envp_make(rx->path, req->env);
 	if (!cands || !envp) {
 		rc = -ENOMEM;
 		goto out_free_vectors;

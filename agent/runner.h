@@ -48,6 +48,10 @@ struct runner_req {
 	const char *stdin_data;         /* NULL: stdin is /dev/null */
 	size_t stdin_len;
 	int timeout_ms;                 /* > 0 */
+	/* NULL-terminated "KEY=VALUE" added to the child's environment
+	 * (replacing a variable of that name); NULL: none.  PATH and LC_ALL
+	 * stay the runner's. */
+	const char *const *env;
 };
 
 struct runner_output {
@@ -95,7 +99,8 @@ runner_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 void runner_close(struct runner *r);
 
 /* 0, or -EINVAL (argv empty or relative, too many or too long arguments,
- * timeout <= 0, stdin_len without data) or -E2BIG (stdin too large). */
+ * timeout <= 0, stdin_len without data, an env entry without "KEY=" or
+ * naming PATH or LC_ALL) or -E2BIG (stdin too large). */
 int runner_req_validate(const struct runner_req *req);
 
 /* argv as one line, shell-quoted where needed: for logs and for the

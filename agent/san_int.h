@@ -37,6 +37,7 @@ struct san_res {
 	bool fresh;                     /* made by us, never synced: may be forced once */
 	bool res_written;               /* /etc/drbd.d/NAME.res is current */
 	bool up;
+	bool alerted_split_brain;       /* split-brain alert sent for this one */
 	struct drbd_state st;
 };
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "log.h"
 #include "lvm.h"
 #include "san.h"
@@ -129,10 +130,20 @@ read_done(void *data, const struct cmdseq_outcome *o)
 		r->up = rc == 0;
 		if (rc < 0 && rc != -ENOENT)
 			log_err("DRBD state of %s: %s", v->name, why);
-		if (r->up && r->st.split_brain && !san_memo_recent(s, v->name, MEMO_SPLIT_BRAIN))
+		if (r->up && r->st.split_brain && !san_memo_recent(s, v->name, MEMO_SPLIT_BRAIN)) {
 			log_crit("DRBD resource %s: split brain (%s): not resolved by "
 				 "itself; it is not exported until a person decides",
 				 v->name, r->st.conn);
+			if (!r->alerted_split_brain)
+				alert_raise(s->a, ALERT_SPLIT_BRAIN, s->a->rep.local_id,
+					    v->name, "DRBD resource %s: split brain "
+					    "(%s) on %s: not exported until a person "
+					    "decides", v->name, r->st.conn,
+					    s->a->node_name);
+		}
+		/* again when it comes back after being resolved */
+		if (r->up)
+			r->alerted_split_brain = r->st.split_brain;
 	}
 	if (!s->mirror_read)
 		log_err("cannot read the DRBD state: %s", o->message);

@@ -655,6 +655,27 @@ vmhost_ha_count(struct agent *a)
 	return a->vh != NULL ? a->vh->ha_domains : 0;
 }
 
+unsigned
+vmhost_ha_now(struct agent *a)
+{
+	struct vmhost *vh = a->vh;
+	struct hv_domain *doms = NULL;
+	size_t n = 0;
+	unsigned k;
+
+	if (vh == NULL)
+		return 0;
+	/* a listing that fails must not pass for an empty host */
+	if (vh->ops->list(vh->hv, &doms, &n) < 0)
+		return vh->ha_domains > 0 ? vh->ha_domains : 1;
+	k = migrate_incoming(vh);
+	for (size_t i = 0; i < n; i++)
+		if (state_vm(&a->rep.st, doms[i].name) != NULL)
+			k++;
+	free(doms);
+	return k;
+}
+
 int
 vmhost_memory(struct agent *a, uint64_t *total_mb, uint64_t *free_mb)
 {

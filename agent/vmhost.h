@@ -19,6 +19,9 @@ void vmhost_kick(struct agent *a);
 unsigned vmhost_destroy_ha(struct agent *a, const char *why);
 /* HA domains running here (for the watchdog's magic close). */
 unsigned vmhost_ha_count(struct agent *a);
+/* The same from a listing now, plus incoming migrations in flight (the
+ * count above lags a stop by one pass). */
+unsigned vmhost_ha_now(struct agent *a);
 int vmhost_memory(struct agent *a, uint64_t *total_mb, uint64_t *free_mb);
 /* Names of running domains not defined in xenmesh (valid until the next
  * reconcile). */

@@ -73,6 +73,7 @@ void migrate_close(struct vmhost *vh);
 void migrate_reconcile(struct vmhost *vh, const struct hv_domain *doms, size_t n);
 /* A transfer of (vm, gen) is under way here: its domain is the job's. */
 bool migrate_busy(struct vmhost *vh, const char *vm, uint64_t gen);
+unsigned migrate_incoming(const struct vmhost *vh);
 /* HV_EVENT_MIGRATE_SENT / _RECEIVED. */
 void migrate_hv_event(struct vmhost *vh, const struct hv_event *ev);
 

@@ -34,24 +34,27 @@ _agentctl()
     COMPREPLY=()
 
     # the words typed so far, options (and the values of --on, --count,
-    # --parallel, --timeout) left out
+    # --parallel, --timeout, --yes-i-checked, --role, --id) left out
     local -a words=()
     local i w skip=
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         if [[ -n $skip ]]; then skip=; continue; fi
         case $w in
-            --on|--count|-n|--parallel|--timeout) skip=1 ;;
+            --on|--count|-n|--parallel|--timeout|--yes-i-checked|--role|--id) skip=1 ;;
             -*) ;;
             *) words+=("$w") ;;
         esac
     done
 
     case $prev in
-        --on)
+        --on|--yes-i-checked)
             COMPREPLY=($(compgen -W "$(_agentctl_names "$prog" node)" -- "$cur"))
             return 0 ;;
-        --count|-n|--parallel|--timeout)
+        --role)
+            COMPREPLY=($(compgen -W "dom0 san" -- "$cur"))
+            return 0 ;;
+        --count|-n|--parallel|--timeout|--id)
             return 0 ;;
     esac
 

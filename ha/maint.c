@@ -260,7 +260,8 @@ maint_apply(struct state *s, const Xenmesh__Op *op)
 			n->drain_force = op->node_drain->has_force &&
 					 op->node_drain->force;
 		} else {
-			n->flags &= ~(uint32_t)(NODE_FLAG_MAINTENANCE | NODE_FLAG_DRAINING);
+			n->flags &= ~(uint32_t)(NODE_FLAG_MAINTENANCE | NODE_FLAG_DRAINING |
+						NODE_FLAG_LEAVING);
 			n->drain_parallel = 0;
 			n->drain_force = false;
 		}
@@ -275,4 +276,74 @@ maint_apply(struct state *s, const Xenmesh__Op *op)
 	default:
 		break;
 	}
+}
+
+size_t
+maint_leave_strands(const struct state *s, uint32_t me, uint32_t total_votes,
+		    uint32_t quorum, char *names, size_t len)
+{
+	size_t k = 0, used = 0;
+	uint64_t gone = 1;
+
+	if (len > 0)
+		names[0] = '\0';
+	for (size_t i = 0; i < s->n_nodes; i++)
+		if (s->nodes[i].id != me && s->nodes[i].state == NODE_STATE_ONLINE &&
+		    (s->nodes[i].flags & NODE_FLAG_LEAVING))
+			gone++;
+	if ((uint64_t)total_votes >= (uint64_t)quorum + gone)
+		return 0;
+	for (size_t i = 0; i < s->n_vms; i++) {
+		const struct vm_rec *v = &s->vms[i];
+		const struct node_rec *h;
+		int w;
+
+		if (v->host == 0 || v->host == me ||
+		    (v->state != VM_STATE_STARTING && v->state != VM_STATE_RUNNING &&
+		     v->state != VM_STATE_STOPPING && v->state != VM_STATE_MIGRATING))
+			continue;
+		h = state_node(s, v->host);
+		k++;
+		if (used >= len)
+			continue;
+		w = snprintf(names + used, len - used, "%s%s on %s", used ? ", " : "",
+			     v->name, h != NULL ? h->name : "?");
+		/* a name that does not fit is left out whole */
+		if (w < 0 || (size_t)w >= len - used)
+			names[used] = '\0', used = len;
+		else
+			used += (size_t)w;
+	}
+	return k;
+}
+
+int
+maint_leave_check(const struct state *s, uint32_t id, uint32_t total_votes,
+		  uint32_t quorum, char *why, size_t whylen)
+{
+	const struct node_rec *n = state_node(s, id);
+	char names[160];
+	size_t k;
+
+	if (n == NULL) {
+		xm_why(why, whylen, "no node with id %u", id);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < s->n_vms; i++) {
+		const struct vm_rec *v = &s->vms[i];
+
+		if (v->state != VM_STATE_STOPPED && v->state != VM_STATE_UNPLACEABLE &&
+		    (v->host == id || v->migrate_to == id)) {
+			xm_why(why, whylen, "%s cannot leave: VM %s is still %s there",
+			       n->name, v->name, vm_state_name(v->state));
+			return -EBUSY;
+		}
+	}
+	k = maint_leave_strands(s, id, total_votes, quorum, names, sizeof(names));
+	if (k > 0) {
+		xm_why(why, whylen, "%s leaving would cost the others quorum while "
+		       "%zu VM(s) run there (%s)", n->name, k, names);
+		return -EBUSY;
+	}
+	return 0;
 }

@@ -37,6 +37,23 @@ int migrate_check(const struct state *s, const struct vm_rec *v,
 		  const struct node_rec *dest, bool offline, char *why,
 		  size_t whylen);
 
+/*
+ * Would this host leaving (a clean stop) strand VMs on the others?  Its
+ * vote and those of the online hosts already marked leaving gone, the rest
+ * keep quorum when total_votes - gone >= quorum; if not, every host not
+ * leaving that still holds an active VM (starting, running, stopping,
+ * migrating) would lose quorum and self-fence it.  Returns how many such
+ * VMs there are (0: leaving is harmless), their names in names.  One vote
+ * per node, corosync's default.
+ */
+size_t maint_leave_strands(const struct state *s, uint32_t me,
+			   uint32_t total_votes, uint32_t quorum, char *names,
+			   size_t len);
+/* May host id be marked leaving (FLAG_LEAVING, with the votes it saw)?
+ * Nothing may run there, and its leave must strand nothing. */
+int maint_leave_check(const struct state *s, uint32_t id, uint32_t total_votes,
+		      uint32_t quorum, char *why, size_t whylen);
+
 bool maint_op_kind(const Xenmesh__Op *op);
 int maint_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		   size_t whylen);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "confirm.h"
 #include "replica.h"
 #include "replica_int.h"
 #include "unsafe.h"
@@ -215,10 +216,33 @@ left_reason_of(const struct replica *r, uint32_t id)
 	return 0;
 }
 
+/* A dom0 in maintenance (or leaving) that no VM is on, starting on, or migrating to:
+ * no domain of ours can run there and no target admits it, so its fence
+ * would protect nothing (the last host of a cluster stopped as a whole
+ * leaves without quorum: nobody can record that it left cleanly). */
+static bool
+holds_nothing(const struct state *st, const struct node_rec *n)
+{
+	if (n->role != NODE_ROLE_DOM0 ||
+	    !(n->flags & (NODE_FLAG_MAINTENANCE | NODE_FLAG_LEAVING)))
+		return false;
+	for (size_t i = 0; i < st->n_vms; i++) {
+		const struct vm_rec *v = &st->vms[i];
+
+		if (v->state == VM_STATE_STOPPED || v->state == VM_STATE_UNPLACEABLE)
+			continue;
+		if (v->host == n->id || v->migrate_to == n->id ||
+		    v->storage_dest == n->id)
+			return false;
+	}
+	return true;
+}
+
 /*
  * Bring the node table in line with the membership: members are online;
  * a node that was online and is gone is offline after a clean leave and
- * unclean otherwise (including when this coordinator never saw it go).
+ * unclean otherwise (including when this coordinator never saw it go),
+ * unless it holds nothing.
  */
 static void
 coordinator_reconcile(struct replica *r)
@@ -240,7 +264,8 @@ coordinator_reconcile(struct replica *r)
 		}
 		if (n->state != NODE_STATE_ONLINE)
 			continue;
-		if (left_reason_of(r, n->id) == MEMBER_LEAVE)
+		if (left_reason_of(r, n->id) == MEMBER_LEAVE ||
+		    holds_nothing(&r->st, n))
 			coordinator_set_state(r, n->id, NODE_STATE_OFFLINE);
 		else
 			coordinator_set_state(r, n->id, NODE_STATE_UNCLEAN);
@@ -482,6 +507,11 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 		case XENMESH__OP__KIND_VM_STORAGE:
 			snprintf(text, sizeof(text), "VM %s storage admits generation %" PRIu64,
 				 u->op->vm_storage->name, u->op->vm_storage->generation);
+			break;
+		case XENMESH__OP__KIND_CONFIRM_DOWN:
+			/* also where `fence history` looks, on every member */
+			confirm_op_text(&r->st, u->op, text, sizeof(text));
+			replica_event(r, u->op->confirm_down->host, "fence", "%s", text);
 			break;
 		default:
 			snprintf(text, sizeof(text), "update of kind %d",

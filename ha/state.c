@@ -11,6 +11,8 @@
 
 #include <sodium.h>
 
+#include "confirm.h"
+#include "nodetable.h"
 #include "state.h"
 #include "vmtable.h"
 #include "voltable.h"
@@ -81,6 +83,7 @@ state_free(struct state *s)
 	free(s->vms);
 	free(s->fence_config);
 	free(s->vols);
+	nodetable_free(s);
 	state_init(s);
 }
 
@@ -115,7 +118,8 @@ state_copy(struct state *dst, const struct state *src)
 	dst->vms = vms;
 	dst->vms_cap = src->n_vms;
 	dst->fence_config = NULL;
-	if (voltable_copy(dst, src) < 0) {
+	dst->nodelist = NULL;           /* src's, until nodetable_copy() */
+	if (voltable_copy(dst, src) < 0 || nodetable_copy(dst, src) < 0) {
 		dst->fence_config = NULL;
 		state_free(dst);
 		return -ENOMEM;
@@ -254,6 +258,17 @@ validate_node_flags(const struct state *s, const Xenmesh__OpNodeFlags *nf,
 		xm_why(why, whylen, "no node with id %u", nf->id);
 		return -ENOENT;
 	}
+	/* checked again where every member applies it, so two hosts that
+	 * stop at once cannot both pass on the same state */
+	if (nf->set & NODE_FLAG_LEAVING) {
+		if (!nf->has_votes || !nf->has_quorum) {
+			xm_why(why, whylen, "the leaving flag needs the votes the "
+			       "host saw");
+			return -EINVAL;
+		}
+		return maint_leave_check(s, nf->id, nf->votes, nf->quorum, why,
+					 whylen);
+	}
 	return 0;
 }
 
@@ -302,6 +317,11 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	case XENMESH__OP__KIND_NODE_DRAIN:
 	case XENMESH__OP__KIND_CLUSTER_MAINTENANCE:
 		return maint_validate(s, op, why, whylen);
+	case XENMESH__OP__KIND_CONFIRM_DOWN:
+		return confirm_validate(s, op, why, whylen);
+	case XENMESH__OP__KIND_NODE_ADD:
+	case XENMESH__OP__KIND_NODE_FORGET:
+		return nodetable_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND__NOT_SET:
 		xm_why(why, whylen, "operation has no kind set");
 		return -EINVAL;
@@ -404,6 +424,11 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 	case XENMESH__OP__KIND_NODE_STATE:
 		i = node_index(s, op->node_state->id, &found);
 		s->nodes[i].state = (enum node_state)op->node_state->state;
+		/* back: whatever stop it was leaving for is over */
+		if (s->nodes[i].state == NODE_STATE_ONLINE)
+			s->nodes[i].flags &= ~(uint32_t)NODE_FLAG_LEAVING;
+		/* the note tells how it was fenced that time, no longer */
+		s->nodes[i].fence_note[0] = '\0';
 		break;
 	case XENMESH__OP__KIND_NODE_FLAGS:
 		i = node_index(s, op->node_flags->id, &found);
@@ -428,7 +453,12 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 		if (maint_op_kind(op)) {
 			maint_apply(s, op);
 			r = 0;
-		} else if (voltable_op_kind(op))
+		} else if (confirm_op_kind(op)) {
+			confirm_apply(s, op);
+			r = 0;
+		} else if (nodetable_op_kind(op))
+			r = nodetable_apply(s, op);
+		else if (voltable_op_kind(op))
 			r = voltable_apply(s, op);
 		else if (vmtable_op_kind(op))
 			r = vmtable_apply(s, op);
@@ -454,6 +484,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	struct vm_pack *vms = NULL;
 	Xenmesh__Vm **vm_ptrs = NULL;
 	void *vol_scratch = NULL;
+	void *nodes_scratch = NULL;
 	uint8_t *out;
 	size_t i, need;
 	int r = 0;
@@ -487,6 +518,8 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 		nodes[i].drain_parallel = n->drain_parallel;
 		nodes[i].has_drain_force = n->drain_force;
 		nodes[i].drain_force = n->drain_force;
+		nodes[i].fence_note = n->fence_note[0] != '\0' ?
+			(char *)n->fence_note : NULL;
 		node_ptrs[i] = &nodes[i];
 	}
 	msg.n_nodes = s->n_nodes;
@@ -512,6 +545,9 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	r = voltable_pack(s, &msg, &vol_scratch);
 	if (r < 0)
 		goto out_free_vms;
+	r = nodetable_pack(s, &msg, &nodes_scratch);
+	if (r < 0)
+		goto out_free_vms;
 
 	need = xenmesh__state__get_packed_size(&msg);
 	out = malloc(need > 0 ? need : 1);
@@ -523,6 +559,7 @@ state_pack(const struct state *s, uint8_t **buf, size_t *len)
 	*buf = out;
 
 out_free_vms:
+	nodetable_scratch_free(nodes_scratch);
 	voltable_scratch_free(vol_scratch);
 	free(vm_ptrs);
 	free(vms);
@@ -574,6 +611,11 @@ unpack_node(const Xenmesh__Node *m, size_t i, char *why, size_t whylen)
 				       m->drain_parallel > DRAIN_PARALLEL_MAX)) ||
 	    (m->has_drain_force && !m->drain_force)) {
 		xm_why(why, whylen, "node %u: drain settings out of range", m->id);
+		return -EBADMSG;
+	}
+	if (m->fence_note != NULL && (m->fence_note[0] == '\0' ||
+				      strlen(m->fence_note) >= NODE_NOTE_MAX)) {
+		xm_why(why, whylen, "node %u: fence note empty or too long", m->id);
 		return -EBADMSG;
 	}
 	return 0;
@@ -695,6 +737,8 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 			       mn->peer_addr ? mn->peer_addr : "");
 		n->drain_parallel = mn->has_drain_parallel ? mn->drain_parallel : 0;
 		n->drain_force = mn->has_drain_force && mn->drain_force;
+		(void)snprintf(n->fence_note, sizeof(n->fence_note), "%s",
+			       mn->fence_note ? mn->fence_note : "");
 	}
 	s->frozen = m->has_frozen && m->frozen;
 	s->n_nodes = m->n_nodes;
@@ -715,6 +759,8 @@ state_unpack(const uint8_t *buf, size_t len, struct state *s, char *why,
 		}
 	}
 	r = voltable_unpack(m, s, why, whylen);
+	if (r == 0)
+		r = nodetable_unpack(m, s, why, whylen);
 	if (r < 0)
 		state_free(s);
 

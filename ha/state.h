@@ -38,11 +38,15 @@ enum node_state {
 #define NODE_FLAG_STORAGE_FENCED XENMESH__NODE_FLAG__FLAG_STORAGE_FENCED
 /* A drain is under way (with maintenance); cleared when it is done. */
 #define NODE_FLAG_DRAINING    XENMESH__NODE_FLAG__FLAG_DRAINING
+/* Drained and stopping (prepare-shutdown); cleared when online again. */
+#define NODE_FLAG_LEAVING     XENMESH__NODE_FLAG__FLAG_LEAVING
 #define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY | \
-			       NODE_FLAG_STORAGE_FENCED | NODE_FLAG_DRAINING)
+			       NODE_FLAG_STORAGE_FENCED | NODE_FLAG_DRAINING | \
+			       NODE_FLAG_LEAVING)
 #define NODE_CPU_MAX          64
 #define NODE_PEER_ADDR_MAX    64        /* "ADDR:PORT" or "[ADDR]:PORT" */
 #define DRAIN_PARALLEL_MAX    64
+#define NODE_NOTE_MAX         160       /* fence_note, with its NUL */
 
 struct node_rec {
 	uint32_t id;
@@ -57,6 +61,8 @@ struct node_rec {
 	char peer_addr[NODE_PEER_ADDR_MAX];     /* its peer channel, "" none */
 	uint32_t drain_parallel;        /* draining: migrations at once */
 	bool drain_force;               /* draining: shut down the unplaceable */
+	char fence_note[NODE_NOTE_MAX]; /* fenced on an admin's word: who
+					 * (ha/confirm.c), "" otherwise */
 };
 
 /* VM states, named exactly as ARCHITECTURE.md lists them. */
@@ -119,6 +125,17 @@ struct vol_rec {
 	char reason[VM_REASON_MAX];
 };
 
+/* A node of corosync's nodelist (see agent/corosync_conf.h). */
+#define CS_LINKS_MAX    8
+#define CS_ADDR_MAX     64
+struct cs_node {
+	uint32_t nodeid;
+	uint32_t votes;
+	char name[STATE_NAME_MAX];
+	unsigned n_addrs;
+	char addrs[CS_LINKS_MAX][CS_ADDR_MAX];
+};
+
 struct state {
 	uint64_t epoch;
 	uint64_t seq;
@@ -134,6 +151,11 @@ struct state {
 	uint32_t active_san;    /* SAN node exporting the targets, 0 none */
 	bool frozen;            /* cluster maintenance: no recovery, fencing
 				 * or placement until it is turned off */
+	/* corosync's nodelist as `node add|forget` made it (ha/nodetable.c),
+	 * sorted by nodeid; version 0 (and no list): never changed */
+	uint64_t nodelist_version;
+	size_t n_nodelist;
+	struct cs_node *nodelist;               /* malloc'd, STATE_MAX_NODES */
 };
 
 void state_init(struct state *s);

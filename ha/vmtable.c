@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmmac.h"
 #include "vmtable.h"
 #include "xm_error.h"
 
@@ -374,6 +375,7 @@ validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
 		char *why, size_t whylen)
 {
 	struct vm_ha ha;
+	int r;
 
 	if (!vm_name_ok(d->name)) {
 		xm_why(why, whylen, "VM name is empty, too long or has "
@@ -394,6 +396,9 @@ validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
 		xm_why(why, whylen, "the VM table is full (65536 VMs)");
 		return -ENOSPC;
 	}
+	r = vmmac_check(s, d->name, d->config, VM_CONFIG_MAX, why, whylen);
+	if (r < 0)
+		return r;
 	return vm_ha_from_pb(d->ha, &ha, why, whylen);
 }
 
@@ -506,10 +511,11 @@ apply_define(struct state *s, const Xenmesh__OpVmDefine *d)
 	char *cfg;
 	bool found;
 	size_t i = vm_index(s, d->name, &found);
+	/* vifs without mac= get theirs here, in commit order (vmmac.h) */
+	int r = vmmac_assign(s, d->name, d->config, &cfg);
 
-	cfg = strdup(d->config);
-	if (cfg == NULL)
-		return -ENOMEM;
+	if (r < 0)
+		return r;
 	if (!found) {
 		if (s->n_vms == s->vms_cap) {
 			size_t cap = s->vms_cap ? s->vms_cap * 2 : 16;

@@ -62,7 +62,8 @@ test_unknown_command(void **state)
 	expect_usage_error("unknown command 'Status'",
 			   "usage: agentctl [--json]", "Status");
 	expect_usage_error("node: missing subcommand (list, maintenance, standby, "
-			   "fence, drain, undrain or prepare-shutdown)",
+			   "fence, drain, undrain, prepare-shutdown, "
+			   "confirm-down, add or forget)",
 			   "usage: agentctl node list|maintenance|standby", "node");
 	expect_usage_error("node: unknown subcommand 'evacuate'",
 			   "usage: agentctl node list|maintenance|standby",
@@ -293,9 +294,10 @@ test_vm_usage(void **state)
 		"a123456789b123456789c123456789d123456789e123456789f123456789xyzw";
 
 	expect_usage_error("vm: missing subcommand (list, show, define, undefine, "
-			   "start, stop, restart, cleanup or migrate)",
+			   "start, stop, restart, cleanup, migrate or "
+			   "reset-state)",
 			   "usage: agentctl vm list|show|define|undefine|start|"
-			   "stop|restart|cleanup|migrate ...", "vm");
+			   "stop|restart|cleanup|migrate|reset-state ...", "vm");
 	expect_usage_error("vm: unknown subcommand 'move'",
 			   "usage: agentctl vm list|show", "vm", "move", "web1");
 	expect_usage_error("vm: unknown subcommand 'Start'",
@@ -859,6 +861,58 @@ test_maint(void **state)
 	assert_non_null(strstr(ctl_args_help(), "\n  cluster maintenance on|off "));
 }
 
+static void
+test_node_add_forget(void **state)
+{
+	struct ctl_args a;
+	char err[256];
+
+	(void)state;
+	expect_usage_error("node add: missing NAME",
+			   "usage: agentctl node add NAME ADDRESS", "node", "add");
+	expect_usage_error("node add: missing ADDRESS (one per corosync link, "
+			   "comma-separated)",
+			   "usage: agentctl node add NAME ADDRESS", "node", "add", "h4");
+	expect_usage_error("node add: --role needs dom0 or san",
+			   "usage: agentctl node add NAME ADDRESS",
+			   "node", "add", "h4", "10.0.0.4", "--role", "nas");
+	expect_usage_error("node add: --id needs a node id from 1 to 65535, not '0'",
+			   "usage: agentctl node add NAME ADDRESS",
+			   "node", "add", "h4", "10.0.0.4", "--id", "0");
+	expect_usage_error("node add: --id needs a node id from 1 to 65535, "
+			   "not '65536'", "usage: agentctl node add NAME ADDRESS",
+			   "node", "add", "h4", "10.0.0.4", "--id=65536");
+	expect_usage_error("node add: unexpected argument 'x'",
+			   "usage: agentctl node add NAME ADDRESS",
+			   "node", "add", "h4", "10.0.0.4", "x");
+	expect_usage_error("node forget: --print-config is only for node add",
+			   "usage: agentctl node forget HOST",
+			   "node", "forget", "h4", "--print-config");
+	expect_usage_error("node drain: --role is only for node add",
+			   "usage: agentctl node drain HOST", "node", "drain", "h4",
+			   "--role", "san");
+	expect_usage_error("node forget: missing HOST",
+			   "usage: agentctl node forget HOST", "node", "forget");
+
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "add", "h4",
+			       "10.0.0.4,10.1.0.4", "--role", "san", "--id", "9",
+			       "--print-config", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_ADD);
+	assert_string_equal(a.node, "h4");
+	assert_string_equal(a.address, "10.0.0.4,10.1.0.4");
+	assert_string_equal(a.role, "san");
+	assert_int_equal(a.nodeid, 9);
+	assert_true(a.print_config);
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "add", "h4",
+			       "10.0.0.4", NULL), 0);
+	assert_null(a.role);
+	assert_int_equal(a.nodeid, 0);
+	assert_false(a.print_config);
+	assert_int_equal(parse(&a, err, sizeof(err), "node", "forget", "h4", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_NODE_FORGET);
+	assert_string_equal(a.node, "h4");
+}
+
 int
 main(void)
 {
@@ -883,6 +937,7 @@ main(void)
 		cmocka_unit_test(test_storage),
 		cmocka_unit_test(test_maint_usage),
 		cmocka_unit_test(test_maint),
+		cmocka_unit_test(test_node_add_forget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -383,18 +383,18 @@ test_status_json(void **state)
 		"{\"name\":\"h1\",\"id\":1,\"role\":\"dom0\",\"state\":\"online\","
 		"\"flags\":[],\"cpu\":null,\"drain_parallel\":null,\"drain_force\":false,"
 		"\"mem_total_mb\":16384,\"mem_free_mb\":12000,"
-		"\"member\":true},"
+		"\"member\":true,\"fence_note\":null},"
 		"{\"name\":\"h2\",\"id\":2,\"role\":\"dom0\",\"state\":\"unclean\","
 		"\"flags\":[\"maintenance\",\"standby\"],\"cpu\":null,"
 		"\"drain_parallel\":null,\"drain_force\":false,\"mem_total_mb\":16384,"
-		"\"mem_free_mb\":0,\"member\":false},"
+		"\"mem_free_mb\":0,\"member\":false,\"fence_note\":null},"
 		"{\"name\":\"san1\",\"id\":10,\"role\":\"san\",\"state\":\"online\","
 		"\"flags\":[\"standby\"],\"cpu\":null,\"drain_parallel\":null,"
 		"\"drain_force\":false,\"mem_total_mb\":0,\"mem_free_mb\":0,"
-		"\"member\":true},"
+		"\"member\":true,\"fence_note\":null},"
 		"{\"name\":\"node7\",\"id\":7,\"role\":null,\"state\":null,"
 		"\"flags\":[],\"cpu\":null,\"drain_parallel\":null,\"drain_force\":false,"
-		"\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true}],"
+		"\"mem_total_mb\":0,\"mem_free_mb\":0,\"member\":true,\"fence_note\":null}],"
 		"\"vms\":["
 		"{\"name\":\"db\",\"state\":\"stopped\",\"host\":null,"
 		"\"priority\":0,\"restarts\":0,\"generation\":0,\"reason\":null,"
@@ -754,7 +754,7 @@ test_vm_show(void **state)
 		"{\"time_ms\":1795372401123,\"host\":\"h2\"},"
 		"{\"time_ms\":1795372741123,\"host\":\"h2\"}],"
 		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
-		"\"drain_skip\":null,\"reason\":null,"
+		"\"drain_skip\":null,\"reason\":null,\"vifs\":[],"
 		"\"config\":\"name = \\\"web1\\\"\\nmemory = 1024\\n\\n"
 		"\\tvcpus = 2\\u001b[2J\\nha_priority = 5\"}\n");
 	free(text);
@@ -769,7 +769,28 @@ test_vm_show(void **state)
 		"\"start_after\":[],\"restarts\":0,\"restarts_in_window\":0,"
 		"\"restart_history\":[],"
 		"\"migrate_to\":null,\"migrate_offline\":false,\"migrate_since_ms\":null,"
-		"\"drain_skip\":null,\"reason\":null,\"config\":null}\n");
+		"\"drain_skip\":null,\"reason\":null,\"vifs\":[],\"config\":null}\n");
+	free(text);
+
+	/* the vifs: the MAC each has (allocated at define), and its bridge */
+	f->vm[2].config = (char *)"vif = [ 'mac=00:16:3e:0a:0b:0c,bridge=xenbr0',\n"
+		"  'bridge=br1', '' ]\n";
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "Reason:          -\n"
+		"Vif 0:           mac 00:16:3e:0a:0b:0c, bridge xenbr0\n"
+		"Vif 1:           no MAC (xl picks one at each start), bridge br1\n"
+		"Vif 2:           no MAC (xl picks one at each start), bridge -\n"
+		"Config:\n  vif = [ 'mac="));
+	free(text);
+	assert_int_equal(ctl_format_vm_json(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "\"vifs\":[{\"mac\":\"00:16:3e:0a:0b:0c\","
+		"\"bridge\":\"xenbr0\"},{\"mac\":null,\"bridge\":\"br1\"},"
+		"{\"mac\":null,\"bridge\":null}],\"config\":"));
+	free(text);
+	f->vm[2].config = (char *)"vif = [ 'mac=01:16:3e:0a:0b:0c' ]\n";
+	assert_int_equal(ctl_format_vm(&f->resp, "web1", T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "Vifs:            ? (vif 0: MAC address "
+		"01:16:3e:0a:0b:0c is a multicast address"));
 	free(text);
 }
 

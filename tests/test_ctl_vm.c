@@ -182,6 +182,7 @@ define_web1(struct fixture *f)
 		"web1.cfg", NULL);
 	assert_int_equal(seen.n_submit, 1);
 	apply(&f->a.rep.st, seen.op);
+	seen.m.then(&f->a, seen.m.then_data, NULL, 0, NULL);
 }
 
 static void
@@ -226,7 +227,52 @@ test_define(void **state)
 	assert_string_equal(seen.m.done, "defined VM web1");
 	assert_string_equal(seen.m.what, "vm define web1 (from web1.cfg)");
 	assert_int_equal(seen.m.uid, 1000);
-	assert_null(seen.m.then);
+	/* the answer waits for the commit, which gives the vifs their MACs */
+	assert_non_null(seen.m.then);
+	seen.m.then(&f->a, seen.m.then_data, (qb_ipcs_connection_t *)&f->a,
+		    -EEXIST, "MAC 00:16:3e:00:00:01 is already used by VM x");
+	assert_int_equal(seen.result, -EEXIST);
+	assert_string_equal(seen.message, "MAC 00:16:3e:00:00:01 is already "
+			    "used by VM x");
+}
+
+static void
+test_define_macs(void **state)
+{
+	struct fixture *f = *state;
+	char why[160];
+
+	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_DEFINE,
+		"name = 'n1'\nmemory = 128\n"
+		"vif = [ 'bridge=xenbr0', 'mac=02:00:00:00:00:07' ]\n",
+		"n1.cfg", NULL);
+	assert_int_equal(seen.n_submit, 1);
+	apply(&f->a.rep.st, seen.op);
+	assert_non_null(strstr(state_vm(&f->a.rep.st, "n1")->config,
+			       "'mac=00:16:3e:"));
+	seen.m.then(&f->a, seen.m.then_data, NULL, 0, NULL);    /* client gone */
+
+	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_DEFINE,
+		"name = 'n1'\nmemory = 128\n"
+		"vif = [ 'bridge=xenbr0', 'mac=02:00:00:00:00:07' ]\n",
+		"n1.cfg", NULL);
+	seen.m.then(&f->a, seen.m.then_data, (qb_ipcs_connection_t *)&f->a, 0,
+		    NULL);
+	assert_int_equal(seen.result, 0);
+	assert_non_null(strstr(seen.message, "defined VM n1 (vif 0 mac 00:16:3e:"));
+	assert_non_null(strstr(seen.message, ", vif 1 mac 02:00:00:00:00:07)"));
+
+	/* another VM with n1's explicit MAC: the cluster refuses it */
+	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_DEFINE,
+		"name = 'n2'\nmemory = 128\nvif = [ 'mac=02:00:00:00:00:07' ]\n",
+		"n2.cfg", NULL);
+	assert_int_equal(seen.n_submit, 1);
+	assert_int_equal(state_apply(&f->a.rep.st, f->a.rep.st.epoch,
+				     f->a.rep.st.seq + 1, seen.op, why,
+				     sizeof(why)), -EEXIST);
+	assert_string_equal(why, "MAC 02:00:00:00:00:07 is already used by VM n1");
+	assert_null(state_vm(&f->a.rep.st, "n2"));
+	seen.m.then(&f->a, seen.m.then_data, NULL, -EEXIST, why);
 }
 
 static void
@@ -458,6 +504,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_define_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_define, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_define_macs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_undefined, setup, teardown),

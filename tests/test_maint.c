@@ -370,6 +370,109 @@ test_san_admits_destination(void **unused)
 	state_free(&s);
 }
 
+/* A clean stop that would cost the others quorum waits for their VMs. */
+static void
+test_leave_strands(void **unused)
+{
+	struct state s;
+	char names[64];
+
+	(void)unused;
+	cluster(&s);
+	/* 3 of 3 votes, 2 needed: h3 leaving leaves 2, enough */
+	assert_int_equal(maint_leave_strands(&s, 3, 3, 2, names, sizeof(names)), 0);
+	assert_string_equal(names, "");
+	/* 2 of 3 votes (one gone already): h3 leaving strands a, b, c */
+	assert_int_equal(maint_leave_strands(&s, 3, 2, 2, names, sizeof(names)), 3);
+	assert_string_equal(names, "a on h1, b on h1, c on h2");
+	/* its own VMs are not the question (they are drained first) */
+	assert_int_equal(maint_leave_strands(&s, 1, 2, 2, names, sizeof(names)), 1);
+	assert_string_equal(names, "c on h2");
+	/* stopped VMs hold nothing */
+	s.vms[2].state = VM_STATE_STOPPED;
+	s.vms[2].host = 0;
+	assert_int_equal(maint_leave_strands(&s, 1, 2, 2, names, sizeof(names)), 0);
+	/* names too long are cut at a whole name; the count stays exact */
+	s.vms[0].state = VM_STATE_STOPPING;
+	assert_int_equal(maint_leave_strands(&s, 3, 2, 2, names, 12), 2);
+	assert_string_equal(names, "a on h1");
+	/* a quorum device's vote counts like a node's */
+	assert_int_equal(maint_leave_strands(&s, 3, 3, 2, names, sizeof(names)), 0);
+	/* the online hosts already leaving count as gone: h2 marked, h3
+	 * leaving too would strand b on h1 (3 votes - 2 < 2) */
+	s.nodes[1].flags |= NODE_FLAG_LEAVING;
+	s.vms[0].state = VM_STATE_STOPPED;
+	s.vms[0].host = 0;
+	assert_int_equal(maint_leave_strands(&s, 3, 3, 2, names, sizeof(names)), 1);
+	assert_string_equal(names, "b on h1");
+	/* one that has left (offline) is in the votes no more */
+	s.nodes[1].state = NODE_STATE_OFFLINE;
+	assert_int_equal(maint_leave_strands(&s, 3, 3, 2, names, sizeof(names)), 0);
+	state_free(&s);
+}
+
+static Xenmesh__Op *
+op_leaving(uint32_t id, uint32_t votes, uint32_t quorum)
+{
+	static Xenmesh__Op op;
+	static Xenmesh__OpNodeFlags nf;
+
+	xenmesh__op__init(&op);
+	xenmesh__op_node_flags__init(&nf);
+	nf.id = id;
+	nf.set = NODE_FLAG_LEAVING;
+	nf.has_votes = votes != 0;
+	nf.votes = votes;
+	nf.has_quorum = votes != 0;
+	nf.quorum = quorum;
+	op.kind_case = XENMESH__OP__KIND_NODE_FLAGS;
+	op.node_flags = &nf;
+	return &op;
+}
+
+/* Two hosts stopping at once, checked in commit order where every member
+ * applies: the second is refused while the first's mark stands. */
+static void
+test_leaving_mark(void **unused)
+{
+	struct state s;
+	char why[200];
+	Xenmesh__Op ns_op = XENMESH__OP__INIT;
+	Xenmesh__OpNodeState ns = XENMESH__OP_NODE_STATE__INIT;
+
+	(void)unused;
+	cluster(&s);
+	/* c on h2 runs: h2 cannot leave */
+	assert_int_equal(state_apply(&s, 1, 1, op_leaving(2, 3, 2), why, sizeof(why)),
+			 -EBUSY);
+	assert_string_equal(why, "h2 cannot leave: VM c is still running there");
+	/* without the votes it saw: refused */
+	assert_int_equal(state_apply(&s, 1, 1, op_leaving(3, 0, 0), why, sizeof(why)),
+			 -EINVAL);
+	/* h3 holds nothing and 3 votes leave 2: marked */
+	assert_int_equal(state_apply(&s, 1, 1, op_leaving(3, 3, 2), why, sizeof(why)), 0);
+	assert_true(state_node(&s, 3)->flags & NODE_FLAG_LEAVING);
+	/* h1's VMs gone too, h2's left: h1 leaving as well would strand c */
+	s.vms[0].state = s.vms[1].state = VM_STATE_STOPPED;
+	s.vms[0].host = s.vms[1].host = 0;
+	assert_int_equal(state_apply(&s, 1, 2, op_leaving(1, 3, 2), why, sizeof(why)),
+			 -EBUSY);
+	assert_string_equal(why, "h1 leaving would cost the others quorum while "
+			    "1 VM(s) run there (c on h2)");
+	/* once c stops, h1 may go as well */
+	s.vms[2].state = VM_STATE_STOPPED;
+	s.vms[2].host = 0;
+	assert_int_equal(state_apply(&s, 1, 2, op_leaving(1, 3, 2), why, sizeof(why)), 0);
+	/* back online: the mark is gone */
+	ns.id = 3;
+	ns.state = XENMESH__NODE_STATE__NODE_ONLINE;
+	ns_op.kind_case = XENMESH__OP__KIND_NODE_STATE;
+	ns_op.node_state = &ns;
+	assert_int_equal(state_apply(&s, 1, 3, &ns_op, why, sizeof(why)), 0);
+	assert_false(state_node(&s, 3)->flags & NODE_FLAG_LEAVING);
+	state_free(&s);
+}
+
 static void
 test_cpu_class(void **unused)
 {
@@ -403,6 +506,8 @@ main(void)
 		cmocka_unit_test(test_pack_round_trip),
 		cmocka_unit_test(test_san_admits_destination),
 		cmocka_unit_test(test_cpu_class),
+		cmocka_unit_test(test_leave_strands),
+		cmocka_unit_test(test_leaving_mark),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

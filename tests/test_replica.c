@@ -440,6 +440,58 @@ test_clean_leave_marks_offline_and_rejoin_online(void **unused)
 	sim_free(sim);
 }
 
+/* The same VM, running on host, in every node's table (as a commit
+ * would have put it). */
+static void
+sim_vm_running(struct sim *sim, const char *name, uint32_t host)
+{
+	for (int i = 1; i <= sim->n; i++) {
+		struct state *st = &sim->nodes[i].rep.st;
+		struct vm_rec *v;
+
+		st->vms = realloc(st->vms, (st->n_vms + 1) * sizeof(*st->vms));
+		assert_non_null(st->vms);
+		st->vms_cap = st->n_vms + 1;
+		v = &st->vms[st->n_vms++];
+		memset(v, 0, sizeof(*v));
+		snprintf(v->name, sizeof(v->name), "%s", name);
+		v->state = VM_STATE_RUNNING;
+		v->host = host;
+		v->generation = 1;
+		v->want_running = true;
+		v->config = strdup("name = \"x\"\n");
+	}
+}
+
+/* A dom0 in maintenance that holds nothing is offline when it vanishes
+ * unseen (the last host of a cluster stopped as a whole); one that holds
+ * a VM is unclean, maintenance or not. */
+static void
+test_vanished_maintenance_host_holding_nothing_is_offline(void **unused)
+{
+	for (int with_vm = 0; with_vm <= 1; with_vm++) {
+		struct sim *sim = sim_new(3, 1024);
+		uint32_t gone = 3;
+		int why = MEMBER_NODEDOWN;
+		char reason[200] = "";
+
+		sim_start_all(sim);
+		assert_true(replica_request(&sim->nodes[1].rep,
+					    op_flags(3, NODE_FLAG_MAINTENANCE, 0),
+					    0, reason, sizeof(reason)) > 0);
+		sim_run(sim);
+		if (with_vm)
+			sim_vm_running(sim, "a", 3);
+		sim->nodes[3].up = false;
+		sim_confchg(sim, 0, &gone, &why, 1);
+		sim_run(sim);
+		assert_agree(sim, 0);
+		assert_int_equal(state_node(&sim->nodes[2].rep.st, 3)->state,
+				 with_vm ? NODE_STATE_UNCLEAN : NODE_STATE_OFFLINE);
+		sim_free(sim);
+	}
+}
+
 static void
 test_old_state_never_overwrites_newer(void **unused)
 {
@@ -858,6 +910,7 @@ main(void)
 		cmocka_unit_test(test_request_for_unknown_node_refused),
 		cmocka_unit_test(test_crash_of_coordinator_marks_unclean),
 		cmocka_unit_test(test_clean_leave_marks_offline_and_rejoin_online),
+		cmocka_unit_test(test_vanished_maintenance_host_holding_nothing_is_offline),
 		cmocka_unit_test(test_old_state_never_overwrites_newer),
 		cmocka_unit_test(test_partition_minority_has_no_coordinator_and_catches_up),
 		cmocka_unit_test(test_replayed_update_is_dropped),

@@ -21,11 +21,7 @@ N=(h1 h2 h3)
 victim=h3
 
 check "the fence chain of every host: a failing agent, then a hanging one; nothing else"
-for n in "${N[@]}"; do
-	printf '%s: level 1 fence-agent agent=%s fail=off record=%s; level 2 fence-agent agent=%s sleep=600 record=%s timeout=3\n' \
-		"$n" "$FA" "$XMRIG_DIR/fa-$n.rec" "$FA" "$XMRIG_DIR/fa-$n.rec"
-done >"$XMRIG_DIR/fence-bad.conf"
-xm_ctl h1 fence config set "$XMRIG_DIR/fence-bad.conf" >/dev/null || fail "fence config set failed"
+fence_chain_failing --hang "${N[@]}"
 
 for i in $(seq 1 6); do ha_vm h1 "ff$i" --memory 256; done
 wait_until 60 "6 VMs running" vms_running h1 6

@@ -148,6 +148,9 @@ inv_fence_order() {
 		sort -t$'\t' -k1,1n -k2,2n -u | awk -F'\t' '
 		# "HOST is STATE"
 		$3 ~ /^[^ ]+ is [a-z]+$/ { split($3, w, " "); st[w[1]] = w[3]; next }
+		# "HOST fenced: manually confirmed by ..." (agentctl node confirm-down;
+		# vm reset-state is left out on purpose: its VM must still wait)
+		$3 ~ /^[^ ]+ fenced: manually confirmed by / { split($3, w, " "); st[w[1]] = "fenced"; next }
 		# "VM NAME STATE on HOST" / "VM NAME STATE"
 		$3 ~ /^VM [^ ]+ [a-z]+( on [^ ]+)?$/ {
 			n = split($3, w, " "); vm = w[2]; s = w[3]; h = (n >= 5) ? w[5] : ""
@@ -254,4 +257,37 @@ recover_all() { # [TIMEOUT_S]
 		fi
 		[ "$(rig_now_ms)" -lt "$deadline" ] || fail "the cluster did not agree again: $("$RIG" wait-agree --timeout 1 2>&1 | tail -1)"
 	done
+}
+
+# Every host's fence chain: a fence agent that fails (level 1) and, with
+# --hang, one that hangs until its 3 s timeout (level 2); nothing that
+# could confirm a fence.  Set from h1; the agents record to fa-HOST.rec.
+fence_chain_failing() { # [--hang] HOST...
+	local hang=0 n fa
+	[ "${1:-}" = --hang ] && { hang=1; shift; }
+	fa=$(readlink -f "$RIG_HOME/../fake-fence-agent")
+	for n in "$@"; do
+		printf '%s: level 1 fence-agent agent=%s fail=off record=%s' \
+			"$n" "$fa" "$XMRIG_DIR/fa-$n.rec"
+		[ "$hang" = 0 ] || printf '; level 2 fence-agent agent=%s sleep=600 record=%s timeout=3' \
+			"$fa" "$XMRIG_DIR/fa-$n.rec"
+		printf '\n'
+	done >"$XMRIG_DIR/fence-bad.conf"
+	xm_ctl h1 fence config set "$XMRIG_DIR/fence-bad.conf" >/dev/null || fail "fence config set failed"
+}
+
+# The first restart after the confirmation's fence event (the state has no
+# "h3 is fenced" event here: the op is a confirmation, ha/confirm.c).
+restarts_after_confirm() { # NODE VICTIM T0
+	local ev fenced_id first_start
+	ev=$(xm_ctl "$1" events --json --count 100000) || fail "events from $1 failed"
+	fenced_id=$(printf '%s\n' "$ev" | jq -s -r --arg v "$2 fenced: " \
+		'[.[] | select(.kind == "fence" and (.text | startswith($v)))][0].id')
+	[ "$fenced_id" != null ] || fail "no '$2 fenced: ...' event on $1"
+	first_start=$(printf '%s\n' "$ev" | jq -s -r --argjson t0 "$3" \
+		'[.[] | select(.kind == "ha" and (.text | test("^start ")) and .time_ms >= $t0)] | map(.id) | min')
+	[ "$first_start" != null ] || fail "no restart event after $2 was lost"
+	[ "$first_start" -gt "$fenced_id" ] ||
+		fail "a VM was restarted (event $first_start) before $2 was confirmed down (event $fenced_id)"
+	note "confirmed at event $fenced_id, first restart at event $first_start"
 }

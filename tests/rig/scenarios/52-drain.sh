@@ -55,7 +55,11 @@ hand=$(for d in "$XMRIG_DIR"/disks/d*.img; do "$XM_BUILD/tests/check-writers" "$
 
 check "h1 stays in maintenance across its reboot; nothing lands there"
 "$RIG" crash h1
-wait_until 60 "h1 fenced" node_is h2 h1 fenced
+# drained, it holds nothing: no fence (a power fence of a host being
+# serviced would protect nothing), it is offline
+wait_until 60 "h1 offline" node_is h2 h1 offline
+sleep 3
+node_is h2 h1 offline || fail "h1, drained, went on to $(node_state_seen h2 h1)"
 "$RIG" restart h1
 wait_until 60 "h1 online" node_is h2 h1 online
 node_has h2 "$(flag_filter h1 maintenance)" true || fail "h1 lost its maintenance flag"
