@@ -171,6 +171,7 @@ test_add_refused(void **state)
 	char err[256] = "";
 
 	(void)state;
+	memset(&nl, 0, sizeof(nl));     /* compared whole below, padding too */
 	assert_int_equal(cc_parse(debian_conf, &nl, err, sizeof(err)), 0);
 	before = nl;
 	assert_int_equal(cc_add(&nl, "node3", 0, "192.168.1.3", err, sizeof(err)),
