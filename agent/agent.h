@@ -26,6 +26,7 @@ struct metrics_http;    /* agent/metrics_http.c: the /metrics listener */
 struct san;             /* agent/san.c: a SAN node's volumes, targets, portal */
 struct alert;           /* agent/alert.c: the alert programs */
 struct nodeconf;        /* agent/nodeconf.c: corosync.conf's nodelist */
+struct ctl_create;      /* agent/ctl_create.c: vm create jobs */
 
 struct agent {
 	struct xm_config cfg;
@@ -43,6 +44,7 @@ struct agent {
 	struct san *san;
 	struct alert *alert;            /* NULL: no alert programs */
 	struct nodeconf *nodeconf;      /* NULL: corosync.conf left alone */
+	struct ctl_create *create;      /* NULL until the first vm create */
 	struct state_save save;         /* the state file, and why not */
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */

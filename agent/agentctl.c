@@ -20,6 +20,8 @@
 #include "ctl_args.h"
 #include "ctl_client.h"
 #include "ctl_confirm_cli.h"
+#include "ctl_create_cli.h"
+#include "ctl_backup_cli.h"
 #include "ctl_format.h"
 #include "ctl_nodes_cli.h"
 #include "ctl_planned.h"
@@ -462,6 +464,12 @@ main(int argc, char *argv[])
 	char err[256], *config = NULL;
 	int rc, status;
 
+	/* vm create and template have their own parser (ctl_create_cli.c) */
+	if (ctl_create_cli_wants(argc, argv))
+		return ctl_create_cli_main(argc, argv);
+	/* so have vm backup, vm restore and backup list (ctl_backup_cli.c) */
+	if (ctl_backup_cli_wants(argc, argv))
+		return ctl_backup_cli_main(argc, argv);
 	rc = ctl_args_parse(argc, argv, &args, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "agentctl: %s\n%s\n", err, args.usage);

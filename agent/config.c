@@ -128,7 +128,10 @@ config_defaults(struct xm_config *cfg)
 	cfg->portal_prefix = 24;
 	snprintf(cfg->backend, sizeof(cfg->backend), "lvm");
 	snprintf(cfg->volume_dir, sizeof(cfg->volume_dir), "/var/lib/xenmesh/volumes");
+	snprintf(cfg->template_dir, sizeof(cfg->template_dir), "/var/lib/xenmesh/templates");
 	snprintf(cfg->mirror, sizeof(cfg->mirror), "drbd");
+	snprintf(cfg->backup_dir, sizeof(cfg->backup_dir), "/var/lib/xenmesh/backups");
+	cfg->backup_snapshot_percent = 20;
 	cfg->replacement_timeout_s = 120;
 	snprintf(cfg->shutdown_policy, sizeof(cfg->shutdown_policy), "migrate");
 	cfg->alert_timeout_s = 30;
@@ -417,6 +420,9 @@ config_set_uint(struct config_parser *p, const struct config_key *k,
 	if (strcmp(k->name, "portal_prefix") == 0) {
 		lo = 1;
 		hi = 32;
+	} else if (strcmp(k->name, "backup_snapshot_percent") == 0) {
+		lo = 1;
+		hi = 100;
 	} else if (strcmp(k->name, "replacement_timeout") == 0 ||
 		   (k->sec == SEC_ALERTS && strcmp(k->name, "timeout") == 0)) {
 		lo = 1;
@@ -501,7 +507,11 @@ static const struct config_key config_keys[] = {
 	{ SEC_STORAGE, "portal_dev", config_set_token, CFG_STR(portal_dev) },
 	{ SEC_STORAGE, "backend", config_set_word, CFG_STR(backend) },
 	{ SEC_STORAGE, "volume_dir", config_set_path, CFG_STR(volume_dir) },
+	{ SEC_STORAGE, "template_dir", config_set_path, CFG_STR(template_dir) },
 	{ SEC_STORAGE, "vg", config_set_token, CFG_STR(vg) },
+	{ SEC_STORAGE, "backup_dir", config_set_path, CFG_STR(backup_dir) },
+	{ SEC_STORAGE, "backup_snapshot_percent", config_set_uint,
+	  offsetof(struct xm_config, backup_snapshot_percent), sizeof(uint64_t) },
 	{ SEC_STORAGE, "no_devmapper", config_set_bool,
 	  offsetof(struct xm_config, no_devmapper), sizeof(int) },
 	{ SEC_STORAGE, "mirror", config_set_word, CFG_STR(mirror) },

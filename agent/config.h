@@ -50,7 +50,10 @@ struct xm_config {
 	char portal_dev[32];            /* SAN: interface that carries it */
 	char backend[8];                /* SAN: file | lvm, default lvm */
 	char volume_dir[PATH_MAX];      /* SAN file backend, default /var/lib/xenmesh/volumes */
+	char template_dir[PATH_MAX];    /* SAN: vm create's templates, default /var/lib/xenmesh/templates */
 	char vg[128];                   /* SAN lvm backend: the volume group */
+	char backup_dir[PATH_MAX];      /* SAN: vm backup's DEST, default /var/lib/xenmesh/backups */
+	uint64_t backup_snapshot_percent; /* SAN lvm: snapshot size, % of the origin, default 20 */
 	int no_devmapper;               /* SAN lvm: yes = --driverloaded n (tests) */
 	char mirror[8];                 /* SAN: none | drbd, default drbd */
 	char drbd_nodes[256];           /* SAN drbd: "NAME=ADDR NAME=ADDR" (uname, replication address) */

@@ -23,7 +23,8 @@
 	"          vm list|show|define|undefine|start|stop|restart|cleanup|migrate|\n" \
 	"          reset-state,\n" \
 	"          cluster maintenance, fence config|history, metrics, log-level,\n" \
-	"          volume create|list|remove, storage status"
+	"          volume create|list|remove, storage status,\n" \
+	"          vm create, template list|show, vm backup|restore, backup list"
 #define USAGE_STATUS      "usage: agentctl status [--json]"
 #define USAGE_EVENTS      "usage: agentctl events [--follow] [--json] [--count N]"
 #define USAGE_NODE \
@@ -154,6 +155,24 @@ static const char help_text[] =
 	"                                          storage-fenced hosts; on a SAN\n"
 	"                                          node also its targets, ACLs and\n"
 	"                                          sessions\n"
+	"  vm create NAME --template T [--ip A] [--netmask M] [--gateway G] "
+	"[--nameserver N] [--mac MAC] [--memory MB] [--vcpus N] [--disk SIZE] "
+	"[--swap SIZE] [--description TEXT] [--start] [--on HOST]\n"
+	"                                          a VM from a template: volumes, file\n"
+	"                                          systems, network files, defined\n"
+	"                                          (on the active SAN node)\n"
+	"  template list [--json]                  the templates (on a SAN node)\n"
+	"  template show TEMPLATE [--json]         one template and its vm.cfg.in\n"
+	"  vm backup VM [--dest DIR]               back up a VM's volumes (also\n"
+	"                                          while it runs), its xl.cfg and\n"
+	"                                          HA settings, compressed and\n"
+	"                                          checksummed (on the active SAN\n"
+	"                                          node)\n"
+	"  vm restore VM [BACKUP] [--disk SIZE] [--memory MB] [--as NEWNAME] [--dest DIR]\n"
+	"                                          check a backup (default: the\n"
+	"                                          newest), recreate the volumes,\n"
+	"                                          unpack them, define the VM\n"
+	"  backup list [VM] [--dest DIR] [--json]  the backups on this SAN node\n"
 	"\n"
 	"exit status: 0 ok, 1 operation failed, 2 usage error, 3 xenmeshd not\n"
 	"reachable, 4 no quorum (or no coordinator, or sync in progress),\n"

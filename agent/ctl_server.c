@@ -31,8 +31,10 @@
 #include <qb/qbloop.h>
 
 #include "ctl_access.h"
+#include "ctl_backup.h"
 #include "ctl_admin.h"
 #include "ctl_confirm.h"
+#include "ctl_create.h"
 #include "ctl_fence.h"
 #include "ctl_maint.h"
 #include "ctl_nodes.h"
@@ -334,6 +336,11 @@ static const struct ctl_command {
 	[XENMESH__CTL_COMMAND__CTL_VM_RESET_STATE] = { "vm reset-state", true },
 	[XENMESH__CTL_COMMAND__CTL_NODE_ADD] = { "node add", true },
 	[XENMESH__CTL_COMMAND__CTL_NODE_FORGET] = { "node forget", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_BACKUP] = { "vm backup", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_RESTORE] = { "vm restore", true },
+	[XENMESH__CTL_COMMAND__CTL_BACKUP_LIST] = { "backup list", false },
+	[XENMESH__CTL_COMMAND__CTL_VM_CREATE] = { "vm create", true },
+	[XENMESH__CTL_COMMAND__CTL_TEMPLATE] = { "template", false },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -397,6 +404,10 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	case XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE:
 		ctl_storage_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
+	case XENMESH__CTL_COMMAND__CTL_VM_CREATE:
+	case XENMESH__CTL_COMMAND__CTL_TEMPLATE:
+		ctl_create_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
 	case XENMESH__CTL_COMMAND__CTL_METRICS:
 	case XENMESH__CTL_COMMAND__CTL_LOG_LEVEL:
 		ctl_admin_request(srv->a, c, (uint32_t)cl->uid, req);
@@ -421,6 +432,11 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	case XENMESH__CTL_COMMAND__CTL_NODE_ADD:
 	case XENMESH__CTL_COMMAND__CTL_NODE_FORGET:
 		ctl_nodes_request(srv->a, c, (uint32_t)cl->uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_VM_BACKUP:
+	case XENMESH__CTL_COMMAND__CTL_VM_RESTORE:
+	case XENMESH__CTL_COMMAND__CTL_BACKUP_LIST:
+		ctl_backup_request(srv->a, c, (uint32_t)cl->uid, req);
 		break;
 	default:
 		ctl_vm_request(srv->a, &srv->vm, c, (uint32_t)cl->uid, req);

@@ -135,6 +135,8 @@ act(struct guard *g, enum selffence_action action)
 		return;
 	}
 	g->announced_begin = true;
+	/* a heal before the reset must not make this host act again */
+	replica_doomed(&a->rep);
 	destroyed = vmhost_destroy_ha(a, "self-fence");
 	log_crit("self-fence: %s; destroyed %u HA domains and stopped petting the "
 		 "watchdog: this host resets within %u s", selffence_reason_str(g->sf.reason),

@@ -19,6 +19,8 @@
 #include "cluster.h"
 #include "config.h"
 #include "coord.h"
+#include "ctl_create.h"
+#include "ctl_backup.h"
 #include "ctl_server.h"
 #include "guard.h"
 #include "log.h"
@@ -342,6 +344,8 @@ main(int argc, char **argv)
 	metrics_agent_stop(&a);
 	notify_agent_stop(&a);
 
+	ctl_create_stop(&a);
+	ctl_backup_stop(&a);
 	san_stop(&a);
 	coord_stop(&a);
 	guard_stop(&a, true);

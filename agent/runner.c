@@ -50,6 +50,9 @@ runner_req_validate(const struct runner_req *req)
 		return -EINVAL;
 	if (req->stdin_len > RUNNER_STDIN_MAX)
 		return -E2BIG;
+	if ((req->stdout_path && req->stdout_path[0] != '/') ||
+	    (req->cwd && req->cwd[0] != '/'))
+		return -EINVAL;
 	for (i = 0; req->env && req->env[i]; i++) {
 		const char *eq = strchr(req->env[i], '=');
 
@@ -112,6 +115,33 @@ runner_argv_format(const char *const *argv, char *buf, size_t len)
 out_nospace:
 	buf[o] = '\0';
 	return -ENOSPC;
+}
+
+int
+runner_req_format(const struct runner_req *req, char *buf, size_t len)
+{
+	const char *one[2] = { NULL, NULL };
+	size_t o;
+	int rc = runner_argv_format(req->argv, buf, len);
+
+	if (rc < 0)
+		return rc;
+	if (req->stdout_path) {
+		o = strlen(buf);
+		if (o + 3 >= len)
+			return -ENOSPC;
+		memcpy(buf + o, " > ", 4);
+		one[0] = req->stdout_path;
+		rc = runner_argv_format(one, buf + o + 3, len - o - 3);
+		if (rc < 0)
+			return rc;
+	}
+	if (req->cwd) {
+		o = strlen(buf);
+		if ((size_t)snprintf(buf + o, len - o, " (in %s)", req->cwd) >= len - o)
+			return -ENOSPC;
+	}
+	return 0;
 }
 
 bool
@@ -403,7 +433,7 @@ exec_child_exited(int32_t fd, int32_t revents, void *data)
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(int in, int out, int err, int ex, char *const *cands,
-	   char *const *argv, char *const *envp)
+	   char *const *argv, char *const *envp, const char *cwd)
 {
 	struct sigaction sa;
 	sigset_t all;
@@ -430,6 +460,10 @@ child_exec(int in, int out, int err, int ex, char *const *cands,
 	if (ex > 3)
 		(void)close_range(3, (unsigned)ex - 1, 0);
 	(void)close_range((unsigned)ex + 1, ~0U, 0);
+	if (cwd && chdir(cwd) < 0) {
+		e = errno;
+		goto out_report;
+	}
 
 	for (i = 0; cands[i]; i++) {
 		execve(cands[i], argv, envp);
@@ -552,7 +586,7 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 {
 	struct runner_exec *rx = (struct runner_exec *)r;
 	int fo[2] = { -1, -1 }, fe[2] = { -1, -1 }, fx[2] = { -1, -1 };
-	int fi[2] = { -1, -1 };
+	int fi[2] = { -1, -1 }, fout = -1;
 	char **cands = NULL, **envp = NULL;
 	struct exec_child *c;
 	int rc;
@@ -603,6 +637,15 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 		}
 	}
 
+	if (req->stdout_path) {
+		/* not truncated: an image written onto a backing file must
+		 * keep the file's size (see runner.h) */
+		fout = open(req->stdout_path, O_WRONLY | O_CREAT | O_NOCTTY | O_CLOEXEC, 0600);
+		if (fout < 0) {
+			rc = -errno;
+			goto out_close_pipes;
+		}
+	}
 	c->start_ms = mono_ms();
 	c->pid = fork();
 	if (c->pid < 0) {
@@ -610,8 +653,8 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 		goto out_close_pipes;
 	}
 	if (c->pid == 0)
-		child_exec(fi[0], fo[1], fe[1], fx[1], cands,
-			   (char *const *)req->argv, envp);
+		child_exec(fi[0], fout >= 0 ? fout : fo[1], fe[1], fx[1], cands,
+			   (char *const *)req->argv, envp, req->cwd);
 
 	/* parent */
 	(void)setpgid(c->pid, c->pid);  /* either side may win the race */
@@ -619,6 +662,8 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 	(void)close(fo[1]);
 	(void)close(fe[1]);
 	(void)close(fx[1]);
+	if (fout >= 0)
+		(void)close(fout);
 	c->fd_in = fi[1];
 	c->fd_out = fo[0];
 	c->fd_err = fe[0];
@@ -664,6 +709,8 @@ out_release:
 	child_free(c);
 	return rc < 0 ? rc : -EIO;
 out_close_pipes:
+	if (fout >= 0)
+		(void)close(fout);
 	for (int i = 0; i < 2; i++) {
 		if (fo[i] >= 0)
 			(void)close(fo[i]);

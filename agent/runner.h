@@ -52,6 +52,16 @@ struct runner_req {
 	 * (replacing a variable of that name); NULL: none.  PATH and LC_ALL
 	 * stay the runner's. */
 	const char *const *env;
+	/* NULL: stdout is captured (out).  Else the absolute path of a file
+	 * or device stdout goes to instead (nothing captured): opened
+	 * O_WRONLY|O_CREAT (mode 0600) by the runner before the fork, never
+	 * truncated, written from its start (an archive into a new file, an
+	 * image onto a device or a backing file of the right size).  A
+	 * failed open is run()'s -errno. */
+	const char *stdout_path;
+	/* NULL: the daemon's. Else an absolute directory the child runs in
+	 * (sha256sum -c reads the names its SHA256SUMS lists relative to it). */
+	const char *cwd;
 };
 
 struct runner_output {
@@ -100,13 +110,17 @@ void runner_close(struct runner *r);
 
 /* 0, or -EINVAL (argv empty or relative, too many or too long arguments,
  * timeout <= 0, stdin_len without data, an env entry without "KEY=" or
- * naming PATH or LC_ALL) or -E2BIG (stdin too large). */
+ * naming PATH or LC_ALL, a relative stdout_path or cwd) or -E2BIG (stdin
+ * too large). */
 int runner_req_validate(const struct runner_req *req);
 
 /* argv as one line, shell-quoted where needed: for logs and for the
  * recorder's comparisons.  0, or -ENOSPC (then truncated, still
  * NUL-terminated). */
 int runner_argv_format(const char *const *argv, char *buf, size_t len);
+/* The same for a whole request: argv, then " > PATH" with stdout_path and
+ * " (in DIR)" with cwd, as the recorder records it. */
+int runner_req_format(const struct runner_req *req, char *buf, size_t len);
 
 /* true when it exited 0 (and was neither killed nor failed to start). */
 bool runner_result_ok(const struct runner_result *res);

@@ -127,7 +127,7 @@ rec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 		return -EINVAL;
 	if (rr->closing)
 		return -ESHUTDOWN;
-	(void)runner_argv_format(req->argv, line, sizeof(line));
+	(void)runner_req_format(req, line, sizeof(line));
 
 	e = realloc(rr->ent, (rr->n_ent + 1) * sizeof(*e));
 	if (!e)

@@ -200,10 +200,22 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 			return;         /* the next pass looks again */
 		}
 	}
-	m->done |= DONE_CREATE;
 	/* the watchdog is armed before anything runs that it must protect */
 	if (rc == 0)
 		rc = guard_prepare_start(vh->a, err, sizeof(err));
+	if (rc == -ECANCELED) {
+		/* this host resets within its watchdog timeout: a failed start
+		 * reported now would count against the VM (three such and it
+		 * is failed for good); once the host is gone the cluster
+		 * recovers it as any VM of a lost host */
+		if (!(m->done & DONE_DOOMED_LOGGED))
+			log_warn("not starting VM %s (generation %" PRIu64 "): %s",
+				 v->name, v->generation, err);
+		m->done |= DONE_DOOMED_LOGGED;
+		free(cfg);
+		return;
+	}
+	m->done |= DONE_CREATE;
 	if (rc == 0) {
 		rc = vh->ops->create(vh->hv, cfg, v->generation);
 		if (rc < 0)

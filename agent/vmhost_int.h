@@ -23,6 +23,7 @@ enum {
 	DONE_WAIT_LOGGED = 16,  /* "waiting for the SAN" said once */
 	DONE_MIGRATE = 32,      /* this host's part in its migration begun */
 	DONE_MIGRATE_GONE = 64, /* its failure reported */
+	DONE_DOOMED_LOGGED = 128, /* "not starting: self-fence begun" said once */
 };
 
 struct memo {

@@ -42,6 +42,11 @@ _agentctl()
         if [[ -n $skip ]]; then skip=; continue; fi
         case $w in
             --on|--count|-n|--parallel|--timeout|--yes-i-checked|--role|--id) skip=1 ;;
+            # vm create's (agent/ctl_create_cli.c)
+            --template|--ip|--netmask|--gateway|--nameserver|--mac|--memory|--vcpus|\
+            --disk|--swap|--description) skip=1 ;;
+            # vm backup, vm restore, backup list (agent/ctl_backup_cli.c)
+            --dest|--as) skip=1 ;;
             -*) ;;
             *) words+=("$w") ;;
         esac
@@ -55,6 +60,20 @@ _agentctl()
             COMPREPLY=($(compgen -W "dom0 san" -- "$cur"))
             return 0 ;;
         --count|-n|--parallel|--timeout|--id)
+            return 0 ;;
+        --template)
+            # the templates, when this is a SAN node (they live there)
+            local tj
+            tj=$("$prog" template list --json 2>/dev/null) &&
+                COMPREPLY=($(compgen -W "$(printf '%s\n' "$tj" |
+                    grep -o '"name": *"[^"]*"' | sed 's/.*"\([^"]*\)"$/\1/')" -- "$cur"))
+            return 0 ;;
+        --ip|--netmask|--gateway|--nameserver|--mac|--memory|--vcpus|--disk|--swap|--description)
+            return 0 ;;
+        --dest)
+            COMPREPLY=($(compgen -d -- "$cur")); compopt -o filenames 2>/dev/null
+            return 0 ;;
+        --as)
             return 0 ;;
     esac
 
@@ -90,6 +109,7 @@ _agentctl()
         # past the line's end: only its options are left
         for ((; j < ${#t[@]}; j++)); do
             case ${t[j]} in
+                \[[A-Z]*\]) break ;;     # an optional operand: vm restore VM [BACKUP]
                 \[*|*\]) ;;
                 --*) ;;
                 *) break ;;
@@ -105,7 +125,7 @@ _agentctl()
             case ${t[j]} in
                 [a-z]*"|"*) local v; for v in ${t[j]//|/ }; do next[$v]=1; done ;;
                 [a-z]*) next[${t[j]}]=1 ;;
-                *) operand=${t[j]} ;;
+                *) operand=${t[j]#[}; operand=${operand%]} ;;
             esac
         fi
     done
@@ -119,6 +139,10 @@ _agentctl()
         NODE|HOST) COMPREPLY=($(compgen -W "$(_agentctl_names "$prog" node)" -- "$cur")) ;;
         FILE*) COMPREPLY=($(compgen -f -- "$cur")); compopt -o filenames 2>/dev/null ;;
         LEVEL) COMPREPLY=($(compgen -W "error warning notice info debug" -- "$cur")) ;;
+        BACKUP)
+            # the stamps of the VM's backups, when this is a SAN node
+            COMPREPLY=($(compgen -W "$("$prog" backup list "${words[2]}" 2>/dev/null |
+                awk 'NR > 1 {print $2}')" -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "${!next[*]}" -- "$cur")) ;;
     esac
     return 0

@@ -328,7 +328,8 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 	char who[STATE_NAME_MAX + 16];
 	bool changed;
 
-	if (r->synced && r->quorum.quorate && quorum_is_current(r) && !r->stalled)
+	if (r->synced && r->quorum.quorate && quorum_is_current(r) && !r->stalled &&
+	    !r->doomed)
 		next = lowest_member(r);
 	changed = next != r->coordinator;
 	if (changed) {
@@ -336,6 +337,7 @@ replica_update_coordinator(struct replica *r, bool after_sync)
 		if (next == 0) {
 			replica_event(r, 0, "coordinator", "no coordinator: %s",
 				      !r->quorum.quorate ? r->quorum.reason :
+				      r->doomed ? "this host has begun its self-fence" :
 				      r->stalled ? "own heartbeat not back (corosync stalled?)" :
 				      "sync in progress");
 		} else {
@@ -891,6 +893,15 @@ replica_stalled(struct replica *r, bool stalled)
 		    stalled ? "own heartbeat not back through the group: acting "
 			      "for the cluster stops until it is" :
 			      "own heartbeat back through the group");
+	replica_update_coordinator(r, false);
+}
+
+void
+replica_doomed(struct replica *r)
+{
+	if (r->doomed)
+		return;
+	r->doomed = true;
 	replica_update_coordinator(r, false);
 }
 

@@ -69,6 +69,7 @@ struct replica {
 	 * coordinator while it is not the current ring; untracked (tests
 	 * that never say) is taken as current */
 	bool stalled;           /* own heartbeat not back: no coordinator */
+	bool doomed;            /* self-fence begun: never coordinator again */
 	bool quorum_ring_tracked;
 	uint32_t quorum_ring_nodeid;
 	uint64_t quorum_ring_seq;
@@ -126,6 +127,9 @@ void replica_quorum(struct replica *r, const struct quorum_verdict *v);
 /* Our own heartbeat is (not) coming back through the group: while it
  * does not (a stalled corosync), this node coordinates nothing. */
 void replica_stalled(struct replica *r, bool stalled);
+/* This host has begun its self-fence and resets soon: it acts for the
+ * cluster no more, even if quorum comes back first. */
+void replica_doomed(struct replica *r);
 /* The next quorum verdicts are votequorum's for this totem ring. */
 void replica_quorum_ring(struct replica *r, uint32_t nodeid, uint64_t seq);
 /* Connection to corosync lost: not quorate, no membership. */

@@ -31,6 +31,8 @@ step_free(struct cmdseq_step *st)
 			free(*a);
 	free(st->argv);
 	free(st->stdin_data);
+	free(st->stdout_path);
+	free(st->cwd);
 }
 
 void
@@ -125,6 +127,40 @@ cmdseq_set_stdin(struct cmdseq *s, const char *data)
 	return 0;
 }
 
+/* *slot = a copy of text (the last step's), sticky error on failure. */
+static int
+step_string(struct cmdseq *s, char *(*slot), const char *text)
+{
+	char *d;
+
+	if (s->error)
+		return s->error;
+	if (!text || text[0] != '/')
+		return seq_fail(s, -EINVAL);
+	d = strdup(text);
+	if (!d)
+		return seq_fail(s, -ENOMEM);
+	free(*slot);
+	*slot = d;
+	return 0;
+}
+
+int
+cmdseq_set_stdout(struct cmdseq *s, const char *path)
+{
+	if (!s->error && !s->n)
+		return seq_fail(s, -EINVAL);
+	return s->n ? step_string(s, &s->steps[s->n - 1].stdout_path, path) : s->error;
+}
+
+int
+cmdseq_set_cwd(struct cmdseq *s, const char *dir)
+{
+	if (!s->error && !s->n)
+		return seq_fail(s, -EINVAL);
+	return s->n ? step_string(s, &s->steps[s->n - 1].cwd, dir) : s->error;
+}
+
 void
 cmdseq_tolerate(struct cmdseq *s)
 {
@@ -142,9 +178,16 @@ cmdseq_set_timeout(struct cmdseq *s, int timeout_ms)
 int
 cmdseq_format(const struct cmdseq *s, size_t i, char *buf, size_t len)
 {
+	struct runner_req req = {
+		.argv = NULL,
+	};
+
 	if (i >= s->n)
 		return -ERANGE;
-	return runner_argv_format((const char *const *)s->steps[i].argv, buf, len);
+	req.argv = (const char *const *)s->steps[i].argv;
+	req.stdout_path = s->steps[i].stdout_path;
+	req.cwd = s->steps[i].cwd;
+	return runner_req_format(&req, buf, len);
 }
 
 static void
@@ -220,6 +263,8 @@ op_start(struct cmdseq_op *op)
 		.timeout_ms = st->timeout_ms ? st->timeout_ms :
 			      op->seq.timeout_ms ? op->seq.timeout_ms :
 			      CMDSEQ_TIMEOUT_DEFAULT_MS,
+		.stdout_path = st->stdout_path,
+		.cwd = st->cwd,
 	};
 
 	return runner_run(op->runner, &req, op_step_done, op);

@@ -26,6 +26,8 @@
 struct cmdseq_step {
 	char **argv;            /* NULL-terminated, owned */
 	char *stdin_data;       /* NULL: none; owned */
+	char *stdout_path;      /* NULL: captured; owned (runner_req.stdout_path) */
+	char *cwd;              /* NULL: the daemon's; owned (runner_req.cwd) */
 	int timeout_ms;         /* 0: the sequence's default */
 	bool may_fail;
 };
@@ -48,10 +50,14 @@ int cmdseq_add(struct cmdseq *s, const char *arg0, ...)
 int cmdseq_addv(struct cmdseq *s, const char *const *argv);
 /* The last appended step: feed it stdin / let it fail / own timeout. */
 int cmdseq_set_stdin(struct cmdseq *s, const char *data);
+/* The last step's stdout into a file, its working directory (absolute
+ * paths; see runner_req): sticky -EINVAL otherwise. */
+int cmdseq_set_stdout(struct cmdseq *s, const char *path);
+int cmdseq_set_cwd(struct cmdseq *s, const char *dir);
 void cmdseq_tolerate(struct cmdseq *s);
 void cmdseq_set_timeout(struct cmdseq *s, int timeout_ms);
 
-/* Line i formatted like the recorder shows it (runner_argv_format). */
+/* Line i formatted like the recorder shows it (runner_req_format). */
 int cmdseq_format(const struct cmdseq *s, size_t i, char *buf, size_t len);
 
 struct cmdseq_outcome {

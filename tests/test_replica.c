@@ -417,6 +417,25 @@ test_crash_of_coordinator_marks_unclean(void **unused)
 	sim_free(sim);
 }
 
+/* A host that began its self-fence resets soon: it never coordinates
+ * again, though the others still wait for it (the lowest member). */
+static void
+test_doomed_host_does_not_coordinate(void **unused)
+{
+	struct sim *sim = sim_new(3, 1024);
+
+	sim_start_all(sim);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 1);
+	replica_doomed(&sim->nodes[1].rep);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 0);
+	assert_false(replica_is_coordinator(&sim->nodes[1].rep));
+	/* quorum again (a heal) changes nothing */
+	sim_quorum(sim, 0, true);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 0);
+	assert_int_equal(sim->nodes[2].rep.coordinator, 1);
+	sim_free(sim);
+}
+
 static void
 test_clean_leave_marks_offline_and_rejoin_online(void **unused)
 {
@@ -911,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_crash_of_coordinator_marks_unclean),
 		cmocka_unit_test(test_clean_leave_marks_offline_and_rejoin_online),
 		cmocka_unit_test(test_vanished_maintenance_host_holding_nothing_is_offline),
+		cmocka_unit_test(test_doomed_host_does_not_coordinate),
 		cmocka_unit_test(test_old_state_never_overwrites_newer),
 		cmocka_unit_test(test_partition_minority_has_no_coordinator_and_catches_up),
 		cmocka_unit_test(test_replayed_update_is_dropped),

@@ -309,6 +309,54 @@ test_exec_stdin(void **state)
 	free(big);
 }
 
+/* stdout into a file (never truncated) and a working directory: what
+ * backups use (gzip -c > FILE, sha256sum -c in the backup directory). */
+static void
+test_exec_stdout_path_cwd(void **state)
+{
+	char path[] = "/tmp/test_runner_out.XXXXXX", buf[64] = "", line[256];
+	const char *argv[] = { "/bin/pwd", NULL };
+	struct runner_req req = { .argv = argv, .timeout_ms = 5000, .cwd = "/tmp",
+				  .stdout_path = path };
+	struct got *g = calloc(1, sizeof(*g));
+	struct runner *r = NULL;
+	qb_loop_timer_handle guard;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "0123456789abcdef", 16), 16);
+	assert_int_equal(runner_req_format(&req, line, sizeof(line)), 0);
+	assert_true(strncmp(line, "/bin/pwd > /tmp/test_runner_out.", 32) == 0);
+	assert_non_null(strstr(line, " (in /tmp)"));
+	g->loop = qb_loop_create();
+	assert_int_equal(runner_exec_open(&r, g->loop, NULL), 0);
+	assert_int_equal(runner_run(r, &req, got_done, g), 0);
+	assert_int_equal(qb_loop_timer_add(g->loop, QB_LOOP_LOW, 10000000000ULL,
+					   g->loop, guard_fire, &guard), 0);
+	qb_loop_run(g->loop);
+	(void)qb_loop_timer_del(g->loop, guard);
+	assert_true(runner_result_ok(&g->res));
+	assert_string_equal(g->out, "");                /* not captured */
+	assert_int_equal(pread(fd, buf, sizeof(buf) - 1, 0), 16);
+	assert_string_equal(buf, "/tmp\n56789abcdef");  /* written over, not truncated */
+	/* a file that cannot be opened: run() says so, nothing runs */
+	req.stdout_path = "/nonexistent/dir/out";
+	assert_int_equal(runner_run(r, &req, got_done, g), -ENOENT);
+	/* relative paths are refused */
+	req.stdout_path = "out";
+	assert_int_equal(runner_req_validate(&req), -EINVAL);
+	req.stdout_path = NULL;
+	req.cwd = "tmp";
+	assert_int_equal(runner_req_validate(&req), -EINVAL);
+	runner_close(r);
+	qb_loop_destroy(g->loop);
+	close(fd);
+	unlink(path);
+	free(g);
+}
+
 static void
 test_exec_missing(void **state)
 {
@@ -560,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_exec_timeout_kills_group),
 		cmocka_unit_test(test_exec_capture),
 		cmocka_unit_test(test_exec_stdin),
+		cmocka_unit_test(test_exec_stdout_path_cwd),
 		cmocka_unit_test(test_exec_missing),
 		cmocka_unit_test(test_exec_truncation),
 		cmocka_unit_test(test_exec_concurrent_and_close),
