@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
 #include "ctl_args.h"
 #include "ctl_backup_cli.h"
 #include "ctl_client.h"
@@ -25,20 +26,7 @@ static const char *const value_opts[O_N] = { "--dest", "--disk", "--memory", "--
 static enum opt_id
 value_opt(const char *arg, const char **inline_val)
 {
-	*inline_val = NULL;
-	for (int i = 0; i < O_N; i++) {
-		size_t n = strlen(value_opts[i]);
-
-		if (strncmp(arg, value_opts[i], n) != 0)
-			continue;
-		if (arg[n] == '\0')
-			return (enum opt_id)i;
-		if (arg[n] == '=') {
-			*inline_val = arg + n + 1;
-			return (enum opt_id)i;
-		}
-	}
-	return O_N;
+	return (enum opt_id)cli_value_opt(arg, value_opts, O_N, inline_val);
 }
 
 /* The command words (options and their values skipped), at most max. */

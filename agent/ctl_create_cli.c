@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opt.h"
 #include "ctl_args.h"
 #include "ctl_client.h"
 #include "ctl_create_cli.h"
@@ -30,20 +31,7 @@ static const char *const value_opts[O_N] = {
 static enum opt_id
 value_opt(const char *arg, const char **inline_val)
 {
-	*inline_val = NULL;
-	for (int i = 0; i < O_N; i++) {
-		size_t n = strlen(value_opts[i]);
-
-		if (strncmp(arg, value_opts[i], n) != 0)
-			continue;
-		if (arg[n] == '\0')
-			return (enum opt_id)i;
-		if (arg[n] == '=') {
-			*inline_val = arg + n + 1;
-			return (enum opt_id)i;
-		}
-	}
-	return O_N;
+	return (enum opt_id)cli_value_opt(arg, value_opts, O_N, inline_val);
 }
 
 /* The first two command words (options and their values skipped). */
@@ -104,22 +92,6 @@ fail(struct create_args *out, char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int
-number(const char *v, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long long n;
-
-	if (v[0] < '0' || v[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < min || n > max)
-		return -EINVAL;
-	*out = (uint32_t)n;
-	return 0;
-}
-
 /* The value of option id: checked here so that a typo is said before
  * anything is asked of the cluster (the agent checks again). */
 static int
@@ -152,12 +124,12 @@ set_value(struct create_args *out, enum opt_id id, const char *v, char *err,
 		out->mac = v;
 		return 0;
 	case O_MEMORY:
-		if (number(v, 16, TEMPLATE_MEMORY_MAX, &out->memory_mb) < 0)
+		if (template_number(v, 16, TEMPLATE_MEMORY_MAX, &out->memory_mb) < 0)
 			return fail(out, err, errlen, "--memory needs a number of MB from "
 				    "16 to %u, not '%s'", TEMPLATE_MEMORY_MAX, v);
 		return 0;
 	case O_VCPUS:
-		if (number(v, 1, TEMPLATE_VCPUS_MAX, &out->vcpus) < 0)
+		if (template_number(v, 1, TEMPLATE_VCPUS_MAX, &out->vcpus) < 0)
 			return fail(out, err, errlen, "--vcpus needs a number from 1 to "
 				    "%d, not '%s'", TEMPLATE_VCPUS_MAX, v);
 		return 0;

@@ -65,8 +65,8 @@ trim(char *s)
 	return s;
 }
 
-static int
-number_parse(const char *v, uint32_t min, uint32_t max, uint32_t *out)
+int
+template_number(const char *v, uint32_t min, uint32_t max, uint32_t *out)
 {
 	char *end;
 	unsigned long long n;
@@ -132,14 +132,14 @@ info_set(struct template_info *o, enum info_key k, const char *v, char *why,
 		}
 		return 0;
 	case K_MEMORY:
-		if (number_parse(v, 16, TEMPLATE_MEMORY_MAX, &o->memory_mb) < 0) {
+		if (template_number(v, 16, TEMPLATE_MEMORY_MAX, &o->memory_mb) < 0) {
 			xm_why(why, whylen, "memory '%.40s': a number of MB from 16 to %u",
 			       v, TEMPLATE_MEMORY_MAX);
 			return -EINVAL;
 		}
 		return 0;
 	case K_VCPUS:
-		if (number_parse(v, 1, TEMPLATE_VCPUS_MAX, &o->vcpus) < 0) {
+		if (template_number(v, 1, TEMPLATE_VCPUS_MAX, &o->vcpus) < 0) {
 			xm_why(why, whylen, "vcpus '%.40s': a number from 1 to %d", v,
 			       TEMPLATE_VCPUS_MAX);
 			return -EINVAL;

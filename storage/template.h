@@ -53,6 +53,8 @@ const char *template_kind_name(enum template_kind k);
 /* A template's name: 1..63 of [A-Za-z0-9._-], not starting with '.' or
  * '-' (it is a directory name under template_dir).  0 or -EINVAL. */
 int template_name_check(const char *name, char *why, size_t whylen);
+/* A decimal number (digits only) in [min, max]: 0, or -EINVAL. */
+int template_number(const char *v, uint32_t min, uint32_t max, uint32_t *out);
 
 /* The text of an info file (file: its path, for messages).  0, or
  * -EINVAL with why "FILE:LINE: ..." naming what is wrong (unknown key,

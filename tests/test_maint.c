@@ -446,6 +446,10 @@ test_leaving_mark(void **unused)
 	assert_int_equal(state_apply(&s, 1, 1, op_leaving(2, 3, 2), why, sizeof(why)),
 			 -EBUSY);
 	assert_string_equal(why, "h2 cannot leave: VM c is still running there");
+	/* a failed VM left with its host runs nothing: no obstacle */
+	s.vms[2].state = VM_STATE_FAILED;
+	assert_int_equal(maint_leave_check(&s, 2, 3, 2, why, sizeof(why)), 0);
+	s.vms[2].state = VM_STATE_RUNNING;
 	/* without the votes it saw: refused */
 	assert_int_equal(state_apply(&s, 1, 1, op_leaving(3, 0, 0), why, sizeof(why)),
 			 -EINVAL);
