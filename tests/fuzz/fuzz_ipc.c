@@ -41,6 +41,8 @@
 #include <qb/qbipcs.h>
 
 #include "cluster.h"
+#include "ctl_backup.h"
+#include "ctl_create.h"
 #include "ctl_server.h"
 #include "harness_agent.h"
 #include "vmhost.h"
@@ -347,6 +349,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* time passes: the waits look again */
 	harness_agent_run_loop(3);
 
+	/* as xenmeshd's main does (their contexts are made on first use) */
+	ctl_create_stop(a);
+	ctl_backup_stop(a);
 	ctl_server_stop(a);
 	harness_agent_stop(left_free);
 	return 0;
