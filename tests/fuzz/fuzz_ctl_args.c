@@ -1,4 +1,5 @@
-/* libFuzzer target: bytes -> ctl_args_parse (agent/ctl_args.h).  The
+/* libFuzzer target: bytes -> ctl_args_parse (agent/ctl_args.h), and the
+ * parsers agentctl hands vm create, template and backup lines to.  The
  * input is split into argv words at NUL, newline and space bytes (runs of
  * separators give empty words only for NUL, as a shell could pass ""). */
 #include <stdint.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 
 #include "ctl_args.h"
+#include "ctl_backup_cli.h"
+#include "ctl_create_cli.h"
 
 #define MAX_WORDS 64
 
@@ -40,6 +43,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	argv[argc] = NULL;
 	memset(&out, 0, sizeof(out));
 	(void)ctl_args_parse(argc, argv, &out, err, sizeof(err));
+	if (ctl_create_cli_wants(argc, argv)) {
+		struct create_args ca;
+
+		memset(&ca, 0, sizeof(ca));
+		(void)ctl_create_cli_parse(argc, argv, &ca, err, sizeof(err));
+	}
+	if (ctl_backup_cli_wants(argc, argv)) {
+		struct backup_args ba;
+
+		memset(&ba, 0, sizeof(ba));
+		(void)ctl_backup_cli_parse(argc, argv, &ba, err, sizeof(err));
+	}
 	free(text);
 	return 0;
 }
