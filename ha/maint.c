@@ -332,7 +332,10 @@ maint_leave_check(const struct state *s, uint32_t id, uint32_t total_votes,
 	for (size_t i = 0; i < s->n_vms; i++) {
 		const struct vm_rec *v = &s->vms[i];
 
-		if (v->state != VM_STATE_STOPPED && v->state != VM_STATE_UNPLACEABLE &&
+		/* the states prepare-shutdown waits out (a failed VM left
+		 * with its host runs nothing there) */
+		if ((v->state == VM_STATE_STARTING || v->state == VM_STATE_RUNNING ||
+		     v->state == VM_STATE_STOPPING || v->state == VM_STATE_MIGRATING) &&
 		    (v->host == id || v->migrate_to == id)) {
 			xm_why(why, whylen, "%s cannot leave: VM %s is still %s there",
 			       n->name, v->name, vm_state_name(v->state));
