@@ -61,8 +61,9 @@ struct node_rec {
 	char peer_addr[NODE_PEER_ADDR_MAX];     /* its peer channel, "" none */
 	uint32_t drain_parallel;        /* draining: migrations at once */
 	bool drain_force;               /* draining: shut down the unplaceable */
-	char fence_note[NODE_NOTE_MAX]; /* fenced on an admin's word: who
-					 * (ha/confirm.c), "" otherwise */
+	char fence_note[NODE_NOTE_MAX]; /* fenced on an admin's word: who;
+					 * unclean and unfenceable: why
+					 * (ha/confirm.c); "" otherwise */
 };
 
 /* VM states, named exactly as ARCHITECTURE.md lists them. */
@@ -90,6 +91,11 @@ struct vm_rec {
 	uint64_t memory_mb;
 	struct vm_ha ha;
 	char *config;           /* xl.cfg text, malloc'd, never NULL once defined */
+	/* Derived from config, set with it (vmmac_derive): the mac= of
+	 * its vifs that give one, in vif order.  Neither packed nor
+	 * digested: unpacking derives it again from the text. */
+	uint64_t macs[VM_MAX_VIFS];
+	uint8_t n_macs;
 	struct restart_history restarts;
 	uint32_t restarts_total;
 	char reason[VM_REASON_MAX];

@@ -18,6 +18,11 @@
 /* What mac_cfg_fill adds to a config per vif at most ("mac=" MAC ","). */
 #define VMMAC_FILL_EXTRA (4 + MAC_STR_LEN)
 
+/* Sets v->macs / v->n_macs from v->config (none when it is NULL or its
+ * vif list does not read).  Wherever a vm_rec's config is set: the
+ * checks below read only these, never the text. */
+void vmmac_derive(struct vm_rec *v);
+
 /* Adds the MACs of every VM's vifs but those of VM except (NULL: none
  * left out) to set.  A stored config that cannot be read adds nothing.
  * 0 or -ENOMEM. */

@@ -201,6 +201,7 @@ vm_rec_free(struct vm_rec *v)
 		return;
 	free(v->config);
 	v->config = NULL;
+	v->n_macs = 0;
 }
 
 int
@@ -213,7 +214,7 @@ vm_rec_copy(struct vm_rec *dst, const struct vm_rec *src)
 		if (cfg == NULL)
 			return -ENOMEM;
 	}
-	*dst = *src;
+	*dst = *src;            /* macs too: derived from the same text */
 	dst->config = cfg;
 	return 0;
 }
@@ -344,6 +345,7 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 		v->config = strdup(m->config);
 		if (v->config == NULL)
 			return -ENOMEM;
+		vmmac_derive(v);
 	}
 	return 0;
 }
@@ -540,6 +542,7 @@ apply_define(struct state *s, const Xenmesh__OpVmDefine *d)
 		free(v->config);
 	}
 	v->config = cfg;
+	vmmac_derive(v);
 	v->memory_mb = d->memory_mb;
 	/* validated before: cannot fail */
 	(void)vm_ha_from_pb(d->ha, &v->ha, NULL, 0);

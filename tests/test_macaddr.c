@@ -347,6 +347,7 @@ struct def {
 	Xenmesh__Op op;
 	Xenmesh__OpVmDefine d;
 	Xenmesh__VmHa ha;
+	Xenmesh__OpVmUndefine u;
 };
 
 static Xenmesh__Op *
@@ -560,6 +561,108 @@ test_vmtable_fifty(void **state)
 	state_free(&s);
 }
 
+static Xenmesh__Op *
+undefine(struct def *o, const char *name)
+{
+	xenmesh__op__init(&o->op);
+	xenmesh__op_vm_undefine__init(&o->u);
+	o->u.name = (char *)name;
+	o->op.kind_case = XENMESH__OP__KIND_VM_UNDEFINE;
+	o->op.vm_undefine = &o->u;
+	return &o->op;
+}
+
+/* VM name (re)defined in s with one vif of MAC mac: what both the
+ * check of `vm create` (ctl_create.c) and a commit answer is expect. */
+static void
+define_mac(struct state *s, const char *name, uint64_t mac, int expect)
+{
+	char cfg[64], m[MAC_STR_LEN], why[160] = "";
+	struct def o;
+
+	mac_format(mac, m);
+	snprintf(cfg, sizeof(cfg), "vif = [ 'mac=%s' ]\n", m);
+	assert_int_equal(vmmac_check(s, name, cfg, 4096, why, sizeof(why)),
+			 expect);
+	assert_int_equal(apply(s, define(&o, name, cfg), why, sizeof(why)),
+			 expect);
+}
+
+/* The MACs each VM carries next to its config (vm_rec.macs) follow it
+ * through a copy, a pack and unpack (state file, sync to a joiner), a
+ * redefinition and an undefine, and leave the digest alone. */
+static void
+test_vmtable_derived(void **state)
+{
+	struct state s, c, u;
+	struct def o;
+	const struct vm_rec *a;
+	uint8_t *buf, d1[STATE_DIGEST_LEN], d2[STATE_DIGEST_LEN];
+	size_t len;
+	char why[160] = "";
+	uint64_t a0, a1, x = 0x020000000007ULL;
+
+	(void)state;
+	state_init(&s);
+	apply_ok(&s, define(&o, "a", "vif = [ 'bridge=br0', 'mac=02:00:00:00:00:03' ]\n"));
+	apply_ok(&s, define(&o, "c", "name = 'c'\n"));
+	a0 = stored_mac(&s, "a", 0);
+	a1 = stored_mac(&s, "a", 1);
+	a = state_vm(&s, "a");
+	assert_int_equal(a->n_macs, 2);
+	assert_true(a->macs[0] == a0 && a->macs[1] == a1 &&
+		    a1 == 0x020000000003ULL);
+	assert_int_equal(state_vm(&s, "c")->n_macs, 0);
+
+	/* a copy */
+	assert_int_equal(state_copy(&c, &s), 0);
+	define_mac(&c, "b", a0, -EEXIST);
+	define_mac(&c, "b", a1, -EEXIST);
+	state_free(&c);
+
+	/* packed and unpacked: the same digest, the MACs read again */
+	assert_int_equal(state_pack(&s, &buf, &len), 0);
+	state_init(&u);
+	assert_int_equal(state_unpack(buf, len, &u, why, sizeof(why)), 0);
+	free(buf);
+	assert_int_equal(state_digest(&s, d1), 0);
+	assert_int_equal(state_digest(&u, d2), 0);
+	assert_memory_equal(d1, d2, sizeof(d1));
+	assert_int_equal(state_vm(&u, "a")->n_macs, 2);
+	define_mac(&u, "b", a0, -EEXIST);
+	define_mac(&u, "b", a1, -EEXIST);
+	assert_null(state_vm(&u, "b"));
+
+	/* a redefined with another MAC on vif 0 and no vif 1: both old
+	 * MACs free, the new one taken */
+	define_mac(&u, "a", x, 0);
+	assert_int_equal(state_vm(&u, "a")->n_macs, 1);
+	define_mac(&u, "b", x, -EEXIST);
+	define_mac(&u, "b", a1, 0);
+	define_mac(&u, "d", a0, 0);
+
+	/* a undefined: its MAC is free */
+	apply_ok(&u, undefine(&o, "a"));
+	assert_null(state_vm(&u, "a"));
+	define_mac(&u, "e", x, 0);
+	define_mac(&u, "f", x, -EEXIST);
+	assert_int_equal(state_vm(&u, "b")->n_macs, 1);
+	assert_int_equal(state_vm(&u, "d")->n_macs, 1);
+
+	/* the digest still comes from the texts alone */
+	assert_int_equal(state_pack(&u, &buf, &len), 0);
+	state_init(&c);
+	assert_int_equal(state_unpack(buf, len, &c, why, sizeof(why)), 0);
+	free(buf);
+	assert_int_equal(state_digest(&u, d1), 0);
+	assert_int_equal(state_digest(&c, d2), 0);
+	assert_memory_equal(d1, d2, sizeof(d1));
+	define_mac(&c, "g", x, -EEXIST);
+	state_free(&c);
+	state_free(&u);
+	state_free(&s);
+}
+
 int
 main(void)
 {
@@ -580,6 +683,7 @@ main(void)
 		cmocka_unit_test(test_vmtable_assign_keep),
 		cmocka_unit_test(test_vmtable_race),
 		cmocka_unit_test(test_vmtable_fifty),
+		cmocka_unit_test(test_vmtable_derived),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
