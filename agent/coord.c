@@ -18,6 +18,7 @@
 #include "alert.h"
 #include "chain.h"
 #include "clock.h"
+#include "confirm.h"
 #include "cluster.h"
 #include "coord.h"
 #include "coord_int.h"
@@ -178,6 +179,9 @@ ha_input_fill(struct coord *co, struct ha_input *in)
 	in->ctx = co;
 }
 
+static void held_drop(struct coord *co);
+static bool held_judge(struct coord *co);
+
 static void
 schedule(struct coord *co)
 {
@@ -186,7 +190,11 @@ schedule(struct coord *co)
 	struct ha_plan plan = { 0 };
 	int rc;
 
-	if (!replica_is_coordinator(&a->rep) || !a->rep.synced ||
+	if (!replica_is_coordinator(&a->rep) || !a->rep.synced) {
+		held_drop(co);
+		return;
+	}
+	if (!replica_caught_up(&a->rep) || !held_judge(co) ||
 	    !replica_caught_up(&a->rep))
 		return;
 	ha_input_fill(co, &in);
@@ -218,17 +226,15 @@ coord_kick(struct agent *a)
 	(void)qb_loop_job_add(a->loop, QB_LOOP_MED, co, schedule_job);
 }
 
-void
-coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
+static void
+host_event_judge(struct coord *co, uint32_t host, const Xenmesh__HostEvent *ev)
 {
 	struct ha_input in;
 	struct ha_event hev;
 	struct ha_plan plan = { 0 };
 	int rc;
 
-	if (a->co == NULL || !replica_is_coordinator(&a->rep))
-		return;
-	if (coord_storage_event(a->co, host, ev))
+	if (coord_storage_event(co, host, ev))
 		return;
 	memset(&hev, 0, sizeof(hev));
 	hev.kind = ev->kind;
@@ -237,14 +243,84 @@ coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
 	hev.generation = ev->generation;
 	hev.exit = ev->has_exit ? ev->exit : XENMESH__VM_EXIT__EXIT_CRASH;
 	hev.reason = ev->reason;
-	ha_input_fill(a->co, &in);
+	ha_input_fill(co, &in);
 	rc = ha_host_event(&in, &hev, &plan);
 	if (rc < 0)
 		log_err("event of VM %s from node %" PRIu32 " not handled: %s",
 			ev->vm, host, xm_strerror(rc));
 	else
-		plan_commit(a->co, &plan, in.now_ms);
+		plan_commit(co, &plan, in.now_ms);
 	ha_plan_free(&plan);
+}
+
+/* A copy that outlives the delivered message: packed and read back. */
+static Xenmesh__HostEvent *
+host_event_copy(const Xenmesh__HostEvent *ev)
+{
+	size_t len = xenmesh__host_event__get_packed_size(ev);
+	uint8_t *buf = malloc(len ? len : 1);
+	Xenmesh__HostEvent *copy = NULL;
+
+	if (buf == NULL)
+		return NULL;
+	xenmesh__host_event__pack(ev, buf);
+	copy = xenmesh__host_event__unpack(NULL, len, buf);
+	free(buf);
+	return copy;
+}
+
+static void
+held_drop(struct coord *co)
+{
+	for (size_t i = 0; i < co->n_held; i++)
+		xenmesh__host_event__free_unpacked(co->held[i].ev, NULL);
+	co->n_held = 0;
+}
+
+/* Judge held events in arrival order while the state holds everything
+ * committed; true when none is left. */
+static bool
+held_judge(struct coord *co)
+{
+	size_t done = 0;
+
+	while (done < co->n_held && replica_caught_up(&co->a->rep)) {
+		host_event_judge(co, co->held[done].host, co->held[done].ev);
+		xenmesh__host_event__free_unpacked(co->held[done].ev, NULL);
+		done++;
+	}
+	memmove(co->held, co->held + done,
+		(co->n_held - done) * sizeof(co->held[0]));
+	co->n_held -= done;
+	return co->n_held == 0;
+}
+
+/* An event judged on a state that lacks this coordinator's own commits
+ * in flight (a start it ordered, say) would be judged wrong: hold it
+ * until they are applied; every applied update kicks schedule(). */
+void
+coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
+{
+	struct coord *co = a->co;
+	Xenmesh__HostEvent *copy;
+
+	if (co == NULL || !replica_is_coordinator(&a->rep))
+		return;
+	if (co->n_held == 0 && replica_caught_up(&a->rep)) {
+		host_event_judge(co, host, ev);
+		return;
+	}
+	copy = co->n_held < COORD_HELD_MAX ? host_event_copy(ev) : NULL;
+	if (copy == NULL) {
+		log_warn("event from node %" PRIu32 " judged at once: "
+			 "no room to hold it", host);
+		host_event_judge(co, host, ev);
+		return;
+	}
+	co->held[co->n_held].host = host;
+	co->held[co->n_held].ev = copy;
+	co->n_held++;
+	coord_kick(a);
 }
 
 /* ---- fencing ------------------------------------------------------------------ */
@@ -349,6 +425,41 @@ fence_confirmed(struct fence_run *run)
 			    run->ch.confirmed_level);
 }
 
+/* Every method failed: say why in the replicated state, so that status on
+ * any node shows it (not only this coordinator's log), once per change. */
+static void
+fence_failing_note(struct fence_run *run)
+{
+	struct agent *a = run->co->a;
+	const struct node_rec *n = state_node(&a->rep.st, run->node);
+	const struct fence_step *last = NULL;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	Xenmesh__OpFenceFailing ff = XENMESH__OP_FENCE_FAILING__INIT;
+	char line[512], note[NODE_NOTE_MAX];
+	int rc;
+
+	if (run->failing_since_s == 0)
+		run->failing_since_s = wall_ms() / 1000;
+	if (run->ch.n_steps > 0)
+		last = fence_chain_step(&run->ch, run->ch.n_steps - 1);
+	line[0] = '\0';
+	if (last != NULL)
+		fence_step_format(last, line, sizeof(line));
+	confirm_failing_note(note, sizeof(note), run->name, run->failing_since_s,
+			     line[0] != '\0' ? line : "every method failed");
+	if (n == NULL || strcmp(n->fence_note, note) == 0 ||
+	    !replica_caught_up(&a->rep))
+		return;
+	ff.host = run->node;
+	ff.note = note;
+	op.kind_case = XENMESH__OP__KIND_FENCE_FAILING;
+	op.fence_failing = &ff;
+	rc = replica_commit(&a->rep, &op);
+	if (rc < 0)
+		log_warn("cannot record that fencing %s fails: %s", run->name,
+			 xm_strerror(rc));
+}
+
 static void
 fence_process(struct fence_run *run, const struct fence_actions *acts)
 {
@@ -365,6 +476,7 @@ fence_process(struct fence_run *run, const struct fence_actions *acts)
 		log_err("every fence method failed for %s; its VMs stay recovering; "
 			"retrying in %d s", run->name, FENCE_RETRY_MS / 1000);
 		event(co->a, run->node, "fence", "every method failed; retrying");
+		fence_failing_note(run);
 		/* once while the host is unclean: not at every retry */
 		if (alert_host_once(co->a, ALERT_FENCE_FAILED, run->node))
 			alert_raise(co->a, ALERT_FENCE_FAILED, run->node, NULL,
@@ -625,6 +737,7 @@ coord_stop(struct agent *a)
 	for (size_t i = 0; i < co->n_runs; i++)
 		fence_run_free(co->runs[i]);
 	coord_storage_free(co);
+	held_drop(co);
 	runner_close(co->runner);
 	free(co);
 	a->co = NULL;

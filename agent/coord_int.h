@@ -20,12 +20,15 @@ struct fence_run {
 	uint64_t recommit_at_ms;        /* CONFIRMED: when to commit "fenced"
 					 * again if it has not applied */
 	size_t logged_steps;
+	uint64_t failing_since_s;       /* every method first failed (wall) */
 	const char **domains;
 	size_t n_domains;
 	char (*domain_names)[VM_NAME_MAX];
 };
 
 #define COORD_MIG_WATCH 64      /* more than any drain runs at once */
+
+#define COORD_HELD_MAX 128
 
 struct coord {
 	struct agent *a;
@@ -44,6 +47,13 @@ struct coord {
 		uint64_t since_ms;      /* the VM's migrate_since_ms: the key */
 		uint64_t first_mono_ms;
 	} watch[COORD_MIG_WATCH];
+	/* host events that came while this coordinator's own commits were
+	 * still in flight: judged once the state holds them */
+	struct held_event {
+		uint32_t host;
+		Xenmesh__HostEvent *ev;
+	} held[COORD_HELD_MAX];
+	size_t n_held;
 };
 
 /* coord_storage.c */

@@ -12,8 +12,12 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+/* major: peers of another major are refused.  minor: additions only
+ * (new ops, fields, flags) that a peer of the same major may not know;
+ * 2 added node add/forget, confirm-down, reset-state, the leaving flag
+ * and VM MACs. */
 #define XM_PROTO_MAJOR 1
-#define XM_PROTO_MINOR 1
+#define XM_PROTO_MINOR 2
 #define WIRE_HEADER_LEN 8
 
 /* Header + packed msg in one malloc'd buffer. */

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "confirm.h"
 #include "xm_error.h"
@@ -186,7 +187,8 @@ confirm_restarts(const struct state *s, uint32_t host, const char **names,
 bool
 confirm_op_kind(const Xenmesh__Op *op)
 {
-	return op != NULL && op->kind_case == XENMESH__OP__KIND_CONFIRM_DOWN;
+	return op != NULL && (op->kind_case == XENMESH__OP__KIND_CONFIRM_DOWN ||
+			      op->kind_case == XENMESH__OP__KIND_FENCE_FAILING);
 }
 
 /* A note is one printable line: it goes into tables and the event log. */
@@ -213,6 +215,62 @@ note_check(const char *note, char *why, size_t whylen)
 	return 0;
 }
 
+void
+confirm_failing_note(char *buf, size_t len, const char *name,
+		     uint64_t since_s, const char *last)
+{
+	char tail[STATE_NAME_MAX + 64], when[16] = "?";
+	time_t t = (time_t)since_s;
+	struct tm tm;
+	size_t room, n, i;
+
+	if (len == 0)
+		return;
+	if (gmtime_r(&t, &tm) != NULL)
+		(void)strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	(void)snprintf(tail, sizeof(tail), "; if it is off for certain: "
+		       "agentctl node confirm-down %s", name);
+	n = (size_t)snprintf(buf, len, "fence failing since %s UTC: ", when);
+	if (n >= len)
+		n = len - 1;
+	/* the last method's words get what the rest leaves */
+	room = len > n + strlen(tail) + 1 ? len - n - strlen(tail) - 1 : 0;
+	for (i = 0; last != NULL && last[i] != '\0' && i < room; i++) {
+		unsigned char c = (unsigned char)last[i];
+
+		buf[n++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	buf[n] = '\0';
+	(void)snprintf(buf + n, len - n, "%s", tail);
+}
+
+static int
+failing_validate(const struct state *s, const Xenmesh__OpFenceFailing *ff,
+		 char *why, size_t whylen)
+{
+	const struct node_rec *n;
+	int rc;
+
+	if (ff == NULL) {
+		xm_why(why, whylen, "fence-failing note without a body");
+		return -EINVAL;
+	}
+	rc = note_check(ff->note, why, whylen);
+	if (rc < 0)
+		return rc;
+	n = state_node(s, ff->host);
+	if (n == NULL) {
+		xm_why(why, whylen, "no node with id %" PRIu32, ff->host);
+		return -ENOENT;
+	}
+	if (n->state != NODE_STATE_UNCLEAN) {
+		/* fenced, back or confirmed meanwhile: the note is stale */
+		xm_why(why, whylen, "%s is no longer unclean", n->name);
+		return -ESTALE;
+	}
+	return 0;
+}
+
 int
 confirm_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		 size_t whylen)
@@ -221,6 +279,8 @@ confirm_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	const struct node_rec *n;
 	int rc;
 
+	if (op->kind_case == XENMESH__OP__KIND_FENCE_FAILING)
+		return failing_validate(s, op->fence_failing, why, whylen);
 	if (cd == NULL) {
 		xm_why(why, whylen, "confirmation without a body");
 		return -EINVAL;
@@ -255,6 +315,14 @@ confirm_apply(struct state *s, const Xenmesh__Op *op)
 	struct vm_rec *v;
 	size_t i;
 
+	if (op->kind_case == XENMESH__OP__KIND_FENCE_FAILING) {
+		for (i = 0; i < s->n_nodes; i++)
+			if (s->nodes[i].id == op->fence_failing->host)
+				(void)snprintf(s->nodes[i].fence_note,
+					       sizeof(s->nodes[i].fence_note), "%s",
+					       op->fence_failing->note);
+		return;
+	}
 	if (cd->vm == NULL) {
 		for (i = 0; i < s->n_nodes; i++) {
 			struct node_rec *n = &s->nodes[i];
@@ -294,6 +362,14 @@ confirm_op_text(const struct state *s, const Xenmesh__Op *op, char *text,
 	const struct node_rec *n = cd != NULL ? state_node(s, cd->host) : NULL;
 	char host[STATE_NAME_MAX + 16];
 
+	if (op->kind_case == XENMESH__OP__KIND_FENCE_FAILING) {
+		const Xenmesh__OpFenceFailing *ff = op->fence_failing;
+
+		n = state_node(s, ff->host);
+		(void)snprintf(text, len, "%s: %s", n != NULL ? n->name : "?",
+			       ff->note);
+		return;
+	}
 	if (cd == NULL) {
 		(void)snprintf(text, len, "confirmation without a body");
 		return;

@@ -65,15 +65,26 @@ int confirm_note(char *buf, size_t len, const char *user, uint32_t uid,
 size_t confirm_restarts(const struct state *s, uint32_t host,
 			const char **names, size_t max);
 
-/* ---- the op, for ha/state.c ------------------------------------------ */
+/*
+ * The coordinator's note on an unclean host whose every fence method
+ * failed (OpFenceFailing): "fence failing since HH:MM:SS UTC: <what the
+ * last method said>; if it is off for certain: agentctl node confirm-down
+ * NAME", cut to fit and made printable.  since_s: wall-clock seconds.
+ */
+void confirm_failing_note(char *buf, size_t len, const char *name,
+			  uint64_t since_s, const char *last);
 
+/* ---- the ops, for ha/state.c ----------------------------------------- */
+
+/* OpConfirmDown and OpFenceFailing */
 bool confirm_op_kind(const Xenmesh__Op *op);
 int confirm_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 		     size_t whylen);
 /* After confirm_validate() said yes; cannot fail. */
 void confirm_apply(struct state *s, const Xenmesh__Op *op);
 /* What happened, for the event log: "h3 fenced: manually confirmed by
- * ..." or "VM web1 declared stopped (host h3 lost): manually ...". */
+ * ..." or "VM web1 declared stopped (host h3 lost): manually ..." or
+ * "h3: fence failing since ...". */
 void confirm_op_text(const struct state *s, const Xenmesh__Op *op, char *text,
 		     size_t len);
 

@@ -515,6 +515,10 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 			confirm_op_text(&r->st, u->op, text, sizeof(text));
 			replica_event(r, u->op->confirm_down->host, "fence", "%s", text);
 			break;
+		case XENMESH__OP__KIND_FENCE_FAILING:
+			confirm_op_text(&r->st, u->op, text, sizeof(text));
+			replica_event(r, u->op->fence_failing->host, "fence", "%s", text);
+			break;
 		default:
 			snprintf(text, sizeof(text), "update of kind %d",
 				 (int)u->op->kind_case);

@@ -318,6 +318,7 @@ state_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 	case XENMESH__OP__KIND_CLUSTER_MAINTENANCE:
 		return maint_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND_CONFIRM_DOWN:
+	case XENMESH__OP__KIND_FENCE_FAILING:
 		return confirm_validate(s, op, why, whylen);
 	case XENMESH__OP__KIND_NODE_ADD:
 	case XENMESH__OP__KIND_NODE_FORGET:

@@ -224,6 +224,73 @@ test_restarts(void **state)
 
 /* ---- the op ------------------------------------------------------------------ */
 
+static int
+apply_failing(struct state *s, uint32_t host, const char *note, char *why,
+	      size_t whylen)
+{
+	Xenmesh__OpFenceFailing ff = XENMESH__OP_FENCE_FAILING__INIT;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+
+	ff.host = host;
+	ff.note = (char *)note;
+	op.kind_case = XENMESH__OP__KIND_FENCE_FAILING;
+	op.fence_failing = &ff;
+	return apply(s, &op, why, whylen);
+}
+
+/* Every method failing is said in the state, on the unclean host only,
+ * and goes with its next state change. */
+static void
+test_op_failing(void **state)
+{
+	struct state *s = cluster(state);
+	Xenmesh__OpFenceFailing ff = XENMESH__OP_FENCE_FAILING__INIT;
+	Xenmesh__Op op = XENMESH__OP__INIT;
+	char why[256], note[NODE_NOTE_MAX], text[512], last[400];
+
+	/* 1970-01-01 01:02:03 UTC */
+	confirm_failing_note(note, sizeof(note), "h3", 3723,
+			     "level 1 storage: failed (no SAN node answers)");
+	assert_string_equal(note, "fence failing since 01:02:03 UTC: level 1 "
+			    "storage: failed (no SAN node answers); if it is off "
+			    "for certain: agentctl node confirm-down h3");
+	/* a long or unprintable last word is cut to fit, the advice kept */
+	memset(last, 'x', sizeof(last) - 1);
+	last[sizeof(last) - 1] = '\0';
+	last[3] = '\n';
+	confirm_failing_note(note, sizeof(note), "h3", 3723, last);
+	assert_int_equal(strlen(note), NODE_NOTE_MAX - 1);
+	assert_non_null(strstr(note, "xxx?xx"));
+	assert_non_null(strstr(note, "; if it is off for certain: agentctl node "
+			       "confirm-down h3"));
+
+	/* only an unclean host takes it */
+	assert_int_equal(apply_failing(s, 1, note, why, sizeof(why)), -ESTALE);
+	assert_string_equal(why, "h1 is no longer unclean");
+	assert_int_equal(apply_failing(s, 9, note, why, sizeof(why)), -ENOENT);
+	assert_int_equal(apply_failing(s, 3, "two\nlines", why, sizeof(why)),
+			 -EINVAL);
+	assert_int_equal(s->seq, 0);
+
+	assert_int_equal(apply_failing(s, 3, note, why, sizeof(why)), 0);
+	assert_int_equal(s->nodes[2].state, NODE_STATE_UNCLEAN);
+	assert_string_equal(s->nodes[2].fence_note, note);
+	assert_int_equal(state_vm(s, "app1")->state, VM_STATE_RECOVERING);
+	ff.host = 3;
+	ff.note = note;
+	op.kind_case = XENMESH__OP__KIND_FENCE_FAILING;
+	op.fence_failing = &ff;
+	confirm_op_text(s, &op, text, sizeof(text));
+	assert_true(strncmp(text, "h3: fence failing since ", 24) == 0);
+
+	/* a confirmation replaces it with who confirmed */
+	assert_int_equal(apply_confirm(s, 3, NULL, NOTE, why, sizeof(why)), 0);
+	assert_string_equal(s->nodes[2].fence_note, NOTE);
+	/* and once fenced, a late note is refused */
+	assert_int_equal(apply_failing(s, 3, note, why, sizeof(why)), -ESTALE);
+	assert_string_equal(s->nodes[2].fence_note, NOTE);
+}
+
 static void
 test_op_host(void **state)
 {
@@ -476,6 +543,7 @@ main(void)
 		cmocka_unit_test(test_note),
 		cmocka_unit_test_setup_teardown(test_restarts, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_op_host, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_op_failing, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_op_vm, fx_setup, fx_teardown),
 		cmocka_unit_test(test_typed),
 		cmocka_unit_test(test_cli_restarts),

@@ -79,8 +79,14 @@ for v in $lost; do
 done
 hist=$(xm_ctl "$coord" fence history) || fail "fence history on $coord failed"
 printf '%s\n' "$hist" | grep -q "$victim: attempt .* level 2 .*timed out" || fail "fence history does not show the hang"
-printf '%s\n' "$txt" | grep -qiE 'fenc(e|ing) .*fail|failed .*fenc' ||
-	note "(status itself does not say that the fence of $victim keeps failing; fence history does)"
+# on every node, not only the coordinator: the failing is replicated
+for n in h1 h2; do
+	t=$(xm_ctl "$n" status) || fail "agentctl status on $n failed"
+	grep -qE "^ +$victim: unclean, fence failing since [0-9:]+ UTC: .*(failed|timed out).*; if it is off for certain: agentctl node confirm-down $victim\$" <<<"$t" ||
+		fail "status on $n does not say that the fence of $victim keeps failing: $(grep -- "$victim" <<<"$t" | tr '\n' '|')"
+	[ "$(xm_jq "$n" ".nodes[] | select(.name == \"$victim\") | .fence_note | startswith(\"fence failing since\")")" = true ] ||
+		fail "status --json on $n: no fence_note on $victim"
+done
 
 check "repair: a working fence agent in the config; the next attempt fences $victim"
 for n in "${N[@]}"; do
