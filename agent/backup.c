@@ -64,6 +64,20 @@ job_free(struct backup_job *j)
 	free(j);
 }
 
+/* A job of either kind, answering done(data, ...) once it ends. */
+static struct backup_job *
+job_new(const struct backup_env *env, backup_done_fn *done, void *data)
+{
+	struct backup_job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		return NULL;
+	j->env = *env;
+	j->done = done;
+	j->data = data;
+	return j;
+}
+
 static void
 job_fail(struct backup_job *j, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -394,12 +408,9 @@ backup_start(const struct backup_env *env, const struct backup_params *p,
 		snprintf(why, whylen, "VM %s has no SAN volume to back up", p->ctl.vm);
 		return -ENOENT;
 	}
-	j = calloc(1, sizeof(*j));
+	j = job_new(env, done, data);
 	if (j == NULL)
 		return -ENOMEM;
-	j->env = *env;
-	j->done = done;
-	j->data = data;
 	j->bp = *p;
 	j->bp.cfg_text = NULL;
 	backup_stamp(p->now_s, j->bp.ctl.stamp);
@@ -565,9 +576,11 @@ vol_made(void *cbdata, int rc, const char *path, const char *why)
 	struct backup_job *j = cbdata;
 
 	j->busy = false;
-	if (rc < 0)
+	if (rc < 0 && why != NULL)
+		job_fail(j, rc, "%s", why);     /* names the volume */
+	else if (rc < 0)
 		job_fail(j, rc, "volume %s-%s: %s", j->target, j->ctl.vols[j->vi].disk,
-			 why ? why : xm_strerror(rc));
+			 xm_strerror(rc));
 	else if ((size_t)snprintf(j->path, sizeof(j->path), "%s", path) >= sizeof(j->path))
 		job_fail(j, -ENAMETOOLONG, "volume path too long");
 	go(j);
@@ -697,12 +710,9 @@ restore_start(const struct backup_env *env, const struct restore_params *p,
 		snprintf(why, whylen, "the backup directory must be an absolute path");
 		return -EINVAL;
 	}
-	j = calloc(1, sizeof(*j));
+	j = job_new(env, done, data);
 	if (j == NULL)
 		return -ENOMEM;
-	j->env = *env;
-	j->done = done;
-	j->data = data;
 	j->rp = *p;
 	/* the caller's strings live as long as its request only */
 	if ((size_t)snprintf(j->vm, sizeof(j->vm), "%s", p->vm) >= sizeof(j->vm) ||

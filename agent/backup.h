@@ -38,7 +38,9 @@
 
 /* The answer of a job: rc 0 or -errno, msg a sentence. */
 typedef void backup_done_fn(void *data, int rc, const char *msg);
-/* vol_make's answer: rc 0 with the path to write the image onto. */
+/* vol_make's answer: rc 0 with the path to write the image onto (the
+ * device the volume is exported as); else -errno with why, which names
+ * the volume. */
 typedef void backup_vol_fn(void *cbdata, int rc, const char *path, const char *why);
 
 struct backup_env {

@@ -13,7 +13,9 @@
 #include "backup.h"
 #include "ctl_backup.h"
 #include "ctl_vm.h"
+#include "ctl_volwait.h"
 #include "log.h"
+#include "san.h"
 #include "san_plan.h"
 #include "snapshot.h"
 #include "vmtable.h"
@@ -21,8 +23,6 @@
 #include "xlcfg.h"
 #include "xm_error.h"
 
-#define VOL_POLL_MS   200
-#define VOL_POLL_MAX  (120 * 1000 / VOL_POLL_MS)
 #define LIST_MSG_MAX  (1024 * 1024)
 
 /* The one job of this node. */
@@ -33,12 +33,10 @@ struct ctl_job {
 	struct runner *runner;
 	struct backup_job *job;
 	bool as;                        /* restore --as: a new VM */
-	/* vol_make in flight */
-	char vol[VOL_NAME_MAX];
+	/* vol_make in flight: the old volume removed, then the new one made */
+	struct volwait vw;
+	char vm[VM_NAME_MAX], disk[VOL_DISK_MAX];
 	uint64_t size;
-	int vol_phase;                  /* 1 removing, 2 creating */
-	unsigned tries;
-	qb_loop_timer_handle timer;
 	backup_vol_fn *vol_cb;
 	void *vol_cbdata;
 	/* define in flight */
@@ -49,17 +47,6 @@ struct ctl_job {
 };
 
 static struct ctl_job *current;
-
-static void
-plan_conf(const struct agent *a, struct san_plan_conf *pc)
-{
-	memset(pc, 0, sizeof(*pc));
-	pc->iqn_prefix = a->cfg.iqn_prefix;
-	pc->file_backend = strcmp(a->cfg.backend, "file") == 0;
-	pc->volume_dir = a->cfg.volume_dir;
-	pc->vg = a->cfg.vg;
-	pc->drbd = strcmp(a->cfg.mirror, "drbd") == 0;
-}
 
 /* Here, or -EREMOTE with a message naming where. */
 static int
@@ -100,9 +87,7 @@ job_done(void *data, int rc, const char *msg)
 		qb_ipcs_connection_unref(cj->c);
 		cj->c = NULL;
 	}
-	if (cj->timer != 0)
-		(void)qb_loop_timer_del(cj->a->loop, cj->timer);
-	cj->timer = 0;
+	volwait_stop(&cj->vw);
 	cj->job = NULL;
 	if (current == cj)
 		current = NULL;
@@ -111,8 +96,10 @@ job_done(void *data, int rc, const char *msg)
 		log_warn("cannot schedule closing a backup runner; it stays open");
 }
 
+/* The job of c's request, with env's runner and data its own. */
 static struct ctl_job *
-job_new(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid, char *msg, size_t len)
+job_new(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid, struct backup_env *env,
+	char *msg, size_t len)
 {
 	struct ctl_job *cj;
 	int rc;
@@ -136,22 +123,25 @@ job_new(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid, char *msg, size_
 	cj->a = a;
 	cj->uid = uid;
 	cj->c = c;
+	volwait_init(&cj->vw, a, uid);
+	env->runner = cj->runner;
+	env->data = cj;
 	return cj;
 }
 
+/* rc: what backup_start or restore_start said; refused, the job is
+ * dropped with the answer why, else it is this node's one job. */
 static void
-job_started(struct ctl_job *cj)
+job_begun(struct ctl_job *cj, int rc, const char *why)
 {
+	if (rc < 0) {
+		ctl_server_reply(cj->c, rc, why);
+		runner_close(cj->runner);
+		free(cj);
+		return;
+	}
 	qb_ipcs_connection_ref(cj->c);
 	current = cj;
-}
-
-static void
-job_refused(struct ctl_job *cj, int rc, const char *why)
-{
-	ctl_server_reply(cj->c, rc, why);
-	runner_close(cj->runner);
-	free(cj);
 }
 
 static const char *
@@ -222,7 +212,7 @@ vm_backup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		ctl_server_reply(c, -ENOMEM, "out of memory");
 		return;
 	}
-	plan_conf(a, &pc);
+	san_plan_conf_of(a, &pc);
 	for (size_t i = 0; i < st->n_vols; i++) {
 		const struct vol_rec *vol = &st->vols[i];
 		struct backup_source *src;
@@ -263,19 +253,14 @@ vm_backup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	snprintf(p->ctl.node, sizeof(p->ctl.node), "%s", self ? self->name : "");
 	snprintf(p->ctl.state, sizeof(p->ctl.state), "%s", vm_state_name(v->state));
 	ha_text(&v->ha, &p->ctl);
-	cj = job_new(a, c, uid, msg, sizeof(msg));
+	cj = job_new(a, c, uid, &env, msg, sizeof(msg));
 	if (cj == NULL) {
 		ctl_server_reply(c, -EBUSY, msg);
 		goto out;
 	}
-	env.runner = cj->runner;
-	env.data = cj;
 	log_notice("uid %u asks vm backup %s into %s", (unsigned)uid, v->name, p->dest);
 	rc = backup_start(&env, p, job_done, cj, &cj->job, msg, sizeof(msg));
-	if (rc < 0)
-		job_refused(cj, rc, msg);
-	else
-		job_started(cj);
+	job_begun(cj, rc, msg);
 out:
 	free(p);
 }
@@ -316,120 +301,54 @@ env_target_check(void *data, const char *vm, char *why, size_t len)
 	return 0;
 }
 
-static void vol_poll(void *data);
-
 static void
 vol_answer(struct ctl_job *cj, int rc, const char *path, const char *why)
 {
 	backup_vol_fn *cb = cj->vol_cb;
 
 	cj->vol_cb = NULL;
-	cj->vol_phase = 0;
 	cb(cj->vol_cbdata, rc, path, why);
 }
 
+/* The new volume is ready here: the device the image is unpacked onto is
+ * the one the target exports (under DRBD /dev/drbdN, not the LV, which
+ * DRBD owns). */
 static void
-vol_poll_arm(struct ctl_job *cj)
-{
-	if (qb_loop_timer_add(cj->a->loop, QB_LOOP_LOW, VOL_POLL_MS * QB_TIME_NS_IN_MSEC,
-			      cj, vol_poll, &cj->timer) != 0)
-		vol_answer(cj, -ENOMEM, NULL, "cannot arm a timer");
-}
-
-static void
-vol_submitted(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
-	      const char *reason)
+vol_made(void *data, int rc, bool recorded, const char *why)
 {
 	struct ctl_job *cj = data;
-
-	(void)a;
-	(void)c;
-	if (result < 0) {
-		vol_answer(cj, result, NULL, reason);
-		return;
-	}
-	cj->tries = 0;
-	vol_poll_arm(cj);
-}
-
-static void
-vol_submit(struct ctl_job *cj, bool create)
-{
-	Xenmesh__Op op = XENMESH__OP__INIT;
-	Xenmesh__OpVolumeCreate vc = XENMESH__OP_VOLUME_CREATE__INIT;
-	Xenmesh__OpVolumeSet set = XENMESH__OP_VOLUME_SET__INIT;
-	Xenmesh__OpVolumeRemove rm = XENMESH__OP_VOLUME_REMOVE__INIT;
-	const struct vol_rec *v = state_vol(&cj->a->rep.st, cj->vol);
-	struct ctl_mutation m = { .uid = cj->uid };
-	char vm[STATE_NAME_MAX], disk[VOL_DISK_MAX];
-
-	m.then = vol_submitted;
-	m.then_data = cj;
-	if (create) {
-		const char *dash = strrchr(cj->vol, '-');
-
-		snprintf(vm, sizeof(vm), "%.*s", (int)(dash - cj->vol), cj->vol);
-		snprintf(disk, sizeof(disk), "%s", dash + 1);
-		vc.vm = vm;
-		vc.disk = disk;
-		vc.size_bytes = cj->size;
-		op.kind_case = XENMESH__OP__KIND_VOLUME_CREATE;
-		op.volume_create = &vc;
-		snprintf(m.what, sizeof(m.what), "volume create %s (%" PRIu64
-			 " bytes) for a restore", cj->vol, cj->size);
-		cj->vol_phase = 2;
-	} else if (v != NULL && v->state == VOL_STATE_FAILED) {
-		rm.name = cj->vol;
-		op.kind_case = XENMESH__OP__KIND_VOLUME_REMOVE;
-		op.volume_remove = &rm;
-		snprintf(m.what, sizeof(m.what), "volume remove %s for a restore", cj->vol);
-		cj->vol_phase = 1;
-	} else {
-		set.name = cj->vol;
-		set.state = "removing";
-		op.kind_case = XENMESH__OP__KIND_VOLUME_SET;
-		op.volume_set = &set;
-		snprintf(m.what, sizeof(m.what), "volume remove %s for a restore", cj->vol);
-		cj->vol_phase = 1;
-	}
-	ctl_server_submit(cj->a, NULL, &m, &op);
-}
-
-static void
-vol_poll(void *data)
-{
-	struct ctl_job *cj = data;
-	const struct vol_rec *v = state_vol(&cj->a->rep.st, cj->vol);
+	const struct vol_rec *v = state_vol(&cj->a->rep.st, cj->vw.vol);
 	struct san_plan_conf pc;
-	char path[PATH_MAX], why[VM_REASON_MAX + 64];
+	char path[PATH_MAX], msg[VOL_NAME_MAX + 64];
 
-	cj->timer = 0;
-	if (cj->vol_phase == 1 && v == NULL) {
-		vol_submit(cj, true);
+	(void)recorded;
+	if (rc == 0 && v == NULL) {
+		rc = -ENOENT;
+		why = "the volume is gone";
+	}
+	if (rc == 0) {
+		san_plan_conf_of(cj->a, &pc);
+		rc = san_vol_device(&pc, v, path, sizeof(path));
+		if (rc < 0) {
+			snprintf(msg, sizeof(msg), "volume %s: device path too long", v->name);
+			why = msg;
+		}
+	}
+	vol_answer(cj, rc, rc < 0 ? NULL : path, why);
+}
+
+/* The old volume is gone (or was never there): make the new one. */
+static void
+vol_removed(void *data, int rc, bool recorded, const char *why)
+{
+	struct ctl_job *cj = data;
+
+	(void)recorded;
+	if (rc < 0) {
+		vol_answer(cj, rc, NULL, why);
 		return;
 	}
-	if (cj->vol_phase == 2 && v != NULL && v->state == VOL_STATE_READY) {
-		plan_conf(cj->a, &pc);
-		if (pc.file_backend)
-			(void)san_vol_backing(&pc, v, path, sizeof(path));
-		else
-			snprintf(path, sizeof(path), "/dev/%s/%s", cj->a->cfg.vg, v->name);
-		vol_answer(cj, 0, path, NULL);
-		return;
-	}
-	if (cj->vol_phase == 2 && (v == NULL || v->state == VOL_STATE_FAILED)) {
-		snprintf(why, sizeof(why), "could not be made: %s",
-			 v != NULL && v->reason[0] ? v->reason : "it is gone");
-		vol_answer(cj, -EIO, NULL, why);
-		return;
-	}
-	if (++cj->tries > VOL_POLL_MAX) {
-		vol_answer(cj, -ETIMEDOUT, NULL, cj->vol_phase == 1 ?
-			   "the old volume is still there after 120 s" :
-			   "not ready after 120 s");
-		return;
-	}
-	vol_poll_arm(cj);
+	volwait_create(&cj->vw, cj->vm, cj->disk, cj->size, "for a restore", vol_made, cj);
 }
 
 static void
@@ -437,50 +356,33 @@ env_vol_make(void *data, const char *vm, const char *disk, uint64_t size,
 	     backup_vol_fn *cb, void *cbdata)
 {
 	struct ctl_job *cj = data;
-	char why[256];
+	char name[VOL_NAME_MAX], why[256];
+	int rc;
 
 	cj->vol_cb = cb;
 	cj->vol_cbdata = cbdata;
 	cj->size = size;
-	if (vol_name_make(cj->vol, sizeof(cj->vol), vm, disk, why, sizeof(why)) < 0) {
-		/* answered later, as the contract wants: a volume "" is
-		 * never there, so the poll reports it cannot be made */
-		cj->vol_phase = 2;
-		cj->vol[0] = '\0';
-		vol_poll_arm(cj);
-		return;
-	}
-	vol_submit(cj, state_vol(&cj->a->rep.st, cj->vol) == NULL);
+	snprintf(cj->vm, sizeof(cj->vm), "%s", vm);
+	snprintf(cj->disk, sizeof(cj->disk), "%s", disk);
+	rc = vol_name_make(name, sizeof(name), vm, disk, why, sizeof(why));
+	if (rc < 0)
+		rc = volwait_fail(&cj->vw, rc, why, vol_removed, cj);
+	else
+		rc = volwait_remove(&cj->vw, name, "for a restore", vol_removed, cj);
+	if (rc < 0)
+		/* no timer: said now, which restore_go takes (its last step) */
+		vol_answer(cj, rc, NULL, "cannot arm a timer to watch the volume");
 }
 
 static void
 env_vol_drop(void *data, const char *vm, const char *disk)
 {
 	struct ctl_job *cj = data;
-	Xenmesh__Op op = XENMESH__OP__INIT;
-	Xenmesh__OpVolumeSet set = XENMESH__OP_VOLUME_SET__INIT;
-	Xenmesh__OpVolumeRemove rm = XENMESH__OP_VOLUME_REMOVE__INIT;
-	struct ctl_mutation m = { .uid = cj->uid };
-	const struct vol_rec *v;
 	char name[VOL_NAME_MAX], why[256];
 
 	if (vol_name_make(name, sizeof(name), vm, disk, why, sizeof(why)) < 0)
 		return;
-	v = state_vol(&cj->a->rep.st, name);
-	if (v == NULL)
-		return;
-	snprintf(m.what, sizeof(m.what), "volume remove %s (a failed restore)", name);
-	if (v->state == VOL_STATE_FAILED) {
-		rm.name = name;
-		op.kind_case = XENMESH__OP__KIND_VOLUME_REMOVE;
-		op.volume_remove = &rm;
-	} else {
-		set.name = name;
-		set.state = "removing";
-		op.kind_case = XENMESH__OP__KIND_VOLUME_SET;
-		op.volume_set = &set;
-	}
-	ctl_server_submit(cj->a, NULL, &m, &op);
+	(void)volwait_remove_submit(cj->a, cj->uid, name, "(a failed restore)", NULL, NULL);
 }
 
 static void
@@ -607,14 +509,12 @@ vm_restore(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	p->root_size = req->has_disk_size ? req->disk_size : 0;
 	p->memory_mb = req->has_memory_mb ? req->memory_mb : 0;
 	p->cfg_check = cfg_check;
-	cj = job_new(a, c, uid, msg, sizeof(msg));
+	cj = job_new(a, c, uid, &env, msg, sizeof(msg));
 	if (cj == NULL) {
 		ctl_server_reply(c, -EBUSY, msg);
 		goto out;
 	}
 	cj->as = as != NULL;
-	env.runner = cj->runner;
-	env.data = cj;
 	env.target_check = env_target_check;
 	env.vol_make = env_vol_make;
 	env.vol_drop = env_vol_drop;
@@ -622,10 +522,7 @@ vm_restore(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	log_notice("uid %u asks vm restore %s%s%s from %s", (unsigned)uid, p->vm,
 		   as ? " as " : "", as ? as : "", p->dir);
 	rc = restore_start(&env, p, job_done, cj, &cj->job, msg, sizeof(msg));
-	if (rc < 0)
-		job_refused(cj, rc, msg);
-	else
-		job_started(cj);
+	job_begun(cj, rc, msg);
 out:
 	free(p);
 }
@@ -703,8 +600,7 @@ ctl_backup_stop(struct agent *a)
 	if (cj == NULL)
 		return;
 	current = NULL;
-	if (cj->timer != 0)
-		(void)qb_loop_timer_del(cj->a->loop, cj->timer);
+	volwait_stop(&cj->vw);
 	if (cj->c != NULL) {
 		ctl_server_reply(cj->c, -ESHUTDOWN, "xenmeshd is stopping: the backup "
 				 "or restore was cut short");

@@ -14,13 +14,13 @@
 
 #include "ctl_create.h"
 #include "ctl_create_int.h"
+#include "ctl_volwait.h"
 #include "ctl_vm.h"
 #include "json.h"
 #include "log.h"
 #include "macaddr.h"
 #include "runner.h"
 #include "san.h"
-#include "san_int.h"
 #include "san_plan.h"
 #include "state.h"
 #include "template.h"
@@ -31,8 +31,6 @@
 #include "xlcfg.h"
 #include "xm_error.h"
 
-#define POLL_MS         200
-#define POLL_MAX        (120 * 1000 / POLL_MS)
 #define MSG_MAX         1200
 #define CONFIG_MAX      (256 * 1024)            /* as the VM table takes */
 
@@ -55,83 +53,24 @@ struct create_req {
 	bool start;
 	uint32_t host;                  /* --on, 0: anywhere */
 	uint64_t root_bytes, swap_bytes;
+	uint64_t image_bytes;           /* raw templates: root.img's size */
 	/* the env op in flight (one at a time) */
 	struct vmcreate *job;
-	char vol[VOL_NAME_MAX];
-	bool removing;
-	unsigned tries;
-	qb_loop_timer_handle timer;
+	struct volwait vw;
 };
 
 /* ---- the env of the job: volumes and define through the cluster --------- */
 
-static void req_finish(struct create_req *r, int rc, const char *msg);
-
+/* The wait's answer, to the job: a volume made, or removed. */
 static void
-vol_poll(void *data)
-{
-	struct create_req *r = data;
-	struct agent *a = r->cc->a;
-	const struct vol_rec *v = state_vol(&a->rep.st, r->vol);
-	char why[VM_REASON_MAX + 128];
-
-	r->timer = 0;
-	if (r->removing) {
-		if (v == NULL) {
-			vmcreate_step_done(r->job, 0, NULL);
-			return;
-		}
-	} else if (v == NULL) {
-		xm_why(why, sizeof(why), "volume %s is gone", r->vol);
-		vmcreate_volume_done(r->job, -ENOENT, false, why);
-		return;
-	} else if (v->state == VOL_STATE_READY &&
-		   (a->san == NULL || !a->san->drbd || san_mirror_exportable(a->san, v))) {
-		/* under DRBD, once Primary and UpToDate here: the device the
-		 * file system is made on */
-		vmcreate_volume_done(r->job, 0, true, NULL);
-		return;
-	} else if (v->state == VOL_STATE_FAILED) {
-		xm_why(why, sizeof(why), "volume %s could not be made: %s", r->vol,
-		       v->reason[0] ? v->reason : "no reason given");
-		vmcreate_volume_done(r->job, -EIO, true, why);
-		return;
-	}
-	if (++r->tries > POLL_MAX) {
-		if (v != NULL && v->state == VOL_STATE_READY)
-			xm_why(why, sizeof(why), "volume %s: its DRBD device is not "
-			       "Primary and UpToDate here after 120 s", r->vol);
-		else
-			xm_why(why, sizeof(why), "volume %s is still %s after 120 s",
-			       r->vol, v ? vol_state_name(v->state) : "there");
-		if (r->removing)
-			vmcreate_step_done(r->job, -ETIMEDOUT, why);
-		else
-			vmcreate_volume_done(r->job, -ETIMEDOUT, true, why);
-		return;
-	}
-	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, POLL_MS * QB_TIME_NS_IN_MSEC, r,
-				vol_poll, &r->timer);
-}
-
-static void
-vol_then(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
-	 const char *reason)
+vol_done(void *data, int rc, bool recorded, const char *why)
 {
 	struct create_req *r = data;
 
-	(void)c;
-	if (result < 0) {
-		/* refused: the coordinator recorded nothing */
-		if (r->removing)
-			vmcreate_step_done(r->job, result, reason);
-		else
-			vmcreate_volume_done(r->job, result, false, reason);
-		return;
-	}
-	r->tries = 0;
-	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, POLL_MS * QB_TIME_NS_IN_MSEC, r,
-				vol_poll, &r->timer);
+	if (r->vw.removing)
+		vmcreate_step_done(r->job, rc, why);
+	else
+		vmcreate_volume_done(r->job, rc, recorded, why);
 }
 
 static int
@@ -139,23 +78,9 @@ env_volume_create(void *env, struct vmcreate *job, const char *vm, const char *d
 		  uint64_t bytes)
 {
 	struct create_req *r = env;
-	Xenmesh__Op op = XENMESH__OP__INIT;
-	Xenmesh__OpVolumeCreate vc = XENMESH__OP_VOLUME_CREATE__INIT;
-	struct ctl_mutation m = { .uid = r->uid };
 
 	r->job = job;
-	r->removing = false;
-	snprintf(r->vol, sizeof(r->vol), "%s-%s", vm, disk);
-	vc.vm = (char *)vm;
-	vc.disk = (char *)disk;
-	vc.size_bytes = bytes;
-	op.kind_case = XENMESH__OP__KIND_VOLUME_CREATE;
-	op.volume_create = &vc;
-	snprintf(m.what, sizeof(m.what), "volume create %s (%" PRIu64 " bytes) for vm "
-		 "create", r->vol, bytes);
-	m.then = vol_then;
-	m.then_data = r;
-	ctl_server_submit(r->cc->a, NULL, &m, &op);
+	volwait_create(&r->vw, vm, disk, bytes, "for vm create", vol_done, r);
 	return 0;
 }
 
@@ -163,37 +88,9 @@ static int
 env_volume_remove(void *env, struct vmcreate *job, const char *vol)
 {
 	struct create_req *r = env;
-	struct agent *a = r->cc->a;
-	const struct vol_rec *v = state_vol(&a->rep.st, vol);
-	Xenmesh__Op op = XENMESH__OP__INIT;
-	Xenmesh__OpVolumeSet set = XENMESH__OP_VOLUME_SET__INIT;
-	Xenmesh__OpVolumeRemove rm = XENMESH__OP_VOLUME_REMOVE__INIT;
-	struct ctl_mutation m = { .uid = r->uid };
 
 	r->job = job;
-	r->removing = true;
-	r->tries = 0;
-	snprintf(r->vol, sizeof(r->vol), "%s", vol);
-	if (v == NULL) {
-		/* nothing to remove: said from the loop, as promised */
-		(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, 0, r, vol_poll, &r->timer);
-		return 0;
-	}
-	if (v->state == VOL_STATE_FAILED) {
-		rm.name = (char *)vol;
-		op.kind_case = XENMESH__OP__KIND_VOLUME_REMOVE;
-		op.volume_remove = &rm;
-	} else {
-		set.name = (char *)vol;
-		set.state = "removing";
-		op.kind_case = XENMESH__OP__KIND_VOLUME_SET;
-		op.volume_set = &set;
-	}
-	snprintf(m.what, sizeof(m.what), "volume remove %s (undoing vm create)", vol);
-	m.then = vol_then;
-	m.then_data = r;
-	ctl_server_submit(a, NULL, &m, &op);
-	return 0;
+	return volwait_remove(&r->vw, vol, "(undoing vm create)", vol_done, r);
 }
 
 static int
@@ -202,18 +99,13 @@ env_volume_device(void *env, const char *vol, char *buf, size_t len)
 	struct create_req *r = env;
 	struct agent *a = r->cc->a;
 	const struct vol_rec *v = state_vol(&a->rep.st, vol);
-	struct san_plan_conf pc = {
-		.iqn_prefix = a->cfg.iqn_prefix,
-		.file_backend = strcmp(a->cfg.backend, "file") == 0,
-		.volume_dir = a->cfg.volume_dir,
-		.vg = a->cfg.vg,
-		.drbd = strcmp(a->cfg.mirror, "drbd") == 0,
-	};
+	struct san_plan_conf pc;
 
 	if (v == NULL || v->state != VOL_STATE_READY)
 		return -ENOENT;
 	/* what the target daemon exports: the DRBD device when mirrored
 	 * (Primary here, the active SAN node), else the LV or the file */
+	san_plan_conf_of(a, &pc);
 	return san_vol_device(&pc, v, buf, len);
 }
 
@@ -284,8 +176,7 @@ req_finish(struct create_req *r, int rc, const char *msg)
 			*pp = r->next;
 			break;
 		}
-	if (r->timer != 0)
-		(void)qb_loop_timer_del(r->cc->a->loop, r->timer);
+	volwait_stop(&r->vw);
 	if (r->c != NULL) {
 		ctl_server_reply(r->c, rc, msg);
 		qb_ipcs_connection_unref(r->c);
@@ -413,6 +304,36 @@ file_space_check(const struct agent *a, uint64_t need, char *why, size_t whylen)
 	return 0;
 }
 
+/* A raw template's root.img fits in the root volume: 0 with
+ * r->image_bytes, or an error with why (nothing is made yet). */
+static int
+image_check(const struct tmpl *t, struct create_req *r, char *why, size_t whylen)
+{
+	char path[PATH_MAX + 16];
+	struct stat sb;
+	uint64_t mib;
+
+	snprintf(path, sizeof(path), "%s/root.img", t->dir);
+	if (stat(path, &sb) < 0) {
+		xm_why(why, whylen, "template %s: cannot read %s: %s", t->name, path,
+		       strerror(errno));
+		return -ENOENT;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		xm_why(why, whylen, "template %s: %s is not a file", t->name, path);
+		return -EINVAL;
+	}
+	r->image_bytes = (uint64_t)sb.st_size;
+	mib = (r->image_bytes + (1 << 20) - 1) >> 20;
+	if (r->image_bytes > r->root_bytes) {
+		xm_why(why, whylen, "template %s's image is %" PRIu64 " MiB, larger than "
+		       "the root volume (%" PRIu64 " MiB): give --disk %" PRIu64
+		       "M or more", t->name, mib, r->root_bytes >> 20, mib);
+		return -EFBIG;
+	}
+	return 0;
+}
+
 /* Everything but the job: 0 with *config (malloc'd) and r filled, or an
  * error with why. */
 static int
@@ -482,16 +403,13 @@ create_check(struct agent *a, const char *name, const Xenmesh__VmCreateSpec *sp,
 	rc = tmpl_load(a, sp->template_, t, why, whylen);
 	if (rc < 0)
 		return rc;
-	if (t->info.kind == TEMPLATE_KIND_RAW) {
-		xm_why(why, whylen, "template %s is a raw image: vm create builds from "
-		       "tree templates only (for now)", t->name);
-		return -EOPNOTSUPP;
-	}
 	rc = size_pick("--disk", sp->has_disk_bytes ? sp->disk_bytes : 0,
 		       t->info.root_size, &r->root_bytes, why, whylen);
 	if (rc == 0)
 		rc = size_pick("--swap", sp->has_swap_bytes ? sp->swap_bytes : 0,
 			       t->info.swap_size, &r->swap_bytes, why, whylen);
+	if (rc == 0 && t->info.kind == TEMPLATE_KIND_RAW)
+		rc = image_check(t, r, why, whylen);
 	if (rc < 0)
 		return rc;
 	vars.name = name;
@@ -550,7 +468,7 @@ vm_create(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	const Xenmesh__VmCreateSpec *sp = req->create;
 	struct vmcreate_spec spec = { 0 };
 	struct ctl_create *cc = create_ctx(a);
-	char why[600], tree[PATH_MAX + 8], staging[PATH_MAX + 80], *config = NULL;
+	char why[600], tree[PATH_MAX + 16], staging[PATH_MAX + 80], *config = NULL;
 	struct create_req *r;
 	struct tmpl t = { 0 };
 	int rc;
@@ -577,6 +495,7 @@ vm_create(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	}
 	r->cc = cc;
 	r->uid = uid;
+	volwait_init(&r->vw, a, uid);
 	r->start = sp->has_start && sp->start;
 	snprintf(r->name, sizeof(r->name), "%.*s", (int)sizeof(r->name) - 1, req->args[0]);
 	snprintf(r->tmpl, sizeof(r->tmpl), "%.*s", (int)sizeof(r->tmpl) - 1, sp->template_);
@@ -593,12 +512,18 @@ vm_create(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		ctl_server_reply(c, rc, why);
 		goto out;
 	}
-	snprintf(tree, sizeof(tree), "%s/root", t.dir);
+	snprintf(tree, sizeof(tree), "%s/%s", t.dir,
+		 t.info.kind == TEMPLATE_KIND_RAW ? "root.img" : "root");
 	snprintf(staging, sizeof(staging), "%s/create-%s.staging", a->cfg.state_dir,
 		 r->name);
 	spec.name = r->name;
 	spec.os = t.info.os;
-	spec.tree = tree;
+	if (t.info.kind == TEMPLATE_KIND_RAW) {
+		spec.image = tree;
+		spec.image_bytes = r->image_bytes;
+	} else {
+		spec.tree = tree;
+	}
 	spec.staging = staging;
 	spec.net.hostname = r->name;
 	spec.net.ip = sp->ip;

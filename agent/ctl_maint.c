@@ -420,7 +420,8 @@ struct prepare {
 	qb_ipcs_connection_t *c;
 	uint64_t deadline_ms;
 	qb_loop_timer_handle timer;
-	bool waiting_logged;            /* for the others' VMs, said once */
+	bool stranded_logged;           /* waiting for the others' VMs, said once */
+	bool refused_logged;            /* our leave refused, said once */
 	bool leave_pending;             /* our leaving mark asked, unanswered */
 };
 
@@ -469,9 +470,9 @@ leave_then(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
 	p->leave_pending = false;
 	/* refused when another host's leave came first: the next poll
 	 * looks again (said once) */
-	if (result < 0 && !p->waiting_logged) {
+	if (result < 0 && !p->refused_logged) {
 		log_notice("prepare-shutdown: not leaving yet: %s", reason ? reason : "refused");
-		p->waiting_logged = true;
+		p->refused_logged = true;
 	}
 }
 
@@ -541,12 +542,12 @@ prepare_poll(void *data)
 			}
 		}
 		if (wall_ms() <= p->deadline_ms) {
-			if (stranded > 0 && !p->waiting_logged) {
+			if (stranded > 0 && !p->stranded_logged) {
 				log_notice("prepare-shutdown: %s is drained; waiting, "
 					   "since its leaving would cost the others "
 					   "quorum while %zu VM(s) run there (%s)",
 					   a->node_name, stranded, others);
-				p->waiting_logged = true;
+				p->stranded_logged = true;
 			}
 			prepare_again(p);
 			return;

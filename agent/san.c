@@ -575,11 +575,8 @@ san_start(struct agent *a)
 	s->a = a;
 	s->tc.control_port = (unsigned)a->cfg.tgt_control_port;
 	s->portal = PORTAL_UNKNOWN;
-	s->pc.iqn_prefix = a->cfg.iqn_prefix;
-	s->pc.file_backend = strcmp(a->cfg.backend, "file") == 0;
-	s->pc.volume_dir = a->cfg.volume_dir;
-	s->pc.vg = a->cfg.vg;
-	s->pc.drbd = s->drbd = strcmp(a->cfg.mirror, "drbd") == 0;
+	san_plan_conf_of(a, &s->pc);
+	s->drbd = s->pc.drbd;
 	/* "ADDR[:PORT]" -> "ADDR/PREFIX" for ip(8) */
 	colon = strchr(a->cfg.portal, ':');
 	snprintf(s->portal_addr, sizeof(s->portal_addr), "%.*s/%" PRIu64,

@@ -22,6 +22,7 @@
 #include "agent.h"
 
 struct storage_view_pb;
+struct san_plan_conf;
 
 int san_start(struct agent *a);
 void san_stop(struct agent *a);
@@ -36,5 +37,8 @@ bool san_shutdown(struct agent *a, void (*done)(struct agent *a));
  * *mem (san_view_free it); -ENODEV when not a SAN node. */
 int san_view(struct agent *a, Xenmesh__StorageView *v, void **mem);
 void san_view_free(void *mem);
+/* How this node names its volumes' devices ([storage] backend, vg,
+ * volume_dir, mirror, iqn_prefix); the strings point into a->cfg. */
+void san_plan_conf_of(const struct agent *a, struct san_plan_conf *pc);
 
 #endif

@@ -1,11 +1,23 @@
 /* A SAN node's view for `agentctl storage status`: its target daemon as
- * last read, and whether it exports. */
+ * last read, and whether it exports; and the configuration the SAN side
+ * and agentctl's volume handlers name the volumes' devices with. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "san.h"
 #include "san_int.h"
+
+void
+san_plan_conf_of(const struct agent *a, struct san_plan_conf *pc)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->iqn_prefix = a->cfg.iqn_prefix;
+	pc->file_backend = strcmp(a->cfg.backend, "file") == 0;
+	pc->volume_dir = a->cfg.volume_dir;
+	pc->vg = a->cfg.vg;
+	pc->drbd = strcmp(a->cfg.mirror, "drbd") == 0;
+}
 
 /* ---- agentctl storage status -------------------------------------------- */
 

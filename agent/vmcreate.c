@@ -13,19 +13,16 @@
 #include "cmdseq.h"
 #include "log.h"
 #include "lvm.h"
-#include "vmcreate.h"
+#include "vmcreate_int.h"
 #include "xm_error.h"
-
-enum step {
-	ST_SPACE, ST_ROOT, ST_SWAP, ST_STAGE, ST_FILES, ST_MKFS, ST_UNSTAGE,
-	ST_DEFINE, ST_DONE,
-	/* undoing, in this order */
-	ST_UNDO_STAGE, ST_UNDO_SWAP, ST_UNDO_ROOT, ST_UNDONE,
-};
 
 static const char *const step_names[] = {
 	[ST_SPACE] = "space", [ST_ROOT] = "root", [ST_SWAP] = "swap",
 	[ST_STAGE] = "stage", [ST_FILES] = "files", [ST_MKFS] = "mkfs",
+	[ST_COPY] = "copy", [ST_PROBE] = "probe", [ST_GROW] = "grow",
+	[ST_FSCK] = "fsck", [ST_RESIZE] = "resize", [ST_LOOK] = "look",
+	[ST_WRITE] = "write",
+	[ST_MKSWAP] = "mkswap",
 	[ST_UNSTAGE] = "unstage", [ST_DEFINE] = "define", [ST_DONE] = "done",
 	[ST_UNDO_STAGE] = "undo stage", [ST_UNDO_SWAP] = "undo swap",
 	[ST_UNDO_ROOT] = "undo root", [ST_UNDONE] = "undone",
@@ -36,35 +33,26 @@ static const char *const step_what[] = {
 	[ST_SPACE] = "checking the free space", [ST_ROOT] = "making the root volume",
 	[ST_SWAP] = "making the swap volume", [ST_STAGE] = "copying the template tree",
 	[ST_FILES] = "writing the network files", [ST_MKFS] = "making the file systems",
+	[ST_COPY] = "copying the image", [ST_PROBE] = "checking the image's file system",
+	[ST_GROW] = "growing the image's partition",
+	[ST_FSCK] = "checking the image's file system",
+	[ST_RESIZE] = "growing the image's file system",
+	[ST_LOOK] = "reading the image's /etc",
+	[ST_WRITE] = "writing the network files", [ST_MKSWAP] = "making the swap",
 	[ST_UNSTAGE] = "removing the staging copy", [ST_DEFINE] = "defining the VM",
 	[ST_DONE] = "", [ST_UNDO_STAGE] = "", [ST_UNDO_SWAP] = "", [ST_UNDO_ROOT] = "",
 	[ST_UNDONE] = "",
 };
 
-struct vmcreate {
-	enum step step;
-	struct runner *runner;
-	const struct vmcreate_env_ops *ops;
-	void *env;
-	vmcreate_done_fn done;
-	void *data;
-	/* the spec, copied */
-	char name[64];
-	enum template_os os;
-	char *tree, *staging, *config, *vg;
-	char *ip, *netmask, *gateway, *nameserver;
-	bool no_devmapper;
-	uint64_t root_bytes, swap_bytes;
-	char root_vol[80], swap_vol[80];
-	/* what was made, for the undo */
-	bool have_root, have_swap, staged;
-	int rc;                         /* the failure being undone */
-	char failure[VMCREATE_MSG_MAX];
-	char left[VMCREATE_MSG_MAX];    /* what the undo could not remove */
-};
 
 static void advance(struct vmcreate *j);
 static void undo_next(struct vmcreate *j);
+
+void
+vmcreate_advance(struct vmcreate *j)
+{
+	advance(j);
+}
 
 const char *
 vmcreate_step_name(const struct vmcreate *j)
@@ -76,6 +64,8 @@ static void
 job_free(struct vmcreate *j)
 {
 	free(j->tree);
+	free(j->image);
+	free(j->listing);
 	free(j->staging);
 	free(j->config);
 	free(j->vg);
@@ -105,9 +95,16 @@ fail(struct vmcreate *j, int rc, const char *why)
 	log_err("vm create %s: step %s failed: %s; undoing what was made", j->name,
 		step_names[j->step], why);
 	j->rc = rc < 0 ? rc : -EIO;
-	snprintf(j->failure, sizeof(j->failure), "%s: %s", step_what[j->step], why);
+	snprintf(j->failure, sizeof(j->failure), "%s: %s", j->image && j->step == ST_STAGE ?
+		 "making the staging directory" : step_what[j->step], why);
 	j->step = ST_UNDO_STAGE;
 	undo_next(j);
+}
+
+void
+vmcreate_fail(struct vmcreate *j, int rc, const char *why)
+{
+	fail(j, rc, why);
 }
 
 /* ---- commands ------------------------------------------------------------ */
@@ -148,8 +145,18 @@ seq_done(void *data, const struct cmdseq_outcome *o)
 		space_done(j, o);
 		return;
 	case ST_STAGE:
-		j->step = ST_FILES;
+		j->step = j->image ? ST_COPY : ST_FILES;
 		break;
+	case ST_COPY:
+	case ST_PROBE:
+	case ST_GROW:
+	case ST_FSCK:
+	case ST_RESIZE:
+	case ST_LOOK:
+	case ST_WRITE:
+	case ST_MKSWAP:
+		vmcreate_raw_done(j, o);
+		return;
 	case ST_MKFS:
 		j->step = ST_UNSTAGE;
 		break;
@@ -300,14 +307,25 @@ out:
 	return rc;
 }
 
-static int
-files_write(struct vmcreate *j, char *why, size_t whylen)
+int
+vmcreate_net_files(const struct vmcreate *j, struct template_file *files,
+		   size_t *count, char *why, size_t whylen)
 {
-	struct template_file files[TEMPLATE_FILES_MAX];
 	struct template_net n = {
 		.hostname = j->name, .ip = j->ip, .netmask = j->netmask,
 		.gateway = j->gateway, .nameserver = j->nameserver,
 	};
+	int rc = template_net_files(j->os, &n, files, count);
+
+	if (rc < 0)
+		xm_why(why, whylen, "out of memory");
+	return rc;
+}
+
+static int
+files_write(struct vmcreate *j, char *why, size_t whylen)
+{
+	struct template_file files[TEMPLATE_FILES_MAX];
 	size_t count = 0;
 	int root, rc;
 
@@ -317,9 +335,7 @@ files_write(struct vmcreate *j, char *why, size_t whylen)
 		xm_why(why, whylen, "cannot open %s: %s", j->staging, strerror(-rc));
 		return rc;
 	}
-	rc = template_net_files(j->os, &n, files, &count);
-	if (rc < 0)
-		xm_why(why, whylen, "out of memory");
+	rc = vmcreate_net_files(j, files, &count, why, whylen);
 	for (size_t i = 0; rc == 0 && i < count; i++)
 		rc = file_write_under(root, files[i].path, files[i].text, why, whylen);
 	template_files_free(files, count);
@@ -340,6 +356,14 @@ advance(struct vmcreate *j)
 	cmdseq_init(&s);
 	switch (j->step) {
 	case ST_SPACE:
+		if (j->image != NULL && j->image_bytes > j->root_bytes) {
+			xm_why(why, sizeof(why), "the image %s is %" PRIu64 " MiB, larger "
+			       "than the root volume (%" PRIu64 " MiB): give --disk %" PRIu64
+			       "M or more", j->image, (j->image_bytes + (1 << 20) - 1) >> 20,
+			       j->root_bytes >> 20, (j->image_bytes + (1 << 20) - 1) >> 20);
+			fail(j, -EFBIG, why);
+			return;
+		}
 		if (j->vg == NULL) {
 			j->step = ST_ROOT;
 			advance(j);
@@ -362,8 +386,27 @@ advance(struct vmcreate *j)
 	case ST_STAGE:
 		j->staged = true;
 		add_rm_staging(&s, j->staging);
-		cmdseq_add(&s, "cp", "-a", "--", j->tree, j->staging, NULL);
-		cmdseq_set_timeout(&s, VMCREATE_COPY_MS);
+		if (j->image != NULL) {
+			/* only the files for debugfs go there */
+			cmdseq_add(&s, "mkdir", "-m", "0700", "--", j->staging, NULL);
+		} else {
+			cmdseq_add(&s, "cp", "-a", "--", j->tree, j->staging, NULL);
+			cmdseq_set_timeout(&s, VMCREATE_COPY_MS);
+		}
+		seq_run(j, &s);
+		return;
+	case ST_COPY:
+	case ST_PROBE:
+	case ST_GROW:
+	case ST_FSCK:
+	case ST_RESIZE:
+	case ST_LOOK:
+	case ST_WRITE:
+	case ST_MKSWAP:
+		if (vmcreate_raw_cmds(j, &s) < 0) {
+			cmdseq_free(&s);
+			return;
+		}
 		seq_run(j, &s);
 		return;
 	case ST_FILES:
@@ -523,6 +566,8 @@ vmcreate_start(const struct vmcreate_spec *spec,
 	snprintf(j->swap_vol, sizeof(j->swap_vol), "%s-swap", spec->name);
 	j->os = spec->os;
 	j->tree = dup_or_null(spec->tree, &oom);
+	j->image = dup_or_null(spec->image, &oom);
+	j->image_bytes = spec->image_bytes;
 	j->staging = dup_or_null(spec->staging, &oom);
 	j->config = dup_or_null(spec->config, &oom);
 	j->vg = dup_or_null(spec->vg, &oom);
@@ -537,14 +582,16 @@ vmcreate_start(const struct vmcreate_spec *spec,
 	j->env = env;
 	j->done = done;
 	j->data = data;
-	if (oom || j->tree == NULL || j->staging == NULL || j->config == NULL) {
+	if (oom || (j->tree == NULL) == (j->image == NULL) || j->staging == NULL ||
+	    j->config == NULL) {
 		job_free(j);
 		return oom ? -ENOMEM : -EINVAL;
 	}
 	j->runner = r;
 	j->step = ST_SPACE;
 	log_notice("vm create %s: from %s, root %" PRIu64 " MiB, swap %" PRIu64 " MiB",
-		   j->name, j->tree, j->root_bytes >> 20, j->swap_bytes >> 20);
+		   j->name, j->image ? j->image : j->tree, j->root_bytes >> 20,
+		   j->swap_bytes >> 20);
 	advance(j);
 	return 0;
 }

@@ -15,6 +15,30 @@
  *            mkswap -L swap SWAPDEV
  *   unstage  rm -rf --one-file-system -- STAGING (a failure only logged)
  *   define   the xl.cfg defined through the normal define path
+ * From a raw image (spec.image; see vmcreate_raw.h), instead of the
+ * tree's stage, files and mkfs (FS is ROOTDEV?offset=START of the
+ * image's last partition, or ROOTDEV for an image without a table):
+ *   space    also: the image fits in the root volume (before anything)
+ *   stage    rm -rf ... STAGING; mkdir -m 0700 -- STAGING (for the files)
+ *   copy     dd if=IMAGE of=ROOTDEV bs=4M conv=notrunc[,sparse],fsync
+ *            (sparse only onto a file with nothing allocated: a device
+ *            or a written file does not read as zeroes)
+ *            sfdisk --json ROOTDEV (no table: a bare file system)
+ *   probe    blkid -p -o export -O START ROOTDEV: ext2/3/4 or refused
+ *   grow     sfdisk --no-reread --no-tell-kernel -N K ROOTDEV  < ", +"
+ *            sfdisk --json ROOTDEV (the partition's new size)
+ *   fsck     e2fsck -f -y FS (exit 0 or 1)
+ *   resize   resize2fs FS SECTORSs; onto a regular file with a partition
+ *            also truncate -s ROOT_BYTES ROOTDEV, e2fsck -f -n FS
+ *            (resize2fs cuts a file to the fs size, ignoring the offset)
+ *   look     debugfs -f STAGING/look.cmds FS (ls -p of the directories
+ *            on the way: what to make, what to remove, what to refuse)
+ *   write    debugfs -w -f STAGING/write.cmds FS (mkdir what is missing,
+ *            rm what is there, write each file), debugfs -f
+ *            STAGING/check.cmds FS (dump each back: compared with what
+ *            was meant, as debugfs's exit status says little)
+ *   mkswap   mkswap -L swap SWAPDEV
+ *   unstage, define as above.
  * Undo: rm -rf STAGING, then remove NAME-swap, then NAME-root.
  *
  * Commands run through the runner (never blocking the loop); the cluster
@@ -57,7 +81,9 @@ struct vmcreate_env_ops {
 struct vmcreate_spec {
 	const char *name;
 	enum template_os os;
-	const char *tree;               /* TEMPLATE/root */
+	const char *tree;               /* TEMPLATE/root; NULL with image */
+	const char *image;              /* TEMPLATE/root.img (kind raw) */
+	uint64_t image_bytes;           /* its size */
 	const char *staging;            /* made and removed by the job */
 	struct template_net net;
 	uint64_t root_bytes, swap_bytes;

@@ -29,6 +29,7 @@ struct fake {
 	char dropped[4][64];
 	int check_rc;
 	int make_rc, define_rc;
+	const char *make_path;          /* the env's device, NULL: the LV */
 	backup_vol_fn *vol_cb;
 	void *vol_cbdata;
 	backup_done_fn *def_cb;
@@ -109,9 +110,11 @@ drive(struct fake *f)
 			char path[600];
 
 			f->vol_cb = NULL;
-			snprintf(path, sizeof(path), "/dev/vgsan/vm1-root");
+			snprintf(path, sizeof(path), "%s",
+				 f->make_path ? f->make_path : "/dev/vgsan/vm1-root");
 			cb(f->vol_cbdata, f->make_rc, f->make_rc < 0 ? NULL : path,
-			   f->make_rc < 0 ? "no space" : NULL);
+			   f->make_rc < 0 ? "volume vm1-root could not be made: no space" :
+			   NULL);
 			continue;
 		}
 		if (f->def_cb != NULL) {
@@ -393,6 +396,30 @@ restore_params_of(struct fake *f, struct restore_params *rp)
 	rp->vm = "vm1";
 }
 
+/* Restore rp from f's backup with the checksums good, then, when device
+ * is not NULL, gunzip onto device exiting gunzip_rc: exactly those
+ * commands must run. */
+static void
+restore_run(struct fake *f, const struct restore_params *rp, const char *device,
+	    int gunzip_rc)
+{
+	struct backup_env env = env_of(f);
+	struct backup_job *j;
+	char why[256], l[2][1400];
+	const char *lines[3] = { l[0], device ? l[1] : NULL, NULL };
+
+	snprintf(l[0], sizeof(l[0]), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
+	expect(f, l[0], 0, NULL);
+	if (device != NULL) {
+		snprintf(l[1], sizeof(l[1]), "gunzip -c -- %s/root.img.gz > %s", f->dir,
+			 device);
+		expect(f, l[1], gunzip_rc, NULL);
+	}
+	assert_int_equal(restore_start(&env, rp, f_done, f, &j, why, sizeof(why)), 0);
+	drive(f);
+	verify_exact(f, lines);
+}
+
 static void
 test_restore_damaged_refused_first(void **state)
 {
@@ -423,18 +450,12 @@ static void
 test_restore_running_refused(void **state)
 {
 	struct fake *f = *state;
-	struct backup_env env = env_of(f);
 	struct restore_params rp;
-	struct backup_job *j;
-	char why[256], l[1400];
 
 	make_backup(f);
 	restore_params_of(f, &rp);
 	f->check_rc = -EBUSY;
-	snprintf(l, sizeof(l), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
-	expect(f, l, 0, NULL);
-	assert_int_equal(restore_start(&env, &rp, f_done, f, &j, why, sizeof(why)), 0);
-	drive(f);
+	restore_run(f, &rp, NULL, 0);
 	assert_int_equal(f->rc, -EBUSY);
 	assert_string_equal(f->msg, "VM vm1 is running");
 	assert_int_equal(f->makes, 0);
@@ -445,18 +466,12 @@ static void
 test_restore_disk_too_small(void **state)
 {
 	struct fake *f = *state;
-	struct backup_env env = env_of(f);
 	struct restore_params rp;
-	struct backup_job *j;
-	char why[256], l[1400];
 
 	make_backup(f);
 	restore_params_of(f, &rp);
 	rp.root_size = 8ULL << 20;
-	snprintf(l, sizeof(l), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
-	expect(f, l, 0, NULL);
-	assert_int_equal(restore_start(&env, &rp, f_done, f, &j, why, sizeof(why)), 0);
-	drive(f);
+	restore_run(f, &rp, NULL, 0);
 	assert_int_equal(f->rc, -EINVAL);
 	assert_non_null(strstr(f->msg, "smaller than the root volume"));
 	assert_int_equal(f->makes, 0);
@@ -466,23 +481,12 @@ static void
 test_restore_unpack_fails_rolls_back(void **state)
 {
 	struct fake *f = *state;
-	struct backup_env env = env_of(f);
 	struct restore_params rp;
-	struct backup_job *j;
-	char why[256], l[2][1400];
-	const char *lines[3] = { l[0], l[1], NULL };
 
 	make_backup(f);
 	restore_params_of(f, &rp);
 	rp.as = "vm2";
-	snprintf(l[0], sizeof(l[0]), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
-	snprintf(l[1], sizeof(l[1]), "gunzip -c -- %s/root.img.gz > /dev/vgsan/vm1-root",
-		 f->dir);
-	expect(f, l[0], 0, NULL);
-	expect(f, l[1], 1, NULL);
-	assert_int_equal(restore_start(&env, &rp, f_done, f, &j, why, sizeof(why)), 0);
-	drive(f);
-	verify_exact(f, lines);
+	restore_run(f, &rp, "/dev/vgsan/vm1-root", 1);
 	assert_int_equal(f->rc, -EIO);
 	assert_non_null(strstr(f->msg, "gunzip"));
 	assert_non_null(strstr(f->msg, "the volume made for the restore is being removed"));
@@ -496,21 +500,12 @@ static void
 test_restore_define_fails_rolls_back(void **state)
 {
 	struct fake *f = *state;
-	struct backup_env env = env_of(f);
 	struct restore_params rp;
-	struct backup_job *j;
-	char why[256], l[2][1400];
 
 	make_backup(f);
 	restore_params_of(f, &rp);
 	f->define_rc = -EINVAL;
-	snprintf(l[0], sizeof(l[0]), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
-	snprintf(l[1], sizeof(l[1]), "gunzip -c -- %s/root.img.gz > /dev/vgsan/vm1-root",
-		 f->dir);
-	expect(f, l[0], 0, NULL);
-	expect(f, l[1], 0, NULL);
-	assert_int_equal(restore_start(&env, &rp, f_done, f, &j, why, sizeof(why)), 0);
-	drive(f);
+	restore_run(f, &rp, "/dev/vgsan/vm1-root", 0);
 	assert_int_equal(f->rc, -EINVAL);
 	assert_int_equal(f->defines, 1);
 	assert_int_equal(f->drops, 1);
@@ -521,27 +516,54 @@ static void
 test_restore_as_new_vm(void **state)
 {
 	struct fake *f = *state;
-	struct backup_env env = env_of(f);
 	struct restore_params rp;
-	struct backup_job *j;
-	char why[256], l[2][1400];
 
 	make_backup(f);
 	restore_params_of(f, &rp);
 	rp.as = "vm2";
 	rp.memory_mb = 1024;
-	snprintf(l[0], sizeof(l[0]), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
-	snprintf(l[1], sizeof(l[1]), "gunzip -c -- %s/root.img.gz > /dev/vgsan/vm1-root",
-		 f->dir);
-	expect(f, l[0], 0, NULL);
-	expect(f, l[1], 0, NULL);
-	assert_int_equal(restore_start(&env, &rp, f_done, f, &j, why, sizeof(why)), 0);
-	drive(f);
+	restore_run(f, &rp, "/dev/vgsan/vm1-root", 0);
 	assert_int_equal(f->rc, 0);
 	assert_non_null(strstr(f->msg, "restored VM vm1 as vm2"));
 	/* new name and memory, the MAC dropped (a new one is assigned) */
 	assert_string_equal(f->defined_cfg, "name = \"vm2\"\nmemory = 1024\nvif = [ '' ]\n");
 	assert_int_equal(f->drops, 0);
+}
+
+/* Under DRBD the env hands /dev/drbdN (san_vol_device): the image goes
+ * there, never onto the LV beneath DRBD. */
+static void
+test_restore_onto_drbd_device(void **state)
+{
+	struct fake *f = *state;
+	struct restore_params rp;
+
+	make_backup(f);
+	restore_params_of(f, &rp);
+	f->make_path = "/dev/drbd7";
+	restore_run(f, &rp, "/dev/drbd7", 0);
+	assert_int_equal(f->rc, 0);
+	assert_int_equal(f->defines, 1);
+}
+
+/* The env's why names the volume: said once, and the volume asked for is
+ * dropped (its record may exist). */
+static void
+test_restore_volume_fails(void **state)
+{
+	struct fake *f = *state;
+	struct restore_params rp;
+
+	make_backup(f);
+	restore_params_of(f, &rp);
+	f->make_rc = -EIO;
+	restore_run(f, &rp, NULL, 0);
+	assert_int_equal(f->rc, -EIO);
+	assert_non_null(strstr(f->msg, "volume vm1-root could not be made: no space"));
+	assert_null(strstr(f->msg, "vm1-root: volume"));
+	assert_int_equal(f->makes, 1);
+	assert_int_equal(f->drops, 1);
+	assert_int_equal(f->defines, 0);
 }
 
 static void
@@ -598,6 +620,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_restore_unpack_fails_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_define_fails_rolls_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_as_new_vm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_onto_drbd_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_volume_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_find_and_list, setup, teardown),
 	};
 

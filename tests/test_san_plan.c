@@ -359,10 +359,33 @@ test_mirror_plans(void **unused)
 	assert_false(san_mirror_exportable_state(&lost_peer));
 }
 
+/* Where a volume is written: the device the target exports (what vm
+ * create and vm restore write onto), and the backing store under it. */
+static void
+test_vol_paths(void **state)
+{
+	const struct san_plan_conf lvm = { .iqn_prefix = PFX, .vg = "vgsan" };
+	struct vol_rec v = { .name = "vm1-root", .minor = 7 };
+	char buf[64], tiny[8];
+
+	(void)state;
+	assert_int_equal(san_vol_device(&lvm, &v, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/vgsan/vm1-root");
+	assert_int_equal(san_vol_device(&conf_file, &v, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/srv/vol/vm1-root.img");
+	/* under DRBD the LV belongs to DRBD: data goes through /dev/drbdN */
+	assert_int_equal(san_vol_device(&conf_drbd, &v, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/drbd7");
+	assert_int_equal(san_vol_backing(&conf_drbd, &v, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/dev/vgsan/vm1-root");
+	assert_int_equal(san_vol_device(&lvm, &v, tiny, sizeof(tiny)), -ENAMETOOLONG);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_vol_paths),
 		cmocka_unit_test(test_admitted_host),
 		cmocka_unit_test(test_want),
 		cmocka_unit_test(test_want_drbd),

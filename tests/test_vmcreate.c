@@ -1,7 +1,8 @@
 /* Tests of agent/vmcreate.c: the exact command lines (recorder) for the
  * lvm and the file backend, the files written into the staging tree, and
  * the undo after a failure at each step, in reverse order, with a fake
- * cluster (volumes, define) that records what it was asked. */
+ * cluster (volumes, define) that records what it was asked; the same for
+ * a raw image (dd, sfdisk, blkid, e2fsck, resize2fs, debugfs). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include "runner.h"
+#include "template.h"
 #include "vmcreate.h"
 
 #define VGS_OUT(free) \
@@ -33,6 +35,7 @@ struct fake {
 	int rc;
 	char msg[2048];
 	char dir[256], stage[300], tree[300];
+	bool real_devs;                 /* devices are files in dir */
 };
 
 static void
@@ -86,7 +89,10 @@ fake_device(void *env, const char *vol, char *buf, size_t len)
 {
 	struct fake *f = env;
 
-	snprintf(buf, len, f->lvm ? "/dev/vgsan/%s" : "/srv/vols/%s.img", vol);
+	if (f->real_devs)
+		snprintf(buf, len, "%s/%s.img", f->dir, vol);
+	else
+		snprintf(buf, len, f->lvm ? "/dev/vgsan/%s" : "/srv/vols/%s.img", vol);
 	return 0;
 }
 
@@ -389,6 +395,337 @@ test_undo_left_behind(void **state)
 	rm_dirs(&f);
 }
 
+/* ---- raw images ---------------------------------------------------------- */
+
+#define IMAGE "/srv/templates/deb/root.img"
+
+/* sfdisk --json of DEV with partition 1 of size sectors at 2048. */
+static void
+table_json(char *buf, size_t len, const char *dev, unsigned long size)
+{
+	snprintf(buf, len,
+		 "{\n   \"partitiontable\": {\n      \"label\": \"dos\",\n"
+		 "      \"id\": \"0x64b08fd9\",\n      \"device\": \"%s\",\n"
+		 "      \"unit\": \"sectors\",\n      \"sectorsize\": 512,\n"
+		 "      \"partitions\": [\n         {\"node\": \"%s1\", \"start\": 2048, "
+		 "\"size\": %lu, \"type\": \"83\"}\n      ]\n   }\n}\n", dev, dev, size);
+}
+
+/* What debugfs would dump back: the files as meant (c0, c1 ...). */
+static void
+put_readback(struct fake *f, const char *wrong)
+{
+	struct template_file files[TEMPLATE_FILES_MAX];
+	struct template_net n = { .hostname = "web1", .ip = "10.1.2.3",
+				  .netmask = "255.255.255.0", .gateway = "10.1.2.1",
+				  .nameserver = "10.1.2.1" };
+	size_t count = 0;
+	char path[400];
+
+	assert_int_equal(template_net_files(TEMPLATE_OS_DEBIAN, &n, files, &count), 0);
+	for (size_t i = 0; i < count; i++) {
+		FILE *fp;
+
+		snprintf(path, sizeof(path), "%s/c%zu", f->stage, i);
+		fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs(wrong && strcmp(files[i].path, wrong) == 0 ? "other\n" :
+		      files[i].text, fp);
+		fclose(fp);
+	}
+	template_files_free(files, count);
+}
+
+struct raw_run {
+	const char *fail_cmd;           /* recorder prefix failing */
+	int fail_exit;                  /* its exit code, 0: 1 */
+	const char *blkid_out;          /* NULL: TYPE=ext4 */
+	bool bare;                      /* sfdisk: no partition table */
+	uint64_t image_bytes;           /* 0: 40 MiB */
+	const char *wrong_file;         /* read back otherwise */
+	const char *listing;            /* debugfs ls -p, NULL: LISTING */
+};
+
+/* The image's /etc as debugfs -f look.cmds prints it: hosts missing,
+ * resolv.conf a symlink */
+#define LISTING \
+	"debugfs: ls -p /\n/2/040755/0/0/.//\n/2/040755/0/0/..//\n" \
+	"/13/040755/0/0/etc//\n\n" \
+	"debugfs: ls -p /etc\n/13/040755/0/0/.//\n/2/040755/0/0/..//\n" \
+	"/14/100644/0/0/hostname/14/\n/15/0120777/0/0/resolv.conf/20/\n" \
+	"/16/040755/0/0/network//\n\n" \
+	"debugfs: ls -p /etc/network\n/16/040755/0/0/.//\n/13/040755/0/0/..//\n" \
+	"/17/100644/0/0/interfaces/8/\n\n"
+
+static void
+run_raw(struct fake *f, const struct raw_run *rr, char *lines, size_t len)
+{
+	struct runner_canned ok = { .exit_code = 0, .out = "" };
+	struct runner_canned bad = { .exit_code = rr->fail_exit ? rr->fail_exit : 1,
+				     .err = "boom\n" };
+	/* e2fsck's 1: errors corrected, fine */
+	struct runner_canned fixed = { .exit_code = 1, .out = "web1: 16/9720 files\n" };
+	struct runner_canned notable = { .exit_code = 1, .err = "sfdisk: x: does not "
+					 "contain a recognized partition table\n" };
+	struct runner_canned vgs = { .exit_code = 0, .out = VGS_OUT("10737418240") };
+	struct runner_canned t1 = { 0 }, t2 = { 0 }, blkid = { 0 }, look = { 0 };
+	char j1[2048], j2[2048], dev[400];
+	struct vmcreate_spec spec = {
+		.name = "web1", .os = TEMPLATE_OS_DEBIAN, .image = IMAGE,
+		.image_bytes = rr->image_bytes ? rr->image_bytes : 40ULL << 20,
+		.staging = f->stage,
+		.net = { .hostname = "web1", .ip = "10.1.2.3", .netmask = "255.255.255.0",
+			 .gateway = "10.1.2.1", .nameserver = "10.1.2.1" },
+		.root_bytes = 1ULL << 30, .swap_bytes = 256ULL << 20,
+		.config = "name = \"web1\"\nmemory = 512\n",
+		.vg = f->lvm ? "vgsan" : NULL,
+	};
+	struct runner *r;
+	size_t used = 0;
+
+	assert_int_equal(fake_device(f, "web1-root", dev, sizeof(dev)), 0);
+	table_json(j1, sizeof(j1), dev, 79872);
+	table_json(j2, sizeof(j2), dev, 2095104);
+	t1.out = j1;
+	t2.out = j2;
+	blkid.exit_code = rr->blkid_out && rr->blkid_out[0] == '\0' ? 2 : 0;
+	blkid.out = rr->blkid_out ? rr->blkid_out :
+		    "DEVNAME=x\nUUID=a76a\nBLOCK_SIZE=1024\nTYPE=ext4\nUSAGE=filesystem\n";
+	look.out = rr->listing ? rr->listing : LISTING;
+	put_readback(f, rr->wrong_file);
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	if (rr->fail_cmd != NULL)
+		assert_int_equal(runner_recorder_expect(r, rr->fail_cmd, &bad), 0);
+	if (f->lvm)
+		assert_int_equal(runner_recorder_expect(r, "vgs", &vgs), 0);
+	assert_int_equal(runner_recorder_expect(r, "sfdisk --json", rr->bare ? &notable :
+						&t1), 0);
+	assert_int_equal(runner_recorder_expect(r, "sfdisk --json", &t2), 0);
+	assert_int_equal(runner_recorder_expect(r, "blkid", &blkid), 0);
+	assert_int_equal(runner_recorder_expect(r, "e2fsck", &fixed), 0);
+	assert_int_equal(runner_recorder_expect(r, "debugfs -f", &look), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(runner_recorder_expect(r, NULL, &ok), 0);
+	assert_int_equal(vmcreate_start(&spec, r, &ops, f, on_done, f), 0);
+	while (runner_recorder_deliver(r) > 0)
+		;
+	lines[0] = '\0';
+	for (size_t i = 0; i < runner_recorder_count(r); i++) {
+		const struct runner_record *rec = runner_recorder_get(r, i);
+
+		used += (size_t)snprintf(lines + used, len - used, "%s%s\n", rec->line,
+					 rec->stdin_data[0] ? " < stdin" : "");
+		if (rec->stdin_data[0])
+			assert_string_equal(rec->stdin_data, ", +\n");
+	}
+	runner_close(r);
+	assert_int_equal(f->done_calls, 1);
+}
+
+static void
+test_raw_sequence(void **state)
+{
+	struct fake f = { .lvm = true };
+	char lines[4096], want[4096], path[400];
+	FILE *fp;
+	size_t n;
+
+	(void)state;
+	setup_dirs(&f);
+	run_raw(&f, &(struct raw_run){ 0 }, lines, sizeof(lines));
+	if (f.rc != 0)
+		fail_msg("%s", f.msg);
+	/* a device: no conv=sparse (it is not zeroed) */
+	snprintf(want, sizeof(want),
+		 "vgs --reportformat json --units b vgsan\n"
+		 "rm -rf --one-file-system -- %s\n"
+		 "mkdir -m 0700 -- %s\n"
+		 "dd if=" IMAGE " of=/dev/vgsan/web1-root bs=4M conv=notrunc,fsync status=none\n"
+		 "sfdisk --json /dev/vgsan/web1-root\n"
+		 "blkid -p -o export -O 1048576 /dev/vgsan/web1-root\n"
+		 "sfdisk --no-reread --no-tell-kernel -N 1 /dev/vgsan/web1-root < stdin\n"
+		 "sfdisk --json /dev/vgsan/web1-root\n"
+		 "e2fsck -f -y '/dev/vgsan/web1-root?offset=1048576'\n"
+		 "resize2fs '/dev/vgsan/web1-root?offset=1048576' 2095104s\n"
+		 "debugfs -f %s/look.cmds '/dev/vgsan/web1-root?offset=1048576'\n"
+		 "debugfs -w -f %s/write.cmds '/dev/vgsan/web1-root?offset=1048576'\n"
+		 "debugfs -f %s/check.cmds '/dev/vgsan/web1-root?offset=1048576'\n"
+		 "mkswap -L swap /dev/vgsan/web1-swap\n"
+		 "rm -rf --one-file-system -- %s\n",
+		 f.stage, f.stage, f.stage, f.stage, f.stage, f.stage);
+	assert_string_equal(lines, want);
+	assert_string_equal(f.log, "create web1-root 1073741824\n"
+			    "create web1-swap 268435456\ndefine web1\n");
+	/* the texts and the debugfs commands that put them in */
+	assert_string_equal(slurp(f.stage, "f0"), "web1\n");
+	snprintf(path, sizeof(path), "%s/write.cmds", f.stage);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(lines, 1, sizeof(lines) - 1, fp);
+	lines[n] = '\0';
+	fclose(fp);
+	/* no mkdir of what is there; rm only of what is there */
+	snprintf(want, sizeof(want),
+		 "rm /etc/hostname\ncd /etc\nwrite \"%s/f0\" hostname\n"
+		 "cd /etc\nwrite \"%s/f1\" hosts\n"
+		 "rm /etc/resolv.conf\ncd /etc\nwrite \"%s/f2\" resolv.conf\n"
+		 "rm /etc/network/interfaces\ncd /etc/network\n"
+		 "write \"%s/f3\" interfaces\n", f.stage, f.stage, f.stage, f.stage);
+	assert_string_equal(lines, want);
+	assert_string_equal(slurp(f.stage, "look.cmds"),
+			    "ls -p /\nls -p /etc\nls -p /etc/network\n");
+	assert_non_null(strstr(slurp(f.stage, "check.cmds"), "dump /etc/hostname \""));
+	rm_dirs(&f);
+}
+
+/* The file backend, whose volumes are fresh files: a sparse copy; an
+ * image without a partition table: its file system grown in place. */
+static void
+test_raw_bare_file(void **state)
+{
+	struct fake f = { .lvm = false, .real_devs = true };
+	char lines[4096], want[8192], path[400];
+
+	(void)state;
+	setup_dirs(&f);
+	snprintf(path, sizeof(path), "%s/web1-root.img", f.dir);
+	assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
+	run_raw(&f, &(struct raw_run){ .bare = true }, lines, sizeof(lines));
+	if (f.rc != 0)
+		fail_msg("%s", f.msg);
+	snprintf(want, sizeof(want),
+		 "rm -rf --one-file-system -- %s\n"
+		 "mkdir -m 0700 -- %s\n"
+		 "dd if=" IMAGE " of=%s bs=4M conv=notrunc,sparse,fsync status=none\n"
+		 "sfdisk --json %s\n"
+		 "blkid -p -o export -O 0 %s\n"
+		 "e2fsck -f -y %s\n"
+		 "resize2fs %s 2097152s\n"
+		 "debugfs -f %s/look.cmds %s\n"
+		 "debugfs -w -f %s/write.cmds %s\n"
+		 "debugfs -f %s/check.cmds %s\n"
+		 "mkswap -L swap %s/web1-swap.img\n"
+		 "rm -rf --one-file-system -- %s\n",
+		 f.stage, f.stage, path, path, path, path, path, f.stage, path, f.stage,
+		 path, f.stage, path, f.dir, f.stage);
+	assert_string_equal(lines, want);
+	rm_dirs(&f);
+}
+
+/* A partitioned image onto a file: resize2fs cuts the file to the file
+ * system's size (ignoring the offset), so it is sized back and checked. */
+static void
+test_raw_partitioned_file(void **state)
+{
+	struct fake f = { .lvm = false, .real_devs = true };
+	char lines[4096], want[8192], path[400];
+
+	(void)state;
+	setup_dirs(&f);
+	snprintf(path, sizeof(path), "%s/web1-root.img", f.dir);
+	assert_int_equal(close(open(path, O_CREAT | O_WRONLY, 0600)), 0);
+	run_raw(&f, &(struct raw_run){ 0 }, lines, sizeof(lines));
+	if (f.rc != 0)
+		fail_msg("%s", f.msg);
+	snprintf(want, sizeof(want),
+		 "dd if=" IMAGE " of=%s bs=4M conv=notrunc,sparse,fsync status=none\n"
+		 "sfdisk --json %s\n"
+		 "blkid -p -o export -O 1048576 %s\n"
+		 "sfdisk --no-reread --no-tell-kernel -N 1 %s < stdin\n"
+		 "sfdisk --json %s\n"
+		 "e2fsck -f -y '%s?offset=1048576'\n"
+		 "resize2fs '%s?offset=1048576' 2095104s\n"
+		 "truncate -s 1073741824 %s\n"
+		 "e2fsck -f -n '%s?offset=1048576'\n"
+		 "debugfs -f %s/look.cmds '%s?offset=1048576'\n"
+		 "debugfs -w -f %s/write.cmds '%s?offset=1048576'\n",
+		 path, path, path, path, path, path, path, path, path, f.stage, path,
+		 f.stage, path);
+	if (strstr(lines, want) == NULL)
+		fail_msg("%s", lines);
+	rm_dirs(&f);
+}
+
+static void
+test_raw_image_too_big(void **state)
+{
+	struct fake f = { .lvm = true };
+	char lines[4096];
+
+	(void)state;
+	setup_dirs(&f);
+	run_raw(&f, &(struct raw_run){ .image_bytes = (1ULL << 30) + 512 }, lines,
+		sizeof(lines));
+	assert_int_equal(f.rc, -EFBIG);
+	assert_string_equal(lines, "");
+	assert_string_equal(f.log, "");
+	assert_string_equal(f.msg, "checking the free space: the image " IMAGE " is 1025 "
+			    "MiB, larger than the root volume (1024 MiB): give --disk 1025M "
+			    "or more; nothing was left behind");
+	rm_dirs(&f);
+}
+
+/* A failure at each step of the raw path: everything undone. */
+static void
+test_raw_undo_each_step(void **state)
+{
+	static const struct {
+		struct raw_run rr;
+		const char *msg_start;
+		int n_cmds;
+	} cases[] = {
+		{ { .fail_cmd = "dd" }, "copying the image: dd if=", 5 },
+		{ { .fail_cmd = "sfdisk --json" }, "copying the image: sfdisk --json: "
+		  "exit 1: boom", 6 },
+		{ { .blkid_out = "DEVNAME=x\nTYPE=xfs\n" }, "checking the image's file "
+		  "system: partition 1 of the image holds a xfs file system: vm create "
+		  "writes the guest's files into ext2, ext3 or ext4 only", 7 },
+		{ { .blkid_out = "" }, "checking the image's file system: partition 1 of "
+		  "the image holds no file system blkid knows", 7 },
+		{ { .bare = true, .blkid_out = "TYPE=vfat\n" }, "checking the image's file "
+		  "system: the image (no partition table) holds a vfat file system", 7 },
+		{ { .fail_cmd = "sfdisk --no-reread" }, "growing the image's partition: "
+		  "sfdisk --no-reread --no-tell-kernel -N 1 /dev/vgsan/web1-root: exit 1", 8 },
+		{ { .fail_cmd = "e2fsck", .fail_exit = 4 }, "checking the image's file "
+		  "system: e2fsck -f -y /dev/vgsan/web1-root?offset=1048576: exit 4", 10 },
+		{ { .fail_cmd = "resize2fs" }, "growing the image's file system: resize2fs", 11 },
+		{ { .fail_cmd = "debugfs -f" }, "reading the image's /etc: debugfs -f", 12 },
+		{ { .fail_cmd = "debugfs -w" }, "writing the network files: debugfs -w", 13 },
+		{ { .listing = "debugfs: ls -p /etc\n/16/0120777/0/0/network/8/\n" },
+		  "writing the network files: /etc/network in the image is a symlink or "
+		  "not a directory: refusing to write through it", 12 },
+		{ { .listing = "debugfs: ls -p /etc\n/16/040755/0/0/hosts//\n" },
+		  "writing the network files: /etc/hosts in the image is a directory", 12 },
+		{ { .wrong_file = "etc/network/interfaces" }, "writing the network files: "
+		  "debugfs did not write /etc/network/interfaces into the image's file "
+		  "system (it reads back otherwise", 14 },
+		{ { .fail_cmd = "mkswap" }, "making the swap: mkswap -L swap", 15 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f = { .lvm = true };
+		char lines[4096], want[1024];
+		int n = 0;
+
+		setup_dirs(&f);
+		run_raw(&f, &cases[i].rr, lines, sizeof(lines));
+		if (f.rc >= 0 || strncmp(f.msg, cases[i].msg_start,
+					 strlen(cases[i].msg_start)) != 0)
+			fail_msg("case %zu: rc %d, message '%s'", i, f.rc, f.msg);
+		assert_non_null(strstr(f.msg, "; nothing was left behind"));
+		assert_string_equal(f.log, "create web1-root 1073741824\ncreate web1-swap "
+				    "268435456\nremove web1-swap\nremove web1-root\n");
+		for (const char *p = lines; (p = strchr(p, '\n')) != NULL; p++)
+			n++;
+		if (n != cases[i].n_cmds)
+			fail_msg("case %zu: %d commands: %s", i, n, lines);
+		snprintf(want, sizeof(want), "rm -rf --one-file-system -- %s\n", f.stage);
+		assert_string_equal(lines + strlen(lines) - strlen(want), want);
+		rm_dirs(&f);
+	}
+}
+
 int
 main(void)
 {
@@ -399,6 +736,11 @@ main(void)
 		cmocka_unit_test(test_undo_each_step),
 		cmocka_unit_test(test_undo_files_step),
 		cmocka_unit_test(test_undo_left_behind),
+		cmocka_unit_test(test_raw_sequence),
+		cmocka_unit_test(test_raw_bare_file),
+		cmocka_unit_test(test_raw_partitioned_file),
+		cmocka_unit_test(test_raw_image_too_big),
+		cmocka_unit_test(test_raw_undo_each_step),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
