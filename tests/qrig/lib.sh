@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# tests/qrig/lib.sh: shared by qrig, run and the scenarios (sourced).
+# Environment:
+#   XM_BUILD     the build tree (images and machine state live under it);
+#                default ../../build relative to this directory
+#   QRIG_DIR     the machines' state (default $XM_BUILD/qrig/run)
+#   QRIG_PORT    first TCP port on 127.0.0.1 for the socket netdevs (47700)
+
+QRIG_HOME=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+QRIG=$QRIG_HOME/qrig
+
+qrig_msg() { printf 'qrig: %s\n' "$*" >&2; }
+qrig_die() { printf 'qrig: error: %s\n' "$*" >&2; exit 1; }
+qrig_now_ms() { date +%s%3N; }
+# ms -> "12.3 s"
+qrig_secs() { printf '%d.%d s' $(($1 / 1000)) $(($1 % 1000 / 100)); }
+
+qrig_env() {
+	XM_BUILD=${XM_BUILD:-$QRIG_HOME/../../build}
+	[ -d "$XM_BUILD" ] || qrig_die "build tree '$XM_BUILD' does not exist (--build DIR or XM_BUILD)"
+	XM_BUILD=$(cd "$XM_BUILD" && pwd)
+	QRIG_DIR=${QRIG_DIR:-$XM_BUILD/qrig/run}
+	QRIG_IMAGES=$XM_BUILD/qrig/images
+	QRIG_PORT=${QRIG_PORT:-47700}
+	export XM_BUILD QRIG_DIR QRIG_PORT
+}
+
+# ---- for scenarios ---------------------------------------------------------
+
+sc_begin() {
+	SC_NAME=$(basename "$0" .sh)
+	SC_T0=$(qrig_now_ms)
+	printf '== %s: %s\n' "$SC_NAME" "$*"
+}
+check() { printf '  check: %s\n' "$*"; }
+note() { printf '  ... %s\n' "$*"; }
+# A scenario may define sc_diag: fail runs it (what to show on failure).
+fail() {
+	printf '  FAIL: %s\n' "$*"
+	if declare -F sc_diag >/dev/null; then sc_diag 2>&1 | sed 's/^/    | /' || true; fi
+	exit 1
+}
+sc_end() {
+	printf '== %s: PASS (%s)\n' "$SC_NAME" "$(qrig_secs $(($(qrig_now_ms) - SC_T0)))"
+}
+
+# step "what" CMD...: runs CMD, prints how long it took; fails the scenario
+# with CMD's output when it fails.
+step() {
+	local what=$1 t0 out rc=0
+	shift
+	t0=$(qrig_now_ms)
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" != 0 ]; then
+		printf '%s\n' "$out" | sed 's/^/    | /'
+		fail "$what (exit $rc after $(qrig_secs $(($(qrig_now_ms) - t0))))"
+	fi
+	printf '  step: %-44s %s\n' "$what" "$(qrig_secs $(($(qrig_now_ms) - t0)))"
+	STEP_OUT=$out
+}
+
+# qx NODE SCRIPT: qrig exec, output on stdout.
+qx() { "$QRIG" exec "$@"; }
+
+# wait_until TIMEOUT "what" CMD...: polls CMD every second.
+wait_until() {
+	local timeout=$1 what=$2 end
+	shift 2
+	end=$(($(date +%s) + timeout))
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$end" ] || fail "$what: not within $timeout s"
+		sleep 1
+	done
+}
