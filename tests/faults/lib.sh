@@ -123,6 +123,9 @@ inv_sample_cluster() {
 		e=$(jq -r '.cluster.epoch // 0' <<<"$js")
 		f="$(INV_DIR)/epoch-$n"
 		prev=$(cat "$f" 2>/dev/null || echo 0)
+		# a reply cut short (agent killed mid-answer) carries no epoch
+		[[ $e =~ ^[0-9]+$ ]] || continue
+		[[ $prev =~ ^[0-9]+$ ]] || prev=0
 		if [ "$e" -lt "$prev" ]; then
 			# reported at once: a reading, not a race
 			printf 'I3 %s: epoch went back from %s to %s\n' "$n" "$prev" "$e" >>"$(INV_DIR)/violations"

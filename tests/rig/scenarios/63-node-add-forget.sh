@@ -94,8 +94,10 @@ wait_until 30 "onh3 stopped" vm_is h1 onh3 state stopped
 wait_until 30 "h3 offline" node_is h1 h3 offline
 full=$(xm_ctl h2 node add h4 10.77.1.4 --role san --print-config 2>/dev/null) ||
 	fail "node add h4 --print-config failed"
-echo "$full" | grep -q "cluster_name: xmrig" && echo "$full" | grep -q "name: h4" &&
-	echo "$full" | grep -q "name: h3" || fail "--print-config: not a whole corosync.conf: $full"
+for want in "cluster_name: xmrig" "name: h3" "name: h4"; do
+	grep -q "$want" <<<"$full" ||
+		fail "--print-config: no \"$want\" in its corosync.conf: $(grep -n "name:\|nodeid" <<<"$full" | tr '\n' ' ')"
+done
 [ "$(xm_jq h1 '.nodes[] | select(.name == "h4") | .role')" = san ] || fail "h4 is not a san host"
 wait_until 20 "expected votes 4, quorate with 3" eval 'expected_is h1 4 && cs_quorate h1'
 lists h3 h4 && fail "h3's corosync.conf changed without its agent"
