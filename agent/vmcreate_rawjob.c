@@ -184,7 +184,7 @@ static int
 raw_files_prepare(struct vmcreate *j, char *why, size_t whylen)
 {
 	struct template_file files[TEMPLATE_FILES_MAX];
-	char *wcmds = NULL, *ccmds = NULL, name[16];
+	char *wcmds = NULL, *ccmds = NULL, name[24];
 	size_t count = 0;
 	int dirfd, rc;
 
@@ -220,7 +220,7 @@ static int
 raw_files_compare(struct vmcreate *j, char *why, size_t whylen)
 {
 	struct template_file files[TEMPLATE_FILES_MAX];
-	char name[16], *buf = NULL;
+	char name[24], *buf = NULL;
 	size_t count = 0;
 	int dirfd, rc;
 
