@@ -150,6 +150,23 @@ local_write(int dirfd, const char *name, const char *text, char *why, size_t why
 	return rc;
 }
 
+/* STAGING opened (its fd, or -1 with *rc and why) and the texts of the
+ * files the VM gets, into files (*rc 0, or why). */
+static int
+staging_files(struct vmcreate *j, struct template_file *files, size_t *count,
+	      int *rc, char *why, size_t whylen)
+{
+	int dirfd = open(j->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dirfd < 0) {
+		*rc = -errno;
+		xm_why(why, whylen, "cannot open %s: %s", j->staging, strerror(-*rc));
+		return -1;
+	}
+	*rc = vmcreate_net_files(j, files, count, why, whylen);
+	return dirfd;
+}
+
 /* STAGING/look.cmds: list the directories on the way to the files. */
 static int
 raw_look_prepare(struct vmcreate *j, char *why, size_t whylen)
@@ -159,13 +176,9 @@ raw_look_prepare(struct vmcreate *j, char *why, size_t whylen)
 	size_t count = 0;
 	int dirfd, rc;
 
-	dirfd = open(j->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0) {
-		rc = -errno;
-		xm_why(why, whylen, "cannot open %s: %s", j->staging, strerror(-rc));
+	dirfd = staging_files(j, files, &count, &rc, why, whylen);
+	if (dirfd < 0)
 		return rc;
-	}
-	rc = vmcreate_net_files(j, files, &count, why, whylen);
 	if (rc == 0) {
 		rc = rawimg_look_cmds(files, count, &cmds);
 		if (rc < 0)
@@ -188,13 +201,9 @@ raw_files_prepare(struct vmcreate *j, char *why, size_t whylen)
 	size_t count = 0;
 	int dirfd, rc;
 
-	dirfd = open(j->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0) {
-		rc = -errno;
-		xm_why(why, whylen, "cannot open %s: %s", j->staging, strerror(-rc));
+	dirfd = staging_files(j, files, &count, &rc, why, whylen);
+	if (dirfd < 0)
 		return rc;
-	}
-	rc = vmcreate_net_files(j, files, &count, why, whylen);
 	if (rc == 0) {
 		rc = rawimg_debugfs_cmds(files, count, j->staging, j->listing, &wcmds,
 					 &ccmds, why, whylen);
@@ -224,13 +233,9 @@ raw_files_compare(struct vmcreate *j, char *why, size_t whylen)
 	size_t count = 0;
 	int dirfd, rc;
 
-	dirfd = open(j->staging, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dirfd < 0) {
-		rc = -errno;
-		xm_why(why, whylen, "cannot open %s: %s", j->staging, strerror(-rc));
+	dirfd = staging_files(j, files, &count, &rc, why, whylen);
+	if (dirfd < 0)
 		return rc;
-	}
-	rc = vmcreate_net_files(j, files, &count, why, whylen);
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		size_t len = strlen(files[i].text);
 		ssize_t n = -1;
