@@ -190,11 +190,11 @@ schedule(struct coord *co)
 	struct ha_plan plan = { 0 };
 	int rc;
 
-	if (!replica_is_coordinator(&a->rep) || !a->rep.synced) {
-		held_drop(co);
+	if (!replica_is_coordinator(&a->rep)) {
+		held_drop(co);  /* another judges what comes from now on */
 		return;
 	}
-	if (!replica_caught_up(&a->rep) || !held_judge(co) ||
+	if (!a->rep.synced || !replica_caught_up(&a->rep) || !held_judge(co) ||
 	    !replica_caught_up(&a->rep))
 		return;
 	ha_input_fill(co, &in);
@@ -669,6 +669,8 @@ tick_fn(void *data)
 	if (coordinator) {
 		coord_storage_schedule(co);
 		schedule(co);
+	} else {
+		held_drop(co);
 	}
 	replica_tick(&a->rep, now);
 	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, TICK_MS * QB_TIME_NS_IN_MSEC,
