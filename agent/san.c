@@ -214,36 +214,55 @@ portal_step(struct san *s, bool up)
 
 /* ---- volumes (active SAN node, in sync) --------------------------------- */
 
+/* The file appears under its name only at its full size (made aside, then
+ * linked), so a crash half-way or a second creator never leaves a short
+ * file that reads as "exists with another size" for ever. */
 static int
 file_volume_create(struct san *s, const struct vol_rec *v, char *why, size_t len)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX];
 	struct stat sb;
-	int fd, rc = 0;
+	int fd = -1, rc = 0;
 
-	if (san_vol_backing(&s->pc, v, path, sizeof(path)) < 0) {
+	if (san_vol_backing(&s->pc, v, path, sizeof(path)) < 0 ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.%ld.part", path, (long)getpid()) >= sizeof(tmp)) {
 		snprintf(why, len, "path too long");
 		return -ENAMETOOLONG;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST) {
-		/* made before a failover: the same volume if the size fits */
-		if (stat(path, &sb) == 0 && (uint64_t)sb.st_size == v->size_bytes)
-			return 0;
-		snprintf(why, len, "%.200s exists with another size", path);
-		return -EEXIST;
-	}
+	if (stat(path, &sb) == 0)
+		goto exists;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		rc = -errno;
-		snprintf(why, len, "cannot create %.160s: %s", path, strerror(-rc));
+		snprintf(why, len, "cannot create %.160s: %s", tmp, strerror(-rc));
 		return rc;
 	}
 	if (ftruncate(fd, (off_t)v->size_bytes) < 0 || fsync(fd) < 0) {
 		rc = -errno;
-		snprintf(why, len, "cannot size %.160s: %s", path, strerror(-rc));
-		(void)unlink(path);
+		snprintf(why, len, "cannot size %.160s: %s", tmp, strerror(-rc));
+		goto out;
 	}
-	close(fd);
+	if (link(tmp, path) < 0) {
+		rc = -errno;
+		if (rc == -EEXIST && stat(path, &sb) == 0) {
+			rc = 0;
+			goto exists;
+		}
+		snprintf(why, len, "cannot create %.160s: %s", path, strerror(-rc));
+	}
+	goto out;
+exists:
+	/* made before a failover, or by a racing creator: the same volume
+	 * if the size fits */
+	if ((uint64_t)sb.st_size != v->size_bytes) {
+		snprintf(why, len, "%.200s exists with another size", path);
+		rc = -EEXIST;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(tmp);
+	}
 	return rc;
 }
 
