@@ -44,6 +44,8 @@ struct out_msg {
 	uint8_t buf[];
 };
 
+#define CLUSTER_MINOR_SLOTS (2 * STATE_MAX_NODES)
+
 struct cluster {
 	struct agent *a;
 	bool connected;
@@ -78,6 +80,10 @@ struct cluster {
 	uint32_t refused_id[STATE_MAX_NODES];
 	uint16_t refused_major[STATE_MAX_NODES];
 	size_t n_refused;
+	/* the protocol minor each process on the group last spoke */
+	struct sync_member minor_who[CLUSTER_MINOR_SLOTS];
+	uint16_t minor_of[CLUSTER_MINOR_SLOTS];
+	size_t n_minor, minor_next;
 	/* what node_info hands out (must outlive the call) */
 	char info_name[STATE_NAME_MAX];
 	char info_cpu[NODE_CPU_MAX];
@@ -452,6 +458,40 @@ peer_refused(struct cluster *cl, uint32_t nodeid, uint16_t major, uint16_t minor
 			   nodeid, major, minor, XM_PROTO_MAJOR, XM_PROTO_MINOR);
 }
 
+/* Keyed by process too: only the agent's own word counts, not that of a
+ * stray tool on its node. */
+static void
+peer_minor_seen(struct cluster *cl, uint32_t nodeid, uint32_t pid, uint16_t minor)
+{
+	size_t i;
+
+	for (i = 0; i < cl->n_minor; i++)
+		if (cl->minor_who[i].nodeid == nodeid && cl->minor_who[i].pid == pid)
+			break;
+	if (i == cl->n_minor) {
+		if (cl->n_minor < CLUSTER_MINOR_SLOTS)
+			cl->n_minor++;
+		else
+			i = cl->minor_next++ % CLUSTER_MINOR_SLOTS;     /* oldest */
+	}
+	cl->minor_who[i].nodeid = nodeid;
+	cl->minor_who[i].pid = pid;
+	cl->minor_of[i] = minor;
+}
+
+uint16_t
+cluster_peer_minor(const struct agent *a, uint32_t nodeid, uint32_t pid)
+{
+	const struct cluster *cl = a->cl;
+
+	if (cl == NULL)
+		return XM_PROTO_MINOR;
+	for (size_t i = 0; i < cl->n_minor; i++)
+		if (cl->minor_who[i].nodeid == nodeid && cl->minor_who[i].pid == pid)
+			return cl->minor_of[i];
+	return 0;
+}
+
 static void
 cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 	    uint32_t pid, void *msg, size_t len)
@@ -478,6 +518,7 @@ cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 		replica_peer_incompatible(&cl->a->rep, nodeid, pid);
 		return;
 	}
+	peer_minor_seen(cl, nodeid, pid, minor);
 	if (env->body_case == XENMESH__ENVELOPE__BODY_HEARTBEAT) {
 		/* only our own heartbeats matter: they prove the whole path
 		 * (agent, IPC, corosync, ring) still works */

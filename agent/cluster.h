@@ -14,6 +14,10 @@ void cluster_leave(struct agent *a, void (*done)(struct agent *a));
 void cluster_stop(struct agent *a);
 /* corosync's effective token and consensus timeouts (runtime config). */
 int cluster_totem_ms(struct agent *a, uint32_t *token, uint32_t *consensus);
+/* The protocol minor process PID of node NODEID last spoke on the group; 0
+ * when none of its messages was seen (an update of a newer minor is
+ * committed only once every member's agent can apply it). */
+uint16_t cluster_peer_minor(const struct agent *a, uint32_t nodeid, uint32_t pid);
 
 extern const struct replica_ops cluster_replica_ops;
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "methods.h"
 #include "runner.h"
+#include "wire.h"
 #include "selffence.h"
 #include "xm_error.h"
 
@@ -450,6 +451,22 @@ fence_failing_note(struct fence_run *run)
 	if (n == NULL || strcmp(n->fence_note, note) == 0 ||
 	    !replica_caught_up(&a->rep))
 		return;
+	for (size_t i = 0; i < a->rep.n_agents; i++) {
+		uint32_t id = a->rep.agents[i].nodeid;
+		uint16_t minor = cluster_peer_minor(a, id, a->rep.agents[i].pid);
+
+		if (minor >= XM_PROTO_MINOR_FENCE_NOTE)
+			continue;
+		/* an older agent would refuse the update: the log and the
+		 * event log say it instead until every member is upgraded */
+		if (!run->note_held_logged)
+			log_warn("not recording that fencing %s fails in the state: "
+				 "node %" PRIu32 " speaks protocol %u.%u, %u.%u needed",
+				 run->name, id, XM_PROTO_MAJOR, minor, XM_PROTO_MAJOR,
+				 XM_PROTO_MINOR_FENCE_NOTE);
+		run->note_held_logged = true;
+		return;
+	}
 	ff.host = run->node;
 	ff.note = note;
 	op.kind_case = XENMESH__OP__KIND_FENCE_FAILING;

@@ -21,6 +21,7 @@ struct fence_run {
 					 * again if it has not applied */
 	size_t logged_steps;
 	uint64_t failing_since_s;       /* every method first failed (wall) */
+	bool note_held_logged;          /* an old peer keeps the note out */
 	const char **domains;
 	size_t n_domains;
 	char (*domain_names)[VM_NAME_MAX];
