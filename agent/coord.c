@@ -27,6 +27,7 @@
 #include "log.h"
 #include "methods.h"
 #include "runner.h"
+#include "unsafe.h"
 #include "wire.h"
 #include "selffence.h"
 #include "xm_error.h"
@@ -296,6 +297,27 @@ held_judge(struct coord *co)
 	return co->n_held == 0;
 }
 
+/* Unsafe test build, lose-report: every other report of a VM's start or
+ * end is dropped, as a ring change drops one that was on its way. */
+static bool
+report_lost_on_purpose(struct coord *co, uint32_t host, const Xenmesh__HostEvent *ev)
+{
+	switch (ev->kind) {
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED:
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED:
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED:
+		break;
+	default:
+		return false;
+	}
+	if (!xm_unsafe("lose-report") || co->lost_reports++ % 2 != 0)
+		return false;
+	log_warn("UNSAFE: dropping the report of VM %s (kind %d) from node %" PRIu32,
+		 ev->vm, (int)ev->kind, host);
+	return true;
+}
+
 /* An event judged on a state that lacks this coordinator's own commits
  * in flight (a start it ordered, say) would be judged wrong: hold it
  * until they are applied; every applied update kicks schedule(). */
@@ -306,6 +328,8 @@ coord_host_event(struct agent *a, uint32_t host, const Xenmesh__HostEvent *ev)
 	Xenmesh__HostEvent *copy;
 
 	if (co == NULL || !replica_is_coordinator(&a->rep))
+		return;
+	if (report_lost_on_purpose(co, host, ev))
 		return;
 	if (co->n_held == 0 && replica_caught_up(&a->rep)) {
 		host_event_judge(co, host, ev);

@@ -41,6 +41,7 @@ struct coord {
 	struct storage_fence *sf[STATE_MAX_NODES];  /* storage fences waiting */
 	size_t n_sf;
 	uint64_t clean_at_ms;           /* last HOST_CLEAN acted on (throttle) */
+	unsigned lost_reports;          /* unsafe test build: lose-report */
 	/* migrations this coordinator has watched: since when, by its
 	 * monotonic clock (a wall-clock jump must not abort one) */
 	struct mig_watch {

@@ -189,6 +189,9 @@ mig_memo(struct vmhost *vh, const struct vm_rec *v)
 		mo->mig_since = v->migrate_since_ms;
 		mo->done &= ~(unsigned)(DONE_MIGRATE | DONE_MIGRATE_GONE |
 					DONE_WAIT_LOGGED);
+		/* an earlier migration's failure says nothing of this one */
+		if (mo->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED)
+			mo->fact = 0;
 	}
 	return mo;
 }
@@ -203,7 +206,8 @@ report_failed(struct vmhost *vh, const struct vm_rec *v, const char *why)
 		return;
 	log_err("migration of VM %s (generation %" PRIu64 ") failed here: %s",
 		v->name, v->generation, why);
-	if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED, v, 0, why) == 0)
+	if (report_fact(vh, mo, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED, v, 0,
+			why) == 0)
 		mo->done |= DONE_MIGRATE_GONE;
 }
 

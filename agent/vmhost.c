@@ -76,6 +76,78 @@ report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 	return rc;
 }
 
+int
+report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
+	    const struct vm_rec *v, Xenmesh__VmExit exit, const char *reason)
+{
+	/* kept even when it could not be sent now: the resend sends it */
+	m->fact = kind;
+	m->fact_exit = exit;
+	snprintf(m->fact_reason, sizeof(m->fact_reason), "%s", reason ? reason : "");
+	m->fact_at_ms = vmhost_now_ms();
+	return report(vh, kind, v, exit, reason);
+}
+
+/* Does the state still wait for this fact about the VM's generation? */
+static bool
+fact_awaited(const struct memo *m, const struct vm_rec *v, uint32_t me)
+{
+	/* either end of a migration may report its failure */
+	if (m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED)
+		return v->state == VM_STATE_MIGRATING && v->migrate_since_ms == m->mig_since;
+	if (v->host != me)
+		return false;
+	switch (m->fact) {
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED:
+		return v->state == VM_STATE_STARTING || v->state == VM_STATE_RECOVERING;
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED:
+		return v->state == VM_STATE_STARTING;
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED:
+		return v->state == VM_STATE_STOPPING ||
+		       (v->state == VM_STATE_MIGRATING && v->migrate_offline);
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
+		return v->state == VM_STATE_RUNNING || v->state == VM_STATE_STARTING ||
+		       v->state == VM_STATE_RECOVERING || v->state == VM_STATE_MIGRATING;
+	default:
+		return false;
+	}
+}
+
+/* Facts reported but not taken in: the coordinator drops a report that
+ * reaches it in a newer ring or while it syncs.  A duplicate is harmless:
+ * the coordinator judges a fact only while the state still awaits it. */
+static void
+facts_resend(struct vmhost *vh)
+{
+	const struct state *st = &vh->a->rep.st;
+	uint64_t now = vmhost_now_ms();
+
+	for (size_t i = 0; i < vh->n_memo; i++) {
+		struct memo *m = &vh->memo[i];
+		const struct vm_rec *v;
+
+		if (m->fact == 0)
+			continue;
+		v = state_vm(st, m->name);
+		if (v == NULL || v->generation != m->gen ||
+		    !fact_awaited(m, v, vh->a->rep.local_id)) {
+			m->fact = 0;    /* taken in, or overtaken */
+			continue;
+		}
+		if (now - m->fact_at_ms < REPORT_RESEND_MS)
+			continue;
+		log_info("VM %s generation %" PRIu64 ": the cluster has not taken in "
+			 "its %s for %" PRIu64 " s: reporting it again", m->name, m->gen,
+			 m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED ? "start" :
+			 m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED ?
+			 "failed start" : m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED ?
+			 "failed migration" : "end", (now - m->fact_at_ms) / 1000);
+		m->fact_at_ms = now;
+		(void)report(vh, m->fact, v, m->fact_exit,
+			     m->fact_reason[0] != '\0' ? m->fact_reason : NULL);
+	}
+}
+
 const struct hv_domain *
 dom_find(const struct hv_domain *d, size_t n, const char *name)
 {
@@ -187,8 +259,8 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL) {
 		m->done |= DONE_CREATE;
-		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0,
-		       "out of memory");
+		report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0,
+			    "out of memory");
 		m->done |= DONE_GONE;
 		return;
 	}
@@ -226,12 +298,12 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 	if (rc < 0) {
 		log_err("cannot start VM %s (generation %" PRIu64 "): %s", v->name,
 			v->generation, err);
-		report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0, err);
+		report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0, err);
 		m->done |= DONE_GONE;
 		return;
 	}
 	log_notice("started VM %s, generation %" PRIu64, v->name, v->generation);
-	report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
+	report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
 	m->done |= DONE_STARTED;
 }
 
@@ -308,8 +380,8 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 			log_notice("VM %s generation %" PRIu64 " runs here%s", v->name,
 				   v->generation, v->state == VM_STATE_RECOVERING ?
 				   ": re-adopted" : "");
-			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0,
-				   NULL) == 0)
+			if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED,
+					v, 0, NULL) == 0)
 				m->done |= DONE_STARTED | DONE_CREATE;
 		}
 		if (doms[i].paused && (v->state == VM_STATE_RUNNING ||
@@ -363,8 +435,8 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		if (m->done & DONE_GONE)
 			continue;
 		if (stops_here(v)) {
-			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0,
-				   NULL) == 0)
+			if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED,
+					v, 0, NULL) == 0)
 				m->done |= DONE_GONE;
 		} else if (v->state == VM_STATE_RUNNING ||
 			   v->state == VM_STATE_RECOVERING ||
@@ -373,8 +445,8 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 			   (v->state == VM_STATE_STARTING && (m->done & DONE_STARTED))) {
 			log_warn("VM %s generation %" PRIu64 " is not running here "
 				 "any more", v->name, v->generation);
-			if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v,
-				   XENMESH__VM_EXIT__EXIT_CRASH, "domain vanished") == 0)
+			if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v,
+					XENMESH__VM_EXIT__EXIT_CRASH, "domain vanished") == 0)
 				m->done |= DONE_GONE;
 		}
 	}
@@ -455,8 +527,10 @@ reconcile(struct vmhost *vh)
 		a->refuse_stop = false;
 		agent_request_stop(a);
 	}
-	if (!gave_up_on_us)
+	if (!gave_up_on_us) {
+		facts_resend(vh);
 		report_clean(vh, self);
+	}
 	release_targets(vh);
 out:
 	free(doms);
@@ -522,7 +596,8 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	if (m->done & DONE_GONE)
 		return;
 	if (stops_here(v)) {
-		if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0, NULL) == 0)
+		if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED, v, 0,
+				NULL) == 0)
 			m->done |= DONE_GONE;
 		return;
 	}
@@ -534,7 +609,7 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	       XENMESH__VM_EXIT__EXIT_CRASH;
 	/* not reported (no coordinator now): the next pass finds the
 	 * domain gone and reports it then */
-	if (report(vh, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v, exit, NULL) == 0)
+	if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED, v, exit, NULL) == 0)
 		m->done |= DONE_GONE;
 }
 

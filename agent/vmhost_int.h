@@ -14,6 +14,11 @@
 #define RECONCILE_PERIOD_MS 1000
 #define STOP_TIMEOUT_MS     30000
 #define MEMO_MAX            4096
+/* A report the state has not taken in by then is sent again: one that
+ * went into the group just before a ring change is dropped as stale, and
+ * a lost STARTED or EXITED would leave the VM starting, or "running" with
+ * no domain, for ever. */
+#define REPORT_RESEND_MS    3000
 
 enum {
 	DONE_CREATE = 1,        /* create tried for this generation */
@@ -33,6 +38,12 @@ struct memo {
 	uint64_t shutdown_at_ms;
 	uint64_t mig_since;     /* the migration (migrate_since_ms) the
 				 * DONE_MIGRATE* bits are about */
+	/* the last fact reported about this generation, until the state
+	 * shows it taken in (sent again every REPORT_RESEND_MS) */
+	int fact;               /* a Xenmesh__HostEventKind, 0: none */
+	int fact_exit;          /* its Xenmesh__VmExit */
+	char fact_reason[HV_REASON_MAX];
+	uint64_t fact_at_ms;
 };
 
 struct migrate;
@@ -58,6 +69,10 @@ struct vmhost {
 
 uint64_t vmhost_now_ms(void);
 struct memo *memo_get(struct vmhost *vh, const char *name, uint64_t gen);
+/* Report a fact about a VM (start, start failure, end); 0 when it went
+ * into the group, and then it is sent again until the state takes it in. */
+int report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
+		const struct vm_rec *v, Xenmesh__VmExit exit, const char *reason);
 /* Tell the coordinator about instance v; 0 when it went into the group. */
 int report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 	   Xenmesh__VmExit exit, const char *reason);

@@ -15,6 +15,9 @@
  *               of (epoch, seq) order (I6)
  *   san-export  a SAN node that exported keeps exporting once it may no
  *               longer (not active, minority) (I7)
+ *   lose-report the coordinator drops every other report of a VM's start
+ *               or end, as a ring change drops one on its way (the hosts
+ *               must send it again: fault 40)
  *
  * In every other build xm_unsafe() is a constant false: the compiler
  * drops the unsafe branches, and nothing reads the environment.

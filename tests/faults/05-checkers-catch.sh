@@ -17,18 +17,8 @@ here=$(dirname "$(readlink -f "$0")")
 . "$here/lib.sh"
 sc_begin "every invariant checker catches a violation (unsafe test build)"
 
-top=$(cd "$here/../.." && pwd)
-ub=${XM_UNSAFE_BUILD:-$top/build-unsafe}
-if [ ! -x "$ub/xenmeshd" ] || [ -n "$(find "$top/agent" "$top/ha" "$top/fencing" "$top/storage" \
-	-name '*.[ch]' -newer "$ub/xenmeshd" 2>/dev/null | head -1)" ]; then
-	note "building the unsafe test build in $ub"
-	mkdir -p "$ub"
-	(cd "$ub" && { [ -f Makefile ] || ../configure -q --enable-unsafe-test-build CFLAGS="-g -O1"; } &&
-		make -s -j"$(nproc)" all && make -s -j"$(nproc)" check TESTS= >/dev/null) ||
-		fail "cannot build the unsafe test build"
-fi
-grep -q '#define XM_UNSAFE_TEST_BUILD 1' "$ub/xmconfig.h" ||
-	fail "$ub is not an unsafe test build"
+unsafe_build
+ub=$UNSAFE_BUILD
 
 check "I1-I5, I7: quorum, fence wait and SAN export rules off"
 export XM_UNSAFE=quorum,fence-wait,san-export

@@ -294,3 +294,23 @@ restarts_after_confirm() { # NODE VICTIM T0
 		fail "a VM was restarted (event $first_start) before $2 was confirmed down (event $fenced_id)"
 	note "confirmed at event $fenced_id, first restart at event $first_start"
 }
+
+# The unsafe test build (configure --enable-unsafe-test-build, ha/unsafe.h;
+# never shipped) in $UNSAFE_BUILD: build-unsafe/ at the top of the tree,
+# made or brought up to date when a source is newer than its agent.
+unsafe_build() {
+	local top
+	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+	UNSAFE_BUILD=${XM_UNSAFE_BUILD:-$top/build-unsafe}
+	if [ ! -x "$UNSAFE_BUILD/xenmeshd" ] || [ -n "$(find "$top/agent" "$top/ha" "$top/fencing" \
+		"$top/storage" -name '*.[ch]' -newer "$UNSAFE_BUILD/xenmeshd" 2>/dev/null | head -1)" ]; then
+		note "building the unsafe test build in $UNSAFE_BUILD"
+		mkdir -p "$UNSAFE_BUILD"
+		(cd "$UNSAFE_BUILD" && { [ -f Makefile ] ||
+			"$top/configure" -q --enable-unsafe-test-build CFLAGS="-g -O1"; } &&
+			make -s -j"$(nproc)" all && make -s -j"$(nproc)" check TESTS= >/dev/null) ||
+			fail "cannot build the unsafe test build"
+	fi
+	grep -q '#define XM_UNSAFE_TEST_BUILD 1' "$UNSAFE_BUILD/xmconfig.h" ||
+		fail "$UNSAFE_BUILD is not an unsafe test build"
+}
