@@ -1,5 +1,6 @@
-/* Internals shared by replica.c (membership, updates, requests) and
- * replica_sync.c (the sync round).  Not for other modules. */
+/* Internals shared by replica.c (updates, requests), replica_member.c
+ * (membership and quorum) and replica_sync.c (the sync round).  Not for
+ * other modules. */
 #ifndef XM_REPLICA_INT_H
 #define XM_REPLICA_INT_H
 
@@ -19,6 +20,12 @@ const char *replica_node_label(const struct replica *r, uint32_t id,
 void replica_envelope_init(const struct replica *r, Xenmesh__Envelope *env);
 int replica_mcast(struct replica *r, const Xenmesh__Envelope *env);
 void replica_update_coordinator(struct replica *r, bool after_sync);
+/* A member we can talk with: a process of that node in the group that
+ * speaks our protocol. */
+bool replica_is_member(const struct replica *r, uint32_t id);
+bool replica_is_excluded(const struct replica *r, uint32_t nodeid, uint32_t pid);
+/* Fail every request of this node still waiting for its commit. */
+void replica_pending_fail_all(struct replica *r, int err, const char *reason);
 
 /* replica_sync.c */
 void replica_sync_offer(struct replica *r);
