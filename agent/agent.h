@@ -35,7 +35,9 @@ struct agent {
 	struct eventlog events;
 	struct cluster *cl;
 	struct ctl_server *ctl;
-	struct vmhost *vh;
+	struct vmhost *vh;              /* NULL: no hypervisor driver open */
+	qb_loop_timer_handle vmhost_retry;
+	unsigned vmhost_tries;          /* failed opens in a row */
 	struct coord *co;
 	struct guard *guard;
 	struct notify *notify;

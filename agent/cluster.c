@@ -233,7 +233,8 @@ ops_request_done(void *data, uint64_t req_id, int result, const char *reason)
 }
 
 /* What this host can give VMs: the driver's figures less the dom0
- * reserve; a SAN node (no hypervisor) reports its configured memory. */
+ * reserve; a SAN node (no hypervisor) reports its configured memory, a
+ * dom0 whose driver is not open none. */
 static void
 host_memory(const struct agent *a, uint64_t *total_mb, uint64_t *free_mb)
 {
@@ -241,6 +242,11 @@ host_memory(const struct agent *a, uint64_t *total_mb, uint64_t *free_mb)
 	struct sysinfo si;
 
 	if (vmhost_memory((struct agent *)a, &total, &free_) < 0) {
+		/* a dom0 whose hypervisor driver is not open takes no VMs */
+		if (a->cfg.role == NODE_ROLE_DOM0) {
+			*total_mb = *free_mb = 0;
+			return;
+		}
 		total = a->cfg.mem_total_mb;
 		free_ = total;
 		if (total == 0 && sysinfo(&si) == 0) {

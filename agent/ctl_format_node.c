@@ -48,23 +48,34 @@ static const char *const flag_names[32] = {
 	[4] = "leaving",        /* FLAG_LEAVING = 1 << 4 */
 };
 
-/* A dom0 that reported no usable watchdog takes no HA VMs: shown as if it
- * were a flag ("no-watchdog"), so that the host list says why. */
-static bool
-fmt_no_watchdog(const Xenmesh__Node *node)
+/* Why an online dom0 takes no VMs though no flag says so, shown as if it
+ * were a flag, so that the host list says why: "no-hypervisor" (its agent
+ * has no hypervisor driver open, and reports no memory), "no-watchdog" (no
+ * usable watchdog: no HA VMs).  NULL after the last. */
+static const char *
+fmt_pseudo_flag(const Xenmesh__Node *node, unsigned i)
 {
-	return node->role == XENMESH__NODE_ROLE__ROLE_DOM0 &&
-	       node->state == XENMESH__NODE_STATE__NODE_ONLINE &&
-	       (!node->has_watchdog_s || node->watchdog_s == 0);
+	const char *found[2];
+	unsigned n = 0;
+
+	if (node->role != XENMESH__NODE_ROLE__ROLE_DOM0 ||
+	    node->state != XENMESH__NODE_STATE__NODE_ONLINE)
+		return NULL;
+	if (node->mem_total_mb == 0)
+		found[n++] = "no-hypervisor";
+	if (!node->has_watchdog_s || node->watchdog_s == 0)
+		found[n++] = "no-watchdog";
+	return i < n ? found[i] : NULL;
 }
 
 /* "maintenance,standby", "-" when none; unknown bits as "bitN"; a
  * draining host with its settings: "maintenance,draining (parallel 2,
- * force)"; "no-watchdog" last. */
+ * force)"; "no-hypervisor" and "no-watchdog" last. */
 static void
 fmt_flags(const Xenmesh__Node *node, char *buf, size_t len)
 {
 	uint32_t flags = node->flags;
+	const char *name_p;
 	size_t used = 0;
 	unsigned bit;
 	int n;
@@ -86,8 +97,8 @@ fmt_flags(const Xenmesh__Node *node, char *buf, size_t len)
 			return;
 		used += (size_t)n;
 	}
-	if (fmt_no_watchdog(node)) {
-		n = snprintf(buf + used, len - used, "%sno-watchdog", used ? "," : "");
+	for (unsigned i = 0; (name_p = fmt_pseudo_flag(node, i)) != NULL; i++) {
+		n = snprintf(buf + used, len - used, "%s%s", used ? "," : "", name_p);
 		if (n < 0 || (size_t)n >= len - used)
 			return;
 		used += (size_t)n;
@@ -270,8 +281,8 @@ json_flags(struct json *j, const Xenmesh__Node *n)
 			json_string(j, unknown);
 		}
 	}
-	if (n != NULL && fmt_no_watchdog(n))
-		json_string(j, "no-watchdog");
+	for (unsigned i = 0; n != NULL && fmt_pseudo_flag(n, i) != NULL; i++)
+		json_string(j, fmt_pseudo_flag(n, i));
 	json_array_end(j);
 }
 

@@ -346,8 +346,10 @@ proc_attach(struct hv *hv, const char *name, const struct proc_rec *rec)
 	int pidfd, r;
 
 	pidfd = proc_pidfd_open(rec->pid);
+	/* the pid reused by a thread of another process is no guest either:
+	 * pidfd_open says ENOENT for it (EINVAL before Linux 6.9) */
 	if (pidfd < 0)
-		return errno == ESRCH ? -ESRCH : -errno;
+		return errno == ESRCH || errno == ENOENT || errno == EINVAL ? -ESRCH : -errno;
 	/* Checked after pidfd_open: if the start time still matches, the
 	 * pidfd holds our guest and not a later owner of the pid. */
 	if (proc_stat_start(rec->pid, &start) < 0 || start != rec->start)

@@ -142,6 +142,42 @@ out:
 	return rc;
 }
 
+/* The hypervisor may come up after us (xenstored at boot): a dom0 tries
+ * again until its driver opens, and reports no memory until then, so that
+ * no VM is placed where it cannot start. */
+static void vmhost_retry_fn(void *data);
+
+static void
+vmhost_try_open(struct agent *a)
+{
+	int rc = vmhost_open(a, a->vmhost_tries > 0);
+
+	if (rc == 0) {
+		if (a->vmhost_tries > 0)
+			log_notice("hypervisor driver open after %u attempts: this "
+				   "host takes VMs", a->vmhost_tries + 1);
+		a->vmhost_tries = 0;
+		return;
+	}
+	if (a->vmhost_tries++ == 0)
+		log_err("no hypervisor driver: this host takes no VMs (%s)%s",
+			xm_strerror(rc), rc == -ENOTSUP ? "" : "; trying again "
+			"every 5 s");
+	if (rc == -ENOTSUP || a->stopping)
+		return;
+	(void)qb_loop_timer_add(a->loop, QB_LOOP_LOW, VMHOST_RETRY_MS * QB_TIME_NS_IN_MSEC,
+				a, vmhost_retry_fn, &a->vmhost_retry);
+}
+
+static void
+vmhost_retry_fn(void *data)
+{
+	struct agent *a = data;
+
+	if (!a->stopping && a->vh == NULL)
+		vmhost_try_open(a);
+}
+
 void
 agent_services_start(struct agent *a)
 {
@@ -150,12 +186,8 @@ agent_services_start(struct agent *a)
 	a->services_started = true;
 	if (guard_start(a) < 0)
 		log_err("cannot start the self-fence guard");
-	if (a->cfg.role == NODE_ROLE_DOM0) {
-		rc = vmhost_open(a);
-		if (rc < 0)
-			log_err("no hypervisor driver: this host runs no VMs (%s)",
-				xm_strerror(rc));
-	}
+	if (a->cfg.role == NODE_ROLE_DOM0)
+		vmhost_try_open(a);
 	rc = coord_start(a);
 	if (rc < 0)
 		log_err("cannot start the coordinator's runner: %s", xm_strerror(rc));

@@ -626,7 +626,7 @@ hv_event_fn(int fd, int revents, void *data)
 }
 
 int
-vmhost_open(struct agent *a)
+vmhost_open(struct agent *a, bool quiet)
 {
 	struct hv_params p;
 	struct vmhost *vh;
@@ -661,8 +661,8 @@ vmhost_open(struct agent *a)
 	p.initiator = vmdisk_initiator(vh->disk);
 	rc = vh->ops->open(&vh->hv, &p);
 	if (rc < 0) {
-		log_err("cannot open the %s hypervisor driver: %s", vh->ops->name,
-			xm_strerror(rc));
+		qb_log(quiet ? LOG_DEBUG : LOG_ERR, "[vmhost] cannot open the %s "
+		       "hypervisor driver: %s", vh->ops->name, xm_strerror(rc));
 		goto out_free;
 	}
 	rc = migrate_open(vh);

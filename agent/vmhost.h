@@ -5,13 +5,17 @@
 #ifndef XM_VMHOST_H
 #define XM_VMHOST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "agent.h"
 
-/* Opens the configured hypervisor driver and puts its events in the loop. */
-int vmhost_open(struct agent *a);
+#define VMHOST_RETRY_MS 5000
+
+/* Opens the configured hypervisor driver and puts its events in the loop;
+ * quiet: a failure is logged at debug (a retry of one already said). */
+int vmhost_open(struct agent *a, bool quiet);
 void vmhost_close(struct agent *a);
 /* Look at the state again (coalesced, runs from the loop). */
 void vmhost_kick(struct agent *a);

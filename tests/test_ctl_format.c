@@ -342,6 +342,26 @@ test_no_watchdog(void **state)
 	free(text);
 }
 
+/* An online dom0 whose agent has no hypervisor driver open reports no
+ * memory and says why in its flags, before no-watchdog. */
+static void
+test_no_hypervisor(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->node[0].mem_total_mb = 0;
+	f->node[0].mem_free_mb = 0;
+	f->node[0].has_watchdog_s = 0;
+	f->node[0].watchdog_s = 0;
+	assert_int_equal(ctl_format_status(&f->resp, T_EVENT, &text), 0);
+	assert_non_null(strstr(text, "  h1      1  dom0  online   no-hypervisor,no-watchdog"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"flags\":[\"no-hypervisor\",\"no-watchdog\"]"));
+	free(text);
+}
+
 /* A state file that cannot be written is shown for as long as it lasts. */
 static void
 test_status_state_not_saved(void **state)
@@ -1577,6 +1597,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_status_human, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_not_quorate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_watchdog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_hypervisor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_state_not_saved,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_status_json, setup, teardown),

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -731,6 +733,46 @@ test_pid_reuse_guard(void **state)
 	assert_int_equal(waitpid(other, NULL, 0), other);
 }
 
+/* A pid file whose pid now names a thread of another process (pidfd_open
+ * refuses it: ENOENT, EINVAL on older kernels) is a guest gone, not a
+ * driver that cannot open (the host then took no VMs at all). */
+static void *
+thread_park(void *arg)
+{
+	volatile pid_t *tid = arg;
+
+	*tid = (pid_t)syscall(SYS_gettid);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void
+test_pid_reused_by_thread(void **state)
+{
+	struct fixture *f = *state;
+	volatile pid_t tid = 0;
+	struct hv_event ev;
+	char text[128], sub[PATH_MAX];
+	pthread_t t;
+
+	assert_int_equal(pthread_create(&t, NULL, thread_park, (void *)&tid), 0);
+	while (tid == 0)
+		usleep(1000);
+	snprintf(text, sizeof(text), "%d 5 12345 100\n", (int)tid);
+	snprintf(sub, sizeof(sub), "%s/proc", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pid_file(f, "threaded", text);
+	open_hv(f);
+	assert_int_equal(hv_proc_ops.event_next(f->hv, &ev), 0);
+	assert_int_equal(ev.kind, HV_EVENT_CRASH);
+	assert_string_equal(ev.name, "threaded");
+	assert_int_equal(ev.generation, 5);
+	assert_false(file_exists(f, "threaded.pid"));
+	assert_int_equal(pthread_cancel(t), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+}
+
 /* A garbled pid file is no domain either. */
 static void
 test_garbled_pid_file(void **state)
@@ -1399,6 +1441,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_exec_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbled_pid_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reuse_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_reused_by_thread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_list_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_poweroff_after, setup, teardown),
