@@ -669,6 +669,26 @@ test_died_while_away(void **state)
 	assert_false(file_exists(f, "vm1.exit"));
 }
 
+/* The driver opened over a pid file TEXT of NAME that names no guest of
+ * ours: the domain is reported ended (generation GEN), its file dropped. */
+static void
+open_finds_gone(struct fixture *f, const char *name, const char *text, uint64_t gen)
+{
+	struct hv_event ev;
+	char sub[PATH_MAX], pidf[VM_NAME_MAX + 8];
+
+	snprintf(sub, sizeof(sub), "%s/proc", f->dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	write_pid_file(f, name, text);
+	open_hv(f);
+	assert_int_equal(hv_proc_ops.event_next(f->hv, &ev), 0);
+	assert_int_equal(ev.kind, HV_EVENT_CRASH);
+	assert_string_equal(ev.name, name);
+	assert_int_equal(ev.generation, gen);
+	snprintf(pidf, sizeof(pidf), "%s.pid", name);
+	assert_false(file_exists(f, pidf));
+}
+
 /* A pid file whose pid now belongs to an unrelated process (another start
  * time) names no domain: not listed, not counted, never signalled. */
 static void
@@ -679,7 +699,7 @@ test_pid_reuse_guard(void **state)
 	struct hv_event ev;
 	struct vm_config c;
 	uint64_t total, free_mb;
-	char text[128], sub[PATH_MAX];
+	char text[128];
 	pid_t other;
 	size_t n;
 
@@ -697,15 +717,7 @@ test_pid_reuse_guard(void **state)
 		 (unsigned long long)pid_start(other) + 1);
 
 	/* Found at open: reported as ended (the guest is gone). */
-	snprintf(sub, sizeof(sub), "%s/proc", f->dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	write_pid_file(f, "ghost", text);
-	open_hv(f);
-	assert_int_equal(hv_proc_ops.event_next(f->hv, &ev), 0);
-	assert_int_equal(ev.kind, HV_EVENT_CRASH);
-	assert_string_equal(ev.name, "ghost");
-	assert_int_equal(ev.generation, 3);
-	assert_false(file_exists(f, "ghost.pid"));
+	open_finds_gone(f, "ghost", text, 3);
 
 	/* Appearing later: ignored by every operation. */
 	write_pid_file(f, "ghost", text);
@@ -752,23 +764,14 @@ test_pid_reused_by_thread(void **state)
 {
 	struct fixture *f = *state;
 	volatile pid_t tid = 0;
-	struct hv_event ev;
-	char text[128], sub[PATH_MAX];
+	char text[128];
 	pthread_t t;
 
 	assert_int_equal(pthread_create(&t, NULL, thread_park, (void *)&tid), 0);
 	while (tid == 0)
 		usleep(1000);
 	snprintf(text, sizeof(text), "%d 5 12345 100\n", (int)tid);
-	snprintf(sub, sizeof(sub), "%s/proc", f->dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	write_pid_file(f, "threaded", text);
-	open_hv(f);
-	assert_int_equal(hv_proc_ops.event_next(f->hv, &ev), 0);
-	assert_int_equal(ev.kind, HV_EVENT_CRASH);
-	assert_string_equal(ev.name, "threaded");
-	assert_int_equal(ev.generation, 5);
-	assert_false(file_exists(f, "threaded.pid"));
+	open_finds_gone(f, "threaded", text, 5);
 	assert_int_equal(pthread_cancel(t), 0);
 	assert_int_equal(pthread_join(t, NULL), 0);
 }
