@@ -27,6 +27,8 @@ struct san;             /* agent/san.c: a SAN node's volumes, targets, portal */
 struct alert;           /* agent/alert.c: the alert programs */
 struct nodeconf;        /* agent/nodeconf.c: corosync.conf's nodelist */
 struct ctl_create;      /* agent/ctl_create.c: vm create jobs */
+struct peer;            /* agent/peer.c: the peer channel (peer_hub.c) */
+struct ctl_forward;     /* agent/ctl_forward.c: requests forwarded */
 
 struct agent {
 	struct xm_config cfg;
@@ -47,6 +49,8 @@ struct agent {
 	struct alert *alert;            /* NULL: no alert programs */
 	struct nodeconf *nodeconf;      /* NULL: corosync.conf left alone */
 	struct ctl_create *create;      /* NULL until the first vm create */
+	struct peer *peer;              /* NULL: no [peer] listen, or it failed */
+	struct ctl_forward *fwd;        /* NULL until the first forward */
 	struct state_save save;         /* the state file, and why not */
 
 	char cluster_name[64];          /* totem.cluster_name from cmap */

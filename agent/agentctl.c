@@ -19,6 +19,7 @@
 
 #include "ctl_args.h"
 #include "ctl_client.h"
+#include "ctl_relay.h"
 #include "ctl_confirm_cli.h"
 #include "ctl_create_cli.h"
 #include "ctl_backup_cli.h"
@@ -464,6 +465,9 @@ main(int argc, char *argv[])
 	char err[256], *config = NULL;
 	int rc, status;
 
+	/* a request forwarded from another node (ctl_relay.c) */
+	if (ctl_relay_wants(argc, argv))
+		return ctl_relay_main();
 	/* vm create and template have their own parser (ctl_create_cli.c) */
 	if (ctl_create_cli_wants(argc, argv))
 		return ctl_create_cli_main(argc, argv);

@@ -47,31 +47,24 @@ ctl_conn_close(struct ctl_conn *cc)
 }
 
 int
-ctl_conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req, int timeout_ms,
-	  Xenmesh__CtlResponse **resp)
+ctl_conn_call_raw(struct ctl_conn *cc, const uint8_t *frame, size_t len,
+		  int timeout_ms, const uint8_t **answer, size_t *answer_len)
 {
 	struct qb_ipc_request_header hdr;
 	const struct qb_ipc_response_header *rh;
 	struct iovec iov[2];
-	ProtobufCMessage *msg;
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	ssize_t n;
-	int rc, err = 0;
 
-	*resp = NULL;
-	rc = wire_pack(&req->base, &buf, &len);
-	if (rc < 0)
-		return rc;
+	if (len > XM_IPC_MAX_MSG - sizeof(hdr))
+		return -EMSGSIZE;
 	memset(&hdr, 0, sizeof(hdr));
 	hdr.id = XM_IPC_MSG_STATUS;
 	hdr.size = (int32_t)(sizeof(hdr) + len);
 	iov[0].iov_base = &hdr;
 	iov[0].iov_len = sizeof(hdr);
-	iov[1].iov_base = buf;
+	iov[1].iov_base = (void *)frame;
 	iov[1].iov_len = len;
 	n = qb_ipcc_sendv_recv(cc->c, iov, 2, cc->rbuf, cc->rlen, timeout_ms);
-	free(buf);
 	if (n < 0)
 		return (int)n;
 	rh = (const struct qb_ipc_response_header *)cc->rbuf;
@@ -79,8 +72,30 @@ ctl_conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req, int timeout_m
 		return -EBADMSG;
 	if (rh->error != 0)
 		return rh->error < 0 ? rh->error : -EBADMSG;
-	msg = wire_unpack(&xenmesh__ctl_response__descriptor,
-			  cc->rbuf + sizeof(*rh), (size_t)n - sizeof(*rh), &err,
+	*answer = cc->rbuf + sizeof(*rh);
+	*answer_len = (size_t)n - sizeof(*rh);
+	return 0;
+}
+
+int
+ctl_conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req, int timeout_ms,
+	  Xenmesh__CtlResponse **resp)
+{
+	ProtobufCMessage *msg;
+	const uint8_t *ans;
+	uint8_t *buf = NULL;
+	size_t len = 0, ans_len = 0;
+	int rc, err = 0;
+
+	*resp = NULL;
+	rc = wire_pack(&req->base, &buf, &len);
+	if (rc < 0)
+		return rc;
+	rc = ctl_conn_call_raw(cc, buf, len, timeout_ms, &ans, &ans_len);
+	free(buf);
+	if (rc < 0)
+		return rc;
+	msg = wire_unpack(&xenmesh__ctl_response__descriptor, ans, ans_len, &err,
 			  &cc->peer_major, &cc->peer_minor);
 	if (msg == NULL)
 		return err < 0 ? err : -EBADMSG;

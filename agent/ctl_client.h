@@ -36,6 +36,10 @@ void ctl_conn_close(struct ctl_conn *cc);
  * transport: -ETIMEDOUT, -ENOTCONN, -EBADMSG, XM_EVERSION... */
 int ctl_conn_call(struct ctl_conn *cc, const Xenmesh__CtlRequest *req,
 		  int timeout_ms, Xenmesh__CtlResponse **resp);
+/* The same with the request already packed (a wire frame): *answer is the
+ * CtlResponse's wire frame, valid until the next call or the close. */
+int ctl_conn_call_raw(struct ctl_conn *cc, const uint8_t *frame, size_t len,
+		      int timeout_ms, const uint8_t **answer, size_t *answer_len);
 
 /* ---- agentctl ---------------------------------------------------------- */
 

@@ -3,8 +3,10 @@
  * Templates live on the SAN nodes ([storage] template_dir), so these are
  * answered by a SAN node: template list/show by any SAN node (both hold
  * the same templates), vm create by the active SAN node only, since it
- * writes into the volumes it serves.  Elsewhere the answer names the node
- * to run it on (no request is forwarded between agents).
+ * writes into the volumes it serves.  Typed elsewhere, they are forwarded
+ * there before they reach these handlers (agent/ctl_forward.h); what
+ * reaches them elsewhere (no active SAN node, a forward that came to the
+ * wrong node) is refused naming the node to run it on.
  *
  * vm create checks everything it can up front (name free, template
  * readable, addresses, MAC unused, sizes and free space, the xl.cfg the

@@ -35,6 +35,7 @@
 #include "ctl_admin.h"
 #include "ctl_confirm.h"
 #include "ctl_create.h"
+#include "ctl_forward.h"
 #include "ctl_fence.h"
 #include "ctl_maint.h"
 #include "ctl_nodes.h"
@@ -379,6 +380,14 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 		ctl_access_refuse(srv->a, c, cl, what, cmd->admin);
 		return;
 	}
+	if (req->forwarded_from != NULL && cl->uid != 0) {
+		/* only an agent's relay (root) says where a request came from */
+		ctl_server_reply(c, -EPERM, "forwarded_from is for xenmeshd's relay "
+				 "(root) only");
+		return;
+	}
+	if (ctl_forward_maybe(srv->a, c, (uint32_t)cl->uid, req))
+		return;         /* it runs on the active SAN node */
 	switch (req->command) {
 	case XENMESH__CTL_COMMAND__CTL_STATUS:
 	case XENMESH__CTL_COMMAND__CTL_NODE_LIST:

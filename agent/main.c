@@ -20,6 +20,7 @@
 #include "config.h"
 #include "coord.h"
 #include "ctl_create.h"
+#include "ctl_forward.h"
 #include "ctl_backup.h"
 #include "ctl_server.h"
 #include "guard.h"
@@ -27,6 +28,7 @@
 #include "metrics_agent.h"
 #include "nodeconf.h"
 #include "notify_agent.h"
+#include "peer_hub.h"
 #include "persist.h"
 #include "san.h"
 #include "unsafe.h"
@@ -186,6 +188,9 @@ agent_services_start(struct agent *a)
 	a->services_started = true;
 	if (guard_start(a) < 0)
 		log_err("cannot start the self-fence guard");
+	/* live migration and forwarded requests; a dom0's driver open tries
+	 * it again when it failed (see migrate_open) */
+	(void)peer_hub_open(a);
 	if (a->cfg.role == NODE_ROLE_DOM0)
 		vmhost_try_open(a);
 	rc = coord_start(a);
@@ -381,6 +386,8 @@ main(int argc, char **argv)
 	san_stop(&a);
 	coord_stop(&a);
 	guard_stop(&a, true);
+	peer_hub_close(&a);             /* ends migrations and forwards */
+	ctl_forward_stop(&a);
 	vmhost_close(&a);
 	cluster_stop(&a);
 	state_save_stop(&a);

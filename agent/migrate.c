@@ -36,18 +36,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "guard.h"
 #include "log.h"
 #include "peer.h"
+#include "peer_hub.h"
 #include "vmdisk.h"
 #include "vmhost.h"
 #include "vmhost_int.h"
 #include "xlcfg.h"
 #include "xm_error.h"
 
-#define MIG_HELLO_MAGIC     "xenmesh-migrate"
+#define MIG_HELLO_MAGIC     MIGRATE_HELLO_WORD
 #define MIG_HELLO_VERSION   1
 #define MIG_REPORT_EVERY_MS 2000
 
@@ -70,7 +70,6 @@ struct mig_job {
 
 struct migrate {
 	struct vmhost *vh;
-	struct peer *peer;
 	struct mig_job *jobs;
 };
 
@@ -148,34 +147,6 @@ static bool
 job_complete(const struct mig_job *j)
 {
 	return j->hv_done && j->hv_rc == 0;
-}
-
-/* "ADDR:PORT" or "[ADDR]:PORT" into its parts. */
-static int
-addr_split(const char *s, char *addr, size_t len, uint16_t *port)
-{
-	const char *colon = strrchr(s, ':');
-	const char *a = s, *e = colon;
-	char *end;
-	unsigned long p;
-
-	if (colon == NULL)
-		return -EINVAL;
-	if (s[0] == '[') {
-		a = s + 1;
-		if (colon == s || colon[-1] != ']')
-			return -EINVAL;
-		e = colon - 1;
-	}
-	if (e <= a || (size_t)(e - a) >= len)
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (errno != 0 || end == colon + 1 || *end != '\0' || p == 0 || p > 65535)
-		return -EINVAL;
-	snprintf(addr, len, "%.*s", (int)(e - a), a);
-	*port = (uint16_t)p;
-	return 0;
 }
 
 /* The memo of v's current migration: a generation may migrate many
@@ -267,14 +238,13 @@ hello_parse(const uint8_t *buf, size_t len, char *vm, uint64_t *gen,
 }
 
 /* Source: an authenticated peer asks for a VM's stream. */
-static int
-peer_accept(void *arg, struct peer_conn *c, const char *from_addr,
-	    const uint8_t *hello, size_t len, int *fd,
-	    void (**done)(void *, int, const char *), void **done_arg,
-	    char *why, size_t whylen)
+int
+migrate_accept(struct vmhost *vh, struct peer_conn *c, const char *from_addr,
+	       const uint8_t *hello, size_t len, int *fd,
+	       void (**done)(void *, int, const char *), void **done_arg,
+	       char *why, size_t whylen)
 {
-	struct migrate *m = arg;
-	struct vmhost *vh = m->vh;
+	struct migrate *m = vh->mig;
 	const struct state *st = &vh->a->rep.st;
 	const struct vm_rec *v;
 	struct mig_job *j;
@@ -413,14 +383,14 @@ incoming_start(struct vmhost *vh, const struct vm_rec *v, struct memo *mo)
 		rc = guard_prepare_start(vh->a, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
-	if (m->peer == NULL) {
+	if (vh->a->peer == NULL) {
 		snprintf(err, sizeof(err), "this host has no peer channel ([peer] "
 			 "listen in xenmesh.conf)");
 		rc = -ENOTCONN;
 		goto fail;
 	}
 	if (src == NULL || src->peer_addr[0] == '\0' ||
-	    addr_split(src->peer_addr, addr, sizeof(addr), &port) < 0) {
+	    peer_hub_addr_split(src->peer_addr, addr, sizeof(addr), &port) < 0) {
 		snprintf(err, sizeof(err), "source %s has no usable peer channel "
 			 "address", src ? src->name : "?");
 		rc = -EADDRNOTAVAIL;
@@ -443,7 +413,7 @@ incoming_start(struct vmhost *vh, const struct vm_rec *v, struct memo *mo)
 	n = snprintf(hello, sizeof(hello), "%s %d %s %" PRIu64 " %" PRIu32,
 		     MIG_HELLO_MAGIC, MIG_HELLO_VERSION, v->name, v->generation,
 		     vh->a->rep.local_id);
-	rc = peer_dial(m->peer, addr, port, hello, (size_t)n, j->fd_peer,
+	rc = peer_dial(vh->a->peer, addr, port, hello, (size_t)n, j->fd_peer,
 		       peer_done_cb, j, &j->conn);
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "cannot dial %s at %s: %s", src->name,
@@ -565,49 +535,22 @@ migrate_incoming(const struct vmhost *vh)
 int
 migrate_open(struct vmhost *vh)
 {
-	struct agent *a = vh->a;
 	struct migrate *m;
-	struct peer_config pc;
-	struct peer_hooks hooks = { .accept = peer_accept };
-	char addr[64], err[256];
-	uint16_t port = 0;
 	int rc;
 
+	/* the peer channel failed to open with the agent (address not up
+	 * yet at boot, key not there): the driver's retry tries it again */
+	if (vh->a->cfg.peer_listen[0] != '\0' && vh->a->peer == NULL) {
+		rc = peer_hub_open(vh->a);
+		if (rc < 0)
+			return rc;
+	}
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;
 	m->vh = vh;
-	memset(&pc, 0, sizeof(pc));
-	if (a->cfg.peer_listen[0] == '\0') {
-		log_notice("no [peer] listen: live migration to and from this host "
-			   "is off");
-		vh->mig = m;
-		return 0;
-	}
-	rc = addr_split(a->cfg.peer_listen, addr, sizeof(addr), &port);
-	if (rc < 0) {
-		log_err("[peer] listen %s: not ADDR:PORT", a->cfg.peer_listen);
-		goto fail;
-	}
-	rc = peer_key_load(a->cfg.peer_key_file, pc.key, err, sizeof(err));
-	if (rc < 0) {
-		log_err("peer channel: %s", err);
-		goto fail;
-	}
-	pc.listen_addr = addr;
-	pc.port = port;
-	rc = peer_open(&m->peer, a->loop, &pc, &hooks, m);
-	sodium_memzero(pc.key, sizeof(pc.key));
-	if (rc < 0) {
-		log_err("peer channel on %s: %s", a->cfg.peer_listen, xm_strerror(rc));
-		goto fail;
-	}
-	log_notice("peer channel listening on %s", a->cfg.peer_listen);
 	vh->mig = m;
 	return 0;
-fail:
-	free(m);
-	return rc;
 }
 
 void
@@ -617,8 +560,7 @@ migrate_close(struct vmhost *vh)
 
 	if (m == NULL)
 		return;
-	if (m->peer != NULL)
-		peer_close(m->peer);
+	/* peer_hub_close ran first: no connection of a job is left */
 	while (m->jobs != NULL)
 		job_free(m->jobs);
 	free(m);

@@ -31,4 +31,14 @@ int vmhost_memory(struct agent *a, uint64_t *total_mb, uint64_t *free_mb);
  * reconcile). */
 size_t vmhost_unmanaged(struct agent *a, const char *const **names);
 
+/* The first word of a live migration's hello on the peer channel. */
+#define MIGRATE_HELLO_WORD "xenmesh-migrate"
+struct peer_conn;
+/* agent/migrate.c: an incoming migration request (a peer_hooks.accept for
+ * a hello of MIGRATE_HELLO_WORD, through agent/peer_hub.c). */
+int migrate_accept(struct vmhost *vh, struct peer_conn *c, const char *from_addr,
+		   const uint8_t *hello, size_t len, int *fd,
+		   void (**done)(void *, int, const char *), void **done_arg,
+		   char *why, size_t whylen);
+
 #endif

@@ -29,6 +29,7 @@
  * fuzz-sources: agent/ctl_volwait.c
  * fuzz-sources: agent/ctl_backup.c agent/backup.c agent/backup_list.c
  * fuzz-sources: agent/coord.c agent/coord_storage.c agent/san_view.c
+ * fuzz-sources: agent/ctl_forward.c agent/peer_hub.c
  * fuzz-sources: tests/fuzz/harness_agent.c
  */
 #include <errno.h>

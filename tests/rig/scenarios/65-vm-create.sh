@@ -5,7 +5,9 @@
 # hosts, resolver and network files, makes swap, defines the xl.cfg from
 # the template's skeleton and starts the VM.  Bad input is refused before
 # anything is made; a step that fails is undone: no volume, no VM, no
-# staging copy left.  template list/show on a SAN node.
+# staging copy left.  template list/show on a SAN node.  Typed on a dom0,
+# template list and vm create are forwarded to the active SAN node over the
+# peer channel and answered as if run there.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 sc_begin "VMs from templates: vm create, its files, refusals and rollback"
@@ -74,12 +76,17 @@ echo "$out" | grep -q "^tinysuse  *suse" || fail "template list: $out"
 xm_ctl "$SAN_B" template show tiny --json | jq -e '.os_family == "debian" and
 	.root_size == 16777216 and (.vm_cfg_in | contains("@ROOT_DISK@"))' >/dev/null ||
 	fail "template show --json on $SAN_B: $(xm_ctl "$SAN_B" template show tiny --json)"
-rc=0; out=$(xm_ctl h1 template list 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "on the SAN nodes" || fail "template list on h1: exit $rc: $out"
+check "template list on a dom0: forwarded to the active SAN node $SAN_A"
+out=$(xm_ctl h1 template list) || fail "template list on h1: $out"
+echo "$out" | grep -q "^tinysuse  *suse" || fail "template list on h1: $out"
+grep -q "template for uid 0 on h1 (from h1 (.*)) runs here" "$(node_dir "$SAN_A")/xenmeshd.log" ||
+	fail "$SAN_A did not log the forwarded template list"
 
-check "vm create elsewhere than on the active SAN node names where to run it"
-rc=0; out=$(xm_ctl h2 vm create web1 --template tiny 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "active SAN node, $SAN_A" || fail "on h2: exit $rc: $out"
+check "vm create from a dom0 and from the other SAN node: a refusal comes back as it is"
+rc=0; out=$(xm_ctl h2 vm create web1 --template nosuch 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "no template nosuch" || fail "on h2: exit $rc: $out"
+rc=0; out=$(xm_ctl "$SAN_B" vm create web1 --template tiny --disk 15T 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "not enough space" || fail "on $SAN_B: exit $rc: $out"
 
 check "bad input: clear errors, nothing made"
 bad() { # EXIT PATTERN ARGS...
@@ -130,8 +137,8 @@ ls "$(node_dir "$SAN_A")"/state/*.staging >/dev/null 2>&1 && fail "a staging cop
 rc=0; out=$(xm_ctl "$SAN_A" vm create web2 --template tiny --mac 00:16:3e:12:34:56 2>&1) || rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q "already used by VM web1" || fail "MAC taken: exit $rc: $out"
 
-check "SUSE family, DHCP, no --mac: ifcfg-eth0 and a cluster-assigned MAC"
-out=$(xm_ctl "$SAN_A" vm create db1 --template tinysuse --memory 96) || fail "vm create db1: $out"
+check "SUSE family, DHCP, no --mac, typed on h2: ifcfg-eth0 and a cluster-assigned MAC"
+out=$(xm_ctl h2 vm create db1 --template tinysuse --memory 96) || fail "vm create db1 on h2: $out"
 note "$out"
 [ "$(fs_cat db1 /etc/HOSTNAME)" = db1 ] || fail "HOSTNAME: $(fs_cat db1 /etc/HOSTNAME)"
 fs_cat db1 /etc/sysconfig/network/ifcfg-eth0 | grep -q "^BOOTPROTO='dhcp'$" ||

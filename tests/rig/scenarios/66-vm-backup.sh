@@ -4,8 +4,10 @@
 # volume is broken; a damaged copy of the backup is refused with nothing
 # changed; the good backup is restored and the guest's records up to the
 # backup are there, byte for byte, and the restarted guest goes on after
-# them.  Also: a running VM is not overwritten, a dom0 names the SAN node,
-# a copy is restored --as a new VM with other memory.
+# them.  Also: a running VM is not overwritten,
+# a copy is restored --as a new VM with other memory.  Backup, list and
+# restore typed on a dom0 are forwarded to the active SAN node; a forward to
+# a SAN node out of reach fails with a clear message.
 # The rig's SAN nodes use the file backend (no device-mapper): the LVM
 # command sequence is checked by tests/test_backup.c with the recorder.
 set -euo pipefail
@@ -21,17 +23,17 @@ san_vm h1 bk1 --memory 256
 wait_until 60 "bk1 running" vm_is h1 bk1 state running
 wait_until 30 "bk1 writes" sh -c "[ \"\$(\"$XM_BUILD/tests/check-writers\" --stride 512 '$VOL' 2>/dev/null | awk 'NR == 1 {print \$2}')\" -gt 20 ]"
 
-check "vm backup is refused on a dom0, naming the active SAN node"
-rc=0; out=$(xm_ctl h1 vm backup bk1 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "active SAN node $SAN_A" || fail "backup on h1: exit $rc: $out"
+check "bad input, on the SAN node and forwarded to it from a dom0"
+rc=0; out=$(xm_ctl h1 vm backup nosuch 2>&1) || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "no VM nosuch" || fail "backup of nosuch on h1: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_A" vm backup nosuch 2>&1) || rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q "no VM nosuch" || fail "backup of nosuch: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_A" vm backup 2>&1) || rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "missing VM" || fail "backup without VM: exit $rc: $out"
 
-check "vm backup on $SAN_A while bk1 runs and writes"
+check "vm backup typed on h1 (run by $SAN_A) while bk1 runs and writes"
 before=$(vol_records bk1)
-out=$(xm_ctl "$SAN_A" vm backup bk1) || fail "vm backup failed: $out"
+out=$(xm_ctl h1 vm backup bk1) || fail "vm backup failed: $out"
 note "$out"
 after=$(vol_records bk1)
 vm_is h1 bk1 state running || fail "bk1 is not running after its backup"
@@ -54,7 +56,12 @@ nb=$("$XM_BUILD/tests/check-writers" --stride 512 "$XMRIG_DIR/bk1-backup.img" | 
 [ "$nb" -ge "$before" ] && [ "$nb" -le "$after" ] || fail "backup holds $nb records, not $before..$after"
 note "backup $stamp holds $nb records ($before before, $after after it)"
 
-check "backup list shows it complete"
+grep -q "vm backup for uid 0 on h1 (from h1 (.*)) runs here" "$(node_dir "$SAN_A")/xenmeshd.log" ||
+	fail "$SAN_A did not log the forwarded backup"
+
+check "backup list shows it complete (on $SAN_A, and on h2 through it)"
+out=$(xm_ctl h2 backup list)
+echo "$out" | grep -Eq "^bk1 +$stamp .* complete +root:16777216" || fail "backup list on h2: $out"
 out=$(xm_ctl "$SAN_A" backup list)
 echo "$out" | grep -Eq "^bk1 +$stamp .* complete +root:16777216" || fail "backup list: $out"
 xm_ctl "$SAN_A" backup list bk1 --json | jq -e --arg s "$stamp" \
@@ -94,8 +101,16 @@ rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 --disk 8M 2>&1) || rc=$?
 [ "$rc" = 1 ] && echo "$out" | grep -q "smaller than the root volume" || fail "--disk 8M: exit $rc: $out"
 [ "$(md5sum <"$VOL")" = "$broken" ] || fail "the volume was touched by a refused restore"
 
-check "vm restore from the good backup; the records up to the backup are back"
-out=$(xm_ctl "$SAN_A" vm restore bk1) || fail "vm restore failed: $out"
+check "a forward to a SAN node out of reach fails and says so"
+"$RIG" partition h3 --net mgmt
+rc=0; out=$(xm_ctl h3 backup list 2>&1) || rc=$?
+"$RIG" heal
+[ "$rc" = 1 ] && echo "$out" | grep -Eq "backup list was forwarded to $SAN_A and the connection failed: .*; it (did not|may have) run there" ||
+	fail "backup list on h3 cut off: exit $rc: $out"
+note "$out"
+
+check "vm restore from the good backup, typed on h1; the records up to the backup are back"
+out=$(xm_ctl h1 vm restore bk1) || fail "vm restore failed: $out"
 note "$out"
 echo "$out" | grep -q "restored VM bk1 from $dir" || fail "restore said: $out"
 wait_until 20 "bk1-root ready" node_has h1 '(.storage.volumes[] | select(.name == "bk1-root") | .state)' ready
