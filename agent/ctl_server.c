@@ -362,6 +362,7 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 {
 	const struct ctl_command *cmd = ctl_command_of(req);
 	char what[CTL_WHAT_MAX], msg[CTL_REASON_MAX];
+	uint32_t uid;
 
 	if (cmd == NULL) {
 		/* an agentctl newer than this xenmeshd */
@@ -386,7 +387,13 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 				 "(root) only");
 		return;
 	}
-	if (ctl_forward_maybe(srv->a, c, (uint32_t)cl->uid, req))
+	/* what a forwarded request changes is recorded as asked by the uid
+	 * on the node it came from (the relay that brings it is root); no
+	 * command it may carry decides anything by uid */
+	uid = req->forwarded_from != NULL && req->has_forwarded_uid &&
+		ctl_forward_command(req->command) ? req->forwarded_uid :
+		(uint32_t)cl->uid;
+	if (ctl_forward_maybe(srv->a, c, uid, req))
 		return;         /* it runs on the active SAN node */
 	switch (req->command) {
 	case XENMESH__CTL_COMMAND__CTL_STATUS:
@@ -411,44 +418,44 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VOLUME_CREATE:
 	case XENMESH__CTL_COMMAND__CTL_VOLUME_REMOVE:
-		ctl_storage_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_storage_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VM_CREATE:
 	case XENMESH__CTL_COMMAND__CTL_TEMPLATE:
-		ctl_create_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_create_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_METRICS:
 	case XENMESH__CTL_COMMAND__CTL_LOG_LEVEL:
-		ctl_admin_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_admin_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VM_MIGRATE:
 	case XENMESH__CTL_COMMAND__CTL_NODE_DRAIN:
 	case XENMESH__CTL_COMMAND__CTL_NODE_UNDRAIN:
 	case XENMESH__CTL_COMMAND__CTL_CLUSTER_MAINTENANCE:
 	case XENMESH__CTL_COMMAND__CTL_NODE_PREPARE_SHUTDOWN:
-		ctl_maint_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_maint_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG:
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_SET:
 	case XENMESH__CTL_COMMAND__CTL_FENCE_CONFIG_CLEAR:
 	case XENMESH__CTL_COMMAND__CTL_NODE_FENCE:
-		ctl_fence_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_fence_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_NODE_CONFIRM_DOWN:
 	case XENMESH__CTL_COMMAND__CTL_VM_RESET_STATE:
-		ctl_confirm_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_confirm_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_NODE_ADD:
 	case XENMESH__CTL_COMMAND__CTL_NODE_FORGET:
-		ctl_nodes_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_nodes_request(srv->a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VM_BACKUP:
 	case XENMESH__CTL_COMMAND__CTL_VM_RESTORE:
 	case XENMESH__CTL_COMMAND__CTL_BACKUP_LIST:
-		ctl_backup_request(srv->a, c, (uint32_t)cl->uid, req);
+		ctl_backup_request(srv->a, c, uid, req);
 		break;
 	default:
-		ctl_vm_request(srv->a, &srv->vm, c, (uint32_t)cl->uid, req);
+		ctl_vm_request(srv->a, &srv->vm, c, uid, req);
 		break;
 	}
 }
