@@ -20,11 +20,13 @@
 #include "xm_error.h"
 
 enum phase {
-	/* backup: per volume COPY (lvm: lvcreate -s; file: cp --reflink),
-	 * GZIP, CLEAN (lvm: lvremove; file: unlink the copy), NEXT */
-	B_COPY, B_GZIP, B_CLEAN, B_NEXT, B_SUMS, B_FINISH,
+	/* backup: per volume SIZE (under DRBD: blockdev --getsize64 of the
+	 * DRBD device), COPY (lvm: lvcreate -s; file: cp --reflink), GZIP,
+	 * CLEAN (lvm: lvremove; file: unlink the copy), NEXT; then SUMS
+	 * (the control file, sha256sum), FINISH */
+	B_SIZE, B_COPY, B_GZIP, B_CLEAN, B_NEXT, B_SUMS, B_FINISH,
 	/* restore: CHECK (after sha256sum -c, which restore_start runs),
-	 * per volume MAKE (env), UNPACK (gunzip), NEXT; DEFINE (env),
+	 * per volume MAKE (env), UNPACK (xenmesh-unpack), NEXT; DEFINE (env),
 	 * DEFINED, ROLLBACK, END */
 	R_CHECK, R_MAKE, R_UNPACK, R_NEXT, R_DEFINE, R_DEFINED,
 	R_ROLLBACK, R_END,
@@ -97,6 +99,23 @@ job_fail(struct backup_job *j, int rc, const char *fmt, ...)
 
 /* ---- running a sequence ------------------------------------------------ */
 
+/* Under DRBD: the DRBD device's size, the data part of the volume the
+ * snapshot holds (DRBD's internal metadata follows it). */
+static void
+data_size_got(struct backup_job *j, const char *out)
+{
+	struct backup_vol *bv = &j->bp.ctl.vols[j->vi];
+	uint64_t bytes = 0;
+
+	if (snapshot_devsize_parse(out, &bytes) < 0 || bytes > bv->size_bytes) {
+		job_fail(j, -EBADMSG, "volume %s: %s says its size is '%.40s', not "
+			 "up to %" PRIu64 " bytes", bv->disk, j->bp.src[j->vi].data_dev,
+			 out != NULL ? out : "", bv->size_bytes);
+		return;
+	}
+	bv->data_bytes = bytes;
+}
+
 static void
 seq_done(void *data, const struct cmdseq_outcome *o)
 {
@@ -104,6 +123,8 @@ seq_done(void *data, const struct cmdseq_outcome *o)
 
 	j->busy = false;
 	j->op = NULL;
+	if (o->rc == 0 && j->phase == B_COPY)
+		data_size_got(j, o->last != NULL ? o->last->out.data : NULL);
 	if (o->rc < 0) {
 		char failed[200] = "";
 
@@ -237,6 +258,11 @@ backup_volume_step(struct backup_job *j, enum phase what)
 
 	cmdseq_init(&seq);
 	switch (what) {
+	case B_SIZE:
+		if (src->data_dev[0] == '\0')
+			return false;
+		snapshot_cmd_devsize(&seq, src->data_dev);
+		return seq_run(j, &seq, "blockdev");
 	case B_COPY:
 		if (j->bp.lvm) {
 			if (snapshot_name(j->snap, sizeof(j->snap), src->path,
@@ -285,6 +311,25 @@ backup_volume_step(struct backup_job *j, enum phase what)
 	default:
 		return false;
 	}
+}
+
+/* The control file, once every volume's data size is known: written
+ * just before the checksums, which cover it. */
+static int
+control_write(struct backup_job *j)
+{
+	char path[PATH_MAX + 64], text[BACKUP_CONTROL_MAX], why[BACKUP_MSG_MAX - 64];
+	int rc = backup_control_write(&j->bp.ctl, text, sizeof(text));
+
+	if (rc < 0) {
+		job_fail(j, rc, "the control file does not fit");
+		return rc;
+	}
+	backup_dir_path(path, sizeof(path), j->dir, "control");
+	rc = file_write(path, text, why, sizeof(why));
+	if (rc < 0)
+		job_fail(j, rc, "%s", why);
+	return rc;
 }
 
 static bool
@@ -339,8 +384,17 @@ backup_go(struct backup_job *j)
 {
 	for (;;) {
 		switch (j->phase) {
-		case B_COPY:
+		case B_SIZE:
 			if (j->rc < 0 || j->vi >= j->bp.n_src) {
+				j->phase = B_SUMS;
+				continue;
+			}
+			j->phase = B_COPY;
+			if (backup_volume_step(j, B_SIZE))
+				return;
+			continue;
+		case B_COPY:            /* the size is known (or not needed) */
+			if (j->rc < 0) {
 				j->phase = B_SUMS;
 				continue;
 			}
@@ -363,11 +417,11 @@ backup_go(struct backup_job *j)
 			continue;
 		case B_NEXT:
 			j->vi++;
-			j->phase = B_COPY;
+			j->phase = B_SIZE;
 			continue;
 		case B_SUMS:
 			j->phase = B_FINISH;
-			if (j->rc == 0 && backup_sums(j))
+			if (j->rc == 0 && control_write(j) == 0 && backup_sums(j))
 				return;
 			continue;
 		case B_FINISH:
@@ -441,12 +495,10 @@ backup_start(const struct backup_env *env, const struct backup_params *p,
 	    (rc = mkdir_one(path, true, why, whylen)) < 0 ||
 	    (rc = mkdir_one(j->dir, false, why, whylen)) < 0)
 		goto out_free;
-	backup_dir_path(path, sizeof(path), j->dir, "control");
-	rc = file_write(path, text, why, whylen);
-	if (rc == 0) {
-		backup_dir_path(path, sizeof(path), j->dir, "vm.cfg");
-		rc = file_write(path, p->cfg_text ? p->cfg_text : "", why, whylen);
-	}
+	/* the control file comes last (it holds the data sizes), before
+	 * the checksums: written above only to know it fits */
+	backup_dir_path(path, sizeof(path), j->dir, "vm.cfg");
+	rc = file_write(path, p->cfg_text ? p->cfg_text : "", why, whylen);
 	if (rc < 0) {
 		backup_cleanup(j);
 		goto out_free;
@@ -455,8 +507,8 @@ backup_start(const struct backup_env *env, const struct backup_params *p,
 		   p->n_src, p->n_src == 1 ? "" : "s", j->bp.ctl.backend);
 	/* the first step here: if it cannot start, the caller hears it now
 	 * and done is never called */
-	j->phase = B_GZIP;
-	if (!backup_volume_step(j, B_COPY)) {
+	j->phase = p->src[0].data_dev[0] ? B_COPY : B_GZIP;
+	if (!backup_volume_step(j, p->src[0].data_dev[0] ? B_SIZE : B_COPY)) {
 		snprintf(why, whylen, "%s", j->msg);
 		rc = j->rc;
 		backup_cleanup(j);
@@ -645,8 +697,10 @@ restore_go(struct backup_job *j)
 			j->phase = R_NEXT;
 			backup_dir_path(gz, sizeof(gz), j->dir, j->ctl.vols[j->vi].file);
 			cmdseq_init(&seq);
-			snapshot_cmd_unpack(&seq, gz, j->path);
-			if (seq_run(j, &seq, "gunzip"))
+			snapshot_cmd_unpack(&seq, j->rp.unpack_prog[0] ? j->rp.unpack_prog :
+					    "xenmesh-unpack", gz, j->path,
+					    j->ctl.vols[j->vi].data_bytes);
+			if (seq_run(j, &seq, "xenmesh-unpack"))
 				return;
 			continue;
 		case R_NEXT:

@@ -8,10 +8,11 @@
  * written directly: small and local.
  *
  * Backup of VM into DEST/VM/STAMP/ (see storage/backup_control.h):
- *   control and vm.cfg; then per volume, lvm: lvcreate -s, gzip -c of the
- *   snapshot, lvremove (also when the gzip failed); file: cp --reflink
- *   of the backing file to a temporary file, gzip -c of it, the
- *   temporary file removed; then sha256sum > SHA256SUMS.part, renamed to
+ *   vm.cfg; then per volume, under DRBD the DRBD device's size (the data
+ *   part of the LV), lvm: lvcreate -s, gzip -c of the snapshot, lvremove
+ *   (also when the gzip failed); file: cp --reflink of the backing file
+ *   to a temporary file, gzip -c of it, the temporary file removed; then
+ *   the control file, sha256sum > SHA256SUMS.part, renamed to
  *   SHA256SUMS.  A failure removes what was written of the backup.
  *
  * Restore: `sha256sum -c` of the whole backup first, then SHA256SUMS
@@ -19,7 +20,7 @@
  * must parse, the rewritten xl.cfg must parse and the target VM must not
  * run (env->target_check): any of these refuses with nothing touched.
  * Then per volume env->vol_make (remove if it exists, create, wait until
- * ready) and gunzip -c onto it; then env->define.  A failure after the
+ * ready) and xenmesh-unpack of its data part onto it; then env->define.  A failure after the
  * check drops the volumes made so far (env->vol_drop).
  */
 #ifndef XM_BACKUP_H
@@ -63,6 +64,9 @@ struct backup_source {
 	char disk[32];
 	uint64_t size_bytes;
 	char path[4096];        /* file: the backing file; lvm: the LV's name */
+	/* under DRBD: the DRBD device, whose size is the LV's data part
+	 * (the control file records it); "" without DRBD */
+	char data_dev[64];
 };
 
 struct backup_params {
@@ -85,6 +89,7 @@ struct restore_params {
 	const char *as;                 /* NULL: restore as vm; copied */
 	uint64_t root_size;             /* --disk: 0 keep */
 	uint64_t memory_mb;             /* --memory: 0 keep */
+	char unpack_prog[4096];         /* xenmesh-unpack's path; "": by name */
 	/* parses the rewritten xl.cfg (agent/xlcfg.c in xenmeshd): 0 or
 	 * -errno with why; NULL: not checked */
 	int (*cfg_check)(const char *cfg, char *why, size_t len);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "san.h"
 #include "san_plan.h"
+#include "sibling.h"
 #include "snapshot.h"
 #include "vmtable.h"
 #include "voltable.h"
@@ -236,6 +237,10 @@ vm_backup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 			rc = san_vol_backing(&pc, vol, src->path, sizeof(src->path));
 		else
 			rc = snprintf(src->path, sizeof(src->path), "%s", vol->name) < 0 ? -EINVAL : 0;
+		/* the snapshot holds DRBD's metadata after the data: the
+		 * DRBD device's size tells where the data ends */
+		if (rc == 0 && pc.drbd)
+			rc = san_vol_device(&pc, vol, src->data_dev, sizeof(src->data_dev));
 		if (rc < 0) {
 			ctl_server_reply(c, -ENAMETOOLONG, "volume path too long");
 			goto out;
@@ -481,12 +486,6 @@ vm_restore(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		ctl_server_reply(c, -EREMOTE, msg);
 		return;
 	}
-	if (strcmp(a->cfg.mirror, "drbd") == 0) {
-		ctl_server_reply(c, -EOPNOTSUPP, "vm restore under DRBD ([storage] "
-				 "mirror = drbd) is not supported yet: restore on a "
-				 "SAN pair with mirror = none, or unpack by hand");
-		return;
-	}
 	stamp = req->args[1][0] ? req->args[1] : NULL;
 	as = req->args[2][0] ? req->args[2] : NULL;
 	if (as != NULL && vol_name_make(msg, sizeof(msg), as, "root", msg, sizeof(msg)) < 0) {
@@ -509,6 +508,7 @@ vm_restore(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	p->root_size = req->has_disk_size ? req->disk_size : 0;
 	p->memory_mb = req->has_memory_mb ? req->memory_mb : 0;
 	p->cfg_check = cfg_check;
+	sibling_program("xenmesh-unpack", p->unpack_prog, sizeof(p->unpack_prog));
 	cj = job_new(a, c, uid, &env, msg, sizeof(msg));
 	if (cj == NULL) {
 		ctl_server_reply(c, -EBUSY, msg);

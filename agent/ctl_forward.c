@@ -20,6 +20,7 @@
 #include "peer.h"
 #include "peer_hub.h"
 #include "runner.h"
+#include "sibling.h"
 #include "state.h"
 #include "wire.h"
 #include "xm_error.h"
@@ -104,9 +105,6 @@ static struct ctl_forward *
 forward_ctx(struct agent *a)
 {
 	struct ctl_forward *f = a->fwd;
-	char exe[PATH_MAX];
-	ssize_t n;
-	char *slash;
 
 	if (f != NULL)
 		return f;
@@ -115,21 +113,9 @@ forward_ctx(struct agent *a)
 		return NULL;
 	f->a = a;
 	f->tick_ms = CTL_FORWARD_TICK_MS;
-	/* agentctl is installed beside xenmeshd (both sbin, and both at the
-	 * top of the build tree); else it is looked up on the runner's PATH */
-	snprintf(f->relay, sizeof(f->relay), "agentctl");
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash != NULL) {
-			*slash = '\0';
-			if ((size_t)snprintf(f->relay, sizeof(f->relay), "%s/agentctl",
-					     exe) >= sizeof(f->relay) ||
-			    access(f->relay, X_OK) != 0)
-				snprintf(f->relay, sizeof(f->relay), "agentctl");
-		}
-	}
+	/* agentctl is installed beside xenmeshd (sbin, and the top of the
+	 * build tree) */
+	sibling_program("agentctl", f->relay, sizeof(f->relay));
 	a->fwd = f;
 	return f;
 }

@@ -62,6 +62,7 @@ backup_control_add_vol(struct backup_control *c, const char *disk, uint64_t size
 	v = &c->vols[c->n_vols++];
 	snprintf(v->disk, sizeof(v->disk), "%s", disk);
 	v->size_bytes = size_bytes;
+	v->data_bytes = size_bytes;
 	snprintf(v->file, sizeof(v->file), "%s.img.gz", disk);
 	return 0;
 }
@@ -87,9 +88,14 @@ backup_control_write(const struct backup_control *c, char *buf, size_t len)
 	    "ha_start_after = %s\n", c->ha_priority, c->ha_restart,
 	    c->ha_max_restarts, c->ha_restart_window, c->ha_hosts,
 	    c->ha_anti_affinity, c->ha_start_after);
-	for (size_t i = 0; i < c->n_vols; i++)
-		OUT("volume = %s %" PRIu64 " %s\n", c->vols[i].disk,
-		    c->vols[i].size_bytes, c->vols[i].file);
+	for (size_t i = 0; i < c->n_vols; i++) {
+		const struct backup_vol *v = &c->vols[i];
+
+		OUT("volume = %s %" PRIu64 " %s", v->disk, v->size_bytes, v->file);
+		if (v->data_bytes != 0 && v->data_bytes != v->size_bytes)
+			OUT(" %" PRIu64, v->data_bytes);
+		OUT("\n");
+	}
 #undef OUT
 	return 0;
 }
@@ -137,19 +143,25 @@ str_set(char *dst, size_t len, const char *val, bool empty_ok)
 	return 0;
 }
 
+/* "DISK SIZE FILE [DATA]" */
 static int
 vol_parse(struct backup_control *c, const char *val)
 {
-	char disk[64], size[32], file[64], extra[2];
-	uint64_t bytes;
-	int r;
+	char disk[64], size[32], file[64], data[32], extra[2];
+	uint64_t bytes, data_bytes;
+	int r, n;
 
-	if (sscanf(val, "%63s %31s %63s %1s", disk, size, file, extra) != 3 ||
-	    u64_parse(size, &bytes) < 0)
+	n = sscanf(val, "%63s %31s %63s %31s %1s", disk, size, file, data, extra);
+	if ((n != 3 && n != 4) || u64_parse(size, &bytes) < 0)
+		return -EINVAL;
+	data_bytes = bytes;
+	if (n == 4 && (u64_parse(data, &data_bytes) < 0 || data_bytes == 0 ||
+		       data_bytes > bytes))
 		return -EINVAL;
 	r = backup_control_add_vol(c, disk, bytes);
 	if (r < 0)
 		return r;
+	c->vols[c->n_vols - 1].data_bytes = data_bytes;
 	/* the file name is derived, never taken from the file: no path in it */
 	return strcmp(c->vols[c->n_vols - 1].file, file) == 0 ? 0 : -EINVAL;
 }

@@ -21,7 +21,10 @@
  *   ha_restart_window = 600, ha_hosts = h1 h2, ha_anti_affinity = g,
  *   ha_start_after = db1 db2       (the HA settings, for people: a
  *                                   restore defines vm.cfg, which has them)
- *   volume = DISK SIZE_BYTES DISK.img.gz     (one line per volume)
+ *   volume = DISK SIZE_BYTES DISK.img.gz [DATA_BYTES]   (one per volume;
+ *            DATA_BYTES: the first bytes of the image that are the
+ *            volume's data, when less than all of it: under DRBD the
+ *            rest is DRBD's internal metadata, never restored)
  * Unknown keys, a missing key, a repeated one or a bad value: -EBADMSG
  * naming the line.
  */
@@ -41,6 +44,7 @@
 struct backup_vol {
 	char disk[32];
 	uint64_t size_bytes;
+	uint64_t data_bytes;            /* <= size_bytes; added: size_bytes */
 	char file[48];                  /* DISK.img.gz */
 };
 
@@ -64,7 +68,8 @@ void backup_stamp(uint64_t time_s, char out[BACKUP_STAMP_LEN]);
 /* Does text look like one (digits where they belong)? */
 bool backup_stamp_ok(const char *text);
 
-/* Append a volume: 0, -EINVAL (bad disk name, size 0), -ENOSPC (full). */
+/* Append a volume (its data_bytes = size_bytes): 0, -EINVAL (bad disk
+ * name, size 0), -ENOSPC (full). */
 int backup_control_add_vol(struct backup_control *c, const char *disk,
 			   uint64_t size_bytes);
 

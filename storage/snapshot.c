@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "snapshot.h"
@@ -140,12 +141,42 @@ snapshot_cmd_verify(struct cmdseq *s, const char *dir)
 }
 
 int
-snapshot_cmd_unpack(struct cmdseq *s, const char *gz, const char *target)
+snapshot_cmd_unpack(struct cmdseq *s, const char *prog, const char *gz,
+		    const char *target, uint64_t limit)
 {
-	if (!abs_path_ok(gz) || !abs_path_ok(target))
+	char num[24];
+
+	if (prog == NULL || prog[0] == '\0' || (prog[0] != '/' && strchr(prog, '/')) ||
+	    !abs_path_ok(gz) || !abs_path_ok(target) || limit == 0)
 		return -EINVAL;
-	cmdseq_add(s, "gunzip", "-c", "--", gz, NULL);
-	cmdseq_set_stdout(s, target);
+	snprintf(num, sizeof(num), "%" PRIu64, limit);
+	cmdseq_add(s, prog, "--limit", num, "--", gz, target, NULL);
 	cmdseq_set_timeout(s, SNAPSHOT_COPY_TIMEOUT_MS);
 	return s->error;
+}
+
+int
+snapshot_cmd_devsize(struct cmdseq *s, const char *dev)
+{
+	if (!abs_path_ok(dev))
+		return -EINVAL;
+	return cmdseq_add(s, "blockdev", "--getsize64", dev, NULL);
+}
+
+int
+snapshot_devsize_parse(const char *out, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long v;
+
+	if (out == NULL || out[0] < '0' || out[0] > '9')
+		return -EBADMSG;
+	errno = 0;
+	v = strtoull(out, &end, 10);
+	while (*end == '\n' || *end == ' ')
+		end++;
+	if (errno != 0 || *end != '\0' || v == 0)
+		return -EBADMSG;
+	*bytes = v;
+	return 0;
 }

@@ -20,7 +20,13 @@
  * Both: the checksums, written last, then checked first by a restore:
  *   sha256sum -- control vm.cfg DISK.img.gz... > DIR/SHA256SUMS.part (in DIR)
  *   sha256sum -c --strict -- SHA256SUMS (in DIR)
- *   gunzip -c -- DIR/DISK.img.gz > TARGET      (the LV or backing file)
+ *   xenmesh-unpack --limit DATA -- DIR/DISK.img.gz TARGET
+ *                  (TARGET: the device the volume is exported as, the DRBD
+ *                  device under DRBD; DATA: the bytes of the image that are
+ *                  the volume's data, see storage/unpack.c)
+ * Under DRBD (internal metadata at the end of the LV) the backup also asks
+ * the DRBD device's size first, the volume's data part:
+ *   blockdev --getsize64 /dev/drbdN
  */
 #ifndef XM_SNAPSHOT_H
 #define XM_SNAPSHOT_H
@@ -58,6 +64,12 @@ int snapshot_cmd_compress(struct cmdseq *s, const char *src, const char *out);
 int snapshot_cmd_sums(struct cmdseq *s, const char *dir, const char *const *names,
 		      size_t n, const char *out);
 int snapshot_cmd_verify(struct cmdseq *s, const char *dir);
-int snapshot_cmd_unpack(struct cmdseq *s, const char *gz, const char *target);
+/* prog: xenmesh-unpack, an absolute path or a bare name on the runner's
+ * PATH; limit > 0. */
+int snapshot_cmd_unpack(struct cmdseq *s, const char *prog, const char *gz,
+			const char *target, uint64_t limit);
+int snapshot_cmd_devsize(struct cmdseq *s, const char *dev);
+/* blockdev --getsize64's output: 0 and *bytes (> 0), or -EBADMSG. */
+int snapshot_devsize_parse(const char *out, uint64_t *bytes);
 
 #endif

@@ -35,6 +35,7 @@ struct fake {
 	backup_done_fn *def_cb;
 	void *def_cbdata;
 	char defined_cfg[1024];
+	const char *data;               /* make_backup: the volume line's DATA */
 	/* the job's answer */
 	bool done;
 	int rc;
@@ -273,6 +274,90 @@ test_backup_lvm_sequence(void **state)
 }
 
 static void
+slurp(const char *path, char *buf, size_t len)
+{
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(fp);
+	n = fread(buf, 1, len - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+}
+
+/* Under DRBD each volume's data part (the DRBD device's size) is asked
+ * first and recorded in the control file, written after the volumes. */
+static void
+test_backup_drbd_sequence(void **state)
+{
+	struct fake *f = *state;
+	struct backup_env env = env_of(f);
+	struct backup_params p;
+	struct backup_job *j;
+	char why[256], l[9][1400], path[1400], text[4096];
+	const char *lines[10];
+	const char *out[9] = { "10737082368\n", NULL, NULL, NULL, "536854528\n" };
+
+	lvm_params(f, &p);
+	snprintf(p.src[0].data_dev, sizeof(p.src[0].data_dev), "/dev/drbd3");
+	snprintf(p.src[1].data_dev, sizeof(p.src[1].data_dev), "/dev/drbd4");
+	snprintf(l[0], sizeof(l[0]), "blockdev --getsize64 /dev/drbd3");
+	snprintf(l[1], sizeof(l[1]), "lvcreate --yes -s -L 2147483648b -n "
+		 "vm1-root-bk-" STAMP " vgsan/vm1-root");
+	snprintf(l[2], sizeof(l[2]), "gzip -1 -c -- /dev/vgsan/vm1-root-bk-" STAMP
+		 " > %s/root.img.gz", f->dir);
+	snprintf(l[3], sizeof(l[3]), "lvremove -f vgsan/vm1-root-bk-" STAMP);
+	snprintf(l[4], sizeof(l[4]), "blockdev --getsize64 /dev/drbd4");
+	snprintf(l[5], sizeof(l[5]), "lvcreate --yes -s -L 536870912b -n "
+		 "vm1-swap-bk-" STAMP " vgsan/vm1-swap");
+	snprintf(l[6], sizeof(l[6]), "gzip -1 -c -- /dev/vgsan/vm1-swap-bk-" STAMP
+		 " > %s/swap.img.gz", f->dir);
+	snprintf(l[7], sizeof(l[7]), "lvremove -f vgsan/vm1-swap-bk-" STAMP);
+	snprintf(l[8], sizeof(l[8]), "sha256sum -- control vm.cfg root.img.gz swap.img.gz"
+		 " > %s/SHA256SUMS.part (in %s)", f->dir, f->dir);
+	for (int i = 0; i < 9; i++) {
+		expect(f, l[i], 0, out[i]);
+		lines[i] = l[i];
+	}
+	lines[9] = NULL;
+	assert_int_equal(backup_start(&env, &p, f_done, f, &j, why, sizeof(why)), 0);
+	touch(f->dir, "SHA256SUMS.part");
+	drive(f);
+	verify_exact(f, lines);
+	assert_int_equal(f->rc, 0);
+	snprintf(path, sizeof(path), "%s/control", f->dir);
+	slurp(path, text, sizeof(text));
+	assert_non_null(strstr(text, "\nvolume = root 10737418240 root.img.gz 10737082368\n"
+			       "volume = swap 536870912 swap.img.gz 536854528\n"));
+}
+
+/* A size that cannot be the DRBD device's: nothing is snapshotted, and
+ * the backup directory is removed. */
+static void
+test_backup_drbd_size_bad(void **state)
+{
+	struct fake *f = *state;
+	struct backup_env env = env_of(f);
+	struct backup_params p;
+	struct backup_job *j;
+	char why[256], l[1400];
+	const char *lines[2] = { l, NULL };
+	struct stat sb;
+
+	lvm_params(f, &p);
+	snprintf(p.src[0].data_dev, sizeof(p.src[0].data_dev), "/dev/drbd3");
+	snprintf(l, sizeof(l), "blockdev --getsize64 /dev/drbd3");
+	expect(f, l, 0, "99999999999\n");     /* more than the LV */
+	assert_int_equal(backup_start(&env, &p, f_done, f, &j, why, sizeof(why)), 0);
+	drive(f);
+	verify_exact(f, lines);
+	assert_int_equal(f->rc, -EBADMSG);
+	assert_non_null(strstr(f->msg, "volume root: /dev/drbd3 says its size is "
+			       "'99999999999"));
+	assert_int_equal(stat(f->dir, &sb), -1);
+}
+
+static void
 test_backup_lvm_read_fails(void **state)
 {
 	struct fake *f = *state;
@@ -372,8 +457,9 @@ make_backup(struct fake *f)
 	snprintf(p, sizeof(p), "%s/control", f->dir);
 	fp = fopen(p, "w");
 	assert_non_null(fp);
-	fputs("format = 1\nvm = vm1\nstamp = " STAMP "\ntime = 1796241301\nbackend = lvm\n"
-	      "config = vm.cfg\nvolume = root 16777216 root.img.gz\n", fp);
+	fprintf(fp, "format = 1\nvm = vm1\nstamp = " STAMP "\ntime = 1796241301\n"
+		"backend = lvm\nconfig = vm.cfg\nvolume = root 16777216 root.img.gz%s%s\n",
+		f->data ? " " : "", f->data ? f->data : "");
 	fclose(fp);
 	snprintf(p, sizeof(p), "%s/vm.cfg", f->dir);
 	fp = fopen(p, "w");
@@ -397,11 +483,12 @@ restore_params_of(struct fake *f, struct restore_params *rp)
 }
 
 /* Restore rp from f's backup with the checksums good, then, when device
- * is not NULL, gunzip onto device exiting gunzip_rc: exactly those
- * commands must run. */
+ * is not NULL, xenmesh-unpack onto device exiting unpack_rc: exactly those
+ * commands must run.  The limit is the backup's data part (f->data), else
+ * the whole volume. */
 static void
 restore_run(struct fake *f, const struct restore_params *rp, const char *device,
-	    int gunzip_rc)
+	    int unpack_rc)
 {
 	struct backup_env env = env_of(f);
 	struct backup_job *j;
@@ -411,9 +498,10 @@ restore_run(struct fake *f, const struct restore_params *rp, const char *device,
 	snprintf(l[0], sizeof(l[0]), "sha256sum -c --strict -- SHA256SUMS (in %s)", f->dir);
 	expect(f, l[0], 0, NULL);
 	if (device != NULL) {
-		snprintf(l[1], sizeof(l[1]), "gunzip -c -- %s/root.img.gz > %s", f->dir,
-			 device);
-		expect(f, l[1], gunzip_rc, NULL);
+		snprintf(l[1], sizeof(l[1]), "%.200s --limit %s -- %s/root.img.gz %s",
+			 rp->unpack_prog[0] ? rp->unpack_prog : "xenmesh-unpack",
+			 f->data ? f->data : "16777216", f->dir, device);
+		expect(f, l[1], unpack_rc, NULL);
 	}
 	assert_int_equal(restore_start(&env, rp, f_done, f, &j, why, sizeof(why)), 0);
 	drive(f);
@@ -488,7 +576,7 @@ test_restore_unpack_fails_rolls_back(void **state)
 	rp.as = "vm2";
 	restore_run(f, &rp, "/dev/vgsan/vm1-root", 1);
 	assert_int_equal(f->rc, -EIO);
-	assert_non_null(strstr(f->msg, "gunzip"));
+	assert_non_null(strstr(f->msg, "xenmesh-unpack"));
 	assert_non_null(strstr(f->msg, "the volume made for the restore is being removed"));
 	assert_int_equal(f->makes, 1);
 	assert_int_equal(f->drops, 1);
@@ -531,15 +619,18 @@ test_restore_as_new_vm(void **state)
 }
 
 /* Under DRBD the env hands /dev/drbdN (san_vol_device): the image goes
- * there, never onto the LV beneath DRBD. */
+ * there, never onto the LV beneath DRBD, and only its data part (the
+ * control file's DATA): the old metadata at its end is not written. */
 static void
 test_restore_onto_drbd_device(void **state)
 {
 	struct fake *f = *state;
 	struct restore_params rp;
 
+	f->data = "16441344";
 	make_backup(f);
 	restore_params_of(f, &rp);
+	snprintf(rp.unpack_prog, sizeof(rp.unpack_prog), "/usr/sbin/xenmesh-unpack");
 	f->make_path = "/dev/drbd7";
 	restore_run(f, &rp, "/dev/drbd7", 0);
 	assert_int_equal(f->rc, 0);
@@ -611,6 +702,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_backup_lvm_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_drbd_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_drbd_size_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_lvm_read_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_lvm_snapshot_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_file_sequence, setup, teardown),

@@ -93,23 +93,46 @@ test_file_and_common_lines(void **state)
 	assert_int_equal(snapshot_cmd_sums(&s, "/b/web1/S", names, 3,
 					   "/b/web1/S/SHA256SUMS.part"), 0);
 	assert_int_equal(snapshot_cmd_verify(&s, "/b/web1/S"), 0);
-	assert_int_equal(snapshot_cmd_unpack(&s, "/b/web1/S/root.img.gz", "/dev/vg/web1-root"), 0);
+	assert_int_equal(snapshot_cmd_unpack(&s, "xenmesh-unpack", "/b/web1/S/root.img.gz",
+					     "/dev/drbd12", 16707584), 0);
+	assert_int_equal(snapshot_cmd_devsize(&s, "/dev/drbd12"), 0);
 	line_is(&s, 0, "cp --reflink=auto --sparse=always -- /v/web1-root.img "
 		"/b/web1/S/.root.img.tmp");
 	line_is(&s, 1, "gzip -1 -c -- /b/web1/S/.root.img.tmp > /b/web1/S/root.img.gz");
 	line_is(&s, 2, "sha256sum -- control vm.cfg root.img.gz > /b/web1/S/SHA256SUMS.part "
 		"(in /b/web1/S)");
 	line_is(&s, 3, "sha256sum -c --strict -- SHA256SUMS (in /b/web1/S)");
-	line_is(&s, 4, "gunzip -c -- /b/web1/S/root.img.gz > /dev/vg/web1-root");
+	line_is(&s, 4, "xenmesh-unpack --limit 16707584 -- /b/web1/S/root.img.gz /dev/drbd12");
+	line_is(&s, 5, "blockdev --getsize64 /dev/drbd12");
 	assert_int_equal(s.steps[1].timeout_ms, SNAPSHOT_COPY_TIMEOUT_MS);
 	/* relative paths and names with a slash are refused */
 	assert_int_equal(snapshot_cmd_compress(&s, "x", "/y"), -EINVAL);
-	assert_int_equal(snapshot_cmd_unpack(&s, "/x", "y"), -EINVAL);
+	assert_int_equal(snapshot_cmd_unpack(&s, "xenmesh-unpack", "/x", "y", 1), -EINVAL);
+	assert_int_equal(snapshot_cmd_unpack(&s, "bin/xenmesh-unpack", "/x", "/y", 1), -EINVAL);
+	assert_int_equal(snapshot_cmd_unpack(&s, "xenmesh-unpack", "/x", "/y", 0), -EINVAL);
+	assert_int_equal(snapshot_cmd_devsize(&s, "drbd12"), -EINVAL);
 	names[1] = "../etc/passwd";
 	assert_int_equal(snapshot_cmd_sums(&s, "/b", names, 3, "/b/S"), -EINVAL);
-	assert_int_equal(s.n, 5);
+	assert_int_equal(s.n, 6);
 	assert_int_equal(s.error, 0);
 	cmdseq_free(&s);
+}
+
+/* blockdev --getsize64's answer */
+static void
+test_devsize_parse(void **state)
+{
+	uint64_t b = 0;
+
+	(void)state;
+	assert_int_equal(snapshot_devsize_parse("10737082368\n", &b), 0);
+	assert_int_equal(b, 10737082368ULL);
+	assert_int_equal(snapshot_devsize_parse("", &b), -EBADMSG);
+	assert_int_equal(snapshot_devsize_parse(NULL, &b), -EBADMSG);
+	assert_int_equal(snapshot_devsize_parse("0\n", &b), -EBADMSG);
+	assert_int_equal(snapshot_devsize_parse("-5\n", &b), -EBADMSG);
+	assert_int_equal(snapshot_devsize_parse("12 bytes\n", &b), -EBADMSG);
+	assert_int_equal(snapshot_devsize_parse("99999999999999999999999\n", &b), -EBADMSG);
 }
 
 static void
@@ -153,6 +176,15 @@ test_control_round_trip(void **state)
 	assert_string_equal(back.vols[1].disk, "swap");
 	assert_int_equal(back.vols[1].size_bytes, 1ULL << 30);
 	assert_string_equal(back.vols[1].file, "swap.img.gz");
+	assert_int_equal(back.vols[1].data_bytes, 1ULL << 30);
+	/* under DRBD: the data part, written only when less than the volume */
+	c.vols[0].data_bytes = (10ULL << 30) - 335872;
+	assert_int_equal(backup_control_write(&c, text, sizeof(text)), 0);
+	assert_non_null(strstr(text, "\nvolume = root 10737418240 root.img.gz 10737082368\n"
+			       "volume = swap 1073741824 swap.img.gz\n"));
+	assert_int_equal(backup_control_parse(text, &back, why, sizeof(why)), 0);
+	assert_int_equal(back.vols[0].data_bytes, (10ULL << 30) - 335872);
+	assert_int_equal(back.vols[1].data_bytes, 1ULL << 30);
 	/* a duplicate disk, a bad name */
 	assert_int_equal(backup_control_add_vol(&c, "root", 512), -EINVAL);
 	assert_int_equal(backup_control_add_vol(&c, "../x", 512), -EINVAL);
@@ -189,6 +221,12 @@ test_control_damaged(void **state)
 		    "control line 7: bad volume 'root 5x root.img.gz'");
 	control_bad(GOOD_HEAD "volume = root 512 root.img.gz extra\n",
 		    "control line 7: bad volume 'root 512 root.img.gz extra'");
+	control_bad(GOOD_HEAD "volume = root 512 root.img.gz 1024\n",
+		    "control line 7: bad volume 'root 512 root.img.gz 1024'");
+	control_bad(GOOD_HEAD "volume = root 512 root.img.gz 0\n",
+		    "control line 7: bad volume 'root 512 root.img.gz 0'");
+	control_bad(GOOD_HEAD "volume = root 512 root.img.gz 256 x\n",
+		    "control line 7: bad volume 'root 512 root.img.gz 256 x'");
 	control_bad(GOOD_HEAD "garbage line\n", "control line 7: not \"key = value\"");
 	control_bad("format = 1\nvm = web1\nstamp = yesterday\n",
 		    "control line 3: bad stamp 'yesterday'");
@@ -276,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_snapshot_size),
 		cmocka_unit_test(test_lvm_lines),
 		cmocka_unit_test(test_file_and_common_lines),
+		cmocka_unit_test(test_devsize_parse),
 		cmocka_unit_test(test_control_round_trip),
 		cmocka_unit_test(test_control_damaged),
 		cmocka_unit_test(test_sums),
