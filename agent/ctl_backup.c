@@ -47,7 +47,6 @@ struct ctl_job {
 	char def_err[256];
 };
 
-static struct ctl_job *current;
 
 /* Here, or -EREMOTE with a message naming where. */
 static int
@@ -90,8 +89,8 @@ job_done(void *data, int rc, const char *msg)
 	}
 	volwait_stop(&cj->vw);
 	cj->job = NULL;
-	if (current == cj)
-		current = NULL;
+	if (cj->a->backup_job == cj)
+		cj->a->backup_job = NULL;
 	/* we are inside the runner's callback: close it from the loop */
 	if (qb_loop_job_add(cj->a->loop, QB_LOOP_LOW, cj, job_close_later) != 0)
 		log_warn("cannot schedule closing a backup runner; it stays open");
@@ -105,7 +104,7 @@ job_new(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid, struct backup_en
 	struct ctl_job *cj;
 	int rc;
 
-	if (current != NULL) {
+	if (a->backup_job != NULL) {
 		snprintf(msg, len, "a backup or restore runs on this node already; "
 			 "try again when it has finished");
 		return NULL;
@@ -142,7 +141,7 @@ job_begun(struct ctl_job *cj, int rc, const char *why)
 		return;
 	}
 	qb_ipcs_connection_ref(cj->c);
-	current = cj;
+	cj->a->backup_job = cj;
 }
 
 static const char *
@@ -594,12 +593,11 @@ ctl_backup_request(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 void
 ctl_backup_stop(struct agent *a)
 {
-	struct ctl_job *cj = current;
+	struct ctl_job *cj = a->backup_job;
 
-	(void)a;
 	if (cj == NULL)
 		return;
-	current = NULL;
+	a->backup_job = NULL;
 	volwait_stop(&cj->vw);
 	if (cj->c != NULL) {
 		ctl_server_reply(cj->c, -ESHUTDOWN, "xenmeshd is stopping: the backup "

@@ -6,7 +6,7 @@
  * fuzz_envelope.c drives ha/replica.c with the host events dropped; here
  * the agent of harness_agent.c (node 1, coordinator of a synced three-node
  * group with nodes, VMs and volumes in most states) has the real
- * coordinator wired as agent/cluster.c wires it (replica_ops.host_event,
+ * coordinator wired as agent/cluster_ops.c wires it (replica_ops.host_event,
  * replica_ops.changed), its commands going to a runner recorder that
  * answers "not found" (so fence chains move on to their next method).
  * Each message is unpacked as cluster.c's cpg_deliver does it and given
