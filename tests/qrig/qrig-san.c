@@ -38,6 +38,13 @@
  *   qrig-san iscsi-bypath PORTAL IQN LUN   udev's /dev/disk/by-path link
  *   qrig-san iscsi-login-classify RC       stdin: a failed login's stderr ->
  *                                          none|refused|transport|other
+ *   qrig-san snapshot-create VG LV SNAP SIZE   snapshot_cmd_lvm_create (the
+ *                                          snapshot's size from the origin's SIZE)
+ *   qrig-san snapshot-remove VG SNAP       snapshot_cmd_lvm_remove
+ *   qrig-san compress-cmd SRC OUT          snapshot_cmd_compress (gzip > OUT)
+ *   qrig-san devsize-cmd DEV               snapshot_cmd_devsize (blockdev)
+ *   qrig-san devsize                       stdin: its output -> the bytes
+ *   qrig-san unpack-cmd PROG GZ TARGET LIMIT   snapshot_cmd_unpack
  *
  * Command lines are printed one per line, each word single-quoted, with
  * `set -e` first; a step the driver lets fail gets `|| true`.  Exit 0, 1
@@ -52,6 +59,7 @@
 #include "drbd.h"
 #include "iscsi.h"
 #include "lvm.h"
+#include "snapshot.h"
 #include "tgt.h"
 
 static int
@@ -75,8 +83,9 @@ put_word(const char *w)
 	putchar('\'');
 }
 
-/* The sequence as a sh script.  Steps with stdin or a stdout file are not
- * used by the commands printed here; refuse rather than drop them. */
+/* The sequence as a sh script; a step's stdout file as a redirection.
+ * Steps with stdin or a directory are not used by the commands printed
+ * here; refuse rather than drop them. */
 static int
 print_seq(const struct cmdseq *s)
 {
@@ -89,15 +98,19 @@ print_seq(const struct cmdseq *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const struct cmdseq_step *st = &s->steps[i];
 
-		if (st->stdin_data || st->stdout_path || st->cwd) {
-			fprintf(stderr, "qrig-san: step %zu needs stdin, a stdout file or a "
-				"directory, which this printer does not support\n", i + 1);
+		if (st->stdin_data || st->cwd) {
+			fprintf(stderr, "qrig-san: step %zu needs stdin or a directory, "
+				"which this printer does not support\n", i + 1);
 			return 1;
 		}
 		for (size_t j = 0; st->argv[j]; j++) {
 			if (j)
 				putchar(' ');
 			put_word(st->argv[j]);
+		}
+		if (st->stdout_path) {
+			fputs(" > ", stdout);
+			put_word(st->stdout_path);
 		}
 		puts(st->may_fail ? " || true" : "");
 	}
@@ -593,6 +606,77 @@ cmd_iscsi_login_classify(int argc, char **argv)
 	return 0;
 }
 
+/* ---- backup and restore (storage/snapshot.h) ------------------------------ */
+
+static int
+seq_print_free(struct cmdseq *s, int rc, const char *what)
+{
+	rc = rc ? (fprintf(stderr, "qrig-san: %s: %s\n", what, strerror(-rc)), 1) :
+	     print_seq(s);
+	cmdseq_free(s);
+	return rc;
+}
+
+static int
+cmd_snapshot(int argc, char **argv)
+{
+	struct lvm_conf c = { .vg = NULL };
+	struct cmdseq s;
+	uint64_t bytes;
+	char why[256];
+
+	cmdseq_init(&s);
+	if (strcmp(argv[0], "snapshot-create") == 0 && argc == 5) {
+		c.vg = argv[1];
+		if (size_parse(argv[4], &bytes, why, sizeof(why)) < 0) {
+			fprintf(stderr, "qrig-san: %s\n", why);
+			return 1;
+		}
+		return seq_print_free(&s, snapshot_cmd_lvm_create(&s, &c, argv[2], argv[3],
+								  snapshot_size(bytes, 0)),
+				      "snapshot_cmd_lvm_create");
+	}
+	if (strcmp(argv[0], "snapshot-remove") == 0 && argc == 3) {
+		c.vg = argv[1];
+		return seq_print_free(&s, snapshot_cmd_lvm_remove(&s, &c, argv[2]),
+				      "snapshot_cmd_lvm_remove");
+	}
+	if (strcmp(argv[0], "compress-cmd") == 0 && argc == 3)
+		return seq_print_free(&s, snapshot_cmd_compress(&s, argv[1], argv[2]),
+				      "snapshot_cmd_compress");
+	if (strcmp(argv[0], "devsize-cmd") == 0 && argc == 2)
+		return seq_print_free(&s, snapshot_cmd_devsize(&s, argv[1]),
+				      "snapshot_cmd_devsize");
+	if (strcmp(argv[0], "unpack-cmd") == 0 && argc == 5) {
+		errno = 0;
+		bytes = strtoull(argv[4], NULL, 10);
+		return seq_print_free(&s, errno ? -errno :
+				      snapshot_cmd_unpack(&s, argv[1], argv[2], argv[3], bytes),
+				      "snapshot_cmd_unpack");
+	}
+	return usage();
+}
+
+/* stdin: blockdev --getsize64's answer -> the bytes */
+static int
+cmd_devsize(void)
+{
+	char *text = read_stdin();
+	uint64_t bytes;
+	int rc;
+
+	if (text == NULL)
+		return 1;
+	rc = snapshot_devsize_parse(text, &bytes);
+	free(text);
+	if (rc < 0) {
+		fprintf(stderr, "qrig-san: not a device size\n");
+		return 1;
+	}
+	printf("%llu\n", (unsigned long long)bytes);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -632,5 +716,10 @@ main(int argc, char **argv)
 		return cmd_iscsi_login_classify(argc, argv);
 	if (strncmp(argv[0], "iscsi-", 6) == 0)
 		return cmd_iscsi(argc, argv);
+	if (strcmp(argv[0], "devsize") == 0)
+		return cmd_devsize();
+	if (strncmp(argv[0], "snapshot-", 9) == 0 || strcmp(argv[0], "compress-cmd") == 0 ||
+	    strcmp(argv[0], "devsize-cmd") == 0 || strcmp(argv[0], "unpack-cmd") == 0)
+		return cmd_snapshot(argc, argv);
 	return usage();
 }
