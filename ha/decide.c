@@ -207,6 +207,17 @@ failed_there_lately(const struct vm_rec *v, uint32_t host, uint64_t now_ms)
 	return false;
 }
 
+/* The host `vm start --on` asked for, unless that host was lost with the
+ * VM on it: the start asked there was cut short, and HA restarts it
+ * anywhere (else it stayed unplaceable until that host came back). */
+static uint32_t
+wanted_host(const struct state *st, const struct vm_rec *v)
+{
+	if (v->want_host != 0 && v->host == v->want_host && host_lost(st, v->host))
+		return 0;
+	return v->want_host;
+}
+
 /* A VM with its own host constraint (`--on`, or restart elsewhere) is
  * placed alone against a filtered copy of the hosts.  Restarting
  * elsewhere avoids every host it failed on lately, not only the last one
@@ -222,9 +233,11 @@ place_constrained(struct sched *s, const struct vm_rec *v,
 	char who[VM_NAME_MAX];
 	size_t left = 0;
 
+	uint32_t want = wanted_host(s->in->st, v);
+
 	memcpy(hosts, s->hosts, s->nh * sizeof(hosts[0]));
 	for (size_t k = 0; k < s->nh; k++) {
-		if (v->want_host != 0 && hosts[k].id != v->want_host && hosts[k].eligible) {
+		if (want != 0 && hosts[k].id != want && hosts[k].eligible) {
 			hosts[k].eligible = false;
 			hosts[k].why_not = "not the requested host";
 		}
@@ -239,14 +252,14 @@ place_constrained(struct sched *s, const struct vm_rec *v,
 	for (size_t k = 0; left == 0 && v->avoid_host != 0 && k < s->nh; k++) {
 		/* tried every eligible host lately: all but the last again */
 		if (s->hosts[k].eligible && s->hosts[k].id != v->avoid_host &&
-		    (v->want_host == 0 || s->hosts[k].id == v->want_host))
+		    (want == 0 || s->hosts[k].id == want))
 			hosts[k] = s->hosts[k];
 	}
 	all[0] = *me;
 	all[0].current_host = 0;
 	if (placement_plan(hosts, s->nh, all, 1, &c) < 0) {
 		snprintf(c.reason, sizeof(c.reason), "placement failed for %s",
-			 node_name(s->in->st, v->want_host, who, sizeof(who)));
+			 node_name(s->in->st, want, who, sizeof(who)));
 		c.host = 0;
 	}
 	commit_choice(s, v, &c);
@@ -299,7 +312,7 @@ schedule_placement(struct sched *s, bool *needs, size_t nvm)
 	for (size_t i = 0; i < nvm; i++) {
 		const struct vm_rec *v = &st->vms[i];
 
-		if (!needs[i] || v->want_host != 0 || v->avoid_host != 0)
+		if (!needs[i] || wanted_host(st, v) != 0 || v->avoid_host != 0)
 			continue;
 		snprintf(s->pv[n].name, sizeof(s->pv[n].name), "%s", v->name);
 		s->pv[n].memory_mb = v->memory_mb;
@@ -325,7 +338,7 @@ schedule_placement(struct sched *s, bool *needs, size_t nvm)
 		const struct vm_rec *v = &st->vms[i];
 		struct placement_vm me;
 
-		if (!needs[i] || (v->want_host == 0 && v->avoid_host == 0))
+		if (!needs[i] || (wanted_host(st, v) == 0 && v->avoid_host == 0))
 			continue;
 		memset(&me, 0, sizeof(me));
 		snprintf(me.name, sizeof(me.name), "%s", v->name);
