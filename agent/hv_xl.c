@@ -728,7 +728,9 @@ static int
 xl_host_memory(struct hv *hv, uint64_t *total_mb, uint64_t *free_mb)
 {
 	libxl_physinfo pi;
-	uint64_t free_kb = 0;
+	libxl_dominfo *info;
+	uint64_t free_kb = 0, domus_kb;
+	int nb = 0;
 
 	if (!hv || !total_mb || !free_mb)
 		return -EINVAL;
@@ -737,10 +739,23 @@ xl_host_memory(struct hv *hv, uint64_t *total_mb, uint64_t *free_mb)
 		libxl_physinfo_dispose(&pi);
 		return -EIO;
 	}
-	*total_mb = pi.total_pages * XL_PAGE_KB / 1024;
 	if (libxl_get_free_memory(hv->ctx, &free_kb) != 0)
 		free_kb = (pi.free_pages + pi.scrub_pages) * XL_PAGE_KB;
 	*free_mb = free_kb / 1024;
+	/* What domUs can have: the free memory and theirs.  Not the host's
+	 * total pages, which count dom0 (dom0_mem) and Xen itself: a host
+	 * of 1 GB with dom0_mem=512M offers about 500 MB.  When the list
+	 * fails, the free memory alone (never more than there is). */
+	domus_kb = 0;
+	info = libxl_list_domain(hv->ctx, &nb);
+	for (int i = 0; info != NULL && i < nb; i++)
+		if (info[i].domid != 0)
+			domus_kb += info[i].current_memkb;
+	if (info != NULL)
+		libxl_dominfo_list_free(info, nb);
+	*total_mb = (free_kb + domus_kb) / 1024;
+	if (*total_mb > pi.total_pages * XL_PAGE_KB / 1024)
+		*total_mb = pi.total_pages * XL_PAGE_KB / 1024;
 	libxl_physinfo_dispose(&pi);
 	return 0;
 }

@@ -1206,21 +1206,48 @@ test_host_memory(void **state)
 	CALLS("get_physinfo");
 	F.physinfo_rc = 0;
 
-	F.total_pages = 4194304;        /* 16 GiB of 4 KiB pages */
+	/* 16 GiB of 4 KiB pages; dom0 has 2 GiB, two domUs 4 GiB and 8 GiB,
+	 * 1.5 GiB free: domUs may have 13.5 GiB, not the host's 16 */
+	F.total_pages = 4194304;
 	F.free_pages = 262144;
 	F.scrub_pages = 2560;
 	F.free_kb = 1572864;
+	F.n_doms = 3;
+	F.doms[0].domid = 0;
+	F.doms[0].memkb = 2097152;
+	F.doms[1].domid = 7;
+	F.doms[1].memkb = 4194304;
+	F.doms[2].domid = 8;
+	F.doms[2].memkb = 8388608;
 	assert_int_equal(hv_xl_ops.host_memory(hv, &total, &free_mb), 0);
-	CALLS("get_physinfo", "get_free_memory");
-	assert_int_equal(total, 16384);
+	CALLS("get_physinfo", "get_free_memory", "list_domain");
+	assert_int_equal(total, 1536 + 4096 + 8192);
 	assert_int_equal(free_mb, 1536);
 
 	/* Without libxl's figure: free and scrub pages, 1034 MB. */
 	F.free_rc = ERROR_FAIL;
 	assert_int_equal(hv_xl_ops.host_memory(hv, &total, &free_mb), 0);
-	CALLS("get_physinfo", "get_free_memory");
-	assert_int_equal(total, 16384);
+	CALLS("get_physinfo", "get_free_memory", "list_domain");
+	assert_int_equal(total, 1034 + 4096 + 8192);
 	assert_int_equal(free_mb, 1034);
+
+	/* The list fails: the free memory alone */
+	F.free_rc = 0;
+	F.list_fails = true;
+	assert_int_equal(hv_xl_ops.host_memory(hv, &total, &free_mb), 0);
+	CALLS("get_physinfo", "get_free_memory", "list_domain");
+	assert_int_equal(total, 1536);
+
+	/* dom0 alone on a 1 GB host with dom0_mem=512M (what Xen 4.17 under
+	 * QEMU reports): about 500 MB for domUs */
+	F.list_fails = false;
+	F.n_doms = 1;
+	F.doms[0].memkb = 524288;
+	F.total_pages = 261888;
+	F.free_kb = 509952;
+	assert_int_equal(hv_xl_ops.host_memory(hv, &total, &free_mb), 0);
+	CALLS("get_physinfo", "get_free_memory", "list_domain");
+	assert_int_equal(total, 498);
 }
 
 /* ---- events ----------------------------------------------------------------- */
