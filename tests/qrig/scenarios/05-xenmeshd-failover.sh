@@ -1,0 +1,155 @@
+#!/bin/bash
+# xenmeshd on two emulated Xen hosts: real corosync, the xl hypervisor
+# driver on real libxenlight, the kernel watchdog (i6300esb).  xenmeshd
+# refuses two_node (both halves of a split would be quorate), so a third
+# corosync node votes: s1, a SAN node running corosync only; the ring is
+# the storage network, the one all three share here.
+# An HA domU (no disk: its busybox initramfs, which stays up and prints a
+# line every 5 s) is defined and started on xh1 through agentctl; power
+# loss of xh1 (`qrig crash`: its qemu killed): xh2's agent sees it lost,
+# waits for the watchdog deadline, and starts the domU on xh2 through
+# libxenlight.  Times the detection and the failover.  No SAN here: the
+# domU has no disk (the storage fence is scenario 02's, the SAN pair 00's).
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+qrig_env
+
+TOKEN_MS=10000
+# xenmeshd's loop is blocked while libxl creates a domain (synchronous,
+# see agent/hv_xl.c), about 15 s under TCG: the watchdog must outlast it
+WD_S=45
+
+sc_diag() {
+	local n
+	for n in xh1 xh2; do
+		echo "$n: xenmeshd.log"
+		timeout 30 "$QRIG" exec $n 'tail -n 25 /var/log/xenmeshd.log; echo "$n: corosync.log";
+tail -n 8 /var/log/corosync/corosync.log; xl list' || echo "($n does not answer)"
+		echo "$n: console"
+		tail -n 5 "$QRIG_DIR/$n/console.log" || true
+	done
+}
+
+sc_begin "xenmeshd on two Xen hosts: an HA domU restarted after power loss"
+
+step "boot s1 (a vote)" "$QRIG" up-san s1
+step "boot xh1 and xh2" "$QRIG" up-hosts xh1 xh2
+note "xh1 ready after $(qrig_secs "$(cat "$QRIG_DIR/xh1/boot_ms")"), xh2 after $(qrig_secs "$(cat "$QRIG_DIR/xh2/boot_ms")")"
+
+conf="totem {
+	version: 2
+	cluster_name: qrig
+	transport: knet
+	crypto_cipher: aes256
+	crypto_hash: sha256
+	keyfile: /etc/corosync/authkey
+	token: $TOKEN_MS
+}
+logging {
+	to_logfile: yes
+	logfile: /var/log/corosync/corosync.log
+	to_stderr: no
+	to_syslog: no
+	timestamp: on
+}
+quorum {
+	provider: corosync_votequorum
+}
+nodelist {
+	node {
+		name: xh1
+		nodeid: 1
+		ring0_addr: 10.99.2.11
+	}
+	node {
+		name: xh2
+		nodeid: 2
+		ring0_addr: 10.99.2.12
+	}
+	node {
+		name: s1
+		nodeid: 3
+		ring0_addr: 10.99.2.1
+	}
+}"
+xmconf="[node]
+role = dom0
+[paths]
+state_dir = /var/lib/xenmesh
+run_dir = /run/xenmesh
+[log]
+level = info
+stderr = yes
+[hypervisor]
+driver = xl
+[fencing]
+watchdog = kernel
+watchdog_path = /dev/watchdog
+watchdog_timeout = $WD_S"
+key=$(head -c 256 /dev/urandom | base64 -w0)
+
+check "corosync on the three, xenmeshd (xl driver, kernel watchdog) on both dom0s"
+for n in s1 xh1 xh2; do
+	step "corosync on $n" qx $n "echo $key | base64 -d >/etc/corosync/authkey && chmod 400 /etc/corosync/authkey &&
+cat >/etc/corosync/corosync.conf <<'EOF'
+$conf
+EOF
+corosync && sleep 2 && pidof corosync >/dev/null"
+done
+for n in xh1 xh2; do
+	step "xenmeshd on $n" qx $n "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
+cat >/etc/xenmesh/xenmesh.conf <<'EOF'
+$xmconf
+EOF
+xenmeshd --check -c /etc/xenmesh/xenmesh.conf &&
+setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >/var/log/xenmeshd.log 2>&1 &
+sleep 2; pidof xenmeshd >/dev/null"
+done
+st() { qx "$1" 'agentctl status --json' 2>/dev/null; }
+node_state() { st "$1" | jq -r ".nodes[] | select(.name == \"$2\") | .state"; }
+both_online() { [ "$(node_state "$1" xh1) $(node_state "$1" xh2)" = "online online" ]; }
+vm_where() { st "$1" | jq -r '.vms[] | select(.name == "t1") | "\(.state) \(.host // "-")"'; }
+vm_is() { [ "$(vm_where "$1")" = "$2" ]; }
+t=$(qrig_now_ms)
+wait_until 180 "both agents online, seen from xh1" both_online xh1
+wait_until 60 "both agents online, seen from xh2" both_online xh2
+note "cluster of 2 agents $(qrig_secs $(($(qrig_now_ms) - t))) after start; coordinator $(st xh1 | jq -r '.coordinator // "none"')"
+st xh1 | jq -r '.nodes[] | "\(.name) \(.state) \(.mem_total_mb // .memory_mb // "?") MB"' | sed 's/^/    | /'
+
+check "an HA domU defined and started on xh1 through libxenlight"
+step "vm define t1" qx xh1 'cat >/root/t1.cfg <<EOF
+name = "t1"
+type = "pv"
+kernel = "/boot/vmlinuz"
+ramdisk = "/boot/domu.cpio.gz"
+extra = "console=hvc0 panic=-1 qrig.stay"
+memory = 128
+vcpus = 1
+EOF
+agentctl vm define /root/t1.cfg'
+t=$(qrig_now_ms)
+step "vm start t1 --on xh1" qx xh1 'agentctl vm start t1 --on xh1'
+wait_until 240 "t1 running on xh1" vm_is xh1 "running xh1"
+start_ms=$(($(qrig_now_ms) - t))
+qx xh1 'xl list' | grep -q '^t1 ' || fail "xl list on xh1 has no t1"
+wait_until 120 "t1 prints on its console on xh1" qx xh1 'grep -q "^qrig-domu: alive" /var/log/xen/console/guest-t1.log'
+note "t1 running on xh1 $(qrig_secs $start_ms) after vm start; $(qx xh1 'grep "^qrig-domu: up" /var/log/xen/console/guest-t1.log' | tr -d '\r')"
+
+check "power loss of xh1: xh2 (quorate with s1's vote) restarts t1 after the watchdog deadline"
+step "crash xh1" "$QRIG" crash xh1
+t=$(qrig_now_ms)
+lost() { [ "$(node_state xh2 xh1)" != online ]; }
+wait_until 120 "xh2 sees xh1 lost" lost
+lost_ms=$(($(qrig_now_ms) - t))
+note "xh1 $(node_state xh2 xh1) on xh2 after $(qrig_secs $lost_ms)"
+wait_until 300 "t1 running on xh2" vm_is xh2 "running xh2"
+failover_ms=$(($(qrig_now_ms) - t))
+qx xh2 'xl list' | grep -q '^t1 ' || fail "xl list on xh2 has no t1"
+wait_until 120 "t1 prints on its console on xh2" qx xh2 'grep -q "^qrig-domu: alive" /var/log/xen/console/guest-t1.log'
+note "t1 running on xh2 $(qrig_secs $failover_ms) after the power loss"
+qx xh2 'agentctl events --count 8' | sed 's/^/    | /' || true
+
+printf '  timings: vm start %s, loss seen %s, failover %s (token %d s, watchdog %d s)\n' \
+	"$(qrig_secs $start_ms)" "$(qrig_secs $lost_ms)" "$(qrig_secs $failover_ms)" \
+	$((TOKEN_MS / 1000)) "$WD_S"
+sc_end
