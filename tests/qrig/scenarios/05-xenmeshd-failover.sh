@@ -113,8 +113,8 @@ vm_is() { [ "$(vm_where "$1")" = "$2" ]; }
 t=$(qrig_now_ms)
 wait_until 180 "both agents online, seen from xh1" both_online xh1
 wait_until 60 "both agents online, seen from xh2" both_online xh2
-note "cluster of 2 agents $(qrig_secs $(($(qrig_now_ms) - t))) after start; coordinator $(st xh1 | jq -r '.coordinator // "none"')"
-st xh1 | jq -r '.nodes[] | "\(.name) \(.state) \(.mem_total_mb // .memory_mb // "?") MB"' | sed 's/^/    | /'
+note "cluster of 2 agents $(qrig_secs $(($(qrig_now_ms) - t))) after start; coordinator $(st xh1 | jq -r '.cluster.coordinator // "none"')"
+st xh1 | jq -r '.nodes[] | "\(.name) \(.state) \(.mem_total_mb) MB for domUs"' | sed 's/^/    | /'
 
 check "an HA domU defined and started on xh1 through libxenlight"
 step "vm define t1" qx xh1 'cat >/root/t1.cfg <<EOF
