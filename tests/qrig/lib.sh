@@ -72,3 +72,33 @@ wait_until() {
 		sleep 1
 	done
 }
+
+# qrig_corosync_conf TOKEN_MS [--two-node] NAME=ADDR...: corosync.conf of
+# the emulated machines (knet, crypto on, node ids in the order given).
+qrig_corosync_conf() {
+	local token=$1 quorum='' id=0 n
+	shift
+	if [ "${1:-}" = --two-node ]; then
+		quorum=$'\n\ttwo_node: 1'
+		shift
+	fi
+	printf 'totem {\n\tversion: 2\n\tcluster_name: qrig\n\ttransport: knet\n'
+	printf '\tcrypto_cipher: aes256\n\tcrypto_hash: sha256\n'
+	printf '\tkeyfile: /etc/corosync/authkey\n\ttoken: %s\n}\n' "$token"
+	printf 'logging {\n\tto_logfile: yes\n\tlogfile: /var/log/corosync/corosync.log\n'
+	printf '\tto_stderr: no\n\tto_syslog: no\n\ttimestamp: on\n}\n'
+	printf 'quorum {\n\tprovider: corosync_votequorum%s\n}\nnodelist {\n' "$quorum"
+	for n in "$@"; do
+		id=$((id + 1))
+		printf '\tnode {\n\t\tname: %s\n\t\tnodeid: %d\n\t\tring0_addr: %s\n\t}\n' \
+			"${n%%=*}" "$id" "${n#*=}"
+	done
+	printf '}\n'
+}
+# qrig_corosync_start CONF KEY: the script that installs CONF and the key
+# (base64) on a machine and starts corosync there.
+qrig_corosync_start() {
+	printf 'echo %s | base64 -d >/etc/corosync/authkey && chmod 400 /etc/corosync/authkey &&\n' "$2"
+	printf "cat >/etc/corosync/corosync.conf <<'CONF'\n%s\nCONF\n" "$1"
+	printf 'corosync && sleep 2 && pidof corosync >/dev/null\n'
+}

@@ -23,47 +23,12 @@ step "boot xh1 and xh2 (one after the other)" "$QRIG" up-hosts xh1 xh2
 note "xh1 ready after $(qrig_secs "$(cat "$QRIG_DIR/xh1/boot_ms")"), xh2 after $(qrig_secs "$(cat "$QRIG_DIR/xh2/boot_ms")")"
 step "xh1 reaches xh2 on the ring" qx xh1 'ping -c 1 -W 5 10.99.3.12'
 
-conf="totem {
-	version: 2
-	cluster_name: qrig
-	transport: knet
-	crypto_cipher: aes256
-	crypto_hash: sha256
-	keyfile: /etc/corosync/authkey
-	token: $TOKEN_MS
-}
-logging {
-	to_logfile: yes
-	logfile: /var/log/corosync/corosync.log
-	to_stderr: no
-	to_syslog: no
-	timestamp: on
-}
-quorum {
-	provider: corosync_votequorum
-	two_node: 1
-}
-nodelist {
-	node {
-		name: xh1
-		nodeid: 1
-		ring0_addr: 10.99.3.11
-	}
-	node {
-		name: xh2
-		nodeid: 2
-		ring0_addr: 10.99.3.12
-	}
-}"
+conf=$(qrig_corosync_conf "$TOKEN_MS" --two-node xh1=10.99.3.11 xh2=10.99.3.12)
 key=$(head -c 256 /dev/urandom | base64 -w0)
 
 check "corosync on both dom0s"
 for n in xh1 xh2; do
-	step "configure and start corosync on $n" qx $n "echo $key | base64 -d >/etc/corosync/authkey && chmod 400 /etc/corosync/authkey &&
-cat >/etc/corosync/corosync.conf <<'EOF'
-$conf
-EOF
-corosync && sleep 3 && pidof corosync >/dev/null"
+	step "configure and start corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
 t=$(qrig_now_ms)
 members() { qx "$1" 'corosync-quorumtool -s' 2>/dev/null | awk '/^Quorate:/ { q = $2 } /^Total votes:/ { v = $3 } END { print q, v }'; }

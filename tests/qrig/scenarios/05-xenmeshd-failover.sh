@@ -36,42 +36,7 @@ step "boot s1 (a vote)" "$QRIG" up-san s1
 step "boot xh1 and xh2" "$QRIG" up-hosts xh1 xh2
 note "xh1 ready after $(qrig_secs "$(cat "$QRIG_DIR/xh1/boot_ms")"), xh2 after $(qrig_secs "$(cat "$QRIG_DIR/xh2/boot_ms")")"
 
-conf="totem {
-	version: 2
-	cluster_name: qrig
-	transport: knet
-	crypto_cipher: aes256
-	crypto_hash: sha256
-	keyfile: /etc/corosync/authkey
-	token: $TOKEN_MS
-}
-logging {
-	to_logfile: yes
-	logfile: /var/log/corosync/corosync.log
-	to_stderr: no
-	to_syslog: no
-	timestamp: on
-}
-quorum {
-	provider: corosync_votequorum
-}
-nodelist {
-	node {
-		name: xh1
-		nodeid: 1
-		ring0_addr: 10.99.2.11
-	}
-	node {
-		name: xh2
-		nodeid: 2
-		ring0_addr: 10.99.2.12
-	}
-	node {
-		name: s1
-		nodeid: 3
-		ring0_addr: 10.99.2.1
-	}
-}"
+conf=$(qrig_corosync_conf "$TOKEN_MS" xh1=10.99.2.11 xh2=10.99.2.12 s1=10.99.2.1)
 xmconf="[node]
 role = dom0
 [paths]
@@ -90,11 +55,7 @@ key=$(head -c 256 /dev/urandom | base64 -w0)
 
 check "corosync on the three, xenmeshd (xl driver, kernel watchdog) on both dom0s"
 for n in s1 xh1 xh2; do
-	step "corosync on $n" qx $n "echo $key | base64 -d >/etc/corosync/authkey && chmod 400 /etc/corosync/authkey &&
-cat >/etc/corosync/corosync.conf <<'EOF'
-$conf
-EOF
-corosync && sleep 2 && pidof corosync >/dev/null"
+	step "corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
 for n in xh1 xh2; do
 	step "xenmeshd on $n" qx $n "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
