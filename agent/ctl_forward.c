@@ -180,35 +180,43 @@ out_free(struct fwd_out *j)
 	free(j);
 }
 
-/* Read what is there; false at the end (EOF or error). */
-static bool
-out_read(struct fwd_out *j)
+/* Append what fd has to *buf (growing it, at most max bytes in all):
+ * 1 more may come, 0 EOF, -EMSGSIZE over max, or -errno. */
+static int
+recv_append(int fd, uint8_t **buf, size_t *len, size_t max)
 {
 	uint8_t tmp[16384];
 
 	for (;;) {
-		ssize_t n = recv(j->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+		ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
 		uint8_t *nb;
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return true;
-		if (n <= 0)
-			return false;
-		if (j->len + (size_t)n > FWD_ANSWER_MAX) {
-			j->too_much = true;
-			return false;
-		}
-		nb = realloc(j->buf, j->len + (size_t)n);
-		if (nb == NULL) {
-			j->too_much = true;
-			return false;
-		}
-		j->buf = nb;
-		memcpy(j->buf + j->len, tmp, (size_t)n);
-		j->len += (size_t)n;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -errno;
+		if (n == 0)
+			return 0;
+		if (*len + (size_t)n > max)
+			return -EMSGSIZE;
+		nb = realloc(*buf, *len + (size_t)n);
+		if (nb == NULL)
+			return -ENOMEM;
+		*buf = nb;
+		memcpy(*buf + *len, tmp, (size_t)n);
+		*len += (size_t)n;
 	}
+}
+
+/* Read what is there; false at the end (EOF or error). */
+static bool
+out_read(struct fwd_out *j)
+{
+	int rc = recv_append(j->fd, &j->buf, &j->len, FWD_ANSWER_MAX);
+
+	if (rc == -EMSGSIZE || rc == -ENOMEM)
+		j->too_much = true;
+	return rc > 0;
 }
 
 static int32_t
@@ -638,30 +646,17 @@ refuse:
 static void
 in_read(struct fwd_in *j)
 {
-	uint8_t tmp[16384];
+	int rc = recv_append(j->fd, &j->req, &j->req_len, CTL_FORWARD_REQUEST_MAX);
 
-	for (;;) {
-		ssize_t n = recv(j->fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0)
-			return;         /* the connection's done callback follows */
-		if (n == 0) {
-			j->req_done = true;
-			in_run(j);
-			return;
-		}
-		if (j->req_len + (size_t)n > CTL_FORWARD_REQUEST_MAX) {
-			j->req_done = true;
-			in_answer(j, -EMSGSIZE, "the forwarded request is too large");
-			return;
-		}
-		memcpy(j->req + j->req_len, tmp, (size_t)n);
-		j->req_len += (size_t)n;
+	if (rc == 0) {
+		j->req_done = true;
+		in_run(j);
+	} else if (rc == -EMSGSIZE || rc == -ENOMEM) {
+		j->req_done = true;
+		in_answer(j, rc, rc == -ENOMEM ? "out of memory for the forwarded "
+			  "request" : "the forwarded request is too large");
 	}
+	/* 1: more to come; another error: the connection's done follows */
 }
 
 static int32_t
@@ -734,14 +729,9 @@ ctl_forward_accept(struct agent *a, struct peer_conn *c, const char *from_addr,
 	}
 	n = state_node(&a->rep.st, from);
 	j = calloc(1, sizeof(*j));
-	if (j != NULL)
-		j->req = malloc(CTL_FORWARD_REQUEST_MAX);
-	if (j == NULL || j->req == NULL ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = j == NULL || j->req == NULL ? -ENOMEM : -errno;
+	if (j == NULL || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = j == NULL ? -ENOMEM : -errno;
 		snprintf(why, whylen, "out of resources: %s", xm_strerror(rc));
-		if (j != NULL)
-			free(j->req);
 		free(j);
 		goto refuse;
 	}
