@@ -154,7 +154,8 @@ info_fill(const char *dir, const char *vm, const char *stamp, struct backup_info
 		if (text != NULL)
 			snprintf(bi->status, sizeof(bi->status), "damaged");
 		else
-			snprintf(bi->why, sizeof(bi->why), "no control file");
+			snprintf(bi->why, sizeof(bi->why), "no control file (running, or "
+				 "interrupted)");
 		free(text);
 		return;
 	}

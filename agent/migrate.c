@@ -36,7 +36,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include "guard.h"
 #include "log.h"
 #include "peer.h"

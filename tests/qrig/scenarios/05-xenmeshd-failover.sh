@@ -1,5 +1,6 @@
 #!/bin/bash
-# xenmeshd on two emulated Xen hosts: real corosync, the xl hypervisor
+# xenmeshd on two emulated Xen hosts (issue 8's scenarios 2 without a SAN,
+# and 5): real corosync, the xl hypervisor
 # driver on real libxenlight, the kernel watchdog (i6300esb).  xenmeshd
 # refuses two_node (both halves of a split would be quorate), so a third
 # corosync node votes: s1, a SAN node running corosync only; the ring is
@@ -8,7 +9,9 @@
 # line every 5 s) is defined and started on xh1 through agentctl; power
 # loss of xh1 (`qrig crash`: its qemu killed): xh2's agent sees it lost,
 # waits for the watchdog deadline, and starts the domU on xh2 through
-# libxenlight.  Times the detection and the failover.  No SAN here: the
+# libxenlight.  Then xh1 comes back, and xh2's agent is frozen (SIGSTOP):
+# the i6300esb resets xh2 (its console shows Xen booting again) and xh1
+# restarts the domU.  Times the detection and the failovers.  No SAN: the
 # domU has no disk (the storage fence is scenario 02's, the SAN pair 00's).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
@@ -30,7 +33,7 @@ tail -n 8 /var/log/corosync/corosync.log; xl list' || echo "($n does not answer)
 	done
 }
 
-sc_begin "xenmeshd on two Xen hosts: an HA domU restarted after power loss"
+sc_begin "xenmeshd on two Xen hosts: an HA domU restarted after power loss and after a watchdog reset"
 
 step "boot s1 (a vote)" "$QRIG" up-san s1
 step "boot xh1 and xh2" "$QRIG" up-hosts xh1 xh2
@@ -57,14 +60,18 @@ check "corosync on the three, xenmeshd (xl driver, kernel watchdog) on both dom0
 for n in s1 xh1 xh2; do
 	step "corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
-for n in xh1 xh2; do
-	step "xenmeshd on $n" qx $n "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
-cat >/etc/xenmesh/xenmesh.conf <<'EOF'
+# the script that writes xenmesh.conf and starts xenmeshd in the background
+xenmeshd_start() {
+	printf '%s\n' "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
+cat >/etc/xenmesh/xenmesh.conf <<'CONF'
 $xmconf
-EOF
+CONF
 xenmeshd --check -c /etc/xenmesh/xenmesh.conf &&
 setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >/var/log/xenmeshd.log 2>&1 &
 sleep 2; pidof xenmeshd >/dev/null"
+}
+for n in xh1 xh2; do
+	step "xenmeshd on $n" qx $n "$(xenmeshd_start)"
 done
 st() { qx "$1" 'agentctl status --json' 2>/dev/null; }
 node_state() { st "$1" | jq -r ".nodes[] | select(.name == \"$2\") | .state"; }
@@ -110,7 +117,31 @@ wait_until 120 "t1 prints on its console on xh2" qx xh2 'grep -q "^qrig-domu: al
 note "t1 running on xh2 $(qrig_secs $failover_ms) after the power loss"
 qx xh2 'agentctl events --count 8' | sed 's/^/    | /' || true
 
-printf '  timings: vm start %s, loss seen %s, failover %s (token %d s, watchdog %d s)\n' \
+check "xh1 back: booted again, corosync and xenmeshd started, it rejoins"
+step "boot xh1 again" "$QRIG" up-hosts xh1
+step "corosync on xh1" qx xh1 "$(qrig_corosync_start "$conf" "$key")"
+step "xenmeshd on xh1" qx xh1 "$(xenmeshd_start)"
+t=$(qrig_now_ms)
+xh1_online() { [ "$(node_state xh2 xh1)" = online ]; }
+wait_until 240 "xh1 online again, seen from xh2" xh1_online
+note "xh1 online again $(qrig_secs $(($(qrig_now_ms) - t))) after its agent started"
+
+check "xh2's agent hangs (SIGSTOP): its i6300esb resets the machine, xh1 restarts t1"
+xen_boots() { grep -c "^(XEN) Xen version" "$QRIG_DIR/xh2/console.log" || true; }
+boots=$(xen_boots)
+step "SIGSTOP xenmeshd on xh2" qx xh2 'kill -STOP $(pidof xenmeshd)'
+t=$(qrig_now_ms)
+reset() { [ "$(xen_boots)" -gt "$boots" ]; }
+wait_until 300 "the watchdog resets xh2" reset
+reset_ms=$(($(qrig_now_ms) - t))
+note "xh2 reset by its watchdog $(qrig_secs $reset_ms) after its agent stopped (watchdog $WD_S s)"
+wait_until 400 "t1 running on xh1" vm_is xh1 "running xh1"
+hang_ms=$(($(qrig_now_ms) - t))
+qx xh1 'xl list' | grep -q '^t1 ' || fail "xl list on xh1 has no t1"
+note "t1 running on xh1 $(qrig_secs $hang_ms) after xh2's agent hung"
+qx xh1 'agentctl events --count 6' | sed 's/^/    | /' || true
+
+printf '  timings: vm start %s; power loss: seen %s, failover %s; hung agent: reset %s, failover %s (token %d s, watchdog %d s)\n' \
 	"$(qrig_secs $start_ms)" "$(qrig_secs $lost_ms)" "$(qrig_secs $failover_ms)" \
-	$((TOKEN_MS / 1000)) "$WD_S"
+	"$(qrig_secs $reset_ms)" "$(qrig_secs $hang_ms)" $((TOKEN_MS / 1000)) "$WD_S"
 sc_end
