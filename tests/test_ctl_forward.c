@@ -182,7 +182,7 @@ static const char relay_script[] =
 	"cat >\"$d/relay.in\"\n"
 	"case $(cat \"$d/relay.mode\") in\n"
 	"answer) exec cat \"$d/relay.out\" ;;\n"
-	"slow) sleep 1; exec cat \"$d/relay.out\" ;;\n"
+	"slow) sleep 3; exec cat \"$d/relay.out\" ;;\n"
 	"fail) echo 'relay: boom' >&2; exit 3 ;;\n"
 	"esac\n";
 
@@ -416,12 +416,13 @@ static void
 test_keepalive(void **state)
 {
 	struct fixture *fx = *state;
-	struct peer_config pc = { .idle_timeout_ms = 300 };
+	struct peer_config pc = { .idle_timeout_ms = 1000 };
 	char err[256];
 
 	relay_mode(fx, "slow");
-	assert_int_equal(ctl_forward_tune(&fx->s1, NULL, 50), 0);
-	/* h1 dials with a 300 ms idle timeout; the relay takes 1 s */
+	assert_int_equal(ctl_forward_tune(&fx->s1, NULL, 100), 0);
+	/* h1 dials with a 1 s idle timeout; the relay takes 3 s (a stalled
+	 * test process must not outlast the idle timeout between two ticks) */
 	peer_hub_close(&fx->h1);
 	assert_int_equal(peer_key_load(fx->h1.cfg.peer_key_file, pc.key, err,
 				       sizeof(err)), 0);
