@@ -29,6 +29,7 @@ struct nodeconf;        /* agent/nodeconf.c: corosync.conf's nodelist */
 struct ctl_create;      /* agent/ctl_create.c: vm create jobs */
 struct peer;            /* agent/peer.c: the peer channel (peer_hub.c) */
 struct ctl_forward;     /* agent/ctl_forward.c: requests forwarded */
+struct saveimg;         /* agent/san_saveimg.c: save images on the SAN */
 struct ctl_job;         /* agent/ctl_backup.c: a backup or restore */
 
 struct agent {
@@ -52,6 +53,7 @@ struct agent {
 	struct ctl_create *create;      /* NULL until the first vm create */
 	struct peer *peer;              /* NULL: no [peer] listen, or it failed */
 	struct ctl_forward *fwd;        /* NULL until the first forward */
+	struct saveimg *saveimg;        /* agent/san_saveimg.c, NULL until used */
 	struct ctl_job *backup_job;     /* the backup or restore running here */
 	struct state_save save;         /* the state file, and why not */
 

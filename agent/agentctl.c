@@ -33,6 +33,7 @@
 
 /* a restart waits for the VM to stop, up to CTL_VM_RESTART_WAIT_S */
 #define RESTART_TIMEOUT_MS ((CTL_VM_RESTART_WAIT_S + 30) * 1000)
+#define SAVE_TIMEOUT_MS    (60 * 60 * 1000)
 #define VOLUME_TIMEOUT_MS (150 * 1000)  /* the agent waits 120 s for the SAN */
 #define FOLLOW_PERIOD_MS  500
 
@@ -219,7 +220,12 @@ cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 		req.command = XENMESH__CTL_COMMAND__CTL_VM_UNDEFINE;
 		break;
 	case CTL_CMD_VM_START:
-		req.command = XENMESH__CTL_COMMAND__CTL_VM_START;
+	case CTL_CMD_VM_RESUME:
+		req.command = args->cmd == CTL_CMD_VM_START ?
+			      XENMESH__CTL_COMMAND__CTL_VM_START :
+			      XENMESH__CTL_COMMAND__CTL_VM_RESUME;
+		req.has_fresh = args->fresh;
+		req.fresh = args->fresh;
 		if (args->host != NULL) {
 			argv[1] = (char *)args->host;
 			req.n_args = 2;
@@ -231,6 +237,11 @@ cmd_vm_change(struct ctl_conn *cc, const struct ctl_args *args, char *config)
 	case CTL_CMD_VM_RESTART:
 		req.command = XENMESH__CTL_COMMAND__CTL_VM_RESTART;
 		timeout_ms = RESTART_TIMEOUT_MS;
+		break;
+	case CTL_CMD_VM_SAVE:
+		/* it answers once saved: a large VM's memory takes a while */
+		req.command = XENMESH__CTL_COMMAND__CTL_VM_SAVE;
+		timeout_ms = SAVE_TIMEOUT_MS;
 		break;
 	default:
 		req.command = XENMESH__CTL_COMMAND__CTL_VM_CLEANUP;
@@ -538,6 +549,8 @@ main(int argc, char *argv[])
 	case CTL_CMD_VM_STOP:
 	case CTL_CMD_VM_RESTART:
 	case CTL_CMD_VM_CLEANUP:
+	case CTL_CMD_VM_SAVE:
+	case CTL_CMD_VM_RESUME:
 		status = cmd_vm_change(&cc, &args, config);
 		break;
 	case CTL_CMD_FENCE_CONFIG:

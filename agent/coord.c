@@ -245,6 +245,7 @@ host_event_judge(struct coord *co, uint32_t host, const Xenmesh__HostEvent *ev)
 	hev.generation = ev->generation;
 	hev.exit = ev->has_exit ? ev->exit : XENMESH__VM_EXIT__EXIT_CRASH;
 	hev.reason = ev->reason;
+	hev.bytes = ev->has_bytes ? ev->bytes : 0;
 	ha_input_fill(co, &in);
 	rc = ha_host_event(&in, &hev, &plan);
 	if (rc < 0)

@@ -65,7 +65,7 @@
 #define USAGE_STORAGE     "usage: agentctl storage status [--json]"
 #define USAGE_VM \
 	"usage: agentctl vm list|show|define|undefine|start|stop|restart|cleanup|" \
-	"migrate|reset-state ..."
+	"migrate|reset-state|save|resume ..."
 
 #define ARGS_WORDS_MAX 8
 
@@ -75,7 +75,7 @@ struct raw_args {
 	const char *words[ARGS_WORDS_MAX];
 	size_t n_words;
 	bool help, version, json, follow, yes, show_secrets;
-	bool offline, wait, dry_run, force, rebalance, if_stopping;
+	bool offline, wait, dry_run, force, rebalance, if_stopping, fresh;
 	bool count_seen;
 	const char *count;      /* NULL with count_seen: value missing */
 	bool parallel_seen;
@@ -162,6 +162,8 @@ args_split(int argc, char *const argv[], struct raw_args *raw)
 			raw->follow = true;
 		} else if (strcmp(s, "--offline") == 0) {
 			raw->offline = true;
+		} else if (strcmp(s, "--fresh") == 0) {
+			raw->fresh = true;
 		} else if (strcmp(s, "--wait") == 0) {
 			raw->wait = true;
 		} else if (strcmp(s, "--dry-run") == 0) {
@@ -237,7 +239,7 @@ static const struct vm_sub {
 	{ "undefine", CTL_CMD_VM_UNDEFINE, "vm undefine",
 	  "usage: agentctl vm undefine VM", "VM" },
 	{ "start", CTL_CMD_VM_START, "vm start",
-	  "usage: agentctl vm start VM [--on HOST]", "VM" },
+	  "usage: agentctl vm start VM [--on HOST] [--fresh]", "VM" },
 	{ "stop", CTL_CMD_VM_STOP, "vm stop",
 	  "usage: agentctl vm stop VM", "VM" },
 	{ "restart", CTL_CMD_VM_RESTART, "vm restart",
@@ -249,6 +251,10 @@ static const struct vm_sub {
 	  "VM HOST" },
 	{ "reset-state", CTL_CMD_VM_RESET_STATE, "vm reset-state",
 	  "usage: agentctl vm reset-state VM [--yes-i-checked HOST]", "VM" },
+	{ "save", CTL_CMD_VM_SAVE, "vm save",
+	  "usage: agentctl vm save VM", "VM" },
+	{ "resume", CTL_CMD_VM_RESUME, "vm resume",
+	  "usage: agentctl vm resume VM [--on HOST]", "VM" },
 };
 
 static const struct vm_sub *
@@ -276,7 +282,7 @@ args_vm_command(const struct raw_args *raw, struct ctl_args *out,
 		return args_fail(out, USAGE_VM, err, errlen,
 				 "missing subcommand (list, show, define, "
 				 "undefine, start, stop, restart, cleanup, "
-				 "migrate or reset-state)");
+				 "migrate, reset-state, save or resume)");
 	for (i = 0; i < sizeof(vm_subs) / sizeof(vm_subs[0]); i++) {
 		if (strcmp(w1, vm_subs[i].word) != 0)
 			continue;
@@ -598,7 +604,9 @@ args_options(const struct raw_args *raw, struct ctl_args *out, char *err,
 		{ raw->yes, cmd == CTL_CMD_NODE_FENCE, "--yes is only for node fence" },
 		{ raw->show_secrets, cmd == CTL_CMD_FENCE_CONFIG,
 		  "--show-secrets is only for fence config" },
-		{ raw->on_seen, cmd == CTL_CMD_VM_START, "--on is only for vm start" },
+		{ raw->on_seen, cmd == CTL_CMD_VM_START || cmd == CTL_CMD_VM_RESUME,
+		  "--on is only for vm start and vm resume" },
+		{ raw->fresh, cmd == CTL_CMD_VM_START, "--fresh is only for vm start" },
 		{ raw->offline, cmd == CTL_CMD_VM_MIGRATE,
 		  "--offline is only for vm migrate" },
 		{ raw->wait, waits, "--wait is only for vm migrate and node drain" },
@@ -698,6 +706,7 @@ args_options(const struct raw_args *raw, struct ctl_args *out, char *err,
 	out->yes = raw->yes;
 	out->show_secrets = raw->show_secrets;
 	out->offline = raw->offline;
+	out->fresh = raw->fresh;
 	out->wait = raw->wait;
 	out->dry_run = raw->dry_run;
 	out->force = raw->force;

@@ -83,6 +83,8 @@ enum ctl_cmd {
 	CTL_CMD_VM_RESET_STATE,
 	CTL_CMD_NODE_ADD,
 	CTL_CMD_NODE_FORGET,
+	CTL_CMD_VM_SAVE,
+	CTL_CMD_VM_RESUME,
 };
 
 /* The largest xl.cfg `vm define` sends (the replicated state refuses
@@ -117,6 +119,7 @@ struct ctl_args {
 	/* planned maintenance: vm migrate (vm, host), node drain/undrain
 	 * (node), cluster maintenance (on) */
 	bool offline;           /* vm migrate --offline: stop, start there */
+	bool fresh;             /* vm start --fresh: discard a save image */
 	bool wait;              /* vm migrate, node drain: follow to the end */
 	uint32_t timeout_s;     /* --timeout with --wait; 0: not given */
 	bool dry_run;           /* node drain --dry-run: the plan only */

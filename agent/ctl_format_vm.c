@@ -91,6 +91,34 @@ ctl_format_age(uint64_t since_ms, uint64_t now_ms, char *buf, size_t len)
 		(void)snprintf(buf, len, "%" PRIu64 " h", s / 3600);
 }
 
+/* The state as the table says it: a save under way or kept shows. */
+static const char *
+fmt_vm_state(const Xenmesh__Vm *vm)
+{
+	bool saved = vm->has_saved_gen && vm->saved_gen != 0;
+
+	if (vm->state != NULL && strcmp(vm->state, "stopped") == 0 && saved)
+		return "saved";
+	if (vm->state != NULL && strcmp(vm->state, "stopping") == 0 &&
+	    vm->has_save_requested && vm->save_requested)
+		return "saving";
+	return vm->state;
+}
+
+/* "save_requested", "saved_generation" (0 none), "saved_bytes". */
+static void
+fmt_json_save(struct json *j, const Xenmesh__Vm *vm)
+{
+	bool saved = vm->has_saved_gen && vm->saved_gen != 0;
+
+	json_key(j, "save_requested");
+	json_bool(j, vm->has_save_requested && vm->save_requested);
+	json_key(j, "saved_generation");
+	json_uint(j, saved ? vm->saved_gen : 0);
+	json_key(j, "saved_bytes");
+	json_uint(j, saved && vm->has_saved_bytes ? vm->saved_bytes : 0);
+}
+
 bool
 ctl_format_vm_migrating(const Xenmesh__Vm *vm)
 {
@@ -159,7 +187,7 @@ ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent,
 
 		l = (int)fmt_columns(ctl_format_safe(vm->name, safe, sizeof(safe)));
 		w_name = l > w_name ? l : w_name;
-		l = (int)fmt_columns(ctl_format_safe(vm->state, safe, sizeof(safe)));
+		l = (int)fmt_columns(ctl_format_safe(fmt_vm_state(vm), safe, sizeof(safe)));
 		w_state = l > w_state ? l : w_state;
 		l = (int)fmt_columns(ctl_format_safe(fmt_vm_host(st, vm, buf, sizeof(buf)),
 					      safe, sizeof(safe)));
@@ -177,7 +205,8 @@ ctl_format_vm_table(FILE *f, const Xenmesh__State *st, const char *indent,
 	for (i = 0; i < n_vms; i++) {
 		const Xenmesh__Vm *vm = st->vms[i];
 		const char *name = ctl_format_safe(vm->name, safe, sizeof(safe));
-		const char *state = ctl_format_safe(vm->state, safe_st, sizeof(safe_st));
+		const char *state = ctl_format_safe(fmt_vm_state(vm), safe_st,
+						    sizeof(safe_st));
 		const char *host = ctl_format_safe(fmt_vm_host(st, vm, buf, sizeof(buf)),
 					    safe_host, sizeof(safe_host));
 		const char *reason;
@@ -261,6 +290,7 @@ ctl_format_json_vms(struct json *j, const Xenmesh__State *st)
 		json_uint(j, vm->has_restarts_total ? vm->restarts_total : 0);
 		json_key(j, "generation");
 		json_uint(j, vm->has_generation ? vm->generation : 0);
+		fmt_json_save(j, vm);
 		json_key(j, "reason");
 		ctl_format_json_nonempty(j, vm->reason);
 		json_key(j, "memory_mb");
@@ -477,7 +507,13 @@ ctl_format_vm(const Xenmesh__CtlResponse *r, const char *name, uint64_t now_ms,
 		return -ENOMEM;
 	fprintf(f, SHOW_LABEL "%s\n", "VM:", ctl_format_safe(vm->name, safe, sizeof(safe)));
 	fprintf(f, SHOW_LABEL "%s\n", "State:",
-		ctl_format_safe(vm->state, safe, sizeof(safe)));
+		ctl_format_safe(fmt_vm_state(vm), safe, sizeof(safe)));
+	if (vm->has_saved_gen && vm->saved_gen != 0)
+		fprintf(f, SHOW_LABEL "of generation %" PRIu64 ", %" PRIu64 " MB on "
+			"volume %s-save (vm resume, or vm start --fresh to boot)\n",
+			"Save image:", vm->saved_gen,
+			vm->has_saved_bytes ? (vm->saved_bytes + (1 << 20) - 1) >> 20 : 0,
+			ctl_format_safe(vm->name, safe, sizeof(safe)));
 	fprintf(f, SHOW_LABEL "%s\n", "Host:",
 		ctl_format_safe(fmt_vm_host(st, vm, buf, sizeof(buf)), safe, sizeof(safe)));
 	fprintf(f, SHOW_LABEL "%" PRIu64 "\n", "Generation:",
@@ -592,6 +628,7 @@ ctl_format_vm_json(const Xenmesh__CtlResponse *r, const char *name,
 	json_vm_node(&j, st, vm->has_host, vm->host);
 	json_key(&j, "generation");
 	json_uint(&j, vm->has_generation ? vm->generation : 0);
+	fmt_json_save(&j, vm);
 	json_key(&j, "desired");
 	json_string(&j, fmt_vm_desired(vm));
 	json_key(&j, "want_host");

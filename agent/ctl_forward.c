@@ -82,6 +82,7 @@ ctl_forward_command(Xenmesh__CtlCommand cmd)
 	case XENMESH__CTL_COMMAND__CTL_VM_BACKUP:
 	case XENMESH__CTL_COMMAND__CTL_VM_RESTORE:
 	case XENMESH__CTL_COMMAND__CTL_BACKUP_LIST:
+	case XENMESH__CTL_COMMAND__CTL_VM_SAVE:
 		return true;
 	default:
 		return false;
@@ -97,6 +98,7 @@ command_name(Xenmesh__CtlCommand cmd)
 	case XENMESH__CTL_COMMAND__CTL_VM_BACKUP: return "vm backup";
 	case XENMESH__CTL_COMMAND__CTL_VM_RESTORE: return "vm restore";
 	case XENMESH__CTL_COMMAND__CTL_BACKUP_LIST: return "backup list";
+	case XENMESH__CTL_COMMAND__CTL_VM_SAVE: return "vm save";
 	default: return "request";
 	}
 }

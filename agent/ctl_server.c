@@ -342,6 +342,8 @@ static const struct ctl_command {
 	[XENMESH__CTL_COMMAND__CTL_BACKUP_LIST] = { "backup list", false },
 	[XENMESH__CTL_COMMAND__CTL_VM_CREATE] = { "vm create", true },
 	[XENMESH__CTL_COMMAND__CTL_TEMPLATE] = { "template", false },
+	[XENMESH__CTL_COMMAND__CTL_VM_SAVE] = { "vm save", true },
+	[XENMESH__CTL_COMMAND__CTL_VM_RESUME] = { "vm resume", true },
 };
 
 /* NULL for a command this xenmeshd does not know. */
@@ -453,6 +455,9 @@ ctl_dispatch(struct ctl_server *srv, qb_ipcs_connection_t *c,
 	case XENMESH__CTL_COMMAND__CTL_VM_RESTORE:
 	case XENMESH__CTL_COMMAND__CTL_BACKUP_LIST:
 		ctl_backup_request(srv->a, c, uid, req);
+		break;
+	case XENMESH__CTL_COMMAND__CTL_VM_SAVE:
+		ctl_save_request(srv->a, &srv->vm, c, uid, req);
 		break;
 	default:
 		ctl_vm_request(srv->a, &srv->vm, c, uid, req);
@@ -646,6 +651,7 @@ ctl_server_stop(struct agent *a)
 			qb_ipcs_connection_unref(p.conn);
 	}
 	ctl_vm_stop(&srv->vm);
+	ctl_save_stop(&srv->vm);
 	/* disconnects every client; their closed/destroyed callbacks still
 	 * find srv through the service context */
 	qb_ipcs_destroy(srv->svc);

@@ -7,6 +7,7 @@
 #define LOG_SUBSYS "ctl"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,12 +60,8 @@ vm_settled(enum vm_state st)
 	       st == VM_STATE_UNPLACEABLE;
 }
 
-static void
-mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
-	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
+void
+ctl_vm_mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
 	      const char *fmt, ...)
 {
 	va_list ap;
@@ -77,9 +74,8 @@ mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
 	va_end(ap);
 }
 
-/* The VM named by args[0], or NULL after answering why not. */
-static const struct vm_rec *
-vm_find(struct agent *a, qb_ipcs_connection_t *c,
+const struct vm_rec *
+ctl_vm_find(struct agent *a, qb_ipcs_connection_t *c,
 	const Xenmesh__CtlRequest *req, size_t max_args, const char *cmd)
 {
 	const struct vm_rec *v;
@@ -175,7 +171,7 @@ vm_define(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	op.kind_case = XENMESH__OP__KIND_VM_DEFINE;
 	op.vm_define = &d;
 	xm_why(done, sizeof(done), "defined VM %s", conf->name);
-	mutation_init(&m, uid, done, "vm define %s (from %.64s)", conf->name,
+	ctl_vm_mutation_init(&m, uid, done, "vm define %s (from %.64s)", conf->name,
 		      req->args[0]);
 	m.then = define_then;
 	m.then_data = strdup(conf->name);
@@ -194,7 +190,7 @@ vm_undefine(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 {
 	Xenmesh__OpVmUndefine u = XENMESH__OP_VM_UNDEFINE__INIT;
 	Xenmesh__Op op = XENMESH__OP__INIT;
-	const struct vm_rec *v = vm_find(a, c, req, 1, "undefine");
+	const struct vm_rec *v = ctl_vm_find(a, c, req, 1, "undefine");
 	struct ctl_mutation m;
 	char done[MSG_MAX];
 
@@ -204,7 +200,7 @@ vm_undefine(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	op.kind_case = XENMESH__OP__KIND_VM_UNDEFINE;
 	op.vm_undefine = &u;
 	xm_why(done, sizeof(done), "undefined VM %s", v->name);
-	mutation_init(&m, uid, done, "vm undefine %s", v->name);
+	ctl_vm_mutation_init(&m, uid, done, "vm undefine %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
 
@@ -214,7 +210,7 @@ vm_cleanup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 {
 	Xenmesh__OpVmCleanup cl = XENMESH__OP_VM_CLEANUP__INIT;
 	Xenmesh__Op op = XENMESH__OP__INIT;
-	const struct vm_rec *v = vm_find(a, c, req, 1, "cleanup");
+	const struct vm_rec *v = ctl_vm_find(a, c, req, 1, "cleanup");
 	struct ctl_mutation m;
 	char done[MSG_MAX];
 
@@ -224,7 +220,7 @@ vm_cleanup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	op.kind_case = XENMESH__OP__KIND_VM_CLEANUP;
 	op.vm_cleanup = &cl;
 	xm_why(done, sizeof(done), "VM %s: failures cleared", v->name);
-	mutation_init(&m, uid, done, "vm cleanup %s", v->name);
+	ctl_vm_mutation_init(&m, uid, done, "vm cleanup %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
 
@@ -249,7 +245,8 @@ static void
 vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	 const Xenmesh__CtlRequest *req)
 {
-	const struct vm_rec *v = vm_find(a, c, req, 2, "start");
+	bool resume = req->command == XENMESH__CTL_COMMAND__CTL_VM_RESUME;
+	const struct vm_rec *v = ctl_vm_find(a, c, req, 2, resume ? "resume" : "start");
 	const struct node_rec *node = NULL;
 	Xenmesh__OpVmWant w;
 	Xenmesh__Op op;
@@ -258,6 +255,14 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 
 	if (v == NULL)
 		return;
+	if (resume && v->saved_gen == 0) {
+		xm_why(msg, sizeof(msg), "VM %s has no save image%s", v->name,
+			v->save_requested ? " yet: its save is under way" :
+			v->state == VM_STATE_STOPPED ? " (agentctl vm start boots it)" :
+			"");
+		ctl_server_reply(c, -ENOENT, msg);
+		return;
+	}
 	if (req->n_args == 2) {
 		node = state_node_by_name(&a->rep.st, req->args[1]);
 		if (node == NULL) {
@@ -274,15 +279,30 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		}
 	}
 	want_op(v->name, true, node ? node->id : 0, &w, &op);
-	if (node != NULL) {
+	if (req->has_fresh && req->fresh) {
+		w.has_fresh = true;
+		w.fresh = true;
+	}
+	if (v->saved_gen != 0 && !w.fresh) {
+		xm_why(msg, sizeof(msg), "VM %s: start requested; it resumes from "
+			"its save image (--fresh boots it and discards the image)",
+			v->name);
+		if (resume)
+			xm_why(msg, sizeof(msg), "VM %s: resume requested (its "
+				"image of generation %" PRIu64 ", %" PRIu64 " MB)", v->name,
+				v->saved_gen, v->saved_bytes >> 20);
+		ctl_vm_mutation_init(&m, uid, msg, "vm start %s%s%s (resume)", v->name,
+				     node ? " on " : "", node ? node->name : "");
+		m.node = node ? node->id : 0;
+	} else if (node != NULL) {
 		xm_why(msg, sizeof(msg), "VM %s: start on %s requested",
 			v->name, node->name);
-		mutation_init(&m, uid, msg, "vm start %s on %s", v->name,
+		ctl_vm_mutation_init(&m, uid, msg, "vm start %s on %s", v->name,
 			      node->name);
 		m.node = node->id;
 	} else {
 		xm_why(msg, sizeof(msg), "VM %s: start requested", v->name);
-		mutation_init(&m, uid, msg, "vm start %s", v->name);
+		ctl_vm_mutation_init(&m, uid, msg, "vm start %s", v->name);
 	}
 	ctl_server_submit(a, c, &m, &op);
 }
@@ -291,7 +311,7 @@ static void
 vm_stop(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	const Xenmesh__CtlRequest *req)
 {
-	const struct vm_rec *v = vm_find(a, c, req, 1, "stop");
+	const struct vm_rec *v = ctl_vm_find(a, c, req, 1, "stop");
 	Xenmesh__OpVmWant w;
 	Xenmesh__Op op;
 	struct ctl_mutation m;
@@ -301,7 +321,7 @@ vm_stop(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		return;
 	want_op(v->name, false, 0, &w, &op);
 	xm_why(done, sizeof(done), "VM %s: stop requested", v->name);
-	mutation_init(&m, uid, done, "vm stop %s", v->name);
+	ctl_vm_mutation_init(&m, uid, done, "vm stop %s", v->name);
 	ctl_server_submit(a, c, &m, &op);
 }
 
@@ -402,7 +422,7 @@ restart_check(struct ctl_vm_restart *r)
 		host = 0;
 	want_op(r->name, true, host, &w, &op);
 	xm_why(msg, sizeof(msg), "VM %s: stopped, start requested", r->name);
-	mutation_init(&m, r->uid, msg, "vm restart %s (start)", r->name);
+	ctl_vm_mutation_init(&m, r->uid, msg, "vm restart %s (start)", r->name);
 	ctl_server_submit(a, r->conn, &m, &op);
 	restart_free(r);
 }
@@ -443,7 +463,7 @@ static void
 vm_restart(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 	   uint32_t uid, const Xenmesh__CtlRequest *req)
 {
-	const struct vm_rec *v = vm_find(a, c, req, 1, "restart");
+	const struct vm_rec *v = ctl_vm_find(a, c, req, 1, "restart");
 	struct ctl_vm_restart *r;
 	Xenmesh__OpVmWant w;
 	Xenmesh__Op op;
@@ -462,7 +482,7 @@ vm_restart(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 	(void)snprintf(r->name, sizeof(r->name), "%s", v->name);
 	r->want_host = v->want_host;
 	want_op(v->name, false, 0, &w, &op);
-	mutation_init(&m, uid, "", "vm restart %s (stop)", v->name);
+	ctl_vm_mutation_init(&m, uid, "", "vm restart %s (stop)", v->name);
 	m.then = restart_stopped;
 	m.then_data = r;
 	ctl_server_submit(a, c, &m, &op);
@@ -482,6 +502,7 @@ ctl_vm_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 		vm_undefine(a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VM_START:
+	case XENMESH__CTL_COMMAND__CTL_VM_RESUME:
 		vm_start(a, c, uid, req);
 		break;
 	case XENMESH__CTL_COMMAND__CTL_VM_STOP:

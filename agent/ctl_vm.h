@@ -32,8 +32,11 @@
 struct ctl_vm_restart;
 
 /* The VM part of the endpoint's state, inside struct ctl_server. */
+struct ctl_save_wait;
+
 struct ctl_vm {
 	struct ctl_vm_restart *waiting;         /* restarts waiting for a stop */
+	struct ctl_save_wait *saves;            /* vm save: ctl_save.c */
 };
 
 /* ---- provided by ctl_vm.c ------------------------------------------- */
@@ -48,6 +51,25 @@ void ctl_vm_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 void ctl_vm_view_trim(Xenmesh__State *st, const char *keep);
 /* Cancels the restarts still waiting (xenmeshd stops). */
 void ctl_vm_stop(struct ctl_vm *vm);
+
+struct ctl_mutation;
+/* m for ctl_server_submit: who, the answer on success, what (logged). */
+void ctl_vm_mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The VM named by args[0] (with at most max_args args), or NULL after
+ * answering c why not. */
+const struct vm_rec *ctl_vm_find(struct agent *a, qb_ipcs_connection_t *c,
+				 const Xenmesh__CtlRequest *req, size_t max_args,
+				 const char *cmd);
+
+/* ---- provided by ctl_save.c ------------------------------------------ */
+
+/* vm save (on the active SAN node: it makes the save volume) and vm
+ * resume; answered on c, now or later. */
+void ctl_save_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
+		      uint32_t uid, const Xenmesh__CtlRequest *req);
+/* Cancels the saves still waiting (xenmeshd stops). */
+void ctl_save_stop(struct ctl_vm *vm);
 
 /* ---- provided by ctl_server.c for ctl_vm.c and ctl_fence.c ------------ */
 

@@ -96,6 +96,11 @@ struct hv_ops {
 	int (*migrate_send)(struct hv *hv, const char *name, int fd);
 	int (*migrate_receive)(struct hv *hv, const struct vm_config *cfg,
 			       uint64_t generation, int fd);
+	/* The same for a save image (`vm save`, agent/vmsave.c): the stream
+	 * is of the earlier instance saved_generation (<= generation), and
+	 * the domain goes on as instance generation, where it stopped. */
+	int (*restore)(struct hv *hv, const struct vm_config *cfg,
+		       uint64_t generation, uint64_t saved_generation, int fd);
 	/* Let a paused domain run: the source's after an aborted migration,
 	 * the destination's after the commit.  0 also when it already runs. */
 	int (*resume)(struct hv *hv, const char *name);

@@ -852,6 +852,7 @@ const struct hv_ops hv_proc_ops = {
 	.host_memory = proc_host_memory,
 	.migrate_send = proc_mig_send,
 	.migrate_receive = proc_mig_receive,
+	.restore = proc_mig_restore,
 	.resume = proc_mig_resume,
 	.event_fd = proc_event_fd,
 	.event_next = proc_event_next,

@@ -105,6 +105,8 @@ void proc_mig_close(struct hv *hv);
 int proc_mig_send(struct hv *hv, const char *name, int fd);
 int proc_mig_receive(struct hv *hv, const struct vm_config *cfg,
 		     uint64_t generation, int fd);
+int proc_mig_restore(struct hv *hv, const struct vm_config *cfg,
+		     uint64_t generation, uint64_t saved_generation, int fd);
 int proc_mig_resume(struct hv *hv, const char *name);
 /* An entry of the epoll set is ready: -ENOENT when it is not one of the
  * transfers' (a stream, the inotify watch, the timer). */

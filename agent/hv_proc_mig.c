@@ -79,6 +79,8 @@ struct proc_mig {
 	enum proc_mig_phase phase;
 	char name[VM_NAME_MAX];
 	uint64_t generation;
+	uint64_t stream_gen;            /* receive: the stream's (a restore:
+					 * the saved instance's, earlier) */
 	pid_t pid;                      /* its guest; 0 before a receive starts it */
 	int fd;                         /* our dup of the agent's socket, or -1 */
 	uint64_t deadline;              /* CLOCK_MONOTONIC ms; 0 none */
@@ -432,9 +434,9 @@ mig_parse_header(struct proc_mig *m, char *why, size_t whylen)
 		snprintf(why, whylen, "the stream is of VM %s, not %s", vm, m->name);
 		return -EINVAL;
 	}
-	if (gen != m->generation) {
+	if (gen != m->stream_gen) {
 		snprintf(why, whylen, "the stream is of generation %" PRIu64 ", not %"
-			 PRIu64, gen, m->generation);
+			 PRIu64, gen, m->stream_gen);
 		return -ESTALE;
 	}
 	m->len = m->hdr_len + len + strlen(PROC_MIG_END);
@@ -474,7 +476,35 @@ mig_parse(struct proc_mig *m, char *why, size_t whylen)
 		return -EBADMSG;
 	}
 	return mig_state_check(m->buf + m->hdr_len, m->len - m->hdr_len - end_len,
-			       m->name, m->generation, why, whylen);
+			       m->name, m->stream_gen, why, whylen);
+}
+
+/* NAME.inc, the state the guest starts from.  A restore's goes on as the
+ * new instance: its generation line says so, and "resumed-from" names the
+ * saved one, whose last record the guest checks against its disk. */
+static int
+mig_state_write(struct hv *hv, struct proc_mig *m)
+{
+	const char *state = m->buf + m->hdr_len;
+	size_t len = m->len - m->hdr_len - strlen(PROC_MIG_END);
+	char old[48], *text = NULL, *at;
+	int r, n;
+
+	if (m->stream_gen == m->generation)
+		return proc_file_write(hv, m->name, ".inc", state, len);
+	snprintf(old, sizeof(old), "\ngeneration %" PRIu64 "\n", m->stream_gen);
+	at = memmem(state, len, old, strlen(old));
+	if (at == NULL)
+		return -EBADMSG;        /* mig_state_check found it */
+	n = asprintf(&text, "%.*s\ngeneration %" PRIu64 "\n%.*sresumed-from %"
+		     PRIu64 "\n", (int)(at - state), state, m->generation,
+		     (int)(len - (size_t)(at - state) - strlen(old)),
+		     at + strlen(old), m->stream_gen);
+	if (n < 0)
+		return -ENOMEM;
+	r = proc_file_write(hv, m->name, ".inc", text, (size_t)n);
+	free(text);
+	return r;
 }
 
 /* The whole stream is in: start the guest from it, paused. */
@@ -486,8 +516,7 @@ mig_recv_start(struct hv *hv, struct proc_mig *m)
 	mig_release_fd(hv, m);
 	/* before the start: its memory is not promised twice */
 	m->phase = MIG_RECV_STARTING;
-	r = proc_file_write(hv, m->name, ".inc", m->buf + m->hdr_len,
-			    m->len - m->hdr_len - strlen(PROC_MIG_END));
+	r = mig_state_write(hv, m);
 	if (r < 0)
 		return mig_end(hv, m, r, "cannot write the state: %s", strerror(-r));
 	r = proc_start(hv, m->cfg, m->generation, PROC_START_INCOMING, &m->pid);
@@ -536,10 +565,18 @@ int
 proc_mig_receive(struct hv *hv, const struct vm_config *cfg,
 		 uint64_t generation, int fd)
 {
+	return proc_mig_restore(hv, cfg, generation, generation, fd);
+}
+
+int
+proc_mig_restore(struct hv *hv, const struct vm_config *cfg,
+		 uint64_t generation, uint64_t saved_generation, int fd)
+{
 	struct proc_mig *m;
 	int r;
 
-	if (!hv || !cfg || fd < 0)
+	if (!hv || !cfg || fd < 0 || saved_generation == 0 ||
+	    saved_generation > generation)
 		return -EINVAL;
 	if (proc_name_valid(cfg->name) && mig_find(hv, cfg->name, -1))
 		return -EBUSY;
@@ -550,6 +587,7 @@ proc_mig_receive(struct hv *hv, const struct vm_config *cfg,
 	r = mig_new(hv, cfg->name, generation, fd, EPOLLIN, &m);
 	if (r < 0)
 		return r;
+	m->stream_gen = saved_generation;
 	m->cfg = malloc(sizeof(*m->cfg));
 	if (!m->cfg) {
 		mig_free(hv, m);

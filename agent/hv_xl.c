@@ -805,6 +805,7 @@ const struct hv_ops hv_xl_ops = {
 	.host_memory = xl_host_memory,
 	.migrate_send = xl_migrate_send,
 	.migrate_receive = xl_migrate_receive,
+	.restore = xl_restore,
 	.resume = xl_resume,
 	.event_fd = xl_event_fd,
 	.event_next = xl_event_next,

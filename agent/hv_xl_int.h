@@ -120,6 +120,8 @@ int xl_map(const struct vm_config *cfg, libxl_domain_config *dc);
 int xl_migrate_send(struct hv *hv, const char *name, int fd);
 int xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 		       uint64_t generation, int fd);
+int xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
+	       uint64_t saved_generation, int fd);
 int xl_resume(struct hv *hv, const char *name);
 
 /* Turn the completed migrations into events (event_next). */

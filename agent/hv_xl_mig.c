@@ -331,6 +331,17 @@ xl_migrate_send(struct hv *hv, const char *name, int fd)
 	return 0;
 }
 
+/* libxl's stream carries no instance of ours: the receive writes the new
+ * generation whatever the image's was. */
+int
+xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
+	   uint64_t saved_generation, int fd)
+{
+	if (saved_generation == 0 || saved_generation > generation)
+		return -EINVAL;
+	return xl_migrate_receive(hv, cfg, generation, fd);
+}
+
 int
 xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 		   uint64_t generation, int fd)

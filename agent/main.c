@@ -21,6 +21,7 @@
 #include "coord.h"
 #include "ctl_create.h"
 #include "ctl_forward.h"
+#include "vmsave.h"
 #include "ctl_backup.h"
 #include "ctl_server.h"
 #include "guard.h"
@@ -388,6 +389,7 @@ main(int argc, char **argv)
 	guard_stop(&a, true);
 	peer_hub_close(&a);             /* ends migrations and forwards */
 	ctl_forward_stop(&a);
+	saveimg_stop(&a);
 	vmhost_close(&a);
 	cluster_stop(&a);
 	state_save_stop(&a);

@@ -716,10 +716,16 @@ peer_close(struct peer *p)
 void
 peer_conn_abort(struct peer_conn *c)
 {
+	peer_conn_abort_why(c, "canceled");
+}
+
+void
+peer_conn_abort_why(struct peer_conn *c, const char *why)
+{
 	if (c == NULL || c->dead)
 		return;
 	c->tell = true;
-	conn_teardown(c, peer_fail(c, -ECANCELED, "canceled"));
+	conn_teardown(c, peer_fail(c, -ECANCELED, "%s", why));
 	conn_defer(c);
 }
 

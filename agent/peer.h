@@ -130,6 +130,9 @@ int peer_dial(struct peer *p, const char *addr, uint16_t port, const void *hello
  * inside this call.  A no-op once it ended (until its done returns); not
  * to be called after that (c is freed). */
 void peer_conn_abort(struct peer_conn *c);
+/* The same, telling the other side why (its done gets -ECONNABORTED
+ * with this reason). */
+void peer_conn_abort_why(struct peer_conn *c, const char *why);
 
 /* Counters for status/metrics.
  *   accepted      incoming connections the hook accepted

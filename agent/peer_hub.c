@@ -14,6 +14,7 @@
 #include "peer.h"
 #include "peer_hub.h"
 #include "vmhost.h"
+#include "vmsave.h"
 #include "xm_error.h"
 
 int
@@ -70,6 +71,9 @@ hub_accept(void *arg, struct peer_conn *c, const char *from_addr,
 		return migrate_accept(a->vh, c, from_addr, hello, len, fd, done,
 				      done_arg, why, whylen);
 	}
+	if (hello_is(hello, len, SAVE_HELLO_WORD) || hello_is(hello, len, RESUME_HELLO_WORD))
+		return saveimg_accept(a, c, from_addr, hello, len, fd, done, done_arg,
+				      why, whylen);
 	if (hello_is(hello, len, CTL_FORWARD_HELLO_WORD))
 		return ctl_forward_accept(a, c, from_addr, hello, len, fd, done,
 					  done_arg, why, whylen);

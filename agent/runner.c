@@ -53,6 +53,9 @@ runner_req_validate(const struct runner_req *req)
 	if ((req->stdout_path && req->stdout_path[0] != '/') ||
 	    (req->cwd && req->cwd[0] != '/'))
 		return -EINVAL;
+	if (req->stream_fd > 0 &&
+	    (req->stream_fd <= 2 || req->stdin_len || req->stdout_path))
+		return -EINVAL;
 	for (i = 0; req->env && req->env[i]; i++) {
 		const char *eq = strchr(req->env[i], '=');
 
@@ -139,6 +142,11 @@ runner_req_format(const struct runner_req *req, char *buf, size_t len)
 	if (req->cwd) {
 		o = strlen(buf);
 		if ((size_t)snprintf(buf + o, len - o, " (in %s)", req->cwd) >= len - o)
+			return -ENOSPC;
+	}
+	if (req->stream_fd > 0) {
+		o = strlen(buf);
+		if ((size_t)snprintf(buf + o, len - o, " <> stream") >= len - o)
 			return -ENOSPC;
 	}
 	return 0;
@@ -624,7 +632,15 @@ exec_run(struct runner *r, const struct runner_req *req, runner_done_fn done,
 		rc = -errno;
 		goto out_close_pipes;
 	}
-	if (c->in_len) {
+	if (req->stream_fd > 0) {
+		/* the caller's: dup'd so that closing ours leaves theirs */
+		fi[0] = fcntl(req->stream_fd, F_DUPFD_CLOEXEC, 3);
+		fout = fcntl(req->stream_fd, F_DUPFD_CLOEXEC, 3);
+		if (fi[0] < 0 || fout < 0) {
+			rc = -errno;
+			goto out_close_pipes;
+		}
+	} else if (c->in_len) {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fi)) {
 			rc = -errno;
 			goto out_close_pipes;

@@ -62,6 +62,11 @@ struct runner_req {
 	/* NULL: the daemon's. Else an absolute directory the child runs in
 	 * (sha256sum -c reads the names its SHA256SUMS lists relative to it). */
 	const char *cwd;
+	/* <= 0: none.  Else a connected stream socket (> 2) that is the
+	 * child's stdin and stdout both (a save image streamed through the
+	 * peer channel, agent/san_saveimg.c); it stays the caller's.  Not
+	 * with stdin_data or stdout_path; nothing of stdout is captured. */
+	int stream_fd;
 };
 
 struct runner_output {
@@ -110,8 +115,8 @@ void runner_close(struct runner *r);
 
 /* 0, or -EINVAL (argv empty or relative, too many or too long arguments,
  * timeout <= 0, stdin_len without data, an env entry without "KEY=" or
- * naming PATH or LC_ALL, a relative stdout_path or cwd) or -E2BIG (stdin
- * too large). */
+ * naming PATH or LC_ALL, a relative stdout_path or cwd, a stream_fd of 1
+ * or 2 or with stdin data or stdout_path) or -E2BIG (stdin too large). */
 int runner_req_validate(const struct runner_req *req);
 
 /* argv as one line, shell-quoted where needed: for logs and for the

@@ -53,12 +53,15 @@ memo_get(struct vmhost *vh, const char *name, uint64_t gen)
 }
 
 /* 0 when the coordinator has it (or will: it went into the group). */
-int
-report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
-       Xenmesh__VmExit exit, const char *reason)
+static int
+report_ev(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
+	  Xenmesh__VmExit exit, const char *reason, uint64_t bytes)
 {
 	Xenmesh__HostEvent ev = XENMESH__HOST_EVENT__INIT;
 	int rc;
+
+	ev.has_bytes = bytes != 0;
+	ev.bytes = bytes;
 
 	ev.kind = kind;
 	ev.vm = (char *)v->name;
@@ -77,6 +80,13 @@ report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 }
 
 int
+report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
+       Xenmesh__VmExit exit, const char *reason)
+{
+	return report_ev(vh, kind, v, exit, reason, 0);
+}
+
+int
 report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
 	    const struct vm_rec *v, Xenmesh__VmExit exit, const char *reason)
 {
@@ -84,8 +94,21 @@ report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
 	m->fact = kind;
 	m->fact_exit = exit;
 	snprintf(m->fact_reason, sizeof(m->fact_reason), "%s", reason ? reason : "");
+	m->fact_bytes = 0;
 	m->fact_at_ms = vmhost_now_ms();
 	return report(vh, kind, v, exit, reason);
+}
+
+int
+report_fact_bytes(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
+		  const struct vm_rec *v, const char *reason, uint64_t bytes)
+{
+	m->fact = kind;
+	m->fact_exit = 0;
+	snprintf(m->fact_reason, sizeof(m->fact_reason), "%s", reason ? reason : "");
+	m->fact_bytes = bytes;
+	m->fact_at_ms = vmhost_now_ms();
+	return report_ev(vh, kind, v, 0, reason, bytes);
 }
 
 /* Does the state still wait for this fact about the VM's generation? */
@@ -108,6 +131,9 @@ fact_awaited(const struct memo *m, const struct vm_rec *v, uint32_t me)
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_EXITED:
 		return v->state == VM_STATE_RUNNING || v->state == VM_STATE_STARTING ||
 		       v->state == VM_STATE_RECOVERING || v->state == VM_STATE_MIGRATING;
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_SAVED:
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_SAVE_FAILED:
+		return v->state == VM_STATE_STOPPING && v->save_requested;
 	default:
 		return false;
 	}
@@ -141,10 +167,13 @@ facts_resend(struct vmhost *vh)
 			 m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED ? "start" :
 			 m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED ?
 			 "failed start" : m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED ?
-			 "failed migration" : "end", (now - m->fact_at_ms) / 1000);
+			 "failed migration" : m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_SAVED ?
+			 "save" : m->fact == XENMESH__HOST_EVENT_KIND__HOST_VM_SAVE_FAILED ?
+			 "failed save" : "end", (now - m->fact_at_ms) / 1000);
 		m->fact_at_ms = now;
-		(void)report(vh, m->fact, v, m->fact_exit,
-			     m->fact_reason[0] != '\0' ? m->fact_reason : NULL);
+		(void)report_ev(vh, m->fact, v, m->fact_exit,
+				m->fact_reason[0] != '\0' ? m->fact_reason : NULL,
+				m->fact_bytes);
 	}
 }
 
@@ -177,7 +206,8 @@ incoming_here(const struct vm_rec *v, uint32_t me, uint64_t gen)
 static bool
 stops_here(const struct vm_rec *v)
 {
-	return v->state == VM_STATE_STOPPING ||
+	/* a save (agent/vmsave.c) is the way this stop goes */
+	return (v->state == VM_STATE_STOPPING && !v->save_requested) ||
 	       (v->state == VM_STATE_MIGRATING && v->migrate_offline);
 }
 
@@ -288,7 +318,13 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 		return;
 	}
 	m->done |= DONE_CREATE;
-	if (rc == 0) {
+	if (rc == 0 && v->saved_gen != 0) {
+		rc = vmsave_resume_begin(vh, v, cfg, err, sizeof(err));
+		if (rc == 0) {
+			free(cfg);
+			return;         /* its job reports the end */
+		}
+	} else if (rc == 0) {
 		rc = vh->ops->create(vh->hv, cfg, v->generation);
 		if (rc < 0)
 			snprintf(err, sizeof(err), "%s driver: %s", vh->ops->name,
@@ -350,7 +386,8 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 			continue;       /* unmanaged: never touched */
 		/* a transfer under way: the migration job owns the domain and
 		 * ends it, whatever the state says meanwhile */
-		if (!gave_up_on_us && migrate_busy(vh, v->name, doms[i].generation)) {
+		if (!gave_up_on_us && (migrate_busy(vh, v->name, doms[i].generation) ||
+				       vmsave_busy(vh, v->name, doms[i].generation))) {
 			vh->ha_domains++;
 			continue;
 		}
@@ -517,8 +554,10 @@ reconcile(struct vmhost *vh)
 	reconcile_domains(vh, doms, n, gave_up_on_us);
 	if (!gave_up_on_us && a->qv.ha_enabled)
 		reconcile_assigned(vh, doms, n);
-	if (!gave_up_on_us)
+	if (!gave_up_on_us) {
 		migrate_reconcile(vh, doms, n);
+		vmsave_reconcile(vh, doms, n);
+	}
 	/* a stop refused by shutdown_policy=refuse goes ahead once the host
 	 * has been drained */
 	if (a->stop_when_empty && vh->ha_domains == 0) {
@@ -577,7 +616,8 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	struct memo *m;
 
 	if (ev->kind == HV_EVENT_MIGRATE_SENT || ev->kind == HV_EVENT_MIGRATE_RECEIVED) {
-		migrate_hv_event(vh, ev);
+		if (!vmsave_hv_event(vh, ev))
+			migrate_hv_event(vh, ev);
 		return;
 	}
 	log_info("domain %s (generation %" PRIu64 ") %s", ev->name, ev->generation,
@@ -705,6 +745,7 @@ vmhost_close(struct agent *a)
 		(void)qb_loop_timer_del(a->loop, vh->timer);
 	if (vh->event_fd >= 0)
 		(void)qb_loop_poll_del(a->loop, vh->event_fd);
+	vmsave_close(vh);
 	migrate_close(vh);
 	vh->ops->close(vh->hv);
 	vmdisk_close(vh->disk);
@@ -755,7 +796,7 @@ vmhost_ha_now(struct agent *a)
 	/* a listing that fails must not pass for an empty host */
 	if (vh->ops->list(vh->hv, &doms, &n) < 0)
 		return vh->ha_domains > 0 ? vh->ha_domains : 1;
-	k = migrate_incoming(vh);
+	k = migrate_incoming(vh) + vmsave_incoming(vh);
 	for (size_t i = 0; i < n; i++)
 		if (state_vm(&a->rep.st, doms[i].name) != NULL)
 			k++;

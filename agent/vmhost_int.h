@@ -43,6 +43,7 @@ struct memo {
 	int fact;               /* a Xenmesh__HostEventKind, 0: none */
 	int fact_exit;          /* its Xenmesh__VmExit */
 	char fact_reason[HV_REASON_MAX];
+	uint64_t fact_bytes;    /* HOST_VM_SAVED: the image's length */
 	uint64_t fact_at_ms;
 };
 
@@ -65,6 +66,7 @@ struct vmhost {
 	struct vmdisk *disk;
 	uint64_t clean_at_ms;           /* last HOST_CLEAN sent */
 	struct migrate *mig;            /* agent/migrate.c */
+	struct save_job *saves;         /* agent/vmsave.c */
 };
 
 uint64_t vmhost_now_ms(void);
@@ -73,6 +75,9 @@ struct memo *memo_get(struct vmhost *vh, const char *name, uint64_t gen);
  * into the group, and then it is sent again until the state takes it in. */
 int report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
 		const struct vm_rec *v, Xenmesh__VmExit exit, const char *reason);
+/* The same with the image's length of HOST_VM_SAVED. */
+int report_fact_bytes(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
+		      const struct vm_rec *v, const char *reason, uint64_t bytes);
 /* Tell the coordinator about instance v; 0 when it went into the group. */
 int report(struct vmhost *vh, Xenmesh__HostEventKind kind, const struct vm_rec *v,
 	   Xenmesh__VmExit exit, const char *reason);
@@ -92,5 +97,21 @@ bool migrate_busy(struct vmhost *vh, const char *vm, uint64_t gen);
 unsigned migrate_incoming(const struct vmhost *vh);
 /* HV_EVENT_MIGRATE_SENT / _RECEIVED. */
 void migrate_hv_event(struct vmhost *vh, const struct hv_event *ev);
+
+/* ---- agent/vmsave.c ---------------------------------------------------------- */
+
+struct vm_config;
+/* Start, follow and end this host's saves (from reconcile). */
+void vmsave_reconcile(struct vmhost *vh, const struct hv_domain *doms, size_t n);
+/* A save or resume of (vm, gen) is under way: its domain is the job's. */
+bool vmsave_busy(struct vmhost *vh, const char *vm, uint64_t gen);
+unsigned vmsave_incoming(const struct vmhost *vh);
+/* MIGRATE_SENT / _RECEIVED of a save job: true when it was one's. */
+bool vmsave_hv_event(struct vmhost *vh, const struct hv_event *ev);
+/* Start v (saved_gen set) from its image: 0 (the end is reported
+ * later), or -errno with err. */
+int vmsave_resume_begin(struct vmhost *vh, const struct vm_rec *v,
+			const struct vm_config *cfg, char *err, size_t errlen);
+void vmsave_close(struct vmhost *vh);
 
 #endif

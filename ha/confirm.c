@@ -351,6 +351,10 @@ confirm_apply(struct state *s, const Xenmesh__Op *op)
 	v->migrate_offline = false;
 	v->migrate_since_ms = 0;
 	v->drain_skip = 0;
+	/* a save cut short, or a resume that may have run: no image holds */
+	v->save_requested = false;
+	v->saved_gen = 0;
+	v->saved_bytes = 0;
 	(void)snprintf(v->reason, sizeof(v->reason), "reset-state: %s", cd->note);
 }
 

@@ -573,6 +573,37 @@ decide_restart(const struct ha_input *in, const struct vm_rec *v,
 	return 0;
 }
 
+/* The end of a `vm save`: stopped with its image, or running on. */
+static int
+decide_saved(const struct ha_input *in, const struct vm_rec *v,
+	     const struct ha_event *ev, struct ha_plan *plan)
+{
+	char who[VM_NAME_MAX];
+	struct ha_action *a;
+
+	if (v->state != VM_STATE_STOPPING || !v->save_requested)
+		return 0;
+	a = plan_add(plan, HA_ACT_VM_SET);
+	if (a == NULL)
+		return -ENOMEM;
+	snprintf(a->vm, sizeof(a->vm), "%s", v->name);
+	if (ev->kind == XENMESH__HOST_EVENT_KIND__HOST_VM_SAVED && ev->bytes != 0) {
+		a->state = VM_STATE_STOPPED;
+		a->saved_gen = v->generation;
+		a->saved_bytes = ev->bytes;
+		snprintf(a->reason, sizeof(a->reason), "saved");
+		return 0;
+	}
+	/* its host resumed the domain before saying so */
+	a->state = VM_STATE_RUNNING;
+	a->host = v->host;
+	a->want_running = 1;
+	snprintf(a->reason, sizeof(a->reason), "save failed on %.32s: %.120s",
+		 node_name(in->st, ev->host, who, sizeof(who)),
+		 ev->reason ? ev->reason : "no reason given");
+	return 0;
+}
+
 int
 ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 	      struct ha_plan *plan)
@@ -622,6 +653,9 @@ ha_host_event(const struct ha_input *in, const struct ha_event *ev,
 		if (v->state != VM_STATE_STOPPING)
 			return 0;
 		return vm_set(plan, v, VM_STATE_STOPPED, 0, 0, "");
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_SAVED:
+	case XENMESH__HOST_EVENT_KIND__HOST_VM_SAVE_FAILED:
+		return decide_saved(in, v, ev, plan);
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_STOP_FAILED:
 		snprintf(text, sizeof(text), "stop failed on %s (%s); its host "
 			 "must be fenced", node_name(in->st, ev->host, who, sizeof(who)),
@@ -671,6 +705,10 @@ ha_action_op(const struct ha_action *a, uint64_t now_ms, Xenmesh__Op *op,
 	set->migrate_offline = set->has_migrate_offline;
 	set->has_drain_skip = a->set_drain_skip;
 	set->drain_skip = a->drain_skip;
+	set->has_saved_gen = a->saved_gen != 0;
+	set->saved_gen = a->saved_gen;
+	set->has_saved_bytes = a->saved_gen != 0 && a->saved_bytes != 0;
+	set->saved_bytes = a->saved_bytes;
 	op->kind_case = XENMESH__OP__KIND_VM_SET;
 	op->vm_set = set;
 }

@@ -39,6 +39,8 @@ struct ha_action {
 	bool offline;                   /* VM_SET migrating, MIGRATE */
 	bool set_drain_skip;            /* VM_SET: set drain_skip to ... */
 	uint32_t drain_skip;
+	uint64_t saved_gen;             /* VM_SET: the save image's, 0 unchanged */
+	uint64_t saved_bytes;
 	char reason[VM_REASON_MAX];
 };
 
@@ -66,6 +68,7 @@ struct ha_event {
 	uint64_t generation;
 	Xenmesh__VmExit exit;           /* HOST_VM_EXITED */
 	const char *reason;             /* may be NULL */
+	uint64_t bytes;                 /* HOST_VM_SAVED: the image's length */
 };
 
 /* The whole state looked at once: fences, recovery, stops, placement. */

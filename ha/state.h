@@ -106,7 +106,19 @@ struct vm_rec {
 	bool migrate_offline;   /* migrating: stop here, then start there */
 	uint64_t migrate_since_ms;      /* coordinator's wall clock at its start */
 	uint32_t drain_skip;    /* the drain of this host leaves it there */
+	/* `vm save` (agent/vmsave.c): stopping means saving the domain into
+	 * the save volume VM-save; cleared when it leaves stopping */
+	bool save_requested;
+	/* that volume holds the image of this generation (and its length):
+	 * a start resumes from it; cleared once the VM may run again from
+	 * anywhere (running, recovering, migrating) */
+	uint64_t saved_gen;
+	uint64_t saved_bytes;
 };
+
+/* The save volume of a VM: VM-save (agent/vmsave.c). */
+#define VM_SAVE_DISK    "save"
+
 
 /* SAN volumes: one per VM disk (ha/voltable.c). */
 #define VOL_MAX_PER_VM  15              /* LUN 1..15 of the VM's target */

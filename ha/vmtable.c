@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vmmac.h"
+#include "voltable.h"
 #include "vmtable.h"
 #include "xm_error.h"
 
@@ -266,6 +267,12 @@ vmtable_pack_one(const struct vm_rec *v, struct vm_pack *p)
 	m->migrate_since_ms = v->migrate_since_ms;
 	m->has_drain_skip = v->drain_skip != 0;
 	m->drain_skip = v->drain_skip;
+	m->has_save_requested = v->save_requested;
+	m->save_requested = v->save_requested;
+	m->has_saved_gen = v->saved_gen != 0;
+	m->saved_gen = v->saved_gen;
+	m->has_saved_bytes = v->saved_gen != 0 && v->saved_bytes != 0;
+	m->saved_bytes = v->saved_bytes;
 	if (v->reason[0] != '\0')
 		m->reason = (char *)v->reason;
 }
@@ -339,6 +346,16 @@ vmtable_unpack_one(const Xenmesh__Vm *m, struct vm_rec *v, char *why,
 	v->migrate_offline = m->has_migrate_offline && m->migrate_offline;
 	v->migrate_since_ms = m->has_migrate_since_ms ? m->migrate_since_ms : 0;
 	v->drain_skip = m->has_drain_skip ? m->drain_skip : 0;
+	if ((m->has_save_requested && !m->save_requested) ||
+	    (m->has_saved_gen && m->saved_gen == 0) ||
+	    (m->has_saved_bytes && (m->saved_bytes == 0 || !m->has_saved_gen))) {
+		xm_why(why, whylen, "VM %s has a save field present as zero",
+			v->name);
+		return -EBADMSG;
+	}
+	v->save_requested = m->has_save_requested && m->save_requested;
+	v->saved_gen = m->has_saved_gen ? m->saved_gen : 0;
+	v->saved_bytes = m->has_saved_bytes ? m->saved_bytes : 0;
 	if (m->reason != NULL)
 		memcpy(v->reason, m->reason, strlen(m->reason) + 1);
 	if (m->config != NULL) {
@@ -451,6 +468,47 @@ validate_set(const struct state *s, const Xenmesh__OpVmSet *o, char *why,
 			"destination", o->name);
 		return -EINVAL;
 	}
+	if ((o->has_saved_gen && o->saved_gen != 0 &&
+	     (st != VM_STATE_STOPPED || o->saved_gen > v->generation)) ||
+	    (o->has_saved_bytes && !o->has_saved_gen)) {
+		xm_why(why, whylen, "VM %s: a save image is recorded only for a "
+			"stopped VM and one of its own generations", o->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* `vm save` (running false, save) and `vm start --fresh` (running, fresh). */
+static int
+validate_want_save(const struct state *s, const Xenmesh__OpVmWant *w,
+		   const struct vm_rec *v, char *why, size_t whylen)
+{
+	char vol[VOL_NAME_MAX];
+	const struct vol_rec *sv;
+
+	if (w->has_fresh && w->fresh && !w->running) {
+		xm_why(why, whylen, "VM %s: fresh goes with a start", v->name);
+		return -EINVAL;
+	}
+	if (!w->has_save || !w->save)
+		return 0;
+	if (w->running) {
+		xm_why(why, whylen, "VM %s: a save goes with a stop", v->name);
+		return -EINVAL;
+	}
+	if (v->state != VM_STATE_RUNNING || v->host == 0) {
+		xm_why(why, whylen, "VM %s is %s: only a running VM can be saved",
+			v->name, vm_state_name(v->state));
+		return -EBUSY;
+	}
+	if (vol_name_make(vol, sizeof(vol), v->name, VM_SAVE_DISK, why, whylen) < 0)
+		return -EINVAL;
+	sv = state_vol(s, vol);
+	if (sv == NULL || sv->state != VOL_STATE_READY) {
+		xm_why(why, whylen, "VM %s: its save volume %s is %s", v->name, vol,
+			sv == NULL ? "missing" : "not ready");
+		return -ENOENT;
+	}
 	return 0;
 }
 
@@ -489,7 +547,7 @@ vmtable_validate(const struct state *s, const Xenmesh__Op *op, char *why,
 			xm_why(why, whylen, "no node with id %u", op->vm_want->host);
 			return -ENOENT;
 		}
-		return 0;
+		return validate_want_save(s, op->vm_want, v, why, whylen);
 	case XENMESH__OP__KIND_VM_SET:
 		if (op->vm_set == NULL)
 			break;
@@ -580,6 +638,20 @@ apply_set(struct vm_rec *v, const Xenmesh__OpVmSet *o)
 		restart_record(&v->restarts, died_on, o->now_ms);
 		v->restarts_total++;
 	}
+	/* a save asked is the way this stop goes, and no other */
+	if (v->state != VM_STATE_STOPPING)
+		v->save_requested = false;
+	/* the image is of a moment now past once the VM may have run from
+	 * anywhere: resuming it later would roll its disks back */
+	if (v->state == VM_STATE_RUNNING || v->state == VM_STATE_RECOVERING ||
+	    v->state == VM_STATE_MIGRATING) {
+		v->saved_gen = 0;
+		v->saved_bytes = 0;
+	}
+	if (o->has_saved_gen) {
+		v->saved_gen = o->saved_gen;
+		v->saved_bytes = o->saved_gen && o->has_saved_bytes ? o->saved_bytes : 0;
+	}
 }
 
 int
@@ -603,6 +675,12 @@ vmtable_apply(struct state *s, const Xenmesh__Op *op)
 		v = &s->vms[vm_index(s, op->vm_want->name, &found)];
 		v->want_running = op->vm_want->running;
 		v->want_host = op->vm_want->has_host ? op->vm_want->host : 0;
+		if (op->vm_want->has_save && op->vm_want->save)
+			v->save_requested = true;
+		if (op->vm_want->has_fresh && op->vm_want->fresh) {
+			v->saved_gen = 0;
+			v->saved_bytes = 0;
+		}
 		/* an admin's start gives a failed or unplaceable VM a new try */
 		if (v->want_running && (v->state == VM_STATE_FAILED ||
 					v->state == VM_STATE_UNPLACEABLE)) {

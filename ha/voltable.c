@@ -226,6 +226,14 @@ validate_set(const struct state *s, const Xenmesh__OpVolumeSet *o, char *why,
 		       vol->name, v->name, vm_state_name(v->state));
 		return -EBUSY;
 	}
+	/* the only copy of a saved VM's memory */
+	if (st == VOL_STATE_REMOVING && v != NULL && strcmp(vol->disk, VM_SAVE_DISK) == 0 &&
+	    (v->saved_gen != 0 || v->save_requested)) {
+		xm_why(why, whylen, "volume %s holds the save image of VM %s: resume "
+		       "it, or discard the image with agentctl vm start %s --fresh",
+		       vol->name, v->name, v->name);
+		return -EBUSY;
+	}
 	return 0;
 }
 

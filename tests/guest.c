@@ -65,7 +65,10 @@
  * at next-pos and that the record before it is this generation's seq N-1,
  * writes nothing, publishes --ready-file (temp file + rename) and waits
  * for a resume.  Then it writes from seq N at next-pos, same generation,
- * the records naming this host: no gap, no overlap.  On the resume it
+ * the records naming this host: no gap, no overlap.  A state with
+ * "resumed-from G0" (a save image resumed as a new instance: the proc
+ * driver's restore) wants the record before it of generation G0 instead,
+ * and goes on as --generation.  On the resume it
  * removes STATEFILE and --ready-file; a source removes --mig-file.
  * SIGTERM while paused: poweroff, as always.
  *
@@ -179,6 +182,7 @@ struct guest_state {
 	uint64_t generation;
 	uint64_t next_seq;
 	uint64_t next_pos;
+	uint64_t resumed_from;  /* 0, or the saved instance a restore goes on from */
 };
 
 /* The disk is reached through one backend, picked by the disk's URL
@@ -1491,15 +1495,20 @@ guest_state_field(struct guest_state *st, const char *key, const char *val)
 		       -EINVAL : 0;
 	if (strcmp(key, "next-pos") == 0)
 		return guest_parse_u64(val, &st->next_pos);
+	if (strcmp(key, "resumed-from") == 0)
+		return guest_parse_u64(val, &st->resumed_from) < 0 ||
+		       st->resumed_from == 0 ? -EINVAL : 0;
 	return -ENOENT;
 }
 
-/* The state file of --incoming: every field once, nothing else. */
+/* The state file of --incoming: every field once (resumed-from, the last,
+ * at most once), nothing else. */
 static int
 guest_state_parse(char *text, struct guest_state *st, char *why, size_t len)
 {
 	static const char *const keys[] = { "vm", "generation", "host", "disk",
-					    "next-seq", "next-pos" };
+					    "next-seq", "next-pos", "resumed-from" };
+	const unsigned required = (1u << 6) - 1;
 	unsigned seen = 0;
 	char *save = NULL, *line;
 
@@ -1526,7 +1535,7 @@ guest_state_parse(char *text, struct guest_state *st, char *why, size_t len)
 		}
 		seen |= 1u << k;
 	}
-	if (seen != (1u << (sizeof(keys) / sizeof(keys[0]))) - 1) {
+	if ((seen & required) != required) {
 		snprintf(why, len, "a field is missing");
 		return -EINVAL;
 	}
@@ -1564,6 +1573,9 @@ guest_state_load(const struct guest_opts *o, struct guest_state *st)
 	else if (st->generation != o->generation)
 		snprintf(why, sizeof(why), "the state is of generation %" PRIu64,
 			 st->generation);
+	else if (st->resumed_from >= o->generation)
+		snprintf(why, sizeof(why), "it resumes generation %" PRIu64
+			 ", not an earlier one", st->resumed_from);
 	else if (strcmp(st->disk, o->disk) != 0)
 		snprintf(why, sizeof(why), "the state is of disk %.200s", st->disk);
 	else
@@ -1600,7 +1612,8 @@ guest_incoming_check(const struct guest_opts *o, struct disk *d,
 		if (r == -ENODATA || guest_record_decode(last, &rec) < 0)
 			snprintf(why, sizeof(why), "no record before %" PRIu64, pos);
 		else if (strcmp(rec.vm, o->vm) != 0 ||
-			 rec.generation != o->generation ||
+			 rec.generation != (st->resumed_from ? st->resumed_from :
+					    o->generation) ||
 			 rec.seq != st->next_seq - 1)
 			snprintf(why, sizeof(why), "the record before %" PRIu64 " is "
 				 "vm %s generation %" PRIu64 " seq %" PRIu64 ", not "

@@ -294,10 +294,11 @@ test_vm_usage(void **state)
 		"a123456789b123456789c123456789d123456789e123456789f123456789xyzw";
 
 	expect_usage_error("vm: missing subcommand (list, show, define, undefine, "
-			   "start, stop, restart, cleanup, migrate or "
-			   "reset-state)",
+			   "start, stop, restart, cleanup, migrate, "
+			   "reset-state, save or resume)",
 			   "usage: agentctl vm list|show|define|undefine|start|"
-			   "stop|restart|cleanup|migrate|reset-state ...", "vm");
+			   "stop|restart|cleanup|migrate|reset-state|save|resume ...",
+			   "vm");
 	expect_usage_error("vm: unknown subcommand 'move'",
 			   "usage: agentctl vm list|show", "vm", "move", "web1");
 	expect_usage_error("vm: unknown subcommand 'Start'",
@@ -307,10 +308,10 @@ test_vm_usage(void **state)
 	expect_usage_error("vm undefine: missing VM",
 			   "usage: agentctl vm undefine VM", "vm", "undefine");
 	expect_usage_error("vm start: missing VM",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "--on", "h1");
 	expect_usage_error("vm start: empty VM name",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "");
 	expect_usage_error("vm stop: VM name longer than 63 characters",
 			   "usage: agentctl vm stop VM", "vm", "stop", long_name);
@@ -319,21 +320,21 @@ test_vm_usage(void **state)
 	expect_usage_error("vm define: empty FILE name",
 			   "usage: agentctl vm define FILE.cfg", "vm", "define", "");
 	expect_usage_error("vm start: --on needs a HOST",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "web1", "--on");
 	expect_usage_error("vm start: empty HOST name",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "web1", "--on=");
 	expect_usage_error("vm start: HOST name longer than 63 characters",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "web1", "--on", long_name);
-	expect_usage_error("vm stop: --on is only for vm start",
+	expect_usage_error("vm stop: --on is only for vm start and vm resume",
 			   "usage: agentctl vm stop VM",
 			   "vm", "stop", "web1", "--on", "h1");
-	expect_usage_error("vm restart: --on is only for vm start",
+	expect_usage_error("vm restart: --on is only for vm start and vm resume",
 			   "usage: agentctl vm restart VM",
 			   "vm", "restart", "--on=h1", "web1");
-	expect_usage_error("status: --on is only for vm start",
+	expect_usage_error("status: --on is only for vm start and vm resume",
 			   "usage: agentctl status [--json]", "status", "--on", "h1");
 	expect_usage_error("vm cleanup: --follow is only for events",
 			   "usage: agentctl vm cleanup VM",
@@ -345,7 +346,7 @@ test_vm_usage(void **state)
 			   "vm", "restart", "web1", "web2");
 	/* the host is an option, never a second word */
 	expect_usage_error("vm start: unexpected argument 'h2'",
-			   "usage: agentctl vm start VM [--on HOST]",
+			   "usage: agentctl vm start VM [--on HOST] [--fresh]",
 			   "vm", "start", "web1", "h2");
 	expect_usage_error("vm define: unexpected argument 'b.cfg'",
 			   "usage: agentctl vm define FILE.cfg",
@@ -410,6 +411,32 @@ test_vm(void **state)
 	assert_int_equal(parse(&a, err, sizeof(err), "vm", "stop", "web1", NULL), 0);
 	assert_int_equal(a.cmd, CTL_CMD_VM_STOP);
 	assert_string_equal(a.vm, "web1");
+	assert_false(a.fresh);
+
+	/* save images */
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "start", "web1",
+			       "--fresh", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_START);
+	assert_true(a.fresh);
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "save", "web1", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_SAVE);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.name, "vm save");
+	assert_int_equal(parse(&a, err, sizeof(err), "vm", "resume", "web1",
+			       "--on", "h2", NULL), 0);
+	assert_int_equal(a.cmd, CTL_CMD_VM_RESUME);
+	assert_string_equal(a.vm, "web1");
+	assert_string_equal(a.host, "h2");
+	expect_usage_error("vm save: --on is only for vm start and vm resume",
+			   "usage: agentctl vm save VM", "vm", "save", "web1", "--on",
+			   "h2");
+	expect_usage_error("vm resume: --fresh is only for vm start",
+			   "usage: agentctl vm resume VM", "vm", "resume", "web1",
+			   "--fresh");
+	expect_usage_error("vm save: missing VM", "usage: agentctl vm save VM",
+			   "vm", "save");
+	expect_usage_error("vm resume: unexpected argument 'h2'",
+			   "usage: agentctl vm resume", "vm", "resume", "web1", "h2");
 
 	assert_int_equal(parse(&a, err, sizeof(err), "vm", "restart", "web1",
 			       "--json", NULL), 0);
@@ -433,7 +460,7 @@ test_vm(void **state)
 			       NULL), 0);
 	assert_int_equal(a.cmd, CTL_CMD_HELP);
 	assert_string_equal(a.name, "vm start");
-	assert_string_equal(a.usage, "usage: agentctl vm start VM [--on HOST]");
+	assert_string_equal(a.usage, "usage: agentctl vm start VM [--on HOST] [--fresh]");
 	assert_non_null(strstr(ctl_args_help(), "\n  vm start VM [--on HOST] "));
 	assert_non_null(strstr(ctl_args_help(), "\n  vm define FILE.cfg "));
 }
@@ -489,7 +516,7 @@ test_fence_usage(void **state)
 	expect_usage_error("node fence: unexpected argument 'now'",
 			   "usage: agentctl node fence HOST [--yes]",
 			   "node", "fence", "h2", "now");
-	expect_usage_error("node fence: --on is only for vm start",
+	expect_usage_error("node fence: --on is only for vm start and vm resume",
 			   "usage: agentctl node fence HOST [--yes]",
 			   "node", "fence", "h2", "--on", "h3");
 	expect_usage_error("node fence: --count is only for events",
@@ -664,8 +691,8 @@ test_maint_usage(void **state)
 			   "web1", "");
 	expect_usage_error("vm migrate: unexpected argument 'h3'", migrate, "vm",
 			   "migrate", "web1", "h2", "h3");
-	expect_usage_error("vm migrate: --on is only for vm start", migrate, "vm",
-			   "migrate", "web1", "--on", "h2");
+	expect_usage_error("vm migrate: --on is only for vm start and vm resume",
+			   migrate, "vm", "migrate", "web1", "--on", "h2");
 	expect_usage_error("vm migrate: --force is only for node drain", migrate,
 			   "vm", "migrate", "web1", "h2", "--force");
 	expect_usage_error("vm migrate: unknown option '--live'", migrate, "vm",

@@ -32,6 +32,7 @@
 #include "peer_hub.h"
 #include "state.h"
 #include "vmhost.h"
+#include "vmsave.h"
 #include "wire.h"
 #include "xm_error.h"
 
@@ -95,6 +96,17 @@ migrate_accept(struct vmhost *vh, struct peer_conn *c, const char *from_addr,
 	(void)done_arg;
 	snprintf(why, whylen, "no migration here");
 	return -ENODEV;
+}
+
+/* agent/san_saveimg.c is not linked: refused as a migration would be */
+int
+saveimg_accept(struct agent *a, struct peer_conn *c, const char *from_addr,
+	       const uint8_t *hello, size_t len, int *fd,
+	       void (**done)(void *, int, const char *), void **done_arg,
+	       char *why, size_t whylen)
+{
+	return migrate_accept(a->vh, c, from_addr, hello, len, fd, done, done_arg,
+			      why, whylen);
 }
 
 #define CLIENT ((qb_ipcs_connection_t *)0x1)

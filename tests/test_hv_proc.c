@@ -1082,6 +1082,80 @@ test_migrate_commit_and_back(void **state)
 	assert_has(f->out, "OK: 0 violations\n");
 }
 
+/* A save image (vm save): the stream of generation 5 kept aside while no
+ * guest runs, then restored on the other host as generation 7, which goes
+ * on with the next seq.  A stream of another generation than said, or
+ * arguments out of order, are refused. */
+static void
+test_restore_save_image(void **state)
+{
+	struct fixture *f = *state;
+	struct vm_config c;
+	struct hv_event ev;
+	struct hv_domain d;
+	char image[8192], want[96];
+	ssize_t len;
+	off_t n;
+	int sp[2];
+
+	open_hv(f);
+	open_hv2(f);
+	start_vm1(f, f->hv, 5, &c);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(hv_proc_ops.migrate_send(f->hv, "vm1", sp[0]), 0);
+	expect_event(f->hv, HV_EVENT_MIGRATE_SENT, "vm1", &ev);
+	assert_int_equal(ev.result, 0);
+	len = recv(sp[1], image, sizeof(image), MSG_DONTWAIT);
+	assert_true(len > 0 && (size_t)len < sizeof(image));
+	close(sp[0]);
+	close(sp[1]);
+	assert_int_equal(hv_proc_ops.destroy(f->hv, "vm1"), 0);
+	expect_event(f->hv, HV_EVENT_DESTROYED, "vm1", &ev);
+	n = disk_records(f->disk);
+	assert_disk_still(f->disk);
+
+	assert_int_equal(hv_proc_ops.restore(f->hv2, &c, 7, 8, 3), -EINVAL);
+	assert_int_equal(hv_proc_ops.restore(f->hv2, &c, 7, 0, 3), -EINVAL);
+	/* said to be of generation 4: refused once the header is in */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(hv_proc_ops.restore(f->hv2, &c, 7, 4, sp[1]), 0);
+	assert_int_equal(send(sp[0], image, (size_t)len, 0), len);
+	expect_event(f->hv2, HV_EVENT_MIGRATE_RECEIVED, "vm1", &ev);
+	assert_int_equal(ev.result, -ESTALE);
+	assert_has(ev.reason, "the stream is of generation 5, not 4");
+	close(sp[0]);
+	close(sp[1]);
+	assert_false(find_dom(f->hv2, "vm1", &d));
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	assert_int_equal(hv_proc_ops.restore(f->hv2, &c, 7, 5, sp[1]), 0);
+	assert_int_equal(send(sp[0], image, (size_t)len, 0), len);
+	expect_event(f->hv2, HV_EVENT_MIGRATE_RECEIVED, "vm1", &ev);
+	if (ev.result != 0)
+		fail_msg("restored: %d %s", ev.result, ev.reason);
+	assert_int_equal(ev.generation, 7);
+	close(sp[0]);
+	close(sp[1]);
+	assert_true(find_dom(f->hv2, "vm1", &d));
+	assert_int_equal(d.generation, 7);
+	assert_true(listed_paused(f->hv2, "vm1"));
+	assert_disk_still(f->disk);
+	assert_int_equal(hv_proc_ops.resume(f->hv2, "vm1"), 0);
+	wait_records(f->disk, n + 5);
+	assert_int_equal(hv_proc_ops.destroy(f->hv2, "vm1"), 0);
+	expect_event(f->hv2, HV_EVENT_DESTROYED, "vm1", &ev);
+
+	assert_int_equal(run_checker(f), 0);
+	snprintf(want, sizeof(want), "generation 5 host h1 records %lld seq 1..%lld\n",
+		 (long long)n, (long long)n);
+	assert_has(f->out, want);
+	snprintf(want, sizeof(want), "generation 7 host h2 records ");
+	assert_has(f->out, want);
+	snprintf(want, sizeof(want), " seq %lld..", (long long)n + 1);
+	assert_has(strstr(f->out, "generation 7 host h2"), want);
+	assert_has(f->out, "OK: 0 violations\n");
+}
+
 /* The abort: the destination's copy destroyed, the source resumed. */
 static void
 test_migrate_abort(void **state)
@@ -1458,6 +1532,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_receive_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_commit_and_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_save_image, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume_before_sent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_send_socket_closed, setup, teardown),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -357,6 +358,58 @@ test_exec_stdout_path_cwd(void **state)
 	free(g);
 }
 
+/* stream_fd: one socket is the child's stdin and stdout; the caller's
+ * end stays open and its own. */
+static void
+test_exec_stream_fd(void **state)
+{
+	const char *argv[] = { "/usr/bin/tr", "a-z", "A-Z", NULL };
+	struct runner_req req = { .argv = argv, .timeout_ms = 5000 };
+	struct got *g = calloc(1, sizeof(*g));
+	struct runner *r = NULL;
+	qb_loop_timer_handle guard;
+	char line[256], buf[64] = "";
+	int sp[2];
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+	req.stream_fd = sp[1];
+	assert_int_equal(runner_req_format(&req, line, sizeof(line)), 0);
+	assert_string_equal(line, "/usr/bin/tr a-z A-Z <> stream");
+	g->loop = qb_loop_create();
+	assert_int_equal(runner_exec_open(&r, g->loop, NULL), 0);
+	assert_int_equal(runner_run(r, &req, got_done, g), 0);
+	assert_int_equal(write(sp[0], "save image", 10), 10);
+	assert_int_equal(shutdown(sp[0], SHUT_WR), 0);
+	assert_int_equal(qb_loop_timer_add(g->loop, QB_LOOP_LOW, 10000000000ULL,
+					   g->loop, guard_fire, &guard), 0);
+	qb_loop_run(g->loop);
+	(void)qb_loop_timer_del(g->loop, guard);
+	assert_true(runner_result_ok(&g->res));
+	assert_string_equal(g->out, "");                /* not captured */
+	close(sp[1]);                                   /* ours: still open */
+	n = read(sp[0], buf, sizeof(buf) - 1);
+	assert_int_equal(n, 10);
+	assert_string_equal(buf, "SAVE IMAGE");
+	assert_int_equal(read(sp[0], buf, sizeof(buf)), 0);
+	/* not with stdin data, stdout_path, nor fds 1 and 2 */
+	req.stdin_data = "x";
+	req.stdin_len = 1;
+	assert_int_equal(runner_req_validate(&req), -EINVAL);
+	req.stdin_data = NULL;
+	req.stdin_len = 0;
+	req.stdout_path = "/tmp/x";
+	assert_int_equal(runner_req_validate(&req), -EINVAL);
+	req.stdout_path = NULL;
+	req.stream_fd = 2;
+	assert_int_equal(runner_req_validate(&req), -EINVAL);
+	runner_close(r);
+	qb_loop_destroy(g->loop);
+	close(sp[0]);
+	free(g);
+}
+
 static void
 test_exec_missing(void **state)
 {
@@ -609,6 +662,7 @@ main(void)
 		cmocka_unit_test(test_exec_capture),
 		cmocka_unit_test(test_exec_stdin),
 		cmocka_unit_test(test_exec_stdout_path_cwd),
+		cmocka_unit_test(test_exec_stream_fd),
 		cmocka_unit_test(test_exec_missing),
 		cmocka_unit_test(test_exec_truncation),
 		cmocka_unit_test(test_exec_concurrent_and_close),

@@ -668,6 +668,21 @@ test_unpack_out_of_range(void **unused)
 	    "VM b has unknown state '0123456789abcdef'");
 	w.vm[1].state = (char *)"running";
 	wire_expect(&w, 0, "");
+	/* save fields: zero is written as absent, bytes only with an image */
+	BAD((w.vm[1].has_saved_gen = true, w.vm[1].saved_gen = 0),
+	    "VM b has a save field present as zero");
+	BAD((w.vm[1].has_save_requested = true, w.vm[1].save_requested = false),
+	    "VM b has a save field present as zero");
+	BAD((w.vm[1].has_saved_bytes = true, w.vm[1].saved_bytes = 9),
+	    "VM b has a save field present as zero");
+	wire_init(&w, 2, 2);
+	w.vm[1].has_saved_gen = true;
+	w.vm[1].saved_gen = 3;
+	w.vm[1].has_saved_bytes = true;
+	w.vm[1].saved_bytes = 9;
+	w.vm[0].has_save_requested = true;
+	w.vm[0].save_requested = true;
+	wire_expect(&w, 0, "");
 
 	/* Too many nodes for the table. */
 	wire_init(&w, STATE_MAX_NODES + 1, 0);
@@ -690,6 +705,9 @@ test_pack_round_trip(void **unused)
 	apply_next(&s, op_state(&b, 2, NODE_STATE_FENCED));
 	apply_next(&s, op_flags(&b, 10, NODE_FLAG_STANDBY, 0));
 	s.epoch = 0x100000001ull;       /* 64-bit values survive */
+	s.vms[0].save_requested = true;
+	s.vms[1].saved_gen = 0x100000002ull;
+	s.vms[1].saved_bytes = 0x300000000ull;
 	packed(&s, &buf, &len);
 	assert_int_equal(state_unpack(buf, len, &out, why, sizeof(why)), 0);
 	assert_string_equal(why, "");

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@ struct ops {
 	Xenmesh__OpVmStorage st;
 	Xenmesh__OpVmDefine def;
 	Xenmesh__OpVmSet set;
+	Xenmesh__OpVmWant want;
 	Xenmesh__VmHa ha;
 };
 
@@ -141,6 +143,36 @@ vm_set(struct ops *o, const char *name, const char *state, uint32_t host,
 	return &o->op;
 }
 
+/* vm save (running false, save) or vm start --fresh (running, fresh) */
+static Xenmesh__Op *
+vm_want(struct ops *o, const char *name, bool running, bool save, bool fresh)
+{
+	xenmesh__op__init(&o->op);
+	xenmesh__op_vm_want__init(&o->want);
+	o->want.name = (char *)name;
+	o->want.running = running;
+	o->want.has_save = save;
+	o->want.save = save;
+	o->want.has_fresh = fresh;
+	o->want.fresh = fresh;
+	o->op.kind_case = XENMESH__OP__KIND_VM_WANT;
+	o->op.vm_want = &o->want;
+	return &o->op;
+}
+
+/* vm_set of the end of a save: stopped with the image of gen */
+static Xenmesh__Op *
+vm_saved(struct ops *o, const char *name, const char *state, uint64_t gen,
+	 uint64_t bytes)
+{
+	vm_set(o, name, state, 0, 0);
+	o->set.has_saved_gen = true;
+	o->set.saved_gen = gen;
+	o->set.has_saved_bytes = bytes != 0;
+	o->set.saved_bytes = bytes;
+	return &o->op;
+}
+
 static Xenmesh__Op *
 vm_storage(struct ops *o, const char *name, uint64_t gen)
 {
@@ -175,6 +207,78 @@ expect_refused(struct state *s, Xenmesh__Op *op, int rc, const char *why_part)
 	if (strstr(why, why_part) == NULL)
 		fail_msg("why '%s' lacks '%s'", why, why_part);
 	assert_int_equal(s->seq, seq);          /* nothing changed */
+}
+
+/* `vm save` and the image it leaves: who may ask, what the state keeps,
+ * when the image is gone, and its volume kept while it holds one. */
+static void
+test_save_image(void **unused)
+{
+	const struct vm_rec *v;
+	struct state s;
+	struct ops o;
+
+	(void)unused;
+	cluster(&s);
+	apply_ok(&s, vm_define(&o, "web"));
+	expect_refused(&s, vm_want(&o, "web", false, true, false), -EBUSY,
+		       "VM web is stopped: only a running VM can be saved");
+	apply_ok(&s, vm_set(&o, "web", "running", 1, 1));
+	expect_refused(&s, vm_want(&o, "web", false, true, false), -ENOENT,
+		       "its save volume web-save is missing");
+	apply_ok(&s, vcreate(&o, "web", VM_SAVE_DISK, 192 << 20));
+	expect_refused(&s, vm_want(&o, "web", false, true, false), -ENOENT,
+		       "its save volume web-save is not ready");
+	apply_ok(&s, vset(&o, "web-save", "ready", NULL));
+	expect_refused(&s, vm_want(&o, "web", true, true, false), -EINVAL,
+		       "a save goes with a stop");
+	expect_refused(&s, vm_want(&o, "web", false, false, true), -EINVAL,
+		       "fresh goes with a start");
+	/* an image only for a stopped VM, of a generation it had */
+	vm_saved(&o, "web", "running", 1, 10);
+	o.set.has_host = true;
+	o.set.host = 1;
+	expect_refused(&s, &o.op, -EINVAL, "only for a stopped VM");
+	expect_refused(&s, vm_saved(&o, "web", "stopped", 2, 10), -EINVAL,
+		       "one of its own generations");
+
+	apply_ok(&s, vm_want(&o, "web", false, true, false));
+	v = state_vm(&s, "web");
+	assert_true(v->save_requested);
+	assert_false(v->want_running);
+	apply_ok(&s, vm_set(&o, "web", "stopping", 1, 0));
+	assert_true(state_vm(&s, "web")->save_requested);      /* still saving */
+	apply_ok(&s, vm_saved(&o, "web", "stopped", 1, 5000));
+	v = state_vm(&s, "web");
+	assert_false(v->save_requested);
+	assert_int_equal(v->saved_gen, 1);
+	assert_int_equal(v->saved_bytes, 5000);
+	expect_refused(&s, vset(&o, "web-save", "removing", NULL), -EBUSY,
+		       "holds the save image of VM web");
+	/* a start that failed keeps it; running from anywhere ends it */
+	apply_ok(&s, vm_set(&o, "web", "starting", 1, 2));
+	apply_ok(&s, vm_set(&o, "web", "stopped", 0, 0));
+	assert_int_equal(state_vm(&s, "web")->saved_gen, 1);
+	apply_ok(&s, vm_set(&o, "web", "running", 1, 3));
+	assert_int_equal(state_vm(&s, "web")->saved_gen, 0);
+	assert_int_equal(state_vm(&s, "web")->saved_bytes, 0);
+	/* a host lost mid-resume: recovering ends it too */
+	apply_ok(&s, vm_saved(&o, "web", "stopped", 3, 5000));
+	apply_ok(&s, vm_set(&o, "web", "recovering", 1, 0));
+	assert_int_equal(state_vm(&s, "web")->saved_gen, 0);
+	/* --fresh discards it */
+	apply_ok(&s, vm_saved(&o, "web", "stopped", 3, 5000));
+	apply_ok(&s, vm_want(&o, "web", true, false, true));
+	assert_int_equal(state_vm(&s, "web")->saved_gen, 0);
+	/* a stop that is not a save ends save_requested */
+	apply_ok(&s, vm_set(&o, "web", "running", 1, 4));
+	apply_ok(&s, vm_want(&o, "web", false, true, false));
+	apply_ok(&s, vm_set(&o, "web", "running", 1, 0));
+	assert_false(state_vm(&s, "web")->save_requested);
+	/* no image: the volume may go */
+	apply_ok(&s, vm_set(&o, "web", "stopped", 0, 0));
+	apply_ok(&s, vset(&o, "web-save", "removing", NULL));
+	state_free(&s);
 }
 
 static void
@@ -424,6 +528,7 @@ main(void)
 		cmocka_unit_test(test_remove_refused_in_use),
 		cmocka_unit_test(test_vm_storage_and_flag),
 		cmocka_unit_test(test_pack_round_trip),
+		cmocka_unit_test(test_save_image),
 		cmocka_unit_test(test_unpack_refuses_bad_volumes),
 		cmocka_unit_test(test_unpack_refuses_vm_without_ha),
 	};

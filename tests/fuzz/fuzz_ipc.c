@@ -26,7 +26,7 @@
  * fuzz-sources: agent/ctl_storage.c agent/ctl_maint.c agent/metrics_agent.c
  * fuzz-sources: agent/ctl_confirm.c agent/ctl_nodes.c agent/nodeconf.c
  * fuzz-sources: agent/ctl_create.c agent/ctl_template.c agent/vmcreate.c
- * fuzz-sources: agent/ctl_volwait.c
+ * fuzz-sources: agent/ctl_volwait.c agent/ctl_save.c
  * fuzz-sources: agent/ctl_backup.c agent/backup.c agent/backup_list.c
  * fuzz-sources: agent/coord.c agent/coord_storage.c agent/san_view.c
  * fuzz-sources: agent/ctl_forward.c agent/peer_hub.c

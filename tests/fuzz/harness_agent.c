@@ -12,6 +12,7 @@
 #include "wire.h"
 #include "san_int.h"
 #include "vmhost.h"
+#include "vmsave.h"
 
 #define QUEUE      256
 #define MAX_ROUNDS 2000          /* deliveries per run of the queue */
@@ -154,6 +155,17 @@ migrate_accept(struct vmhost *vh, struct peer_conn *c, const char *from_addr,
 	(void)done_arg;
 	snprintf(why, whylen, "not linked");
 	return -ENOSYS;
+}
+
+/* agent/san_saveimg.c neither, for the same reason. */
+int
+saveimg_accept(struct agent *a, struct peer_conn *c, const char *from_addr,
+	       const uint8_t *hello, size_t len, int *fd,
+	       void (**done)(void *, int, const char *), void **done_arg,
+	       char *why, size_t whylen)
+{
+	return migrate_accept(a->vh, c, from_addr, hello, len, fd, done, done_arg,
+			      why, whylen);
 }
 
 struct fnode {

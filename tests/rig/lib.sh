@@ -399,6 +399,8 @@ check_all_writers() {
 	local d rc=0 stride
 	for d in "$XMRIG_DIR"/disks/*.img "$XMRIG_DIR"/san-volumes/*.img; do
 		[ -s "$d" ] || continue
+		# a save volume holds a save image (xenmesh-saveimg), no records
+		case $d in */san-volumes/*-save.img) continue ;; esac
 		# a LUN holds a record per 512-byte block
 		stride=()
 		case $d in */san-volumes/*) stride=(--stride 512) ;; esac

@@ -18,7 +18,7 @@
  *        [state=online|unclean|fenced|offline]   (watchdog 10 s by default)
  *   vm NAME mem=MB [prio=N] [restart=always|on-failure|never] [max=N]
  *      [window=S] [hosts=a,b] [group=G] [after=a,b] [on=HOST] [gen=N]
- *      [state=running|stopped|...] [want=running|stopped]
+ *      [state=running|stopped|...] [want=running|stopped] [savevol=1]
  *   ha off                     (quorum rules refuse HA)
  *   no-ack                     (hosts do not report started VMs)
  * events lines (TIME in ms, ascending):
@@ -39,6 +39,8 @@
  *   T migrate-failed VM source|dest REASON...
  *   T drain HOST PARALLEL [force]     T undrain HOST
  *   T cluster-maintenance on|off
+ *   T save VM   T vm-saved VM BYTES   T vm-save-failed VM REASON...
+ *   T start-fresh VM [HOST]   T check VM     (tests/sim/sim_save.c)
  * Node setup words also: cpu=CLASS, nopeer (no peer channel address).
  */
 #include <errno.h>
@@ -53,24 +55,11 @@
 #include "maint.h"
 #include "state.h"
 #include "vmtable.h"
+#include "sim.h"
 
 #define LINE_MAX_LEN 1024
-#define MAX_FENCING STATE_MAX_NODES
 
-struct sim {
-	const char *dir;
-	struct state st;
-	uint64_t now;
-	bool ha_enabled;                /* setup: the quorum rules allow HA */
-	bool quorate;                   /* a coordinator exists and decides */
-	bool ack;                       /* hosts report their starts */
-	uint32_t fencing[MAX_FENCING];  /* fence runs in progress */
-	size_t n_fencing;
-	FILE *out;
-	char err[512];
-};
-
-static int
+int
 fail(struct sim *s, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -83,7 +72,7 @@ fail(struct sim *s, const char *file, int line, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int
+int
 commit(struct sim *s, Xenmesh__Op *op)
 {
 	char why[256] = "";
@@ -94,7 +83,7 @@ commit(struct sim *s, Xenmesh__Op *op)
 	return rc;
 }
 
-static uint32_t
+uint32_t
 node_id(struct sim *s, const char *name)
 {
 	const struct node_rec *n = state_node_by_name(&s->st, name);
@@ -115,10 +104,7 @@ set_node_state(struct sim *s, uint32_t id, enum node_state st)
 	return commit(s, &op);
 }
 
-static void
-emit(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+void
 emit(struct sim *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -358,7 +344,7 @@ setup_vm(struct sim *s, char **tok, int ntok, int line)
 	char config[256], state[32] = "stopped";
 	uint64_t gen = 0;
 	uint32_t on = 0;
-	bool want_run = false;
+	bool want_run = false, savevol = false;
 	int rc = 0;
 
 	if (ntok < 3)
@@ -402,6 +388,8 @@ setup_vm(struct sim *s, char **tok, int ntok, int line)
 			snprintf(state, sizeof(state), "%s", v);
 		else if (strcmp(k, "want") == 0)
 			want_run = strcmp(v, "running") == 0;
+		else if (strcmp(k, "savevol") == 0)
+			savevol = strcmp(v, "1") == 0;
 		else
 			return fail(s, "setup", line, "unknown vm key '%s'", k);
 		if (rc < 0)
@@ -415,6 +403,8 @@ setup_vm(struct sim *s, char **tok, int ntok, int line)
 	op.kind_case = XENMESH__OP__KIND_VM_DEFINE;
 	op.vm_define = &d;
 	rc = commit(s, &op);
+	if (rc == 0 && savevol)
+		rc = sim_save_volume(s, d.name, d.memory_mb, line);
 	if (rc < 0)
 		return rc;
 	if (strcmp(state, "running") == 0 && gen == 0)
@@ -488,9 +478,10 @@ load_setup(struct sim *s)
 
 /* ---- events ---------------------------------------------------------------- */
 
-static int
+int
 host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
-		uint32_t host, Xenmesh__VmExit how, const char *reason, int line)
+		uint32_t host, Xenmesh__VmExit how, const char *reason,
+		uint64_t bytes, int line)
 {
 	struct ha_input in = { &s->st, s->now, s->ha_enabled, NULL, NULL };
 	struct ha_event ev = { 0 };
@@ -508,6 +499,7 @@ host_event_from(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 	ev.generation = v->generation;
 	ev.exit = how;
 	ev.reason = reason;
+	ev.bytes = bytes;
 	rc = ha_host_event(&in, &ev, &p);
 	if (rc == 0)
 		rc = apply_plan(s, &p, 0);
@@ -571,7 +563,7 @@ host_event(struct sim *s, Xenmesh__HostEventKind kind, const char *vm,
 
 	if (v == NULL)
 		return fail(s, "events", line, "no VM %s", vm);
-	return host_event_from(s, kind, vm, v->host, how, reason, line);
+	return host_event_from(s, kind, vm, v->host, how, reason, 0, line);
 }
 
 static int
@@ -606,6 +598,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 	const char *what = tok[1];
 	uint32_t id = n > 2 ? node_id(s, tok[2]) : 0;
 	char reason[256] = "";
+	int rc;
 
 	for (int i = 3; i < n; i++)
 		snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
@@ -687,7 +680,7 @@ run_event(struct sim *s, char **tok, int n, int line)
 
 		emit(s, "event: %s received complete on its destination", tok[2]);
 		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATED,
-				       tok[2], v ? v->migrate_to : 0, 0, NULL, line);
+				       tok[2], v ? v->migrate_to : 0, 0, NULL, 0, line);
 	}
 	if (strcmp(what, "migrate-failed") == 0 && n >= 5) {
 		const struct vm_rec *v = state_vm(&s->st, tok[2]);
@@ -700,8 +693,11 @@ run_event(struct sim *s, char **tok, int n, int line)
 		     why);
 		return host_event_from(s, XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED,
 				       tok[2], v == NULL ? 0 : strcmp(tok[3], "dest") == 0 ?
-				       v->migrate_to : v->host, 0, why, line);
+				       v->migrate_to : v->host, 0, why, 0, line);
 	}
+	rc = sim_save_event(s, tok, n, line);
+	if (rc <= 0)
+		return rc;
 	if (strcmp(what, "ack") == 0 && n == 3) {
 		s->ack = strcmp(tok[2], "on") == 0;
 		return 0;
