@@ -94,6 +94,10 @@ struct hv_ops {
 	 * driver then ends it with an error event.
 	 */
 	int (*migrate_send)(struct hv *hv, const char *name, int fd);
+	/* The same for `vm save` (agent/vmsave.c): the domain is suspended
+	 * first, then its whole state written (no live pre-copy); the same
+	 * HV_EVENT_MIGRATE_SENT ends it. */
+	int (*save)(struct hv *hv, const char *name, int fd);
 	int (*migrate_receive)(struct hv *hv, const struct vm_config *cfg,
 			       uint64_t generation, int fd);
 	/* The same for a save image (`vm save`, agent/vmsave.c): the stream

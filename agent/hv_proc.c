@@ -851,6 +851,7 @@ const struct hv_ops hv_proc_ops = {
 	.shutdown = proc_shutdown,
 	.host_memory = proc_host_memory,
 	.migrate_send = proc_mig_send,
+	.save = proc_mig_send,         /* the guest pauses before it is sent */
 	.migrate_receive = proc_mig_receive,
 	.restore = proc_mig_restore,
 	.resume = proc_mig_resume,

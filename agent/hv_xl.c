@@ -804,6 +804,7 @@ const struct hv_ops hv_xl_ops = {
 	.shutdown = xl_shutdown,
 	.host_memory = xl_host_memory,
 	.migrate_send = xl_migrate_send,
+	.save = xl_save,
 	.migrate_receive = xl_migrate_receive,
 	.restore = xl_restore,
 	.resume = xl_resume,

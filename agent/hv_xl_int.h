@@ -118,6 +118,7 @@ int xl_map(const struct vm_config *cfg, libxl_domain_config *dc);
 /* ---- hv_xl_mig.c ----------------------------------------------------------- */
 
 int xl_migrate_send(struct hv *hv, const char *name, int fd);
+int xl_save(struct hv *hv, const char *name, int fd);
 int xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 		       uint64_t generation, int fd);
 int xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,

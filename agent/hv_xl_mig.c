@@ -286,8 +286,10 @@ xl_mig_close(struct hv *hv)
 
 /* ---- ops ----------------------------------------------------------------------- */
 
-int
-xl_migrate_send(struct hv *hv, const char *name, int fd)
+/* flags: LIBXL_SUSPEND_LIVE (a migration: memory copied while it runs,
+ * which needs Xen's log-dirty mode) or 0 (a save: suspended first). */
+static int
+xl_suspend_to(struct hv *hv, const char *name, int fd, int flags)
 {
 	libxl_dominfo info;
 	struct xl_dom *d;
@@ -321,14 +323,28 @@ xl_migrate_send(struct hv *hv, const char *name, int fd)
 	if (!m)
 		return -ENOMEM;
 	m->domid = domid;
-	r = libxl_domain_suspend(hv->ctx, domid, fd, LIBXL_SUSPEND_LIVE,
-				 &m->how);
+	r = libxl_domain_suspend(hv->ctx, domid, fd, flags, &m->how);
 	if (r != 0) {
 		/* Not started: no callback comes. */
 		xl_mig_free(hv, m);
 		return xl_errno(r);
 	}
 	return 0;
+}
+
+int
+xl_migrate_send(struct hv *hv, const char *name, int fd)
+{
+	return xl_suspend_to(hv, name, fd, LIBXL_SUSPEND_LIVE);
+}
+
+/* A save needs no pre-copy: nothing would run on meanwhile.  Found under
+ * QEMU: a live suspend of a PV domU fails there ("Failed to enable
+ * logdirty: 95"), where `xl save` works. */
+int
+xl_save(struct hv *hv, const char *name, int fd)
+{
+	return xl_suspend_to(hv, name, fd, 0);
 }
 
 /* libxl's stream carries no instance of ours: the receive writes the new

@@ -361,7 +361,7 @@ save_begin(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 		snprintf(why, sizeof(why), "cannot make a socket pair");
 		goto fail;
 	}
-	rc = vh->ops->migrate_send(vh->hv, v->name, j->fd_hv);
+	rc = vh->ops->save(vh->hv, v->name, j->fd_hv);
 	if (rc < 0) {
 		snprintf(why, sizeof(why), "%s driver cannot save it: %s",
 			 vh->ops->name, xm_strerror(rc));

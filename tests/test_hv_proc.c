@@ -1102,7 +1102,7 @@ test_restore_save_image(void **state)
 	open_hv2(f);
 	start_vm1(f, f->hv, 5, &c);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-	assert_int_equal(hv_proc_ops.migrate_send(f->hv, "vm1", sp[0]), 0);
+	assert_int_equal(hv_proc_ops.save(f->hv, "vm1", sp[0]), 0);
 	expect_event(f->hv, HV_EVENT_MIGRATE_SENT, "vm1", &ev);
 	assert_int_equal(ev.result, 0);
 	len = recv(sp[1], image, sizeof(image), MSG_DONTWAIT);

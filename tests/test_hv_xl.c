@@ -658,7 +658,8 @@ libxl_domain_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags,
 {
 	assert_ptr_equal(ctx, FAKE_CTX);
 	rec("suspend %u fd=%s flags=%s %s", domid, which_fd(fd),
-	    flags == LIBXL_SUSPEND_LIVE ? "live" : "other", ao(ao_how));
+	    flags == LIBXL_SUSPEND_LIVE ? "live" : flags == 0 ? "none" : "other",
+	    ao(ao_how));
 	if (F.suspend_rc)
 		return F.suspend_rc;
 	(void)ao_start("suspend", ao_how, "", NULL, NULL);
@@ -1536,6 +1537,47 @@ test_migrate_send(void **state)
 	no_event(hv);
 }
 
+/* vm save: suspended first (no live pre-copy, which needs log-dirty),
+ * ended by the same event; restored as a later instance, whose
+ * generation the receive writes. */
+static void
+test_save_restore(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct vm_config c;
+
+	create_ok(hv, "web1", 7, 42);
+	assert_int_equal(hv_xl_ops.save(hv, "web1", F.sock[0]), 0);
+	CALLS("name_to_domid web1", "domain_info 7",
+	      "suspend 7 fd=ours flags=none async");
+	guest_suspends(7);
+	assert_true(readable(hv));
+	no_event(hv);
+	CALLS("occurred_fd events=1 revents=1");
+	ao_complete(0, 0, 0);
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, 0, "");
+	CALLS("occurred_fd events=1 revents=1");
+	assert_int_equal(hv_xl_ops.destroy(hv, "web1"), 0);
+	CALLS("name_to_domid web1", "evdisable_domain_death 7", "destroy 7 sync");
+	event_is(hv, HV_EVENT_DESTROYED, "web1", 42);
+
+	pv_config(&c, "web1");
+	assert_int_equal(hv_xl_ops.restore(hv, &c, 43, 44, F.sock[0]), -EINVAL);
+	assert_int_equal(hv_xl_ops.restore(hv, &c, 43, 0, F.sock[0]), -EINVAL);
+	NO_CALLS();
+	F.create_domid = 9;
+	assert_int_equal(hv_xl_ops.restore(hv, &c, 43, 42, F.sock[0]), 0);
+	CALLS("name_to_domid web1", RESTORE_WEB1);
+	ao_complete(1, 0, 9);           /* the second ao: after the suspend */
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 43, 0, "");
+	CALLS("occurred_fd events=1 revents=1",
+	      "xs_write t=0 " GEN_PATH(9) "=43",
+	      "xs_set_permissions " GEN_PATH(9) " n=1 owner=0 perms=0",
+	      "evenable_domain_death 9");
+	no_event(hv);
+}
+
 static void
 test_migrate_send_fails(void **state)
 {
@@ -1913,6 +1955,7 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_send, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_send_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume_edges, setup,
