@@ -75,6 +75,9 @@ struct memo *memo_get(struct vmhost *vh, const char *name, uint64_t gen);
  * into the group, and then it is sent again until the state takes it in. */
 int report_fact(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
 		const struct vm_rec *v, Xenmesh__VmExit exit, const char *reason);
+/* agent/vmhost_report.c: facts reported and not yet taken in are sent
+ * again (from reconcile). */
+void facts_resend(struct vmhost *vh);
 /* The same with the image's length of HOST_VM_SAVED. */
 int report_fact_bytes(struct vmhost *vh, struct memo *m, Xenmesh__HostEventKind kind,
 		      const struct vm_rec *v, const char *reason, uint64_t bytes);

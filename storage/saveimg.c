@@ -15,8 +15,14 @@
  * one a line, and the data from offset 4096.  write zeroes the header
  * first and writes it last, after the data is synced: a device holds a
  * whole image or none, never an old or partial one that looks valid.
- * read checks the whole image before it sends a byte, so a restore never
- * starts from a damaged image.  The end of stdin is the end of the image:
+ * read sends the image as it hashes it, and exits 1 when the hash differs
+ * from the header's: its reader must take the stream as whole only when
+ * read exited 0 (the agent aborts the connection otherwise, and the host
+ * then destroys what it received before it ever ran).  One pass, sending
+ * all the while: a first pass that only hashed would leave the peer
+ * channel idle for as long (its idle timeout is 30 s), and so does a long
+ * final sync, which is why write syncs every SYNC_EVERY bytes as it goes.
+ * The end of stdin is the end of the image:
  * a stream the sender cut short ends like a whole one, which only the
  * caller can tell (it clears the image then).
  *
@@ -33,15 +39,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/fs.h>
 #include <sodium.h>
+
+#include "devsize.h"
 
 #define HDR_SIZE 4096
 #define CHUNK (1024 * 1024)
+#define SYNC_EVERY ((uint64_t)64 * CHUNK)  /* bytes written between syncs */
 #define NAME_LEN_MAX 63
 #define HEX_LEN (crypto_hash_sha256_BYTES * 2)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -128,22 +135,6 @@ parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-/* The size of what fd is: a block device's or a regular file's. */
-static int
-dev_size(int fd, uint64_t *size)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	if (S_ISBLK(sb.st_mode))
-		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	if (S_ISREG(sb.st_mode)) {
-		*size = (uint64_t)sb.st_size;
-		return 0;
-	}
-	return -ENOTBLK;
-}
 
 /* len bytes through stdin or stdout (out), whatever the caller passed: a
  * socket may come non-blocking, so EAGAIN waits for it rather than fail.
@@ -303,14 +294,10 @@ data_fail(struct saveimg *s, int rc)
 		    strerror(-rc));
 }
 
-/* The image of s->vm at s->generation is whole (pass 1): 0, or 1 said why. */
+/* The header is of s->vm at s->generation and fits: 0, or 1 said why. */
 static int
-image_verify(struct saveimg *s)
+header_verify(struct saveimg *s)
 {
-	char hex[HEX_LEN + 1];
-	bool out_failed;
-	int rc;
-
 	if (header_load(s) != 0)
 		return 1;
 	if (strcmp(s->hdr.vm, s->vm) != 0 || s->hdr.generation != s->generation)
@@ -320,7 +307,21 @@ image_verify(struct saveimg *s)
 		return fail("save image of VM %s damaged (its length %" PRIu64
 			    " is beyond the %" PRIu64 " bytes of room) on %s", s->vm,
 			    s->hdr.length, s->room, s->dev);
-	rc = data_hash(s, -1, hex, &out_failed);
+	return 0;
+}
+
+/* The data hashed (and sent to out, >= 0) against the header's sha256:
+ * 0, or 1 said why. */
+static int
+image_pass(struct saveimg *s, int out)
+{
+	char hex[HEX_LEN + 1];
+	bool out_failed;
+	int rc = data_hash(s, out, hex, &out_failed);
+
+	if (rc < 0 && out_failed)
+		return fail("cannot send the save image of VM %s on %s to stdout: %s",
+			    s->vm, s->dev, strerror(-rc));
 	if (rc < 0)
 		return data_fail(s, rc);
 	if (strcmp(hex, s->hdr.sha256) != 0)
@@ -374,6 +375,9 @@ cmd_write(struct saveimg *s)
 				    s->dev, strerror(-rc));
 		crypto_hash_sha256_update(&st, s->buf, got);
 		done += got;
+		/* a bounded final sync (see the top) */
+		if (done % SYNC_EVERY == 0 && got == CHUNK && fdatasync(s->fd) < 0)
+			return fail("cannot sync %s: %s", s->dev, strerror(errno));
 	} while (got == CHUNK);
 	/* the data is on disk before a header can vouch for it */
 	if (fdatasync(s->fd) < 0)
@@ -396,29 +400,13 @@ cmd_write(struct saveimg *s)
 static int
 cmd_read(struct saveimg *s)
 {
-	char hex[HEX_LEN + 1];
-	bool out_failed;
-	int rc;
-
-	if (image_verify(s) != 0)
-		return 1;
-	/* pass 2: what goes out is hashed again, for a device changed since */
-	rc = data_hash(s, STDOUT_FILENO, hex, &out_failed);
-	if (rc < 0 && out_failed)
-		return fail("cannot send the save image of VM %s on %s to stdout: %s",
-			    s->vm, s->dev, strerror(-rc));
-	if (rc < 0)
-		return data_fail(s, rc);
-	if (strcmp(hex, s->hdr.sha256) != 0)
-		return fail("the save image of VM %s on %s changed while it was sent: "
-			    "its sha256 differs", s->vm, s->dev);
-	return 0;
+	return header_verify(s) != 0 ? 1 : image_pass(s, STDOUT_FILENO);
 }
 
 static int
 cmd_check(struct saveimg *s)
 {
-	return image_verify(s) != 0 ? 1 : say(s, "ok");
+	return header_verify(s) != 0 || image_pass(s, -1) != 0 ? 1 : say(s, "ok");
 }
 
 static int

@@ -21,12 +21,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/fs.h>
 #include <zlib.h>
+
+#include "devsize.h"
 
 #define CHUNK (1024 * 1024)
 
@@ -53,22 +53,6 @@ fail(const char *fmt, ...)
 	return 1;
 }
 
-/* The size of what fd is: a block device's or a regular file's. */
-static int
-target_size(int fd, uint64_t *size)
-{
-	struct stat sb;
-
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	if (S_ISBLK(sb.st_mode))
-		return ioctl(fd, BLKGETSIZE64, size) < 0 ? -errno : 0;
-	if (S_ISREG(sb.st_mode)) {
-		*size = (uint64_t)sb.st_size;
-		return 0;
-	}
-	return -ENOTBLK;
-}
 
 static int
 write_all(int fd, const unsigned char *p, size_t len)
@@ -123,7 +107,7 @@ main(int argc, char *argv[])
 	fd = open(target, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail("cannot open %s: %s", target, strerror(errno));
-	rc = target_size(fd, &size);
+	rc = dev_size(fd, &size);
 	if (rc < 0) {
 		fail("%s: %s", target, rc == -ENOTBLK ? "neither a block device nor a "
 		     "regular file" : strerror(-rc));
