@@ -20,8 +20,10 @@
 #include "ctl_volwait.h"
 #include "log.h"
 #include "san_int.h"
+#include "cluster.h"
 #include "vmsave.h"
 #include "voltable.h"
+#include "wire.h"
 #include "xm_error.h"
 
 #define SAVE_POLL_MS    500
@@ -179,6 +181,26 @@ volume_ready(void *data, int rc, bool recorded, const char *why)
 	save_submit(w);
 }
 
+/* An agent of protocol 1.2 would take the save op for a plain stop (it
+ * ignores the fields it does not know) and its state would part from the
+ * others': 0, or -EPROTO with why. */
+static int
+members_speak_save(struct agent *a, char *why, size_t whylen)
+{
+	for (size_t i = 0; i < a->rep.n_agents; i++) {
+		uint32_t id = a->rep.agents[i].nodeid;
+		uint16_t minor = cluster_peer_minor(a, id, a->rep.agents[i].pid);
+
+		if (minor >= XM_PROTO_MINOR_SAVE)
+			continue;
+		xm_why(why, whylen, "vm save needs protocol %u.%u on every member: "
+		       "node %" PRIu32 " speaks %u.%u (finish the upgrade first)",
+		       XM_PROTO_MAJOR, XM_PROTO_MINOR_SAVE, id, XM_PROTO_MAJOR, minor);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 void
 ctl_save_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 		 uint32_t uid, const Xenmesh__CtlRequest *req)
@@ -195,6 +217,10 @@ ctl_save_request(struct agent *a, struct ctl_vm *vm, qb_ipcs_connection_t *c,
 		xm_why(msg, sizeof(msg), "VM %s is %s: only a running VM can be saved",
 			v->name, vm_state_name(v->state));
 		ctl_server_reply(c, -EBUSY, msg);
+		return;
+	}
+	if (members_speak_save(a, msg, sizeof(msg)) < 0) {
+		ctl_server_reply(c, -EPROTO, msg);
 		return;
 	}
 	if (vol_name_make(name, sizeof(name), v->name, VM_SAVE_DISK, msg, sizeof(msg)) < 0) {
