@@ -393,6 +393,7 @@ static int
 validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
 		char *why, size_t whylen)
 {
+	const struct vm_rec *old;
 	struct vm_ha ha;
 	int r;
 
@@ -414,6 +415,15 @@ validate_define(const struct state *s, const Xenmesh__OpVmDefine *d,
 	if (s->n_vms >= 65536 && state_vm(s, d->name) == NULL) {
 		xm_why(why, whylen, "the VM table is full (65536 VMs)");
 		return -ENOSPC;
+	}
+	/* its image is of the domain the old config made: libxl would
+	 * restore it into another */
+	old = state_vm(s, d->name);
+	if (old != NULL && (old->saved_gen != 0 || old->save_requested)) {
+		xm_why(why, whylen, "VM %s has a save image: resume it, or discard "
+			"it with agentctl vm start %s --fresh, before redefining it",
+			d->name, d->name);
+		return -EBUSY;
 	}
 	r = vmmac_check(s, d->name, d->config, VM_CONFIG_MAX, why, whylen);
 	if (r < 0)

@@ -255,6 +255,8 @@ test_save_image(void **unused)
 	assert_int_equal(v->saved_bytes, 5000);
 	expect_refused(&s, vset(&o, "web-save", "removing", NULL), -EBUSY,
 		       "holds the save image of VM web");
+	expect_refused(&s, vm_define(&o, "web"), -EBUSY,
+		       "VM web has a save image: resume it, or discard it");
 	/* a start that failed keeps it; running from anywhere ends it */
 	apply_ok(&s, vm_set(&o, "web", "starting", 1, 2));
 	apply_ok(&s, vm_set(&o, "web", "stopped", 0, 0));
