@@ -62,7 +62,7 @@ vm_settled(enum vm_state st)
 
 void
 ctl_vm_mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
-	      const char *fmt, ...)
+		     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,7 +76,7 @@ ctl_vm_mutation_init(struct ctl_mutation *m, uint32_t uid, const char *done,
 
 const struct vm_rec *
 ctl_vm_find(struct agent *a, qb_ipcs_connection_t *c,
-	const Xenmesh__CtlRequest *req, size_t max_args, const char *cmd)
+	    const Xenmesh__CtlRequest *req, size_t max_args, const char *cmd)
 {
 	const struct vm_rec *v;
 	char msg[MSG_MAX];
@@ -172,7 +172,7 @@ vm_define(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	op.vm_define = &d;
 	xm_why(done, sizeof(done), "defined VM %s", conf->name);
 	ctl_vm_mutation_init(&m, uid, done, "vm define %s (from %.64s)", conf->name,
-		      req->args[0]);
+			     req->args[0]);
 	m.then = define_then;
 	m.then_data = strdup(conf->name);
 	if (m.then_data == NULL) {
@@ -298,7 +298,7 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		xm_why(msg, sizeof(msg), "VM %s: start on %s requested",
 			v->name, node->name);
 		ctl_vm_mutation_init(&m, uid, msg, "vm start %s on %s", v->name,
-			      node->name);
+				     node->name);
 		m.node = node->id;
 	} else {
 		xm_why(msg, sizeof(msg), "VM %s: start requested", v->name);
