@@ -52,6 +52,8 @@ struct agent {
 	struct nodeconf *nodeconf;      /* NULL: corosync.conf left alone */
 	struct ctl_create *create;      /* NULL until the first vm create */
 	struct peer *peer;              /* NULL: no [peer] listen, or it failed */
+	qb_loop_timer_handle peer_retry;        /* its next try, 0 none */
+	bool peer_failed;               /* its failure was said */
 	struct ctl_forward *fwd;        /* NULL until the first forward */
 	struct saveimg *saveimg;        /* agent/san_saveimg.c, NULL until used */
 	struct ctl_job *backup_job;     /* the backup or restore running here */

@@ -189,8 +189,8 @@ agent_services_start(struct agent *a)
 	a->services_started = true;
 	if (guard_start(a) < 0)
 		log_err("cannot start the self-fence guard");
-	/* live migration and forwarded requests; a dom0's driver open tries
-	 * it again when it failed (see migrate_open) */
+	/* live migration, saves and forwarded requests; retried on its own
+	 * when it cannot open yet */
 	(void)peer_hub_open(a);
 	if (a->cfg.role == NODE_ROLE_DOM0)
 		vmhost_try_open(a);

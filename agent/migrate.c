@@ -535,15 +535,9 @@ int
 migrate_open(struct vmhost *vh)
 {
 	struct migrate *m;
-	int rc;
 
-	/* the peer channel failed to open with the agent (address not up
-	 * yet at boot, key not there): the driver's retry tries it again */
-	if (vh->a->cfg.peer_listen[0] != '\0' && vh->a->peer == NULL) {
-		rc = peer_hub_open(vh->a);
-		if (rc < 0)
-			return rc;
-	}
+	/* no peer channel yet is no reason to take no VMs: it is retried on
+	 * its own (peer_hub.c), migrations fail meanwhile and say why */
 	m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return -ENOMEM;

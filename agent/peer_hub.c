@@ -82,13 +82,51 @@ hub_accept(void *arg, struct peer_conn *c, const char *from_addr,
 	return -EPROTONOSUPPORT;
 }
 
-int
-peer_hub_open(struct agent *a)
+/* One try; why says what failed. */
+static int
+hub_open(struct agent *a, char *why, size_t whylen)
 {
 	struct peer_hooks hooks = { .accept = hub_accept };
 	struct peer_config pc;
 	char addr[64], err[256];
 	uint16_t port = 0;
+	int rc;
+
+	memset(&pc, 0, sizeof(pc));
+	rc = peer_hub_addr_split(a->cfg.peer_listen, addr, sizeof(addr), &port);
+	if (rc < 0) {
+		snprintf(why, whylen, "[peer] listen %s: not ADDR:PORT", a->cfg.peer_listen);
+		return rc;
+	}
+	rc = peer_key_load(a->cfg.peer_key_file, pc.key, err, sizeof(err));
+	if (rc < 0) {
+		snprintf(why, whylen, "%s", err);
+		return rc;
+	}
+	pc.listen_addr = addr;
+	pc.port = port;
+	rc = peer_open(&a->peer, a->loop, &pc, &hooks, a);
+	sodium_memzero(pc.key, sizeof(pc.key));
+	if (rc < 0) {
+		snprintf(why, whylen, "on %s: %s", a->cfg.peer_listen, xm_strerror(rc));
+		a->peer = NULL;
+	}
+	return rc;
+}
+
+static void
+retry_fn(void *data)
+{
+	struct agent *a = data;
+
+	a->peer_retry = 0;
+	(void)peer_hub_open(a);
+}
+
+int
+peer_hub_open(struct agent *a)
+{
+	char why[320];
 	int rc;
 
 	if (a->peer != NULL)
@@ -98,33 +136,36 @@ peer_hub_open(struct agent *a)
 			   "node, and no agentctl request forwarded to or from it");
 		return 0;
 	}
-	memset(&pc, 0, sizeof(pc));
-	rc = peer_hub_addr_split(a->cfg.peer_listen, addr, sizeof(addr), &port);
-	if (rc < 0) {
-		log_err("[peer] listen %s: not ADDR:PORT", a->cfg.peer_listen);
-		return rc;
+	rc = hub_open(a, why, sizeof(why));
+	if (rc == 0) {
+		log_notice("peer channel listening on %s%s", a->cfg.peer_listen,
+			   a->peer_failed ? " (at last)" : "");
+		a->peer_failed = false;
+		return 0;
 	}
-	rc = peer_key_load(a->cfg.peer_key_file, pc.key, err, sizeof(err));
-	if (rc < 0) {
-		log_err("peer channel: %s", err);
-		return rc;
-	}
-	pc.listen_addr = addr;
-	pc.port = port;
-	rc = peer_open(&a->peer, a->loop, &pc, &hooks, a);
-	sodium_memzero(pc.key, sizeof(pc.key));
-	if (rc < 0) {
-		log_err("peer channel on %s: %s", a->cfg.peer_listen, xm_strerror(rc));
-		a->peer = NULL;
-		return rc;
-	}
-	log_notice("peer channel listening on %s", a->cfg.peer_listen);
-	return 0;
+	/* an address not up yet at boot, a key not there yet: the channel
+	 * opens when it can; meanwhile migrations, saves and forwarded
+	 * requests to or from here fail and say so */
+	if (!a->peer_failed)
+		log_err("peer channel: %s; trying again every %d s", why,
+			PEER_HUB_RETRY_MS / 1000);
+	else
+		log_debug("peer channel: %s", why);
+	a->peer_failed = true;
+	if (a->peer_retry == 0 &&
+	    qb_loop_timer_add(a->loop, QB_LOOP_LOW,
+			      PEER_HUB_RETRY_MS * QB_TIME_NS_IN_MSEC, a, retry_fn,
+			      &a->peer_retry) != 0)
+		a->peer_retry = 0;
+	return rc;
 }
 
 void
 peer_hub_close(struct agent *a)
 {
+	if (a->peer_retry != 0)
+		(void)qb_loop_timer_del(a->loop, a->peer_retry);
+	a->peer_retry = 0;
 	peer_close(a->peer);
 	a->peer = NULL;
 }

@@ -13,8 +13,11 @@
 
 struct agent;
 
+#define PEER_HUB_RETRY_MS 5000
+
 /* 0 also when [peer] listen is empty (a->peer stays NULL); -errno when the
- * key or the address is bad (logged). */
+ * key or the address is bad (logged once), and then it tries again every
+ * PEER_HUB_RETRY_MS until it opens. */
 int peer_hub_open(struct agent *a);
 /* Aborts every connection (their done callbacks run now): before the
  * users' own stop. */

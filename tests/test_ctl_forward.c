@@ -488,6 +488,32 @@ test_no_peer_channel(void **state)
 	assert_int_equal(conn_refs, 0);
 }
 
+/* A channel that cannot open at start (an address not up yet at boot) is
+ * tried again on its own until it opens. */
+static void
+test_peer_retry(void **state)
+{
+	struct fixture *fx = *state;
+	char listen[sizeof(fx->h1.cfg.peer_listen)];
+	int never = 0;
+
+	peer_hub_close(&fx->h1);
+	snprintf(listen, sizeof(listen), "%s", fx->h1.cfg.peer_listen);
+	/* TEST-NET-1: no address of this machine */
+	snprintf(fx->h1.cfg.peer_listen, sizeof(fx->h1.cfg.peer_listen),
+		 "192.0.2.1:7420");
+	assert_true(peer_hub_open(&fx->h1) < 0);
+	assert_null(fx->h1.peer);
+	assert_true(fx->h1.peer_failed);
+	assert_true(fx->h1.peer_retry != 0);
+	/* the address comes up */
+	snprintf(fx->h1.cfg.peer_listen, sizeof(fx->h1.cfg.peer_listen), "%s", listen);
+	run_until(fx, &never, PEER_HUB_RETRY_MS + 1500);
+	assert_non_null(fx->h1.peer);
+	assert_false(fx->h1.peer_failed);
+	assert_true(fx->h1.peer_retry == 0);
+}
+
 /* ---- the SAN node's side against requests made by hand ------------------- */
 
 struct dial {
@@ -597,6 +623,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_peer_channel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_san_refuses, setup, teardown),
 	};
 
