@@ -10,11 +10,12 @@
  * records the image: stopped, saved_gen).  Any failure resumes the
  * domain and reports HOST_VM_SAVE_FAILED: it runs on.
  *
- * Resume: a start of a VM with saved_gen.  The driver's migrate_receive
- * reads the image the SAN node streams (checked against its sha256 there
- * before the first byte goes out); the domain runs only once the stream
- * and the channel ended cleanly.  A failure destroys what was received
- * and is a failed start: the image stays for the next try.
+ * Resume: a start of a VM with saved_gen.  The driver's restore reads the
+ * image the SAN node streams, hashing it as it goes; a sha256 other than
+ * the one saved aborts the channel at the end.  So the domain runs only
+ * once the stream and the channel ended cleanly; a failure destroys what
+ * was received (paused, it never ran) and is a failed start: the image
+ * stays for the next try.
  *
  * A domain suspended by a save that no job owns (the agent restarted
  * meanwhile) is resumed and the save reported failed.

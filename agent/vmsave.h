@@ -9,8 +9,8 @@
  *            then end; SAN -> host "saved VM GEN LENGTH SHA256\n" once it
  *            is synced on the device, then end.
  *   resume:  hello "xenmesh-resume 1 VM SAVED_GEN GEN FROM"; SAN -> host
- *            the image (its sha256 checked before the first byte), then
- *            end.
+ *            the image, then end; an abort instead when its sha256 is
+ *            not the one saved (checked as it is sent).
  * The SAN node takes a hello only when the replicated state agrees: the
  * VM stopping with save_requested at GEN on FROM, or starting at GEN on
  * FROM with saved_gen SAVED_GEN.  A failure of the program aborts the
