@@ -346,7 +346,10 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		}
 		if (m->done & DONE_GONE)
 			continue;
-		if (stops_here(v)) {
+		/* gone while it was to be saved, with no save of it under way
+		 * (a saved one is DONE_GONE): it stopped, without an image */
+		if (stops_here(v) ||
+		    (v->state == VM_STATE_STOPPING && !vmsave_busy(vh, v->name, v->generation))) {
 			if (report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STOPPED,
 					v, 0, NULL) == 0)
 				m->done |= DONE_GONE;
