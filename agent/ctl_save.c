@@ -36,7 +36,6 @@ struct ctl_save_wait {
 	uint32_t uid;
 	char name[STATE_NAME_MAX];
 	uint64_t gen;                   /* the instance being saved */
-	bool committed;                 /* the save op is in the state */
 	struct volwait vw;
 	qb_loop_timer_handle timer;
 	struct ctl_save_wait *next;
@@ -133,7 +132,6 @@ save_committed(struct agent *a, void *data, qb_ipcs_connection_t *c, int result,
 		wait_answer(w, result, reason ? reason : xm_strerror(result));
 		return;
 	}
-	w->committed = true;
 	poll_arm(w);
 }
 

@@ -284,13 +284,14 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		w.fresh = true;
 	}
 	if (v->saved_gen != 0 && !w.fresh) {
-		xm_why(msg, sizeof(msg), "VM %s: start requested; it resumes from "
-			"its save image (--fresh boots it and discards the image)",
-			v->name);
 		if (resume)
 			xm_why(msg, sizeof(msg), "VM %s: resume requested (its "
 				"image of generation %" PRIu64 ", %" PRIu64 " MB)", v->name,
 				v->saved_gen, v->saved_bytes >> 20);
+		else
+			xm_why(msg, sizeof(msg), "VM %s: start requested; it resumes "
+				"from its save image (--fresh boots it and discards "
+				"the image)", v->name);
 		ctl_vm_mutation_init(&m, uid, msg, "vm start %s%s%s (resume)", v->name,
 				     node ? " on " : "", node ? node->name : "");
 		m.node = node ? node->id : 0;

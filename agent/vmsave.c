@@ -50,7 +50,7 @@ struct save_job {
 	int fd_peer;                    /* the channel's end */
 	struct peer_conn *conn;
 	bool hv_done, peer_done;
-	int hv_rc, peer_rc;
+	int hv_rc;                      /* the driver's result, once hv_done */
 	char why[HV_REASON_MAX + 16];   /* the first failure */
 	uint64_t started_ms;
 	struct save_job *next;
@@ -276,7 +276,6 @@ peer_done_cb(void *arg, int rc, const char *why)
 	char text[HV_REASON_MAX];
 
 	j->peer_done = true;
-	j->peer_rc = rc;
 	j->conn = NULL;
 	if (rc < 0) {
 		const char *said = why != NULL ? strstr(why, " aborted: ") : NULL;
@@ -341,8 +340,7 @@ job_dial(struct vmhost *vh, struct save_job *j, const char *hello, size_t len)
 	if (rc < 0) {
 		j->conn = NULL;
 		j->peer_done = true;
-		j->peer_rc = rc;
-		job_abort(j, why);
+			job_abort(j, why);
 		return;
 	}
 	log_notice("%s VM %s (generation %" PRIu64 ") %s SAN node %s",
