@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "clock.h"
 #include "cmdseq.h"
 #include "iscsi.h"
 #include "log.h"
@@ -26,6 +28,8 @@ struct attach {
 	enum attach_state st;
 	int err;                        /* AT_FAILED */
 	char why[256];
+	uint64_t done_ms;               /* AT_DONE since (monotonic) */
+	bool dev_wait_logged;
 	struct vmdisk *d;
 };
 
@@ -36,8 +40,29 @@ struct vmdisk {
 	struct iscsi_portal portal;
 	bool have_portal;
 	char initiator[ISCSI_NAME_MAX + 1];
+	bool (*dev_exists)(const char *path, void *arg);
+	void *dev_arg;
 	struct attach at[ATTACH_MAX];
 };
+
+/* Xen's block hotplug script wants a block device: a by-path link that is
+ * missing or dangling (stat follows it) is not there yet. */
+static bool
+dev_is_block(const char *path, void *arg)
+{
+	struct stat sb;
+
+	(void)arg;
+	return stat(path, &sb) == 0 && S_ISBLK(sb.st_mode);
+}
+
+void
+vmdisk_set_dev_probe(struct vmdisk *d, bool (*exists)(const char *path, void *arg),
+		     void *arg)
+{
+	d->dev_exists = exists != NULL ? exists : dev_is_block;
+	d->dev_arg = exists != NULL ? arg : NULL;
+}
 
 const char *
 vmdisk_initiator(const struct vmdisk *d)
@@ -83,6 +108,7 @@ vmdisk_open_runner(struct vmdisk **out, struct agent *a, bool block,
 	d->runner = r;
 	d->a = a;
 	d->block = block;
+	vmdisk_set_dev_probe(d, NULL, NULL);
 	if (a->cfg.portal[0] != '\0') {
 		rc = iscsi_portal_parse(a->cfg.portal, &d->portal, why, sizeof(why));
 		if (rc < 0) {
@@ -161,6 +187,7 @@ attach_done(void *data, const struct cmdseq_outcome *o)
 				 "session is listed", at->iqn);
 	} else {
 		at->st = AT_DONE;
+		at->done_ms = mono_ms();
 		log_notice("logged in to %s as %s", at->iqn, d->initiator);
 	}
 	free(ss);
@@ -180,6 +207,7 @@ attach_start(struct vmdisk *d, struct attach *at)
 	iscsi_cmd_iface_setup(&seq, d->initiator);
 	iscsi_cmd_attach(&seq, at->iqn, &d->portal, &t);
 	at->st = AT_RUNNING;
+	at->dev_wait_logged = false;
 	rc = cmdseq_run(d->runner, &seq, attach_done, at, NULL);
 	if (rc < 0) {
 		cmdseq_free(&seq);
@@ -191,13 +219,14 @@ attach_start(struct vmdisk *d, struct attach *at)
 	return rc;
 }
 
-/* Rewrite one "xenmesh:DISK" target. */
+/* The device (block) or URL of one "xenmesh:DISK" target, into path. */
 static int
 disk_resolve(struct vmdisk *d, const struct state *st, const char *vm,
-	     const char *iqn, struct vm_disk *disk, char *why, size_t whylen)
+	     const char *iqn, const struct vm_disk *disk, char *path, size_t pathlen,
+	     char *why, size_t whylen)
 {
 	const char *dname = disk->target + strlen(VMDISK_PREFIX);
-	char vname[VOL_NAME_MAX + 8], path[VM_PATH_MAX], pt[96];
+	char vname[VOL_NAME_MAX + 8], pt[96];
 	const struct vol_rec *vol;
 	int rc;
 
@@ -209,19 +238,34 @@ disk_resolve(struct vmdisk *d, const struct state *st, const char *vm,
 			 "(agentctl volume create)");
 		return -ENOENT;
 	}
-	if (d->block) {
-		rc = iscsi_bypath(path, sizeof(path), &d->portal, iqn, vol->lun, why, whylen);
-		if (rc < 0)
-			return rc;
-	} else {
-		(void)iscsi_portal_format(&d->portal, pt, sizeof(pt));
-		rc = snprintf(path, sizeof(path), "iscsi://%s/%s/%" PRIu32, pt, iqn,
-			      vol->lun);
-		if (rc < 0 || (size_t)rc >= sizeof(path))
-			return -ENAMETOOLONG;
-	}
-	snprintf(disk->target, sizeof(disk->target), "%s", path);
+	if (d->block)
+		return iscsi_bypath(path, pathlen, &d->portal, iqn, vol->lun, why, whylen);
+	(void)iscsi_portal_format(&d->portal, pt, sizeof(pt));
+	rc = snprintf(path, pathlen, "iscsi://%s/%s/%" PRIu32, pt, iqn, vol->lun);
+	if (rc < 0 || (size_t)rc >= pathlen)
+		return -ENAMETOOLONG;
 	return 0;
+}
+
+/* udev makes the by-path link some time after the login (once the kernel
+ * has scanned the new session): give it a while, the caller's periodic pass
+ * asks again; then this instance fails as a failed login would. */
+static int
+dev_missing(struct attach *at, const char *path, char *why, size_t whylen)
+{
+	if (mono_ms() < at->done_ms + VMDISK_DEV_WAIT_MS) {
+		if (!at->dev_wait_logged)
+			log_info("waiting for %s to appear (udev)", path);
+		at->dev_wait_logged = true;
+		return -EINPROGRESS;
+	}
+	at->st = AT_FAILED;
+	at->err = -ENODEV;
+	snprintf(at->why, sizeof(at->why), "logged in to %.60s but %.120s did not "
+		 "appear within %d s (is udev running?)", at->iqn, path,
+		 VMDISK_DEV_WAIT_MS / 1000);
+	snprintf(why, whylen, "%s", at->why);
+	return at->err;
 }
 
 int
@@ -230,7 +274,8 @@ vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v, struct vm_config *cfg,
 {
 	const struct state *st = &d->a->rep.st;
 	char iqn[ISCSI_NAME_MAX + 1];
-	struct attach *at;
+	char (*paths)[VM_PATH_MAX];
+	struct attach *at = NULL;
 	int rc;
 
 	if (!vmdisk_uses_san(cfg))
@@ -266,16 +311,33 @@ vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v, struct vm_config *cfg,
 			return -EINPROGRESS;
 		}
 	}
+	paths = calloc(cfg->n_disks, sizeof(*paths));
+	if (paths == NULL)
+		return -ENOMEM;
+	/* every disk resolved and present before any target is rewritten: a
+	 * caller told "not yet" may ask again with the same cfg */
 	for (uint32_t i = 0; i < cfg->n_disks; i++) {
-		struct vm_disk *disk = &cfg->disks[i];
+		const struct vm_disk *disk = &cfg->disks[i];
 
 		if (strncmp(disk->target, VMDISK_PREFIX, strlen(VMDISK_PREFIX)) != 0)
 			continue;
-		rc = disk_resolve(d, st, v->name, iqn, disk, why, whylen);
+		rc = disk_resolve(d, st, v->name, iqn, disk, paths[i], sizeof(paths[i]),
+				  why, whylen);
 		if (rc < 0)
-			return rc;
+			goto out_free_paths;
+		if (d->block && !d->dev_exists(paths[i], d->dev_arg)) {
+			rc = dev_missing(at, paths[i], why, whylen);
+			goto out_free_paths;
+		}
 	}
-	return 0;
+	for (uint32_t i = 0; i < cfg->n_disks; i++)
+		if (paths[i][0] != '\0')
+			snprintf(cfg->disks[i].target, sizeof(cfg->disks[i].target), "%s",
+				 paths[i]);
+	rc = 0;
+out_free_paths:
+	free(paths);
+	return rc;
 }
 
 void

@@ -22,6 +22,9 @@
 #include "vmconf.h"
 
 #define VMDISK_PREFIX "xenmesh:"
+/* How long after a login its /dev/disk/by-path devices may take to appear
+ * (udev makes them after the kernel has scanned the new session). */
+#define VMDISK_DEV_WAIT_MS 30000
 
 struct vmdisk;
 
@@ -36,15 +39,30 @@ void vmdisk_close(struct vmdisk *d);
  * host name: logged at open). */
 const char *vmdisk_initiator(const struct vmdisk *d);
 
+/* Tests: how vmdisk_prepare asks whether a logged-in target's device is
+ * there (exists(path, arg)).  NULL restores the default: stat() follows
+ * the by-path link to a block device (S_ISBLK), as Xen's block hotplug
+ * script wants; a missing or dangling link is not there. */
+void vmdisk_set_dev_probe(struct vmdisk *d, bool (*exists)(const char *path, void *arg),
+			  void *arg);
+
 /* Does cfg have a disk on a SAN volume? */
 bool vmdisk_uses_san(const struct vm_config *cfg);
 
 /*
- * Make cfg's SAN disks usable here for instance v (rewrites their
- * targets).  0 ready; -EINPROGRESS a login runs (vmhost is kicked when it
- * ends: call again); XM_EFENCED the target refused this host although the
- * cluster had admitted it (this host has been fenced); another negative
- * errno with why (volume not ready, no portal, login failed).
+ * Make cfg's SAN disks usable here for instance v: 0 ready, their targets
+ * rewritten.  Otherwise cfg is left as it was, and:
+ *   -EINPROGRESS  not yet, call again: a login runs (vmhost is kicked when
+ *                 it ends), or (block) a device of the finished login has
+ *                 not appeared yet (no kick: vmhost's periodic pass asks
+ *                 again; up to VMDISK_DEV_WAIT_MS after the login);
+ *   XM_EFENCED    the target refused this host although the cluster had
+ *                 admitted it (this host has been fenced);
+ *   -ENODEV       with why: logged in but a device did not appear within
+ *                 VMDISK_DEV_WAIT_MS (udev);
+ *   another negative errno with why (volume not ready, no portal, login
+ *   failed).
+ * A failed login and -ENODEV stay until a new generation of v.
  */
 int vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v,
 		   struct vm_config *cfg, char *why, size_t whylen);

@@ -1,7 +1,8 @@
 /* Tests of agent/vmdisk.c: a VM's SAN disks on a dom0.  The proc driver
  * gets iscsi:// URLs; a block driver (xl) logs in with iscsiadm first (the
  * exact lines against the recorder) and gets /dev/disk/by-path devices; a
- * refused login is the storage fence; a VM gone away is logged out. */
+ * refused login is the storage fence; a by-path device udev has not made
+ * yet is waited for, for a while; a VM gone away is logged out. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -22,6 +26,7 @@
 #define PFX  "iqn.2026-11.org.xenmesh"
 #define IQN  PFX ":web"
 #define NODE "iscsiadm -m node -T " IQN " -p 10.77.3.100:3260 -I xenmesh"
+#define BYPATH "/dev/disk/by-path/ip-10.77.3.100:3260-iscsi-" IQN "-lun-"
 
 static int kicks;
 
@@ -34,11 +39,39 @@ vmhost_kick(struct agent *a)
 	kicks++;
 }
 
+/*
+ * A settable monotonic clock: this definition interposes on libc's for the
+ * whole test binary (vmdisk.c's mono_ms() included), as in test_eventlog.
+ * Negative: the real clock.
+ */
+static long long fake_mono_ms = -1;
+
+int
+clock_gettime(clockid_t clk, struct timespec *ts)
+{
+	if (fake_mono_ms >= 0 && clk == CLOCK_MONOTONIC) {
+		ts->tv_sec = (time_t)(fake_mono_ms / 1000);
+		ts->tv_nsec = (long)(fake_mono_ms % 1000) * 1000000;
+		return 0;
+	}
+	return (int)syscall(SYS_clock_gettime, clk, ts);
+}
+
 struct fix {
 	struct agent a;
 	struct vm_rec *v;
 	struct vm_config cfg;
+	const char *missing;            /* the device udev has not made yet */
 };
+
+/* The device probe: every path is there but f->missing. */
+static bool
+fake_dev_exists(const char *path, void *arg)
+{
+	struct fix *f = arg;
+
+	return f->missing == NULL || strcmp(path, f->missing) != 0;
+}
 
 static void
 add_vol(struct state *s, const char *vm, const char *disk, uint32_t lun,
@@ -86,6 +119,7 @@ setup(void **state)
 	snprintf(f->cfg.disks[2].target, sizeof(f->cfg.disks[2].target), "/srv/iso/x.iso");
 	snprintf(f->cfg.disks[2].vdev, sizeof(f->cfg.disks[2].vdev), "xvdc");
 	kicks = 0;
+	fake_mono_ms = -1;
 	*state = f;
 	return 0;
 }
@@ -97,6 +131,7 @@ teardown(void **state)
 
 	state_free(&f->a.rep.st);
 	free(f);
+	fake_mono_ms = -1;
 	return 0;
 }
 
@@ -204,6 +239,7 @@ test_block_login(void **state)
 	runner_recorder_set_ordered(r, true);
 	expect_attach(r, &ok, "tcp: [1] 10.77.3.100:3260,1 " IQN " (non-flash)\n");
 	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	vmdisk_set_dev_probe(d, fake_dev_exists, f);
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
 	/* asked again while the login runs: nothing new is started */
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
@@ -228,6 +264,121 @@ test_block_login(void **state)
 	while (runner_recorder_deliver(r))
 		;
 	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	vmdisk_close(d);
+}
+
+#define SESSIONS "tcp: [1] 10.77.3.100:3260,1 " IQN " (non-flash)\n"
+
+/* A block vmdisk on a recorder, logged in to the VM's target at fake_mono_ms. */
+static struct vmdisk *
+logged_in(struct fix *f, struct runner **r)
+{
+	struct runner_canned ok = { 0 };
+	struct vmdisk *d;
+	char why[256] = "", msg[256];
+
+	assert_int_equal(runner_recorder_open(r, NULL), 0);
+	runner_recorder_set_ordered(*r, true);
+	expect_attach(*r, &ok, SESSIONS);
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, *r), 0);
+	vmdisk_set_dev_probe(d, fake_dev_exists, f);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	while (runner_recorder_deliver(*r))
+		;
+	assert_int_equal(runner_recorder_verify(*r, msg, sizeof(msg)), 0);
+	return d;
+}
+
+/* Logged in but udev has not made a by-path link yet: the domain must not
+ * be created on it (Xen's hotplug script would fail it); no target is
+ * given out until every device is there. */
+static void
+test_block_dev_wait(void **state)
+{
+	struct fix *f = *state;
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "";
+
+	fake_mono_ms = 1000000;
+	f->missing = BYPATH "2";
+	d = logged_in(f, &r);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	assert_string_equal(f->cfg.disks[0].target, "xenmesh:root");
+	assert_string_equal(f->cfg.disks[1].target, "xenmesh:swap");
+	fake_mono_ms += VMDISK_DEV_WAIT_MS - 1;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	assert_string_equal(f->cfg.disks[0].target, "xenmesh:root");
+
+	/* udev made it: the same cfg is resolved now, nothing run again */
+	f->missing = NULL;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), 0);
+	assert_string_equal(f->cfg.disks[0].target, BYPATH "1");
+	assert_string_equal(f->cfg.disks[1].target, BYPATH "2");
+	assert_string_equal(f->cfg.disks[2].target, "/srv/iso/x.iso");
+	assert_int_equal(kicks, 1);
+	assert_int_equal(runner_recorder_count(r), 10);
+	vmdisk_close(d);
+}
+
+/* Still missing VMDISK_DEV_WAIT_MS after the login: this instance fails. */
+static void
+test_block_dev_timeout(void **state)
+{
+	struct fix *f = *state;
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "";
+
+	fake_mono_ms = 1000000;
+	f->missing = BYPATH "1";
+	d = logged_in(f, &r);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	fake_mono_ms += VMDISK_DEV_WAIT_MS;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENODEV);
+	assert_string_equal(why, "logged in to " IQN " but " BYPATH "1 did not appear "
+			    "within 30 s (is udev running?)");
+	assert_string_equal(f->cfg.disks[0].target, "xenmesh:root");
+	/* the same instance is not tried again, even once the device is there */
+	f->missing = NULL;
+	why[0] = '\0';
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENODEV);
+	assert_non_null(strstr(why, "did not appear"));
+	assert_int_equal(runner_recorder_count(r), 10);
+	vmdisk_close(d);
+}
+
+/* A new instance logs in again and waits VMDISK_DEV_WAIT_MS from then. */
+static void
+test_block_dev_wait_new_gen(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned ok = { 0 };
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "", msg[256];
+
+	fake_mono_ms = 1000000;
+	f->missing = BYPATH "1";
+	d = logged_in(f, &r);
+	fake_mono_ms += VMDISK_DEV_WAIT_MS - 5000;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+
+	f->v->generation = 4;
+	f->v->storage_gen = 4;
+	expect_attach(r, &ok, SESSIONS);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	fake_mono_ms += 10000;          /* the login took 10 s */
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	/* 35 s after the first login, 20 s after this one: still waiting */
+	fake_mono_ms += VMDISK_DEV_WAIT_MS - 10000;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	fake_mono_ms += 9999;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	fake_mono_ms += 1;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENODEV);
 	vmdisk_close(d);
 }
 
@@ -294,6 +445,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_dev_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_dev_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_dev_wait_new_gen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_unreachable, setup, teardown),
 	};
