@@ -241,6 +241,21 @@ want_op(const char *name, bool running, uint32_t host, Xenmesh__OpVmWant *w,
 	op->vm_want = w;
 }
 
+/* The request is taken even when nothing may start now (it is kept and
+ * acted on later), but the admin is told why the VM will stay stopped. */
+static void
+start_held_note(const struct agent *a, char *done, size_t len)
+{
+	size_t n = strlen(done);
+
+	if (!a->qv.ha_enabled)
+		snprintf(done + n, len - n, "; it will not start while HA is disabled: %.160s",
+			 a->qv.ha_reason[0] ? a->qv.ha_reason : "no quorum");
+	else if (a->rep.st.frozen)
+		snprintf(done + n, len - n, "; it will not start until cluster "
+			 "maintenance ends (agentctl cluster maintenance off)");
+}
+
 static void
 vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 	 const Xenmesh__CtlRequest *req)
@@ -305,6 +320,7 @@ vm_start(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 		xm_why(msg, sizeof(msg), "VM %s: start requested", v->name);
 		ctl_vm_mutation_init(&m, uid, msg, "vm start %s", v->name);
 	}
+	start_held_note(a, m.done, sizeof(m.done));
 	ctl_server_submit(a, c, &m, &op);
 }
 

@@ -153,6 +153,7 @@ setup(void **state)
 	add_node(&f->a.rep.st, 1, "h1", XENMESH__NODE_ROLE__ROLE_DOM0);
 	add_node(&f->a.rep.st, 2, "h2", XENMESH__NODE_ROLE__ROLE_DOM0);
 	add_node(&f->a.rep.st, 10, "san1", XENMESH__NODE_ROLE__ROLE_SAN);
+	f->a.qv.ha_enabled = true;
 	f->a.loop = qb_loop_create();
 	if (f->a.loop == NULL)
 		return -1;
@@ -308,6 +309,32 @@ test_unknown(void **state)
 	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_LIST, NULL, NULL);
 	assert_int_equal(seen.result, -EOPNOTSUPP);
 	assert_int_equal(seen.n_submit, 0);
+}
+
+/* A start is kept while nothing may start, and the answer says why. */
+static void
+test_start_held(void **state)
+{
+	struct fixture *f = *state;
+
+	define_web1(f);
+	f->a.qv.ha_enabled = false;
+	snprintf(f->a.qv.ha_reason, sizeof(f->a.qv.ha_reason), "even number of "
+		 "votes (4) and no quorum device: HA VMs are not managed");
+	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_START, NULL,
+		"web1", "h2", NULL);
+	assert_int_equal(seen.op->kind_case, XENMESH__OP__KIND_VM_WANT);
+	assert_true(seen.op->vm_want->running);
+	assert_string_equal(seen.m.done, "VM web1: start on h2 requested; it will "
+			    "not start while HA is disabled: even number of votes (4) "
+			    "and no quorum device: HA VMs are not managed");
+	f->a.qv.ha_enabled = true;
+	f->a.rep.st.frozen = true;
+	request(&f->a, &f->vm, XENMESH__CTL_COMMAND__CTL_VM_START, NULL,
+		"web1", NULL);
+	assert_string_equal(seen.m.done, "VM web1: start requested; it will not "
+			    "start until cluster maintenance ends (agentctl cluster "
+			    "maintenance off)");
 }
 
 static void
@@ -506,6 +533,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_define, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_define_macs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_undefined, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_stop, setup, teardown),
