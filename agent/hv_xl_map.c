@@ -228,6 +228,20 @@ xlmap_disks(const struct vm_config *c, libxl_domain_config *dc,
 				      d->vdev);
 			break;
 		}
+		if (disk->pdev_path != NULL && d->target[0] != '\0' &&
+		    strncmp(disk->pdev_path, VM_DISK_SAN_PREFIX,
+			    strlen(VM_DISK_SAN_PREFIX)) == 0 &&
+		    strncmp(d->target, VM_DISK_SAN_PREFIX,
+			    strlen(VM_DISK_SAN_PREFIX)) != 0) {
+			/* a SAN volume the agent resolved to its device
+			 * (agent/vmdisk.c): the spec still names it */
+			free(disk->pdev_path);
+			disk->pdev_path = strdup(d->target);
+			if (!disk->pdev_path) {
+				r = -ENOMEM;
+				break;
+			}
+		}
 		if (strcmp(disk->pdev_path ? disk->pdev_path : "",
 			   d->target) != 0) {
 			r = xlmap_why(why, whylen, "disk %u '%s': the spec says "

@@ -54,6 +54,10 @@ enum vm_restart {
 	VM_RESTART_NEVER,
 };
 
+/* target=xenmesh:DISK: the VM's volume VM-DISK on the SAN; the dom0 agent
+ * rewrites target to the device or URL (agent/vmdisk.h), spec stays. */
+#define VM_DISK_SAN_PREFIX "xenmesh:"
+
 struct vm_disk {
 	char spec[VM_PATH_MAX * 2];     /* the disk string as written */
 	char target[VM_PATH_MAX];       /* path or URL of the backing store */

@@ -140,6 +140,44 @@ test_disk_spec_without_vdev(void **state)
 	libxl_domain_config_dispose(&dc);
 }
 
+/* A SAN disk: the spec names the volume, the agent resolved the target to
+ * the LUN's device (agent/vmdisk.c); libxl gets the device.  Found under
+ * QEMU: the two were refused as disagreeing, so no SAN disk ever started. */
+static void
+test_disk_san_resolved(void **state)
+{
+	static const char dev[] = "/dev/disk/by-path/ip-10.99.2.100:3260-iscsi-"
+				  "iqn.2026-11.org.xenmesh:web1-lun-1";
+	libxl_domain_config dc;
+	struct vm_config c;
+	char why[256];
+
+	pv_config(&c);
+	snprintf(c.disks[0].spec, sizeof(c.disks[0].spec),
+		 "vdev=xvda, access=rw, target=xenmesh:root");
+	snprintf(c.disks[0].target, sizeof(c.disks[0].target), "%s", dev);
+	assert_int_equal(map(&c, &dc, why, sizeof(why)), 0);
+	assert_string_equal(dc.disks[0].pdev_path, dev);
+	assert_string_equal(dc.disks[0].vdev, "xvda");
+	assert_int_equal(dc.disks[0].readwrite, 1);
+	libxl_domain_config_dispose(&dc);
+
+	/* not resolved (no agent did it): libxl must not get the reference */
+	pv_config(&c);
+	snprintf(c.disks[0].spec, sizeof(c.disks[0].spec),
+		 "vdev=xvda, access=rw, target=xenmesh:root");
+	snprintf(c.disks[0].target, sizeof(c.disks[0].target), "xenmesh:root");
+	assert_int_equal(map(&c, &dc, why, sizeof(why)), 0);
+	assert_string_equal(dc.disks[0].pdev_path, "xenmesh:root");
+	libxl_domain_config_dispose(&dc);
+
+	/* a plain path never gives way to another */
+	pv_config(&c);
+	snprintf(c.disks[0].target, sizeof(c.disks[0].target), "%s", dev);
+	assert_int_equal(map(&c, &dc, why, sizeof(why)), -EINVAL);
+	libxl_domain_config_dispose(&dc);
+}
+
 static void
 test_disk_spec_disagrees(void **state)
 {
@@ -445,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_disk_spec_refused),
 		cmocka_unit_test(test_disk_spec_without_vdev),
 		cmocka_unit_test(test_disk_spec_disagrees),
+		cmocka_unit_test(test_disk_san_resolved),
 		cmocka_unit_test(test_vif_disagrees),
 		cmocka_unit_test(test_hvm_bootloader_refused),
 		cmocka_unit_test(test_pv_needs_kernel),
