@@ -121,6 +121,7 @@ config_defaults(struct xm_config *cfg)
 	snprintf(cfg->corosync_conf, sizeof(cfg->corosync_conf),
 		 "/etc/corosync/corosync.conf");
 	snprintf(cfg->hv_driver, sizeof(cfg->hv_driver), "xl");
+	snprintf(cfg->hv_migration, sizeof(cfg->hv_migration), "live");
 	snprintf(cfg->hv_guest, sizeof(cfg->hv_guest), "/usr/lib/xenmesh/guest");
 	snprintf(cfg->watchdog, sizeof(cfg->watchdog), "kernel");
 	snprintf(cfg->watchdog_path, sizeof(cfg->watchdog_path), "/dev/watchdog");
@@ -316,7 +317,9 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 	static const char *const backends[] = { "file", "lvm", NULL };
 	static const char *const mirrors[] = { "none", "drbd", NULL };
 	static const char *const policies[] = { "migrate", "stop", "refuse", NULL };
+	static const char *const migrations[] = { "live", "stop-copy", NULL };
 	const char *const *allowed = strcmp(k->name, "driver") == 0 ? drivers :
+				     strcmp(k->name, "migration") == 0 ? migrations :
 				     strcmp(k->name, "backend") == 0 ? backends :
 				     strcmp(k->name, "mirror") == 0 ? mirrors :
 				     strcmp(k->name, "shutdown_policy") == 0 ? policies :
@@ -334,6 +337,7 @@ config_set_word(struct config_parser *p, const struct config_key *k,
 			    allowed == backends ? "file or lvm" :
 			    allowed == mirrors ? "none or drbd" :
 			    allowed == policies ? "migrate, stop or refuse" :
+			    allowed == migrations ? "live or stop-copy" :
 			    "kernel, rig or none");
 }
 
@@ -494,6 +498,7 @@ static const struct config_key config_keys[] = {
 	{ SEC_CLUSTER, "corosync_conf", config_set_path, CFG_STR(corosync_conf) },
 	{ SEC_HYPERVISOR, "driver", config_set_word, CFG_STR(hv_driver) },
 	{ SEC_HYPERVISOR, "guest", config_set_path, CFG_STR(hv_guest) },
+	{ SEC_HYPERVISOR, "migration", config_set_word, CFG_STR(hv_migration) },
 	{ SEC_HYPERVISOR, "reserve", config_set_mb,
 	  offsetof(struct xm_config, dom0_reserve_mb), sizeof(uint64_t) },
 	{ SEC_FENCING, "watchdog", config_set_word, CFG_STR(watchdog) },

@@ -37,6 +37,7 @@ struct xm_config {
 	/* [hypervisor] */
 	char hv_driver[8];              /* driver = xl | proc, default xl */
 	char hv_guest[PATH_MAX];        /* guest = PATH (proc), default /usr/lib/xenmesh/guest */
+	char hv_migration[12];          /* migration = live | stop-copy (xl), default live */
 	uint64_t dom0_reserve_mb;       /* reserve = MB kept for dom0, default 0 */
 	/* [fencing] */
 	char watchdog[8];               /* watchdog = kernel | rig | none, default kernel */

@@ -53,6 +53,9 @@ struct hv_params {
 	const char *guest_path;         /* proc: the test guest binary */
 	const char *initiator;          /* proc: iSCSI name for iscsi:// disks */
 	unsigned replacement_s;         /* proc: how long a lost portal is awaited */
+	bool stop_copy;                 /* xl: migrations suspend the domain first
+					 * (no live pre-copy, which needs Xen's
+					 * log-dirty mode) */
 };
 
 struct hv;

@@ -480,6 +480,7 @@ xl_open(struct hv **out, const struct hv_params *p)
 	if (!hv)
 		return -ENOMEM;
 	hv->epfd = hv->evfd = hv->tfd = -1;
+	hv->stop_copy = p != NULL && p->stop_copy;
 	hv->logger.vtable.vmessage = xl_log_vmessage;
 	hv->logger.vtable.progress = xl_log_progress;
 	hv->logger.vtable.destroy = xl_log_destroy;

@@ -79,6 +79,7 @@ struct hv {
 	struct hv_event *q;             /* FIFO: q[q_head .. q_len) */
 	size_t q_head, q_len, q_cap;
 	struct xl_mig *migs;            /* in flight, newest first */
+	bool stop_copy;                 /* migrations: suspend first */
 };
 
 /* ---- hv_xl.c: shared with hv_xl_mig.c ------------------------------------ */

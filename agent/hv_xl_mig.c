@@ -332,10 +332,13 @@ xl_suspend_to(struct hv *hv, const char *name, int fd, int flags)
 	return 0;
 }
 
+/* Stop-and-copy ([hypervisor] migration = stop-copy) pauses the guest
+ * for the whole transfer, but works where Xen's log-dirty mode does not
+ * (found under QEMU's emulated Xen: "Failed to enable logdirty: 95"). */
 int
 xl_migrate_send(struct hv *hv, const char *name, int fd)
 {
-	return xl_suspend_to(hv, name, fd, LIBXL_SUSPEND_LIVE);
+	return xl_suspend_to(hv, name, fd, hv && hv->stop_copy ? 0 : LIBXL_SUSPEND_LIVE);
 }
 
 /* A save needs no pre-copy: nothing would run on meanwhile.  Found under

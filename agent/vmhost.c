@@ -573,6 +573,7 @@ vmhost_open(struct agent *a, bool quiet)
 	p.host_mem_mb = a->cfg.mem_total_mb ? a->cfg.mem_total_mb : 4096;
 	p.guest_path = a->cfg.hv_guest;
 	p.replacement_s = (unsigned)a->cfg.replacement_timeout_s;
+	p.stop_copy = strcmp(a->cfg.hv_migration, "stop-copy") == 0;
 	rc = vmdisk_open(&vh->disk, a, strcmp(vh->ops->name, "proc") != 0);
 	if (rc < 0)
 		goto out_free;

@@ -1578,6 +1578,24 @@ test_save_restore(void **state)
 	no_event(hv);
 }
 
+/* [hypervisor] migration = stop-copy: the domain is suspended before its
+ * memory is sent (Xen without log-dirty mode). */
+static void
+test_migrate_stop_copy(void **state)
+{
+	struct hv_params p = { .host_name = "h1", .run_dir = "/nonexistent",
+			       .stop_copy = true };
+	struct hv *hv = NULL;
+
+	assert_int_equal(hv_xl_ops.open(&hv, &p), 0);
+	*state = hv;
+	F.n_calls = 0;
+	create_ok(hv, "web1", 7, 42);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	CALLS("name_to_domid web1", "domain_info 7",
+	      "suspend 7 fd=ours flags=none async");
+}
+
 static void
 test_migrate_send_fails(void **state)
 {
@@ -1956,6 +1974,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_send, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_stop_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_send_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume_edges, setup,
