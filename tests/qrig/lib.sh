@@ -73,10 +73,11 @@ wait_until() {
 	done
 }
 
-# qrig_corosync_conf TOKEN_MS [--two-node] NAME=ADDR...: corosync.conf of
-# the emulated machines (knet, crypto on, node ids in the order given).
+# qrig_corosync_conf TOKEN_MS [--two-node] NAME=ADDR[,VOTES]...: corosync.conf
+# of the emulated machines (knet, crypto on, node ids in the order given;
+# VOTES: that node's quorum_votes, default 1).
 qrig_corosync_conf() {
-	local token=$1 quorum='' id=0 n
+	local token=$1 quorum='' id=0 n addr
 	shift
 	if [ "${1:-}" = --two-node ]; then
 		quorum=$'\n\ttwo_node: 1'
@@ -90,8 +91,11 @@ qrig_corosync_conf() {
 	printf 'quorum {\n\tprovider: corosync_votequorum%s\n}\nnodelist {\n' "$quorum"
 	for n in "$@"; do
 		id=$((id + 1))
-		printf '\tnode {\n\t\tname: %s\n\t\tnodeid: %d\n\t\tring0_addr: %s\n\t}\n' \
-			"${n%%=*}" "$id" "${n#*=}"
+		addr=${n#*=}
+		printf '\tnode {\n\t\tname: %s\n\t\tnodeid: %d\n\t\tring0_addr: %s\n' \
+			"${n%%=*}" "$id" "${addr%%,*}"
+		[ "$addr" = "${addr%%,*}" ] || printf '\t\tquorum_votes: %s\n' "${addr#*,}"
+		printf '\t}\n'
 	done
 	printf '}\n'
 }
