@@ -21,12 +21,25 @@
 
 enum attach_state { AT_NONE, AT_RUNNING, AT_DONE, AT_FAILED, AT_DETACHING };
 
+/* This host's open-iscsi iface (storage/iscsi.h): set up once, never again
+ * while it holds: iscsiadm refuses to make anew an iface a session uses
+ * (exit 15), and one made anew would forget its initiator name.  An agent
+ * (re)started reads it first: its sessions may be running. */
+enum iface_state {
+	IFACE_UNKNOWN,          /* not read yet (or a setup failed) */
+	IFACE_PROBING,          /* being read */
+	IFACE_MISSING,          /* absent or not ours: the next attach sets it up */
+	IFACE_SETTING_UP,       /* an attach sets it up: others wait */
+	IFACE_READY,
+};
+
 struct attach {
 	char vm[VM_NAME_MAX];
 	char iqn[ISCSI_NAME_MAX + 1];
 	uint64_t gen;                   /* instance it was made for */
 	enum attach_state st;
 	int err;                        /* AT_FAILED */
+	bool sets_up_iface;             /* AT_RUNNING with the iface setup */
 	char why[256];
 	uint64_t done_ms;               /* AT_DONE since (monotonic) */
 	bool dev_wait_logged;
@@ -40,6 +53,7 @@ struct vmdisk {
 	struct iscsi_portal portal;
 	bool have_portal;
 	char initiator[ISCSI_NAME_MAX + 1];
+	enum iface_state iface;
 	bool (*dev_exists)(const char *path, void *arg);
 	void *dev_arg;
 	struct attach at[ATTACH_MAX];
@@ -170,6 +184,9 @@ attach_done(void *data, const struct cmdseq_outcome *o)
 		memset(at, 0, sizeof(*at));
 		return;
 	}
+	if (at->sets_up_iface)
+		d->iface = o->rc < 0 ? IFACE_UNKNOWN : IFACE_READY;
+	at->sets_up_iface = false;
 	if (o->rc < 0) {
 		enum iscsi_failure f = iscsi_login_classify(o->last);
 
@@ -194,8 +211,49 @@ attach_done(void *data, const struct cmdseq_outcome *o)
 	vmhost_kick(d->a);
 }
 
+static void
+iface_probe_done(void *data, const struct cmdseq_outcome *o)
+{
+	struct vmdisk *d = data;
+	char name[ISCSI_NAME_MAX + 1] = "";
+
+	if (o->rc == -ECANCELED)
+		return;
+	if (o->rc == 0 && o->tolerated == 0 && o->last != NULL &&
+	    o->last->out.data != NULL &&
+	    iscsi_record_value(o->last->out.data, "iface.initiatorname", name,
+			       sizeof(name)) == 0 &&
+	    strcmp(name, d->initiator) == 0) {
+		d->iface = IFACE_READY;
+		log_info("iscsi iface %s already set up as %s", ISCSI_IFACE, name);
+	} else {
+		d->iface = IFACE_MISSING;
+	}
+	vmhost_kick(d->a);
+}
+
 static int
-attach_start(struct vmdisk *d, struct attach *at)
+iface_probe(struct vmdisk *d)
+{
+	struct cmdseq seq;
+	int rc;
+
+	cmdseq_init(&seq);
+	iscsi_cmd_iface_show(&seq);
+	d->iface = IFACE_PROBING;
+	rc = cmdseq_run(d->runner, &seq, iface_probe_done, d, NULL);
+	if (rc < 0) {
+		cmdseq_free(&seq);
+		d->iface = IFACE_UNKNOWN;
+	}
+	return rc;
+}
+
+/* Log in to iqn for instance gen.  0 also when nothing started yet (the
+ * iface is being read, or set up by another attach): at is left as it was
+ * and the caller asks again. */
+static int
+attach_start(struct vmdisk *d, struct attach *at, const char *iqn, uint64_t gen)
 {
 	struct iscsi_timeouts t = {
 		.replacement_s = (unsigned)d->a->cfg.replacement_timeout_s,
@@ -203,19 +261,47 @@ attach_start(struct vmdisk *d, struct attach *at)
 	struct cmdseq seq;
 	int rc;
 
+	switch (d->iface) {
+	case IFACE_UNKNOWN:
+		rc = iface_probe(d);
+		if (rc < 0) {
+			snprintf(at->iqn, sizeof(at->iqn), "%s", iqn);
+			at->gen = gen;
+			goto out_failed;
+		}
+		return 0;
+	case IFACE_PROBING:
+	case IFACE_SETTING_UP:
+		return 0;
+	case IFACE_MISSING:
+	case IFACE_READY:
+		break;
+	}
+	snprintf(at->iqn, sizeof(at->iqn), "%s", iqn);
+	at->gen = gen;
 	cmdseq_init(&seq);
-	iscsi_cmd_iface_setup(&seq, d->initiator);
+	at->sets_up_iface = d->iface == IFACE_MISSING;
+	if (at->sets_up_iface) {
+		iscsi_cmd_iface_setup(&seq, d->initiator);
+		d->iface = IFACE_SETTING_UP;
+	}
 	iscsi_cmd_attach(&seq, at->iqn, &d->portal, &t);
 	at->st = AT_RUNNING;
 	at->dev_wait_logged = false;
 	rc = cmdseq_run(d->runner, &seq, attach_done, at, NULL);
 	if (rc < 0) {
 		cmdseq_free(&seq);
-		at->st = AT_FAILED;
-		at->err = rc;
-		snprintf(at->why, sizeof(at->why), "cannot run iscsiadm: %s",
-			 xm_strerror(rc));
+		if (at->sets_up_iface)
+			d->iface = IFACE_UNKNOWN;
+		at->sets_up_iface = false;
+		goto out_failed;
 	}
+	return 0;
+
+out_failed:
+	at->st = AT_FAILED;
+	at->err = rc;
+	snprintf(at->why, sizeof(at->why), "cannot run iscsiadm: %s", xm_strerror(rc));
 	return rc;
 }
 
@@ -301,9 +387,7 @@ vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v, struct vm_config *cfg,
 			return at->err;
 		}
 		if (at->st != AT_DONE || at->gen != v->generation) {
-			snprintf(at->iqn, sizeof(at->iqn), "%s", iqn);
-			at->gen = v->generation;
-			rc = attach_start(d, at);
+			rc = attach_start(d, at, iqn, v->generation);
 			if (rc < 0) {
 				snprintf(why, whylen, "%s", at->why);
 				return rc;

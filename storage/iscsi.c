@@ -424,6 +424,16 @@ iscsi_cmd_iface_setup(struct cmdseq *s, const char *initiator)
 	return s->error;
 }
 
+int
+iscsi_cmd_iface_show(struct cmdseq *s)
+{
+	if (!s)
+		return -EINVAL;
+	(void)cmdseq_add(s, ISCSIADM, "-m", "iface", "-I", ISCSI_IFACE, NULL);
+	cmdseq_tolerate(s);
+	return s->error;
+}
+
 static void
 node_update(struct cmdseq *s, const char *iqn, const char *portal, const char *key,
 	    const char *value)

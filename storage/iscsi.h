@@ -18,7 +18,10 @@
  * Facts about iscsiadm 2.1.8 the sequences rely on (tests/data has the
  * captured outputs):
  *  - `-m iface -I NAME -o new` exits 0 also when the iface exists, and then
- *    RESETS it to defaults (iface.initiatorname back to <empty>).
+ *    RESETS it to defaults (iface.initiatorname back to <empty>); but while
+ *    a session uses the iface it exits 15, "Could not create new interface"
+ *    (found on a real dom0 under QEMU).  So the setup runs once, after a
+ *    read (iscsi_cmd_iface_show) finds no iface of this host's name.
  *  - A node record copies the iface's settings when `-m node -o new`
  *    creates it, and iscsid logs in under the record's iface.initiatorname
  *    (falling back to initiatorname.iscsi when it is empty).  A node
@@ -121,6 +124,11 @@ struct iscsi_timeouts {
  * The caller confirms the read-back (o->last->out) with
  * iscsi_record_value(..., "iface.initiatorname", ...) == NAME. */
 int iscsi_cmd_iface_setup(struct cmdseq *s, const char *initiator);
+/* iscsiadm -m iface -I xenmesh (may fail: no such iface): whether an
+ * earlier setup stands (iface.initiatorname in its output).  Found under
+ * QEMU: `-o new` of an iface a session uses exits 15 ("Could not create
+ * new interface"), so the setup must not run again once it holds. */
+int iscsi_cmd_iface_show(struct cmdseq *s);
 
 /* iscsiadm -m node -o new -T IQN -p PORTAL -I xenmesh
  * iscsiadm -m node -T IQN -p PORTAL -I xenmesh -o update -n KEY -v VALUE

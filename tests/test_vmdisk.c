@@ -208,11 +208,16 @@ static const char *const attach_lines[] = {
 	NULL,
 };
 
+/* The iface read first by a vmdisk just opened: none here (a fresh host),
+ * so its first login sets it up; later logins do not (a session uses it:
+ * iscsiadm would refuse its `-o new`, exit 15, as found under QEMU). */
+#define IFACE_SHOW "iscsiadm -m iface -I xenmesh"
+
 static void
-expect_attach(struct runner *r, const struct runner_canned *login,
-	      const char *sessions)
+expect_attach_lines(struct runner *r, const struct runner_canned *login,
+		    const char *sessions, size_t first)
 {
-	for (size_t i = 0; attach_lines[i] != NULL; i++) {
+	for (size_t i = first; attach_lines[i] != NULL; i++) {
 		struct runner_canned c = { 0 };
 
 		if (strstr(attach_lines[i], "--login"))
@@ -223,6 +228,32 @@ expect_attach(struct runner *r, const struct runner_canned *login,
 		if (login->exit_code != 0 && strstr(attach_lines[i], "--login"))
 			break;
 	}
+}
+
+/* The first login of a vmdisk: the iface read (missing), set up, login. */
+static void
+expect_attach(struct runner *r, const struct runner_canned *login,
+	      const char *sessions)
+{
+	runner_recorder_expect(r, IFACE_SHOW, &(struct runner_canned){
+		.exit_code = 6, .err = "iscsiadm: Could not read iface xenmesh (6)\n" });
+	expect_attach_lines(r, login, sessions, 0);
+}
+
+/* A vmdisk's first prepare: the iface is read (one delivery), then the
+ * login starts; kicks counts from there. */
+static void
+first_prepare(struct fix *f, struct vmdisk *d, struct runner *r)
+{
+	char why[256] = "";
+
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	/* asked again while the iface is read: nothing more is started */
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	assert_true(runner_recorder_deliver(r));
+	assert_int_equal(kicks, 1);
+	kicks = 0;
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
 }
 
 static void
@@ -240,7 +271,7 @@ test_block_login(void **state)
 	expect_attach(r, &ok, "tcp: [1] 10.77.3.100:3260,1 " IQN " (non-flash)\n");
 	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
 	vmdisk_set_dev_probe(d, fake_dev_exists, f);
-	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	first_prepare(f, d, r);
 	/* asked again while the login runs: nothing new is started */
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
 	while (runner_recorder_deliver(r))
@@ -275,18 +306,107 @@ logged_in(struct fix *f, struct runner **r)
 {
 	struct runner_canned ok = { 0 };
 	struct vmdisk *d;
-	char why[256] = "", msg[256];
+	char msg[256];
 
 	assert_int_equal(runner_recorder_open(r, NULL), 0);
 	runner_recorder_set_ordered(*r, true);
 	expect_attach(*r, &ok, SESSIONS);
 	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, *r), 0);
 	vmdisk_set_dev_probe(d, fake_dev_exists, f);
-	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	first_prepare(f, d, *r);
 	while (runner_recorder_deliver(*r))
 		;
 	assert_int_equal(runner_recorder_verify(*r, msg, sizeof(msg)), 0);
 	return d;
+}
+
+/* An agent restarted while its sessions run: the iface it set up before
+ * is read and kept; no `-o new` (refused, exit 15, while a session uses
+ * it: found under QEMU, where every later start on that host failed). */
+static void
+test_iface_kept(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned ok = { 0 }, shown = {
+		.out = "# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = xenmesh\n"
+		       "iface.transport_name = tcp\n"
+		       "iface.initiatorname = " PFX ":h1\n# END RECORD\n" };
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "", msg[256];
+
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	runner_recorder_set_ordered(r, true);
+	runner_recorder_expect(r, IFACE_SHOW, &shown);
+	expect_attach_lines(r, &ok, SESSIONS, 3);
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	vmdisk_set_dev_probe(d, fake_dev_exists, f);
+	first_prepare(f, d, r);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), 0);
+	vmdisk_close(d);
+
+	/* an iface of another name (the host was renamed) is set up again */
+	snprintf(f->cfg.disks[0].target, sizeof(f->cfg.disks[0].target), "xenmesh:root");
+	snprintf(f->cfg.disks[1].target, sizeof(f->cfg.disks[1].target), "xenmesh:swap");
+	kicks = 0;
+	assert_int_equal(runner_recorder_open(&r, NULL), 0);
+	runner_recorder_set_ordered(r, true);
+	shown.out = "iface.iscsi_ifacename = xenmesh\niface.initiatorname = " PFX ":old\n";
+	runner_recorder_expect(r, IFACE_SHOW, &shown);
+	expect_attach_lines(r, &ok, SESSIONS, 0);
+	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
+	vmdisk_set_dev_probe(d, fake_dev_exists, f);
+	first_prepare(f, d, r);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	vmdisk_close(d);
+}
+
+/* A second VM logs in while the first one's session runs: no iface setup
+ * (its `-o new` would be refused, exit 15, and fail the start). */
+static void
+test_second_login(void **state)
+{
+	struct fix *f = *state;
+	struct runner_canned ok = { 0 };
+	struct vm_rec *v2;
+	struct vm_config cfg2;
+	struct vmdisk *d;
+	struct runner *r;
+	char why[256] = "", msg[256];
+
+	d = logged_in(f, &r);
+	f->a.rep.st.vms = realloc(f->a.rep.st.vms, 2 * sizeof(*f->a.rep.st.vms));
+	f->v = &f->a.rep.st.vms[0];
+	v2 = &f->a.rep.st.vms[1];
+	f->a.rep.st.n_vms = 2;
+	*v2 = *f->v;
+	v2->config = strdup("");
+	snprintf(v2->name, sizeof(v2->name), "zz");
+	add_vol(&f->a.rep.st, "zz", "root", 1, VOL_STATE_READY);
+	memset(&cfg2, 0, sizeof(cfg2));
+	snprintf(cfg2.name, sizeof(cfg2.name), "zz");
+	cfg2.n_disks = 1;
+	snprintf(cfg2.disks[0].target, sizeof(cfg2.disks[0].target), "xenmesh:root");
+	snprintf(cfg2.disks[0].vdev, sizeof(cfg2.disks[0].vdev), "xvda");
+	runner_recorder_expect(r, "iscsiadm -m node -o new -T " PFX ":zz", &ok);
+	for (int i = 0; i < 4; i++)
+		runner_recorder_expect(r, "iscsiadm -m node -T " PFX ":zz", &ok);
+	runner_recorder_expect(r, "iscsiadm -m node -T " PFX ":zz", &ok);   /* --login */
+	runner_recorder_expect(r, "iscsiadm -m session", &(struct runner_canned){
+		.out = SESSIONS "tcp: [2] 10.77.3.100:3260,1 " PFX ":zz (non-flash)\n" });
+	assert_int_equal(vmdisk_prepare(d, v2, &cfg2, why, sizeof(why)), -EINPROGRESS);
+	while (runner_recorder_deliver(r))
+		;
+	assert_int_equal(runner_recorder_verify(r, msg, sizeof(msg)), 0);
+	assert_int_equal(vmdisk_prepare(d, v2, &cfg2, why, sizeof(why)), 0);
+	assert_string_equal(cfg2.disks[0].target,
+			    "/dev/disk/by-path/ip-10.77.3.100:3260-iscsi-" PFX ":zz-lun-1");
+	vmdisk_close(d);
 }
 
 /* Logged in but udev has not made a by-path link yet: the domain must not
@@ -317,7 +437,7 @@ test_block_dev_wait(void **state)
 	assert_string_equal(f->cfg.disks[1].target, BYPATH "2");
 	assert_string_equal(f->cfg.disks[2].target, "/srv/iso/x.iso");
 	assert_int_equal(kicks, 1);
-	assert_int_equal(runner_recorder_count(r), 10);
+	assert_int_equal(runner_recorder_count(r), 11);
 	vmdisk_close(d);
 }
 
@@ -344,7 +464,7 @@ test_block_dev_timeout(void **state)
 	why[0] = '\0';
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -ENODEV);
 	assert_non_null(strstr(why, "did not appear"));
-	assert_int_equal(runner_recorder_count(r), 10);
+	assert_int_equal(runner_recorder_count(r), 11);
 	vmdisk_close(d);
 }
 
@@ -366,7 +486,7 @@ test_block_dev_wait_new_gen(void **state)
 
 	f->v->generation = 4;
 	f->v->storage_gen = 4;
-	expect_attach(r, &ok, SESSIONS);
+	expect_attach_lines(r, &ok, SESSIONS, 3);
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
 	fake_mono_ms += 10000;          /* the login took 10 s */
 	while (runner_recorder_deliver(r))
@@ -401,14 +521,14 @@ test_block_refused(void **state)
 	runner_recorder_set_ordered(r, true);
 	expect_attach(r, &refused, "");
 	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
-	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	first_prepare(f, d, r);
 	while (runner_recorder_deliver(r))
 		;
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), XM_EFENCED);
 	assert_non_null(strstr(why, "login to " IQN " refused"));
 	/* the same instance is not tried again */
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), XM_EFENCED);
-	assert_int_equal(runner_recorder_count(r), 9);
+	assert_int_equal(runner_recorder_count(r), 10);
 	vmdisk_close(d);
 }
 
@@ -429,7 +549,7 @@ test_block_unreachable(void **state)
 	runner_recorder_set_ordered(r, true);
 	expect_attach(r, &timeout, "");
 	assert_int_equal(vmdisk_open_runner(&d, &f->a, true, r), 0);
-	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EINPROGRESS);
+	first_prepare(f, d, r);
 	while (runner_recorder_deliver(r))
 		;
 	assert_int_equal(vmdisk_prepare(d, f->v, &f->cfg, why, sizeof(why)), -EHOSTUNREACH);
@@ -445,6 +565,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_login, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iface_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_second_login, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_dev_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_dev_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_block_dev_wait_new_gen, setup, teardown),
