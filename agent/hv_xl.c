@@ -576,6 +576,13 @@ xl_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
 		 * retried at the next list. */
 		if (d->generation && !xl_dom_by_domid(hv, domid))
 			(void)xl_track(hv, d->name, domid, d->generation);
+		/* One an incoming migration is still building has no
+		 * generation yet (written once the stream is complete): it is
+		 * that instance's, paused.  Reported as a domain without one,
+		 * the agent destroyed it under libxl as stale (found under
+		 * QEMU: every migration to an xl host failed so). */
+		if (d->generation == 0)
+			xl_mig_receiving(hv, d->name, &d->generation, &d->paused);
 		n++;
 	}
 	libxl_dominfo_list_free(info, nb);

@@ -84,6 +84,11 @@ struct hv {
 
 /* ---- hv_xl.c: shared with hv_xl_mig.c ------------------------------------ */
 
+/* An incoming migration of name in flight: its generation and paused set
+ * (the domain libxl is building is that instance's); else nothing. */
+void xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation,
+		      bool *paused);
+
 /* Queue an event (result 0, no reason) / a migration's end. */
 int xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
 	     uint64_t generation);

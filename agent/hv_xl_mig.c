@@ -57,6 +57,18 @@ xl_mig_find(struct hv *hv, const char *name)
 	return NULL;
 }
 
+void
+xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation, bool *paused)
+{
+	for (const struct xl_mig *m = hv->migs; m; m = m->next) {
+		if (m->incoming && !m->done && strcmp(m->name, name) == 0) {
+			*generation = m->generation;
+			*paused = true;
+			return;
+		}
+	}
+}
+
 bool
 xl_mig_completed(struct hv *hv)
 {

@@ -1719,6 +1719,17 @@ test_migrate_receive(void **state)
 	CALLS("name_to_domid web1", RESTORE_WEB1);
 	no_event(hv);
 	NO_CALLS();
+	/* Listed while libxl builds it: no generation in xenstore yet, but it
+	 * is the incoming instance's, paused (not a stale domain to destroy);
+	 * not watched before it is complete. */
+	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(doms[0].name, "web1");
+	assert_int_equal(doms[0].generation, 42);
+	assert_true(doms[0].paused);
+	free(doms);
+	doms = NULL;
+	CALLS("list_domain", "domid_to_name 9", "xs_read " GEN_PATH(9));
 	/* cfg is the caller's: the driver kept its own copy for libxl. */
 	memset(&c, 0, sizeof(c));
 
