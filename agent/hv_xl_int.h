@@ -84,7 +84,8 @@ struct hv {
 
 /* ---- hv_xl.c: shared with hv_xl_mig.c ------------------------------------ */
 
-/* An incoming migration of name in flight: its generation and paused set
+/* An incoming migration of name not finished yet (libxl may have called
+ * back, its generation not written yet): its generation and paused set
  * (the domain libxl is building is that instance's); else nothing. */
 void xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation,
 		      bool *paused);

@@ -61,7 +61,7 @@ void
 xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation, bool *paused)
 {
 	for (const struct xl_mig *m = hv->migs; m; m = m->next) {
-		if (m->incoming && !m->done && strcmp(m->name, name) == 0) {
+		if (m->incoming && strcmp(m->name, name) == 0) {
 			*generation = m->generation;
 			*paused = true;
 			return;
