@@ -42,36 +42,17 @@ note "xh1 ready after $(qrig_secs "$(cat "$QRIG_DIR/xh1/boot_ms")"), xh2 after $
 conf=$(qrig_corosync_conf "$TOKEN_MS" xh1=10.99.2.11 xh2=10.99.2.12 s1=10.99.2.1)
 xmconf="[node]
 role = dom0
-[paths]
-state_dir = /var/lib/xenmesh
-run_dir = /run/xenmesh
-[log]
-level = info
-stderr = yes
+$(qrig_xenmesh_base $WD_S)
 [hypervisor]
-driver = xl
-[fencing]
-watchdog = kernel
-watchdog_path = /dev/watchdog
-watchdog_timeout = $WD_S"
+driver = xl"
 key=$(head -c 256 /dev/urandom | base64 -w0)
 
 check "corosync on the three, xenmeshd (xl driver, kernel watchdog) on both dom0s"
 for n in s1 xh1 xh2; do
 	step "corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
-# the script that writes xenmesh.conf and starts xenmeshd in the background
-xenmeshd_start() {
-	printf '%s\n' "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
-cat >/etc/xenmesh/xenmesh.conf <<'CONF'
-$xmconf
-CONF
-xenmeshd --check -c /etc/xenmesh/xenmesh.conf &&
-setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >/var/log/xenmeshd.log 2>&1 &
-sleep 2; pidof xenmeshd >/dev/null"
-}
 for n in xh1 xh2; do
-	step "xenmeshd on $n" qx $n "$(xenmeshd_start)"
+	step "xenmeshd on $n" qx $n "$(qrig_xenmeshd_start "$xmconf")"
 done
 st() { qx "$1" 'agentctl status --json' 2>/dev/null; }
 node_state() { st "$1" | jq -r ".nodes[] | select(.name == \"$2\") | .state"; }
@@ -120,7 +101,7 @@ qx xh2 'agentctl events --count 8' | sed 's/^/    | /' || true
 check "xh1 back: booted again, corosync and xenmeshd started, it rejoins"
 step "boot xh1 again" "$QRIG" up-hosts xh1
 step "corosync on xh1" qx xh1 "$(qrig_corosync_start "$conf" "$key")"
-step "xenmeshd on xh1" qx xh1 "$(xenmeshd_start)"
+step "xenmeshd on xh1" qx xh1 "$(qrig_xenmeshd_start "$xmconf")"
 t=$(qrig_now_ms)
 xh1_online() { [ "$(node_state xh2 xh1)" = online ]; }
 wait_until 240 "xh1 online again, seen from xh2" xh1_online

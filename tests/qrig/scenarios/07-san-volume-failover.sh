@@ -6,8 +6,9 @@
 # target; an HA PV domU whose disk is that volume (xenmesh:root: logged in
 # by the dom0's iscsiadm, handed to Xen as its /dev/disk/by-path link) is
 # started on xh1 and appends check-writers' records; both DRBD replicas
-# hold them.  Power loss of xh1: the coordinator fences it at tgtd (its
-# initiator leaves the ACL) and the domU is restarted on xh2 from the same
+# hold them.  Power loss of xh1: the coordinator fences it at tgtd (fence
+# chain: storage, then the deadline; its initiator leaves every ACL, its
+# sessions are closed) and the domU is restarted on xh2 from the same
 # disk; check-writers on the SAN's replica finds the records of both runs
 # and never two writers.  Then power loss of the active SAN node (issue
 # 8's scenario 4): the other one is promoted (DRBD Primary), takes the
@@ -47,16 +48,7 @@ note "ready after: ${boot%, }"
 # number of votes without a quorum device (a half could be quorate)
 conf=$(qrig_corosync_conf "$TOKEN_MS" xh1=10.99.2.11 xh2=10.99.2.12 s1=10.99.2.1 s2=10.99.2.2,2)
 key=$(head -c 256 /dev/urandom | base64 -w0)
-common="[paths]
-state_dir = /var/lib/xenmesh
-run_dir = /run/xenmesh
-[log]
-level = info
-stderr = yes
-[fencing]
-watchdog = kernel
-watchdog_path = /dev/watchdog
-watchdog_timeout = $WD_S"
+common=$(qrig_xenmesh_base $WD_S)
 san_conf="[node]
 role = san
 $common
@@ -79,16 +71,6 @@ portal = $PORTAL
 # the SAN failover (lost + watchdog deadline + promotion) takes about two
 # minutes under TCG: the initiator waits for the portal that long
 replacement_timeout = 400"
-# the script that writes xenmesh.conf and starts xenmeshd in the background
-xenmeshd_start() {
-	printf '%s\n' "mkdir -p /etc/xenmesh /var/lib/xenmesh /run/xenmesh &&
-cat >/etc/xenmesh/xenmesh.conf <<'CONF'
-$1
-CONF
-xenmeshd --check -c /etc/xenmesh/xenmesh.conf &&
-setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >/var/log/xenmeshd.log 2>&1 &
-sleep 2; pidof xenmeshd >/dev/null"
-}
 
 check "corosync on the four; the SAN nodes' volume group and tgtd; xenmeshd everywhere"
 for n in s1 s2 xh1 xh2; do
@@ -97,10 +79,10 @@ done
 for n in s1 s2; do
 	step "pvcreate + vgcreate vgsan, tgtd on $n" qx $n 'pvcreate -q /dev/vda && vgcreate -q vgsan /dev/vda &&
 tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
-	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(xenmeshd_start "$san_conf")"
+	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(qrig_xenmeshd_start "$san_conf")"
 done
 for n in xh1 xh2; do
-	step "xenmeshd on $n (xl driver)" qx $n "$(xenmeshd_start "$host_conf")"
+	step "xenmeshd on $n (xl driver)" qx $n "$(qrig_xenmeshd_start "$host_conf")"
 done
 st() { qx "$1" 'agentctl status --json' 2>/dev/null; }
 node_state() { st "$1" | jq -r ".nodes[] | select(.name == \"$2\") | .state"; }
@@ -109,6 +91,8 @@ t=$(qrig_now_ms)
 wait_until 240 "the four agents online, seen from xh1" all_online xh1
 note "cluster of 4 agents $(qrig_secs $(($(qrig_now_ms) - t))) after start; coordinator $(st xh1 | jq -r '.cluster.coordinator // "none"')"
 [ "$(st xh1 | jq -r '.cluster.ha_enabled')" = true ] || fail "HA is disabled: $(st xh1 | jq -r '.cluster.ha_reason')"
+step "fence config: the dom0s by storage, then the deadline" qx xh1 'printf "%s: level 1 storage; level 2 deadline\n" xh1 xh2 >/root/fence.conf &&
+agentctl fence config set /root/fence.conf'
 exporting() { qx "$1" 'agentctl storage status --json' | jq -e '.storage.daemon.exporting == true' >/dev/null; }
 wait_until 120 "s1 or s2 exports" eval 'exporting s1 || exporting s2'
 if exporting s1; then SAN_A=s1 SAN_B=s2; else SAN_A=s2 SAN_B=s1; fi
@@ -189,6 +173,9 @@ fenced() { [ "$(node_state xh2 xh1)" = fenced ]; }
 wait_until 300 "xh1 fenced" fenced
 fenced_ms=$(($(qrig_now_ms) - t))
 acl | grep -q "iqn.2026-11.org.xenmesh:xh1" && fail "$SAN_A's tgtd still names xh1 after the fence"
+fence_step=$(qx xh2 'agentctl events --json' | jq -s -r '[.[] | select(.kind == "fence" and (.text | test("level 1 storage: ok")))][0].text // ""')
+[ -n "$fence_step" ] || fail "xh1 was not fenced by storage: $(qx xh2 'agentctl events --count 12')"
+note "$fence_step"
 wait_until 300 "$VM running on xh2" vm_is xh2 "running xh2"
 failover_ms=$(($(qrig_now_ms) - t))
 wait_until 180 "$VM writes records on xh2" qx xh2 "grep -q '^qrig-writer: seq 50' /var/log/xen/console/guest-$VM.log"
