@@ -143,3 +143,19 @@ qrig_xenmeshd_start() {
 	printf 'setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >>/var/log/xenmeshd.log 2>&1 &\n'
 	printf 'sleep 2; pidof xenmeshd >/dev/null\n'
 }
+# qrig_writer_vm_define VM: the script that defines VM (agentctl vm define)
+# as an HA PV domU of 128 MB whose disk is its SAN volume VM-root and
+# whose init runs qrig-writer on it (guest/domu-init, qrig.writer=VM).
+qrig_writer_vm_define() {
+	printf '%s\n' "cat >/root/$1.cfg <<EOF
+name = \"$1\"
+type = \"pv\"
+kernel = \"/boot/vmlinuz\"
+ramdisk = \"/boot/domu.cpio.gz\"
+extra = \"console=hvc0 panic=-1 qrig.writer=$1\"
+memory = 128
+vcpus = 1
+disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
+EOF
+agentctl vm define /root/$1.cfg"
+}

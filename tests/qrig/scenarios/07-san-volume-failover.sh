@@ -115,17 +115,7 @@ wait_until 300 "DRBD $VOL UpToDate on both" uptodate $SAN_A
 note "$VOL ready $(qrig_secs $vol_ms) after volume create: $drbd_dev on $lv_dev; $SAN_A: $(qx $SAN_A "grep '^ *$minor:' /proc/drbd" | tr -s ' ' | tr -d '\r')"
 
 check "an HA domU on the volume, started on xh1: iscsiadm login, the by-path link, libxenlight"
-step "vm define $VM" qx xh1 "cat >/root/$VM.cfg <<EOF
-name = \"$VM\"
-type = \"pv\"
-kernel = \"/boot/vmlinuz\"
-ramdisk = \"/boot/domu.cpio.gz\"
-extra = \"console=hvc0 panic=-1 qrig.writer=$VM\"
-memory = 128
-vcpus = 1
-disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
-EOF
-agentctl vm define /root/$VM.cfg"
+step "vm define $VM" qx xh1 "$(qrig_writer_vm_define $VM)"
 vm_where() { st "$1" | jq -r ".vms[] | select(.name == \"$VM\") | \"\(.state) \(.host // \"-\")\""; }
 vm_is() { [ "$(vm_where "$1")" = "$2" ]; }
 t=$(qrig_now_ms)

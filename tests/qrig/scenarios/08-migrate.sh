@@ -79,17 +79,7 @@ check "$VM on a SAN volume, running on xh1, writing"
 step "volume create $VM root 16M" qx xh1 "agentctl volume create $VM root 16M"
 vol_ready() { [ "$(qx xh1 'agentctl volume list --json' | jq -r ".volumes[] | select(.name == \"$VM-root\") | .state")" = ready ]; }
 wait_until 120 "$VM-root ready" vol_ready
-step "vm define $VM" qx xh1 "cat >/root/$VM.cfg <<EOF
-name = \"$VM\"
-type = \"pv\"
-kernel = \"/boot/vmlinuz\"
-ramdisk = \"/boot/domu.cpio.gz\"
-extra = \"console=hvc0 panic=-1 qrig.writer=$VM\"
-memory = 128
-vcpus = 1
-disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
-EOF
-agentctl vm define /root/$VM.cfg"
+step "vm define $VM" qx xh1 "$(qrig_writer_vm_define $VM)"
 vm_where() { st "$1" | jq -r ".vms[] | select(.name == \"$VM\") | \"\(.state) \(.host // \"-\") \(.generation)\""; }
 running_on() { vm_where xh1 | grep -q "^running $1 "; }
 step "vm start $VM --on xh1" qx xh1 "agentctl vm start $VM --on xh1"
