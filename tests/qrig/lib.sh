@@ -60,8 +60,8 @@ step() {
 }
 
 # qx NODE SCRIPT: qrig exec, output on stdout.  A script whose program was
-# killed by a signal (exit 129-159) runs once more: in a dom0 whose domU
-# does disk I/O, programs die now and then at start under TCG (busybox
+# killed by a signal (exit 129-159) runs once more: in a dom0 running a
+# domU, programs die now and then at start under TCG (busybox
 # "general protection fault", a segfault in ld-linux: stale mappings; not
 # seen on the SAN nodes or in the host's own runs of the same binaries).
 qx() {

@@ -80,7 +80,7 @@ t=$(qrig_now_ms)
 step "vm start t1 --on xh1" qx xh1 'agentctl vm start t1 --on xh1'
 wait_until 240 "t1 running on xh1" vm_is xh1 "running xh1"
 start_ms=$(($(qrig_now_ms) - t))
-qx xh1 'xl list' | grep -q '^t1 ' || fail "xl list on xh1 has no t1"
+wait_until 30 "xl list on xh1 names t1" eval "qx xh1 'xl list' | grep -q '^t1 '"
 wait_until 120 "t1 prints on its console on xh1" qx xh1 'grep -q "^qrig-domu: alive" /var/log/xen/console/guest-t1.log'
 note "t1 running on xh1 $(qrig_secs $start_ms) after vm start; $(qx xh1 'grep "^qrig-domu: up" /var/log/xen/console/guest-t1.log' | tr -d '\r')"
 
@@ -93,7 +93,7 @@ lost_ms=$(($(qrig_now_ms) - t))
 note "xh1 $(node_state xh2 xh1) on xh2 after $(qrig_secs $lost_ms)"
 wait_until 300 "t1 running on xh2" vm_is xh2 "running xh2"
 failover_ms=$(($(qrig_now_ms) - t))
-qx xh2 'xl list' | grep -q '^t1 ' || fail "xl list on xh2 has no t1"
+wait_until 30 "xl list on xh2 names t1" eval "qx xh2 'xl list' | grep -q '^t1 '"
 wait_until 120 "t1 prints on its console on xh2" qx xh2 'grep -q "^qrig-domu: alive" /var/log/xen/console/guest-t1.log'
 note "t1 running on xh2 $(qrig_secs $failover_ms) after the power loss"
 qx xh2 'agentctl events --count 8' | sed 's/^/    | /' || true
@@ -118,7 +118,7 @@ reset_ms=$(($(qrig_now_ms) - t))
 note "xh2 reset by its watchdog $(qrig_secs $reset_ms) after its agent stopped (watchdog $WD_S s)"
 wait_until 400 "t1 running on xh1" vm_is xh1 "running xh1"
 hang_ms=$(($(qrig_now_ms) - t))
-qx xh1 'xl list' | grep -q '^t1 ' || fail "xl list on xh1 has no t1"
+wait_until 30 "xl list on xh1 names t1" eval "qx xh1 'xl list' | grep -q '^t1 '"
 note "t1 running on xh1 $(qrig_secs $hang_ms) after xh2's agent hung"
 qx xh1 'agentctl events --count 6' | sed 's/^/    | /' || true
 
