@@ -88,7 +88,8 @@ bool
 vmdisk_uses_san(const struct vm_config *cfg)
 {
 	for (uint32_t i = 0; i < cfg->n_disks; i++)
-		if (strncmp(cfg->disks[i].target, VMDISK_PREFIX, strlen(VMDISK_PREFIX)) == 0)
+		if (strncmp(cfg->disks[i].target, VM_DISK_SAN_PREFIX,
+			    strlen(VM_DISK_SAN_PREFIX)) == 0)
 			return true;
 	return false;
 }
@@ -311,7 +312,7 @@ disk_resolve(struct vmdisk *d, const struct state *st, const char *vm,
 	     const char *iqn, const struct vm_disk *disk, char *path, size_t pathlen,
 	     char *why, size_t whylen)
 {
-	const char *dname = disk->target + strlen(VMDISK_PREFIX);
+	const char *dname = disk->target + strlen(VM_DISK_SAN_PREFIX);
 	char vname[VOL_NAME_MAX + 8], pt[96];
 	const struct vol_rec *vol;
 	int rc;
@@ -403,7 +404,8 @@ vmdisk_prepare(struct vmdisk *d, const struct vm_rec *v, struct vm_config *cfg,
 	for (uint32_t i = 0; i < cfg->n_disks; i++) {
 		const struct vm_disk *disk = &cfg->disks[i];
 
-		if (strncmp(disk->target, VMDISK_PREFIX, strlen(VMDISK_PREFIX)) != 0)
+		if (strncmp(disk->target, VM_DISK_SAN_PREFIX,
+			    strlen(VM_DISK_SAN_PREFIX)) != 0)
 			continue;
 		rc = disk_resolve(d, st, v->name, iqn, disk, paths[i], sizeof(paths[i]),
 				  why, whylen);

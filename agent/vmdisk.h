@@ -21,7 +21,6 @@
 #include "runner.h"
 #include "vmconf.h"
 
-#define VMDISK_PREFIX VM_DISK_SAN_PREFIX
 /* How long after a login its /dev/disk/by-path devices may take to appear
  * (udev makes them after the kernel has scanned the new session). */
 #define VMDISK_DEV_WAIT_MS 30000
