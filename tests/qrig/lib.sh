@@ -159,3 +159,6 @@ disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
 EOF
 agentctl vm define /root/$1.cfg"
 }
+# QRIG_TGTD_START: the script that starts tgtd on a SAN node and waits
+# until tgtadm answers (tgtd daemonizes before it listens).
+QRIG_TGTD_START='tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; echo "tgtd did not answer within 30 s"; exit 1'

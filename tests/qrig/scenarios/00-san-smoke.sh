@@ -39,8 +39,7 @@ unexport_on() {
 	plan=$(tgt_show "$1" | "$SAN" tgt-unexport "$PREFIX") && qx "$1" "$plan"
 }
 start_tgtd() {
-	# tgtd daemonizes; it is ready when tgtadm answers
-	qx "$1" 'tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; echo "tgtd did not answer within 30 s"; exit 1'
+	qx "$1" "$QRIG_TGTD_START"
 }
 
 t0=$(qrig_now_ms)

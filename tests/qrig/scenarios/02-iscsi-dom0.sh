@@ -36,7 +36,7 @@ step "xh1 reaches s1 on the storage network" qx xh1 'ping -c 1 -W 5 10.99.2.1'
 
 check "s1 exports an LV to $INITIATOR only (tgt_plan)"
 step "LV $VG/$VOL on s1" qx s1 "pvcreate -q /dev/vda && vgcreate -q $VG /dev/vda && $("$SAN" lvcreate $VG $VOL $SIZE)"
-step "start tgtd on s1" qx s1 'tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
+step "start tgtd on s1" qx s1 "$QRIG_TGTD_START"
 plan=$(tgt_show | "$SAN" tgt-export "$PREFIX" "$IQN" "/dev/$VG/$VOL" "$INITIATOR")
 step "export $IQN" qx s1 "$plan"
 

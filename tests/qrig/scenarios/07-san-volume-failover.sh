@@ -77,8 +77,7 @@ for n in s1 s2 xh1 xh2; do
 	step "corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
 for n in s1 s2; do
-	step "pvcreate + vgcreate vgsan, tgtd on $n" qx $n 'pvcreate -q /dev/vda && vgcreate -q vgsan /dev/vda &&
-tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1'
+	step "pvcreate + vgcreate vgsan, tgtd on $n" qx $n "pvcreate -q /dev/vda && vgcreate -q vgsan /dev/vda && $QRIG_TGTD_START"
 	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(qrig_xenmeshd_start "$san_conf")"
 done
 for n in xh1 xh2; do
