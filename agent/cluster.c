@@ -322,6 +322,25 @@ cluster_peer_minor(const struct agent *a, uint32_t nodeid, uint32_t pid)
 	return 0;
 }
 
+bool
+cluster_members_speak(const struct agent *a, uint16_t minor, uint32_t *node,
+		      uint16_t *got)
+{
+	for (size_t i = 0; i < a->rep.n_agents; i++) {
+		uint32_t id = a->rep.agents[i].nodeid;
+		uint16_t m = cluster_peer_minor(a, id, a->rep.agents[i].pid);
+
+		if (m >= minor)
+			continue;
+		if (node != NULL)
+			*node = id;
+		if (got != NULL)
+			*got = m;
+		return false;
+	}
+	return true;
+}
+
 static void
 cpg_deliver(cpg_handle_t handle, const struct cpg_name *group, uint32_t nodeid,
 	    uint32_t pid, void *msg, size_t len)

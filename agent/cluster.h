@@ -18,6 +18,10 @@ int cluster_totem_ms(struct agent *a, uint32_t *token, uint32_t *consensus);
  * when none of its messages was seen (an update of a newer minor is
  * committed only once every member's agent can apply it). */
 uint16_t cluster_peer_minor(const struct agent *a, uint32_t nodeid, uint32_t pid);
+/* Does every agent of the group speak protocol minor MINOR or later?  If
+ * not, *node and *got (either may be NULL) say the first that does not. */
+bool cluster_members_speak(const struct agent *a, uint16_t minor,
+			   uint32_t *node, uint16_t *got);
 
 extern const struct replica_ops cluster_replica_ops;
 

@@ -17,6 +17,7 @@
 #include "san.h"
 #include "save.h"
 #include "vmhost.h"
+#include "wire.h"
 
 static void
 ops_persist(void *data, const struct state *s)
@@ -117,6 +118,12 @@ ops_self_unclean(void *data)
 	guard_fenced_by_cluster(data);
 }
 
+static bool
+ops_agent_down_known(void *data)
+{
+	return cluster_members_speak(data, XM_PROTO_MINOR_AGENT_DOWN, NULL, NULL);
+}
+
 static void
 ops_host_event(void *data, uint32_t host, const Xenmesh__HostEvent *ev)
 {
@@ -132,5 +139,6 @@ const struct replica_ops cluster_replica_ops = {
 	.log = ops_log,
 	.changed = ops_changed,
 	.self_unclean = ops_self_unclean,
+	.agent_down_known = ops_agent_down_known,
 	.host_event = ops_host_event,
 };

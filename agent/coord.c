@@ -462,6 +462,8 @@ fence_failing_note(struct fence_run *run)
 	Xenmesh__Op op = XENMESH__OP__INIT;
 	Xenmesh__OpFenceFailing ff = XENMESH__OP_FENCE_FAILING__INIT;
 	char line[512], note[NODE_NOTE_MAX];
+	uint32_t id;
+	uint16_t minor;
 	int rc;
 
 	if (run->failing_since_s == 0)
@@ -476,12 +478,7 @@ fence_failing_note(struct fence_run *run)
 	if (n == NULL || strcmp(n->fence_note, note) == 0 ||
 	    !replica_caught_up(&a->rep))
 		return;
-	for (size_t i = 0; i < a->rep.n_agents; i++) {
-		uint32_t id = a->rep.agents[i].nodeid;
-		uint16_t minor = cluster_peer_minor(a, id, a->rep.agents[i].pid);
-
-		if (minor >= XM_PROTO_MINOR_FENCE_NOTE)
-			continue;
+	if (!cluster_members_speak(a, XM_PROTO_MINOR_FENCE_NOTE, &id, &minor)) {
 		/* an older agent would refuse the update: the log and the
 		 * event log say it instead until every member is upgraded */
 		if (!run->note_held_logged)

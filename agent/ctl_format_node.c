@@ -46,6 +46,7 @@ static const char *const flag_names[32] = {
 	[2] = "storage-fenced", /* FLAG_STORAGE_FENCED = 1 << 2 */
 	[3] = "draining",       /* FLAG_DRAINING = 1 << 3 */
 	[4] = "leaving",        /* FLAG_LEAVING = 1 << 4 */
+	[5] = "agent-down",     /* FLAG_AGENT_DOWN = 1 << 5 */
 };
 
 /* Why an online dom0 takes no VMs though no flag says so, shown as if it

@@ -185,18 +185,15 @@ volume_ready(void *data, int rc, bool recorded, const char *why)
 static int
 members_speak_save(struct agent *a, char *why, size_t whylen)
 {
-	for (size_t i = 0; i < a->rep.n_agents; i++) {
-		uint32_t id = a->rep.agents[i].nodeid;
-		uint16_t minor = cluster_peer_minor(a, id, a->rep.agents[i].pid);
+	uint32_t id;
+	uint16_t minor;
 
-		if (minor >= XM_PROTO_MINOR_SAVE)
-			continue;
-		xm_why(why, whylen, "vm save needs protocol %u.%u on every member: "
-		       "node %" PRIu32 " speaks %u.%u (finish the upgrade first)",
-		       XM_PROTO_MAJOR, XM_PROTO_MINOR_SAVE, id, XM_PROTO_MAJOR, minor);
-		return -EPROTO;
-	}
-	return 0;
+	if (cluster_members_speak(a, XM_PROTO_MINOR_SAVE, &id, &minor))
+		return 0;
+	xm_why(why, whylen, "vm save needs protocol %u.%u on every member: "
+	       "node %" PRIu32 " speaks %u.%u (finish the upgrade first)",
+	       XM_PROTO_MAJOR, XM_PROTO_MINOR_SAVE, id, XM_PROTO_MAJOR, minor);
+	return -EPROTO;
 }
 
 void

@@ -427,6 +427,21 @@ reconcile(struct vmhost *vh)
 	if (!a->rep.synced || !a->qv.quorate || a->rep.local_id == 0)
 		goto out;
 	self = state_node(st, a->rep.local_id);
+	/* Unclean because only this agent was down (a restart): the
+	 * coordinator takes the host back at the sync that just ended, so
+	 * nothing is touched until it has; a fence it confirms first makes
+	 * the domains stale.  Until then they are not counted either: the
+	 * watchdog the old agent left armed is not petted for them. */
+	if (self != NULL && self->state == NODE_STATE_UNCLEAN &&
+	    (self->flags & NODE_FLAG_AGENT_DOWN)) {
+		if (!vh->held_logged)
+			log_notice("this host is unclean because its agent was down: "
+				   "its domains are kept, untouched, until the "
+				   "coordinator takes it back");
+		vh->held_logged = true;
+		goto out;
+	}
+	vh->held_logged = false;
 	gave_up_on_us = self != NULL && (self->state == NODE_STATE_UNCLEAN ||
 					 self->state == NODE_STATE_FENCED);
 	reconcile_domains(vh, doms, n, gave_up_on_us);

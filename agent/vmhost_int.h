@@ -63,6 +63,7 @@ struct vmhost {
 	size_t n_unmanaged;
 	unsigned ha_domains;
 	unsigned stale_left;            /* stale domains a destroy failed on */
+	bool held_logged;               /* "waiting to be taken back" said */
 	struct vmdisk *disk;
 	uint64_t clean_at_ms;           /* last HOST_CLEAN sent */
 	struct migrate *mig;            /* agent/migrate.c */

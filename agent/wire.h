@@ -17,13 +17,17 @@
  * 2 added node add/forget, confirm-down, reset-state, the leaving flag,
  * VM MACs and the fence-failing note; 3 vm save and resume (the VM's save
  * fields, OpVmWant save/fresh, host events SAVED and SAVE_FAILED), which
- * agentctl refuses until every member speaks 3.  Updates an admin asks for are
+ * agentctl refuses until every member speaks 3; 4 the agent-down mark of an
+ * unclean host whose agent alone left (OpNodeState agent_down,
+ * FLAG_AGENT_DOWN), which the coordinator sets only when every member
+ * speaks 4.  Updates an admin asks for are
  * refused by older peers (README "Upgrading"); one the coordinator makes by
  * itself waits until every member speaks its minor. */
 #define XM_PROTO_MAJOR 1
-#define XM_PROTO_MINOR 3
+#define XM_PROTO_MINOR 4
 #define XM_PROTO_MINOR_FENCE_NOTE 2
 #define XM_PROTO_MINOR_SAVE 3
+#define XM_PROTO_MINOR_AGENT_DOWN 4
 #define WIRE_HEADER_LEN 8
 
 /* Header + packed msg in one malloc'd buffer. */

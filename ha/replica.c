@@ -236,9 +236,11 @@ deliver_update(struct replica *r, uint32_t sender, const Xenmesh__Update *u)
 				 u->op->node_info->mem_total_mb);
 			break;
 		case XENMESH__OP__KIND_NODE_STATE:
-			snprintf(text, sizeof(text), "%s is %s",
+			snprintf(text, sizeof(text), "%s is %s%s",
 				 replica_node_label(r, u->op->node_state->id, who, sizeof(who)),
-				 node_state_name((enum node_state)u->op->node_state->state));
+				 node_state_name((enum node_state)u->op->node_state->state),
+				 u->op->node_state->agent_down ?
+				 " (only its agent left: taken back when it returns)" : "");
 			break;
 		case XENMESH__OP__KIND_NODE_FLAGS:
 			snprintf(text, sizeof(text), "%s flags%s%s%s%s%s%s",

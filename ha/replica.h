@@ -48,6 +48,9 @@ struct replica_ops {
 	 * cluster is fencing it (a snapshot adopted at a rejoin does not
 	 * count: that node was gone, not fenced alive). */
 	void (*self_unclean)(void *data);
+	/* Does every agent of the group record that only a host's agent
+	 * left (OpNodeState agent_down, protocol 1.4)?  NULL: yes. */
+	bool (*agent_down_known)(void *data);
 	/* Coordinator only: a host reported an event about a domain. */
 	void (*host_event)(void *data, uint32_t host, const Xenmesh__HostEvent *ev);
 };

@@ -43,6 +43,18 @@ replica_coord_commit(struct replica *r, Xenmesh__Op *op, uint32_t origin,
 	return rc;
 }
 
+static int
+left_reason_of(const struct replica *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_left; i++)
+		if (r->left_id[i] == id)
+			return r->left_reason[i];
+	return 0;
+}
+
+/* Marking a node unclean whose agent alone left, the state says so when
+ * every member can record it: a later coordinator, the restarted agent
+ * itself when it is elected at once, then knows it too. */
 static void
 coordinator_set_state(struct replica *r, uint32_t id, enum node_state st)
 {
@@ -54,20 +66,18 @@ coordinator_set_state(struct replica *r, uint32_t id, enum node_state st)
 	xenmesh__op_node_state__init(&ns);
 	ns.id = id;
 	ns.state = (Xenmesh__NodeState)st;
+	if (st == NODE_STATE_UNCLEAN && left_reason_of(r, id) == MEMBER_PROCDOWN &&
+	    (r->ops->agent_down_known == NULL ||
+	     r->ops->agent_down_known(r->ops_data))) {
+		ns.has_agent_down = true;
+		ns.agent_down = true;
+	}
 	op.kind_case = XENMESH__OP__KIND_NODE_STATE;
 	op.node_state = &ns;
-	replica_log(r, LOG_NOTICE, "marking %s %s",
-		    replica_node_label(r, id, who, sizeof(who)), node_state_name(st));
+	replica_log(r, LOG_NOTICE, "marking %s %s%s",
+		    replica_node_label(r, id, who, sizeof(who)), node_state_name(st),
+		    ns.agent_down ? " (only its agent left)" : "");
 	(void)replica_coord_commit(r, &op, 0, 0, 0);
-}
-
-static int
-left_reason_of(const struct replica *r, uint32_t id)
-{
-	for (size_t i = 0; i < r->n_left; i++)
-		if (r->left_id[i] == id)
-			return r->left_reason[i];
-	return 0;
 }
 
 /* A dom0 in maintenance (or leaving) that no VM is on, starting on, or migrating to:
@@ -107,10 +117,12 @@ replica_coord_reconcile(struct replica *r)
 		if (replica_is_member(r, n->id)) {
 			/* Back in the group.  A host that went down uncleanly
 			 * stays unclean until its fence is confirmed (it may
-			 * still write); when only its agent died, the agent
-			 * re-adopts its domains within the grace period. */
+			 * still write); when only its agent died (seen here,
+			 * or recorded by the coordinator that saw it), the
+			 * agent re-adopts its domains within the grace period. */
 			if (n->state == NODE_STATE_UNCLEAN &&
-			    left_reason_of(r, n->id) != MEMBER_PROCDOWN)
+			    left_reason_of(r, n->id) != MEMBER_PROCDOWN &&
+			    !(n->flags & NODE_FLAG_AGENT_DOWN))
 				continue;
 			if (n->state != NODE_STATE_ONLINE)
 				coordinator_set_state(r, n->id, NODE_STATE_ONLINE);

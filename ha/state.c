@@ -233,6 +233,11 @@ validate_node_state(const struct state *s, const Xenmesh__OpNodeState *ns,
 			(int)ns->state);
 		return -EINVAL;
 	}
+	if (ns->has_agent_down && ns->agent_down &&
+	    ns->state != XENMESH__NODE_STATE__NODE_UNCLEAN) {
+		xm_why(why, whylen, "agent down goes only with the state unclean");
+		return -EINVAL;
+	}
 	if (state_node(s, ns->id) == NULL) {
 		xm_why(why, whylen, "no node with id %u", ns->id);
 		return -ENOENT;
@@ -247,6 +252,12 @@ validate_node_flags(const struct state *s, const Xenmesh__OpNodeFlags *nf,
 	if ((nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL) {
 		xm_why(why, whylen, "unknown node flag bits 0x%x",
 			(nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_ALL);
+		return -EINVAL;
+	}
+	if ((nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_SETTABLE) {
+		xm_why(why, whylen, "node flag bits 0x%x go with the node's "
+			"state, not set or cleared on their own",
+			(nf->set | nf->clear) & ~(uint32_t)NODE_FLAGS_SETTABLE);
 		return -EINVAL;
 	}
 	if (nf->set & nf->clear) {
@@ -425,6 +436,12 @@ state_apply(struct state *s, uint64_t epoch, uint64_t seq,
 	case XENMESH__OP__KIND_NODE_STATE:
 		i = node_index(s, op->node_state->id, &found);
 		s->nodes[i].state = (enum node_state)op->node_state->state;
+		/* only its agent left: known to every later coordinator */
+		if (s->nodes[i].state == NODE_STATE_UNCLEAN &&
+		    op->node_state->has_agent_down && op->node_state->agent_down)
+			s->nodes[i].flags |= NODE_FLAG_AGENT_DOWN;
+		else
+			s->nodes[i].flags &= ~(uint32_t)NODE_FLAG_AGENT_DOWN;
 		/* back: whatever stop it was leaving for is over */
 		if (s->nodes[i].state == NODE_STATE_ONLINE)
 			s->nodes[i].flags &= ~(uint32_t)NODE_FLAG_LEAVING;

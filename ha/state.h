@@ -40,9 +40,14 @@ enum node_state {
 #define NODE_FLAG_DRAINING    XENMESH__NODE_FLAG__FLAG_DRAINING
 /* Drained and stopping (prepare-shutdown); cleared when online again. */
 #define NODE_FLAG_LEAVING     XENMESH__NODE_FLAG__FLAG_LEAVING
-#define NODE_FLAGS_ALL        (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY | \
+/* Unclean because only its agent left the group; goes with the state
+ * (OpNodeState agent_down), never through OpNodeFlags. */
+#define NODE_FLAG_AGENT_DOWN  XENMESH__NODE_FLAG__FLAG_AGENT_DOWN
+/* what an admin's OpNodeFlags may set or clear */
+#define NODE_FLAGS_SETTABLE   (NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY | \
 			       NODE_FLAG_STORAGE_FENCED | NODE_FLAG_DRAINING | \
 			       NODE_FLAG_LEAVING)
+#define NODE_FLAGS_ALL        (NODE_FLAGS_SETTABLE | NODE_FLAG_AGENT_DOWN)
 #define NODE_CPU_MAX          64
 #define NODE_PEER_ADDR_MAX    64        /* "ADDR:PORT" or "[ADDR]:PORT" */
 #define DRAIN_PARALLEL_MAX    64

@@ -1100,6 +1100,22 @@ test_storage(void **state)
 	f->state.volumes = NULL;
 }
 
+/* A host unclean because only its agent left says so. */
+static void
+test_node_agent_down(void **state)
+{
+	struct fixture *f = *state;
+	char *text;
+
+	f->node[1].flags = XENMESH__NODE_FLAG__FLAG_AGENT_DOWN;
+	assert_int_equal(ctl_format_nodes(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\nh2      2  dom0  unclean  agent-down"));
+	free(text);
+	assert_int_equal(ctl_format_status_json(&f->resp, &text), 0);
+	assert_non_null(strstr(text, "\"state\":\"unclean\",\"flags\":[\"agent-down\"]"));
+	free(text);
+}
+
 /* Cluster maintenance, a draining host, a migrating VM: the status, node
  * list, vm show and their JSON. */
 static void
@@ -1627,6 +1643,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_fence_history, setup, teardown),
 		cmocka_unit_test(test_fence_config),
 		cmocka_unit_test_setup_teardown(test_status_maintenance, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_agent_down, setup, teardown),
 		cmocka_unit_test(test_drain_plan),
 		cmocka_unit_test_setup_teardown(test_drain_watch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_watch_left, setup, teardown),

@@ -134,6 +134,22 @@ static const struct replica_ops sim_ops = {
 	.node_info = sim_node_info,
 };
 
+/* a member of protocol 1.3 is in the group: no agent-down mark */
+static bool
+sim_agent_down_unknown(void *data)
+{
+	return false;
+}
+
+static const struct replica_ops sim_ops_13 = {
+	.mcast = sim_mcast,
+	.persist = sim_persist,
+	.event = sim_event,
+	.request_done = sim_done,
+	.node_info = sim_node_info,
+	.agent_down_known = sim_agent_down_unknown,
+};
+
 static struct sim *
 sim_new(int n, size_t chunk_max)
 {
@@ -609,6 +625,56 @@ test_agent_restart_is_online_again(void **unused)
 	sim_free(sim);
 }
 
+/* The agent of node 1, the lowest id, restarts: a new process that knows
+ * nothing of how it left, elected coordinator at once.  The state says
+ * only its agent left, so it takes itself back online (and its domains
+ * stay); with a protocol 1.3 member in the group nothing says so, and it
+ * stays unclean as before. */
+static void
+agent_restart_lowest(const struct replica_ops *ops, enum node_state want)
+{
+	struct sim *sim = sim_new(3, 1024);
+	uint32_t gone = 1;
+	int why = MEMBER_PROCDOWN;
+	const struct node_rec *n;
+
+	for (int i = 1; i <= 3; i++)
+		sim->nodes[i].rep.ops = ops;
+	sim_start_all(sim);
+	sim->nodes[1].up = false;
+	sim_confchg(sim, 0, &gone, &why, 1);
+	sim_run(sim);
+	assert_int_equal(sim->nodes[2].rep.coordinator, 2);
+	n = state_node(&sim->nodes[2].rep.st, 1);
+	assert_int_equal(n->state, NODE_STATE_UNCLEAN);
+	assert_int_equal(n->flags, ops == &sim_ops ? NODE_FLAG_AGENT_DOWN : 0);
+	/* a new process: nothing of the old one's memory */
+	replica_free(&sim->nodes[1].rep);
+	replica_init(&sim->nodes[1].rep, 1, ops, &sim->nodes[1], 1024);
+	sim->nodes[1].up = true;
+	sim_quorum(sim, 0, true);
+	sim_confchg(sim, 0, NULL, NULL, 0);
+	sim_run(sim);
+	assert_agree(sim, 0);
+	assert_int_equal(sim->nodes[1].rep.coordinator, 1);
+	n = state_node(&sim->nodes[1].rep.st, 1);
+	assert_int_equal(n->state, want);
+	assert_int_equal(n->flags, 0);     /* online clears the mark */
+	sim_free(sim);
+}
+
+static void
+test_agent_restart_elected_at_once(void **unused)
+{
+	agent_restart_lowest(&sim_ops, NODE_STATE_ONLINE);
+}
+
+static void
+test_agent_restart_elected_at_once_13(void **unused)
+{
+	agent_restart_lowest(&sim_ops_13, NODE_STATE_UNCLEAN);
+}
+
 static void
 test_replayed_update_is_dropped(void **unused)
 {
@@ -939,6 +1005,8 @@ main(void)
 		cmocka_unit_test(test_membership_change_fails_pending_request),
 		cmocka_unit_test(test_incompatible_peer_is_left_out),
 		cmocka_unit_test(test_agent_restart_is_online_again),
+		cmocka_unit_test(test_agent_restart_elected_at_once),
+		cmocka_unit_test(test_agent_restart_elected_at_once_13),
 		cmocka_unit_test(test_foreign_process_on_member_node),
 		cmocka_unit_test(test_announcement_dropped_then_repeated),
 		cmocka_unit_test(test_own_update_dropped_is_not_waited_for),

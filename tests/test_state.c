@@ -55,6 +55,15 @@ op_state(struct op_buf *b, uint32_t id, int st)
 }
 
 static Xenmesh__Op *
+op_agent_down(struct op_buf *b, uint32_t id, int st)
+{
+	op_state(b, id, st);
+	b->nstate.has_agent_down = true;
+	b->nstate.agent_down = true;
+	return &b->op;
+}
+
+static Xenmesh__Op *
 op_flags(struct op_buf *b, uint32_t id, uint32_t set, uint32_t clear)
 {
 	xenmesh__op__init(&b->op);
@@ -241,6 +250,37 @@ test_validate_node_state(void **unused)
 	expect_invalid(&s, op_state(&b, 9, NODE_STATE_FENCED), -ENOENT,
 		       "no node with id 9");
 	expect_invalid(&s, op_state(&b, 10, NODE_STATE_UNCLEAN), 0, "");
+	expect_invalid(&s, op_agent_down(&b, 1, NODE_STATE_ONLINE), -EINVAL,
+		       "agent down goes only with the state unclean");
+	expect_invalid(&s, op_agent_down(&b, 1, NODE_STATE_UNCLEAN), 0, "");
+	state_free(&s);
+}
+
+/* Only its agent left: the flag goes and comes with the state, so a later
+ * coordinator (the restarted agent itself, say) knows it too. */
+static void
+test_apply_agent_down(void **unused)
+{
+	struct state s;
+	struct op_buf b;
+	const struct node_rec *n;
+
+	state_fixture(&s);
+	n = state_node(&s, 2);
+	apply_next(&s, op_flags(&b, 2, NODE_FLAG_MAINTENANCE, 0));
+	apply_next(&s, op_agent_down(&b, 2, NODE_STATE_UNCLEAN));
+	assert_int_equal(n->state, NODE_STATE_UNCLEAN);
+	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE | NODE_FLAG_AGENT_DOWN);
+	apply_next(&s, op_state(&b, 2, NODE_STATE_ONLINE));
+	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE);
+	apply_next(&s, op_agent_down(&b, 2, NODE_STATE_UNCLEAN));
+	apply_next(&s, op_state(&b, 2, NODE_STATE_FENCED));
+	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE);
+	/* an unclean mark without it (the host went down) clears it */
+	apply_next(&s, op_agent_down(&b, 2, NODE_STATE_UNCLEAN));
+	apply_next(&s, op_state(&b, 2, NODE_STATE_UNCLEAN));
+	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE);
+	assert_int_equal(state_node(&s, 1)->flags, 0);
 	state_free(&s);
 }
 
@@ -251,10 +291,16 @@ test_validate_node_flags(void **unused)
 	struct op_buf b;
 
 	state_fixture(&s);
-	expect_invalid(&s, op_flags(&b, 1, 32, 0), -EINVAL,
-		       "unknown node flag bits 0x20");
+	expect_invalid(&s, op_flags(&b, 1, 64, 0), -EINVAL,
+		       "unknown node flag bits 0x40");
 	expect_invalid(&s, op_flags(&b, 1, 0, 0x80000000u), -EINVAL,
 		       "unknown node flag bits 0x80000000");
+	expect_invalid(&s, op_flags(&b, 1, NODE_FLAG_AGENT_DOWN, 0), -EINVAL,
+		       "node flag bits 0x20 go with the node's state, not set "
+		       "or cleared on their own");
+	expect_invalid(&s, op_flags(&b, 1, 0, NODE_FLAG_AGENT_DOWN), -EINVAL,
+		       "node flag bits 0x20 go with the node's state, not set "
+		       "or cleared on their own");
 	expect_invalid(&s, op_flags(&b, 1, NODE_FLAG_STANDBY,
 				    NODE_FLAG_STANDBY), -EINVAL,
 		       "flag bits 0x2 are both set and cleared");
@@ -327,8 +373,8 @@ test_apply_refused_changes_nothing(void **unused)
 		       "update 0.4 does not follow 1.3: from an older "
 		       "coordinator epoch");
 	/* In order but invalid: refused by validation, nothing moves. */
-	expect_refused(&s, 2, 4, op_flags(&b, 1, 32, 0), -EINVAL,
-		       "unknown node flag bits 0x20");
+	expect_refused(&s, 2, 4, op_flags(&b, 1, 64, 0), -EINVAL,
+		       "unknown node flag bits 0x40");
 	expect_refused(&s, 1, 4, op_state(&b, 4, NODE_STATE_FENCED), -ENOENT,
 		       "no node with id 4");
 	expect_refused(&s, 1, 4, op_info(&b, 4, "h2", NODE_ROLE_DOM0, 1, 1),
@@ -405,7 +451,7 @@ test_apply_node_state_and_flags(void **unused)
 	assert_int_equal(state_node(&s, 1)->state, NODE_STATE_ONLINE);
 
 	/* (leaving has its own rule: tests/test_maint.c) */
-	apply_next(&s, op_flags(&b, 2, NODE_FLAGS_ALL & ~NODE_FLAG_LEAVING, 0));
+	apply_next(&s, op_flags(&b, 2, NODE_FLAGS_SETTABLE & ~NODE_FLAG_LEAVING, 0));
 	assert_int_equal(n->flags, NODE_FLAG_MAINTENANCE | NODE_FLAG_STANDBY |
 			 NODE_FLAG_STORAGE_FENCED | NODE_FLAG_DRAINING);
 	apply_next(&s, op_flags(&b, 2, 0, NODE_FLAG_MAINTENANCE | NODE_FLAG_STORAGE_FENCED |
@@ -641,7 +687,7 @@ test_unpack_out_of_range(void **unused)
 	BAD(w.node[1].role = 0, "node 2: role 0 is out of range");
 	BAD(w.node[0].state = 5, "node 1: state 5 is out of range");
 	BAD(w.node[0].state = 0, "node 1: state 0 is out of range");
-	BAD(w.node[0].flags = 32, "node 1: unknown flag bits 0x20");
+	BAD(w.node[0].flags = 64, "node 1: unknown flag bits 0x40");
 	BAD(w.node[0].mem_free_mb = 11,
 	    "node 1: free memory exceeds total memory");
 	BAD(w.node[0].id = 0, "node 0 has the reserved id 0");
@@ -884,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_validate_node_info),
 		cmocka_unit_test(test_validate_node_state),
 		cmocka_unit_test(test_validate_node_flags),
+		cmocka_unit_test(test_apply_agent_down),
 		cmocka_unit_test(test_check_order),
 		cmocka_unit_test(test_apply_refused_changes_nothing),
 		cmocka_unit_test(test_pack_invalid),
