@@ -122,6 +122,16 @@ xl_log_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
 	qb_log_from_external_source(__func__, __FILE__, "[libxl] %s: %s",
 				    (uint8_t)prio, __LINE__, 0,
 				    context ? context : "libxl", msg);
+	if (level >= XTL_ERROR) {
+		char text[sizeof(msg) + 16];
+		int skip = 0;
+
+		/* without libxl's "file.c:line:function: " */
+		(void)sscanf(msg, "%*[^: ]:%*d:%*[^: ]: %n", &skip);
+		snprintf(text, sizeof(text), "%s: %s", context ? context : "libxl",
+			 msg + skip);
+		xl_mig_log_error(((struct xl_logger *)lg)->hv, text);
+	}
 }
 
 static void
@@ -484,6 +494,7 @@ xl_open(struct hv **out, const struct hv_params *p)
 	hv->logger.vtable.vmessage = xl_log_vmessage;
 	hv->logger.vtable.progress = xl_log_progress;
 	hv->logger.vtable.destroy = xl_log_destroy;
+	hv->logger.hv = hv;
 
 	hv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	hv->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -60,10 +60,16 @@ struct xl_mig {
 	libxl_asyncop_how how;          /* as given: libxl_ao_abort finds it */
 	libxl_domain_config dc;         /* receive: libxl uses both until */
 	libxl_domain_restore_params params; /* it completes */
+	/* the first error libxl logged while it was the only one in flight
+	 * (its reason says it); err_shared: another was in flight too, so
+	 * the errors logged meanwhile cannot be told apart */
+	char first_err[HV_REASON_MAX];
+	bool err_shared;
 };
 
 struct xl_logger {
 	xentoollog_logger vtable;       /* first: libxl only sees this */
+	struct hv *hv;
 };
 
 struct hv {
@@ -132,6 +138,9 @@ int xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
 	       uint64_t saved_generation, int fd);
 int xl_resume(struct hv *hv, const char *name);
 
+/* libxl logged an error (TEXT, "context: message"): the migration in
+ * flight keeps the first, for its reason. */
+void xl_mig_log_error(struct hv *hv, const char *text);
 /* Turn the completed migrations into events (event_next). */
 void xl_mig_finish(struct hv *hv);
 /* Some completed and not finished yet. */

@@ -158,10 +158,37 @@ xl_errno(int lrc)
 	}
 }
 
-/* "CALL failed (ERROR_NAME...)", as libxl.h spells the code. */
-static void
-xl_why(char *why, size_t len, const char *call, int lrc)
+void
+xl_mig_log_error(struct hv *hv, const char *text)
 {
+	struct xl_mig *only = NULL;
+	unsigned n = 0;
+
+	if (hv == NULL)
+		return;
+	for (struct xl_mig *m = hv->migs; m; m = m->next) {
+		if (m->done)
+			continue;
+		only = m;
+		n++;
+	}
+	if (n == 1 && only->first_err[0] == '\0')
+		snprintf(only->first_err, sizeof(only->first_err), "%s", text);
+	if (n > 1)
+		for (struct xl_mig *m = hv->migs; m; m = m->next)
+			if (!m->done)
+				m->err_shared = true;
+}
+
+/* "CALL failed (ERROR_NAME...)", as libxl.h spells the code, with the
+ * first error libxl logged for it when that is known: the code alone
+ * seldom says why (a live migration where Xen has no log-dirty mode ends
+ * in ERROR_GUEST_TIMEDOUT; xc's "Failed to enable logdirty" says why). */
+static void
+xl_why(char *why, size_t len, const char *call, const struct xl_mig *m)
+{
+	int lrc = m->rc;
+	bool known = m->first_err[0] != '\0' && !m->err_shared;
 	const char *name = libxl_error_to_string(lrc);
 	char code[40];
 	size_t i;
@@ -172,9 +199,12 @@ xl_why(char *why, size_t len, const char *call, int lrc)
 		snprintf(code, sizeof(code), "libxl error %d", lrc);
 	for (i = 0; code[i]; i++)
 		code[i] = (char)toupper((unsigned char)code[i]);
-	snprintf(why, len, "%s failed (%s%s)", call, code,
+	snprintf(why, len, "%s failed (%s%s%s%s)", call, code,
 		 lrc == ERROR_GUEST_TIMEDOUT ? ": the guest did not suspend" :
-		 lrc == ERROR_ABORTED ? ": aborted" :
+		 lrc == ERROR_ABORTED ? ": aborted" : "",
+		 known ? "; libxl's first error: " : "",
+		 known ? m->first_err :
+		 lrc == ERROR_GUEST_TIMEDOUT || lrc == ERROR_ABORTED ? "" :
 		 "; the [libxl] log says why");
 }
 
@@ -204,7 +234,7 @@ xl_mig_sent(struct hv *hv, struct xl_mig *m)
 	/* Success: the domain is suspended, still watched (its suspend is
 	 * no end), and stays until destroy() or resume(). */
 	if (m->rc != 0)
-		xl_why(why, sizeof(why), "libxl_domain_suspend", m->rc);
+		xl_why(why, sizeof(why), "libxl_domain_suspend", m);
 	(void)xl_queue_result(hv, HV_EVENT_MIGRATE_SENT, m->name, m->generation,
 			      m->rc ? xl_errno(m->rc) : 0, why);
 }
@@ -216,7 +246,7 @@ xl_mig_received(struct hv *hv, struct xl_mig *m)
 	int r;
 
 	if (m->rc != 0) {
-		xl_why(why, sizeof(why), "libxl_domain_create_restore", m->rc);
+		xl_why(why, sizeof(why), "libxl_domain_create_restore", m);
 		r = xl_errno(m->rc);
 		goto out_destroy;
 	}

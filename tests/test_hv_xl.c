@@ -121,6 +121,7 @@ static struct fake {
 	bool xs_open_fails, xs_write_fails;
 	char kv_path[MAX_KV][96], kv_val[MAX_KV][32];
 	int n_kv;
+	xentoollog_logger *lg;          /* the driver's, as libxl keeps it */
 } F;
 
 static char fake_ctx_mem, fake_xs_mem;
@@ -211,6 +212,7 @@ __wrap_libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags,
 {
 	rec("ctx_alloc version=%d flags=%u", version, flags);
 	assert_non_null(lg);
+	F.lg = lg;
 	if (F.ctx_alloc_rc) {
 		/* libxl says why through the logger it was given. */
 		xtl_log(lg, XTL_ERROR, ENOENT, "libxl",
@@ -1664,6 +1666,64 @@ test_migrate_send_fails(void **state)
 	no_event(hv);
 }
 
+/* A failed migration's reason carries the first error libxl logged for
+ * it (without libxl's source location), when it was alone in flight. */
+static void
+test_migrate_first_error(void **state)
+{
+	struct hv *hv = open_ok(state);
+
+	/* what Xen without log-dirty mode gives (seen under QEMU) */
+	create_ok(hv, "web1", 7, 42);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	xtl_log(F.lg, XTL_INFO, -1, "libxl", "not an error");
+	xtl_log(F.lg, XTL_ERROR, -1, "xc", "Failed to enable logdirty: %d,%d,%d",
+		95, 22, 0);
+	xtl_log(F.lg, XTL_ERROR, -1, "libxl", "libxl_dom_suspend.c:412:"
+		"domain_suspend_done: Domain 7:Domain suspend failed");
+	ao_complete(F.n_aos - 1, ERROR_GUEST_TIMEDOUT, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -ETIMEDOUT,
+		     "libxl_domain_suspend failed (ERROR_GUEST_TIMEDOUT: the guest "
+		     "did not suspend; libxl's first error: xc: Failed to enable "
+		     "logdirty: 95,22,0)");
+
+	/* libxl's own message, its source location dropped; an error
+	 * logged before it began is not its */
+	xtl_log(F.lg, XTL_ERROR, -1, "libxl", "earlier, unrelated");
+	create_ok(hv, "db1", 8, 43);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "db1", F.sock[0]), 0);
+	xtl_log(F.lg, XTL_ERROR, -1, "libxl", "libxl_stream_write.c:300:"
+		"stream_done: Domain 8:stream broke");
+	ao_complete(F.n_aos - 1, ERROR_FAIL, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -EIO,
+		     "libxl_domain_suspend failed (ERROR_FAIL; libxl's first "
+		     "error: libxl: Domain 8:stream broke)");
+}
+
+/* Two in flight: an error logged meanwhile is neither's for sure. */
+static void
+test_migrate_error_shared(void **state)
+{
+	struct hv *hv = open_ok(state);
+
+	create_ok(hv, "web1", 7, 42);
+	create_ok(hv, "db1", 8, 43);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
+	assert_int_equal(hv_xl_ops.migrate_send(hv, "db1", F.sock[0]), 0);
+	xtl_log(F.lg, XTL_ERROR, -1, "xc", "Failed to enable logdirty");
+	ao_complete(F.n_aos - 2, ERROR_FAIL, 0);
+	ao_complete(F.n_aos - 1, ERROR_FAIL, 0);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -EIO,
+		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
+		     "says why)");
+	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -EIO,
+		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
+		     "says why)");
+}
+
 static void
 test_migrate_resume_edges(void **state)
 {
@@ -1986,6 +2046,10 @@ main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_stop_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_first_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_error_shared, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_send_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_migrate_resume_edges, setup,
