@@ -67,8 +67,8 @@
  * close() aborts what is in flight (libxl_ao_abort) and waits for libxl
  * to end it, since libxl_ctx_free asserts nothing is pending.
  *
- * libxl's log goes to qb_log through a small xentoollog logger ("[libxl]"
- * prefix, levels mapped to syslog).  The driver itself logs only what
+ * libxl's log goes to qb_log through a small xentoollog logger
+ * (hv_xl_log.c).  The driver itself logs only what
  * its return codes cannot say: why open failed, and why a definition
  * could not be mapped.
  */
@@ -100,53 +100,6 @@
 
 #define XL_PAGE_KB      4               /* Xen pages on x86 and arm */
 #define XL_XS_PATH_MAX  96
-
-/* ---- libxl's log into qb_log ------------------------------------------- */
-
-static void
-xl_log_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
-		const char *context, const char *format, va_list ap)
-{
-	char msg[512];
-	int prio, n;
-
-	n = vsnprintf(msg, sizeof(msg), format, ap);
-	if (n >= 0 && (size_t)n < sizeof(msg) && errnoval >= 0)
-		snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
-			 strerror(errnoval));
-	prio = level >= XTL_CRITICAL ? LOG_CRIT :
-	       level >= XTL_ERROR ? LOG_ERR :
-	       level >= XTL_WARN ? LOG_WARNING :
-	       level >= XTL_NOTICE ? LOG_NOTICE :
-	       level >= XTL_PROGRESS ? LOG_INFO : LOG_DEBUG;
-	qb_log_from_external_source(__func__, __FILE__, "[libxl] %s: %s",
-				    (uint8_t)prio, __LINE__, 0,
-				    context ? context : "libxl", msg);
-	if (level >= XTL_ERROR) {
-		char text[sizeof(msg) + 16];
-		int skip = 0;
-
-		/* without libxl's "file.c:line:function: " */
-		(void)sscanf(msg, "%*[^: ]:%*d:%*[^: ]: %n", &skip);
-		snprintf(text, sizeof(text), "%s: %s", context ? context : "libxl",
-			 msg + skip);
-		xl_mig_log_error(((struct xl_logger *)lg)->hv, text);
-	}
-}
-
-static void
-xl_log_progress(xentoollog_logger *lg, const char *context,
-		const char *doing_what, int percent, unsigned long done,
-		unsigned long total)
-{
-	/* Progress lines (save/restore) would flood the log. */
-}
-
-static void
-xl_log_destroy(xentoollog_logger *lg)
-{
-	/* Embedded in struct hv: freed with it. */
-}
 
 /* ---- event queue ---------------------------------------------------------- */
 
@@ -491,10 +444,7 @@ xl_open(struct hv **out, const struct hv_params *p)
 		return -ENOMEM;
 	hv->epfd = hv->evfd = hv->tfd = -1;
 	hv->stop_copy = p != NULL && p->stop_copy;
-	hv->logger.vtable.vmessage = xl_log_vmessage;
-	hv->logger.vtable.progress = xl_log_progress;
-	hv->logger.vtable.destroy = xl_log_destroy;
-	hv->logger.hv = hv;
+	xl_logger_init(hv);
 
 	hv->epfd = epoll_create1(EPOLL_CLOEXEC);
 	hv->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -138,6 +138,9 @@ int xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
 	       uint64_t saved_generation, int fd);
 int xl_resume(struct hv *hv, const char *name);
 
+/* hv_xl_log.c: hv->logger, handed to libxl_ctx_alloc */
+void xl_logger_init(struct hv *hv);
+
 /* libxl logged an error (TEXT, "context: message"): the migration in
  * flight keeps the first, for its reason. */
 void xl_mig_log_error(struct hv *hv, const char *text);
