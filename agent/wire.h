@@ -19,10 +19,10 @@
  * fields, OpVmWant save/fresh, host events SAVED and SAVE_FAILED), which
  * agentctl refuses until every member speaks 3; 4 the agent-down mark of an
  * unclean host whose agent alone left (OpNodeState agent_down,
- * FLAG_AGENT_DOWN), which the coordinator sets only when every member
- * speaks 4.  Updates an admin asks for are
- * refused by older peers (README "Upgrading"); one the coordinator makes by
- * itself waits until every member speaks its minor. */
+ * FLAG_AGENT_DOWN).  Updates an admin asks for are refused by older peers
+ * (README "Upgrading"); one the coordinator makes by itself (the
+ * fence-failing note, the agent-down mark) waits until every member
+ * speaks its minor. */
 #define XM_PROTO_MAJOR 1
 #define XM_PROTO_MINOR 4
 #define XM_PROTO_MINOR_FENCE_NOTE 2
