@@ -135,6 +135,16 @@ cluster_peer_minor(const struct agent *a, uint32_t nodeid, uint32_t pid)
 	return XM_PROTO_MINOR;
 }
 
+bool
+cluster_members_speak(const struct agent *a, uint16_t minor, uint32_t *node,
+		      uint16_t *got)
+{
+	(void)a;
+	(void)node;
+	(void)got;
+	return minor <= XM_PROTO_MINOR;
+}
+
 /* ---- the peer channel ---------------------------------------------------- */
 
 /* agent/migrate.c is not linked: the fuzzed agent has no peer channel
