@@ -107,7 +107,13 @@ should_serve(struct san *s)
 	 * the state and the quorum say */
 	if (s->serving && !s->stopping && xm_unsafe("san-export"))
 		return true;
-	return !s->stopping && a->rep.synced && a->qv.quorate &&
+	/* A sync round (every membership change) does not interrupt a node
+	 * that serves: while it stays quorate no other partition can have
+	 * promoted the other SAN node (that waits for this one's fence), and
+	 * the state it serves from is the last synced one.  Before, each
+	 * host's crash or join dropped the portal for a moment, and a round
+	 * longer than a pass would have removed every target. */
+	return !s->stopping && (a->rep.synced || s->serving) && a->qv.quorate &&
 	       a->rep.local_id != 0 && a->rep.st.active_san == a->rep.local_id &&
 	       self != NULL && self->state == NODE_STATE_ONLINE &&
 	       a->cfg.portal[0] != '\0';
