@@ -8,7 +8,9 @@
 # it to xh2 (a new instance: the writer's second generation), whose agent
 # has [hypervisor] migration = stop-copy: from there it migrates back to
 # xh1 and its writer goes on in the same run (check-writers: seq
-# continuous across the move, no third generation).
+# continuous across the move, no third generation).  Then xh1's agent
+# (node 1) is restarted beside the domU: it is elected coordinator at once,
+# takes its host back (agent-down) and re-adopts the domain.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 qrig_env
@@ -97,6 +99,8 @@ rc=0
 out=$(qx xh1 "agentctl vm migrate $VM xh2 --wait --timeout 300" 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "the live migration succeeded on emulated Xen: $out"
 printf '%s\n' "$out" | sed 's/^/    | /'
+# the answer names libxl's first error, the cause, not only its code
+grep -qi 'logdirty' <<<"$out" || fail "the answer does not say why (log-dirty): $out"
 qx xh1 "grep -i 'logdirty\|log-dirty' /var/log/xenmeshd.log | tail -n 2" | sed 's/^/    | /' || true
 wait_until 60 "$VM running on xh1" running_on xh1
 s=$(last_seq xh1)
@@ -121,7 +125,32 @@ qx xh1 "grep -c '^qrig-writer: $VM generation 3 ' $console || true" | grep -qx 0
 note "xh2 -> xh1: vm migrate returned after $(qrig_secs $mig_ms); the writer went on past seq $s"
 qx xh1 "grep -i 'migrat' /var/log/xenmeshd.log | tail -n 3" | sed 's/^/    | /' || true
 
-check "check-writers on s1's LV: two runs (the offline move), seq continuous across the migration"
+check "xh1's agent restarted beside $VM (xh1 is node 1: elected coordinator again at once): nothing moves"
+coord() { st "$1" | jq -r '.cluster.coordinator'; }
+[ "$(coord xh2)" = xh1 ] || fail "the coordinator is $(coord xh2), not xh1"
+s=$(last_seq xh1)
+t=$(qrig_now_ms)
+step "SIGTERM to xenmeshd on xh1" qx xh1 'kill -TERM $(pidof xenmeshd) &&
+for i in $(seq 1 30); do pidof xenmeshd >/dev/null || exit 0; sleep 1; done; exit 1'
+step "xenmeshd on xh1 again" qx xh1 'setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >>/var/log/xenmeshd.log 2>&1 &
+sleep 2; pidof xenmeshd >/dev/null'
+wait_until 120 "the three agents online" all_online xh2
+restart_ms=$(($(qrig_now_ms) - t))
+wait_until 60 "xh1 coordinator" eval '[ "$(coord xh2)" = xh1 ]'
+# (the watchdog the old agent left armed resets xh1 unless it is back
+# within 45 s: no waiting in between)
+qx xh2 'agentctl events --count 500' | grep -q 'xh1 is unclean (only its agent left' ||
+	fail "xh2 did not mark xh1 unclean with agent-down: $(qx xh2 'agentctl events | tail -n 15')"
+vm_is "running xh1 $gen"
+wait_until 120 "$VM writes on xh1" seq_past xh1 $((s + 10))
+qx xh1 "grep -c 'stale instance' /var/log/xenmeshd.log || true" | grep -qx 0 ||
+	fail "xh1's agent destroyed a domain: $(qx xh1 "grep 'stale instance' /var/log/xenmeshd.log")"
+qx xh1 "grep -c '^qrig-writer: $VM generation 3 ' $console || true" | grep -qx 0 ||
+	fail "$VM's writer started again on xh1 after the agent's restart"
+qx xh1 "grep 're-adopted\|marking xh1' /var/log/xenmeshd.log | tail -n 2" | sed 's/^/    | /' || true
+note "agent stopped and back, all online again after $(qrig_secs $restart_ms); $VM generation $gen untouched, its writer past seq $((s + 10))"
+
+check "check-writers on s1's LV: two runs (the offline move), seq continuous across the migration and the restart"
 cw=$(qx s1 "check-writers --stride 512 /dev/vgsan/$VM-root $VM" 2>&1) || fail "check-writers: $cw"
 printf '%s\n' "$cw" | tail -n 4 | sed 's/^/    | /'
 grep -q 'generation 3' <<<"$cw" && fail "a third generation on the disk: the domU was booted again"
