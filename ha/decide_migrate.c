@@ -210,7 +210,7 @@ migrate_host_event(const struct ha_input *in, const struct ha_event *ev,
 	case XENMESH__HOST_EVENT_KIND__HOST_VM_MIGRATE_FAILED:
 		if (ev->host != v->host && ev->host != v->migrate_to)
 			return 1;
-		snprintf(why, sizeof(why), "failed on %.40s: %.100s",
+		snprintf(why, sizeof(why), "failed on %.40s: %.139s",
 			 node_name(st, ev->host, who, sizeof(who)),
 			 ev->reason ? ev->reason : "no reason given");
 		rc = migration_abort(plan, st, v, why, true);

@@ -86,9 +86,19 @@ step "vm define $VM" qx xh1 "$(qrig_writer_vm_define $VM)"
 vm_is() { wait_until 30 "$VM $1" eval "vm_where xh1 | grep -qx '$1'"; }
 vm_where() { st "$1" | jq -r ".vms[] | select(.name == \"$VM\") | \"\(.state) \(.host // \"-\") \(.generation)\""; }
 running_on() { vm_where xh1 | grep -q "^running $1 "; }
+# its generation (a status that fails now and then under load, exit 3 once
+# while xh1's agent was busy: asked again for 30 s)
+vm_gen() {
+	local g end=$(($(date +%s) + 30))
+	until g=$(vm_where xh1 | cut -d' ' -f3) && [ -n "$g" ]; do
+		[ "$(date +%s)" -lt "$end" ] || fail "$VM's generation not read within 30 s"
+		sleep 1
+	done
+	echo "$g"
+}
 step "vm start $VM --on xh1" qx xh1 "agentctl vm start $VM --on xh1"
 wait_until 300 "$VM running on xh1" running_on xh1
-gen=$(vm_where xh1 | cut -d' ' -f3)
+gen=$(vm_gen)
 console=/var/log/xen/console/guest-$VM.log
 last_seq() { qx "$1" "grep '^qrig-writer: seq' $console | tail -n 1" | tr -d '\r' | awk '{ print $3 }'; }
 seq_past() { local s; s=$(last_seq "$1") && [ -n "$s" ] && [ "$s" -ge "$2" ]; }
@@ -110,7 +120,7 @@ vm_is "running xh1 $gen"
 check "offline move to xh2 (a new instance), then stop-copy migration back to xh1: the same run goes on"
 step "vm migrate $VM xh2 --offline" qx xh1 "agentctl vm migrate $VM xh2 --offline --wait --timeout 300"
 wait_until 30 "$VM running on xh2 after the offline move" running_on xh2
-gen=$(vm_where xh1 | cut -d' ' -f3)
+gen=$(vm_gen)
 wait_until 180 "$VM writes on xh2" seq_past xh2 25
 qx xh2 "grep -c '^qrig-writer: $VM generation 2 ' $console" | grep -qx 1 || fail "the offline move did not boot the writer's second generation"
 s=$(last_seq xh2)
