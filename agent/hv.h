@@ -34,6 +34,7 @@ enum hv_event_kind {
 	HV_EVENT_STORAGE_LOST,          /* its storage stayed unreachable */
 	HV_EVENT_MIGRATE_SENT,          /* migrate_send ended: see result */
 	HV_EVENT_MIGRATE_RECEIVED,      /* migrate_receive ended: see result */
+	HV_EVENT_CREATED,               /* a create in progress ended: see result */
 };
 
 #define HV_REASON_MAX 160
@@ -42,8 +43,9 @@ struct hv_event {
 	enum hv_event_kind kind;
 	char name[VM_NAME_MAX];
 	uint64_t generation;
-	int result;                     /* MIGRATE_*: 0, or a negative errno */
-	char reason[HV_REASON_MAX];     /* MIGRATE_* failed: what went wrong */
+	int result;                     /* MIGRATE_*, CREATED: 0, or a negative
+					 * errno */
+	char reason[HV_REASON_MAX];     /* and then what went wrong */
 };
 
 struct hv_params {
@@ -66,6 +68,16 @@ struct hv_ops {
 	void (*close)(struct hv *hv);
 	/* Running domains (dom0 excluded); *out malloc'd. */
 	int (*list)(struct hv *hv, struct hv_domain **out, size_t *n);
+	/*
+	 * Start a domain of cfg as instance generation.  Returns at once (an
+	 * error only for what can be told at once: bad arguments, the name
+	 * taken, no memory) and the driver builds the domain without blocking
+	 * the agent's loop (libxl's create takes seconds, minutes on a
+	 * starved dom0).  HV_EVENT_CREATED ends it: result 0, it runs; < 0,
+	 * nothing of it is left and reason says why.  Meanwhile list() shows
+	 * the domain, once it exists, as that instance's (xl: paused), and
+	 * destroy() cancels the create (the event still comes).
+	 */
 	int (*create)(struct hv *hv, const struct vm_config *cfg, uint64_t generation);
 	/* Immediate, like `xl destroy`; 0 also when it is already gone. */
 	int (*destroy)(struct hv *hv, const char *name);

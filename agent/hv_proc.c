@@ -741,9 +741,16 @@ out_drop:
 static int
 proc_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 {
+	int r;
+
 	if (hv && cfg && proc_mig_receiving(hv, cfg->name))
 		return -EBUSY;
-	return proc_start(hv, cfg, generation, PROC_START_CREATE, NULL);
+	r = proc_start(hv, cfg, generation, PROC_START_CREATE, NULL);
+	/* nothing slow to wait for: the process runs, the create is done */
+	if (r == 0)
+		(void)proc_queue_result(hv, HV_EVENT_CREATED, cfg->name,
+					generation, 0, NULL);
+	return r;
 }
 
 /* A transfer of the name ends with it (a receive not started yet too). */

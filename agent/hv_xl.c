@@ -28,18 +28,27 @@
  *
  * Generations live in xenstore at /local/domain/DOMID/xenmesh/generation,
  * written with libxenstore (xs_write; libxl has no field for it and does
- * not share its handle) after create and before unpause, so a domain never
+ * not share its handle) after the create and before the unpause, so a domain never
  * runs without one: an agent that dies in between finds a paused domain
  * with its generation and adopts or destroys it.  The node is set to
  * dom0-only permissions (the guest must never forge its generation);
  * libxl removes /local/domain/DOMID when the domain is destroyed.
  *
- * Synchronous libxl calls (ao_how NULL): create, destroy, shutdown,
- * resume and unpause block the agent's loop for their duration (a create
- * can take seconds: hotplug scripts, a bootloader, a device model).  libxl
- * runs its own inner loop meanwhile, so death events of other domains
- * (and migration completions) can arrive inside them;
- * event_occurs only queues, never calls libxl.
+ * Create is asynchronous (ao_how with a callback, in agent/hv_xl_mig.c
+ * with the migrations): it takes seconds (hotplug scripts, a bootloader,
+ * a device model), minutes on a starved dom0, and the agent's loop pets
+ * the watchdogs.  The domain exists, paused and without a generation,
+ * while libxl builds it: list() reports it as the instance being
+ * created.  When libxl is done the generation is written, the death watch
+ * enabled and the domain unpaused, then HV_EVENT_CREATED says so.
+ * destroy() of a domain being created aborts the create (libxl_ao_abort)
+ * and destroys what exists of it at once and again when libxl ends.
+ *
+ * Synchronous libxl calls (ao_how NULL): destroy, shutdown, resume and
+ * unpause block the agent's loop for their duration.  libxl runs its own
+ * inner loop meanwhile, so death events of other domains (and
+ * completions) can arrive inside them; event_occurs only queues, never
+ * calls libxl.
  *
  * Children: libxl forks (hotplug scripts, bootloader, device model) while
  * the agent's runner forks its own; libxl is set to
@@ -537,13 +546,13 @@ xl_list(struct hv *hv, struct hv_domain **out, size_t *n_out)
 		 * retried at the next list. */
 		if (d->generation && !xl_dom_by_domid(hv, domid))
 			(void)xl_track(hv, d->name, domid, d->generation);
-		/* One an incoming migration is still building has no
-		 * generation yet (written once the stream is complete): it is
+		/* One an incoming migration or a create is still building
+		 * has no generation yet (written once libxl is done): it is
 		 * that instance's, paused.  Reported as a domain without one,
 		 * the agent destroyed it under libxl as stale (found under
 		 * QEMU: every migration to an xl host failed so). */
 		if (d->generation == 0)
-			xl_mig_receiving(hv, d->name, &d->generation, &d->paused);
+			xl_mig_building(hv, d->name, &d->generation, &d->paused);
 		n++;
 	}
 	libxl_dominfo_list_free(info, nb);
@@ -592,70 +601,29 @@ xl_map(const struct vm_config *cfg, libxl_domain_config *dc)
 }
 
 static int
-xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
-{
-	uint32_t domid = INVALID_DOMID;
-	libxl_domain_config dc;
-	struct xl_dom *d;
-	int r;
-
-	if (!hv || !cfg || generation == 0)
-		return -EINVAL;
-	r = xl_name_free(hv, cfg->name);
-	if (r < 0)
-		return r;
-
-	libxl_domain_config_init(&dc);
-	r = xl_map(cfg, &dc);
-	if (r < 0)
-		goto out_dispose;
-	if (libxl_domain_create_new(hv->ctx, &dc, &domid, NULL, NULL) != 0) {
-		r = -EIO;
-		goto out_destroy;
-	}
-	/* Paused until it carries its generation and is watched. */
-	r = xl_gen_write(hv, domid, generation);
-	if (r == 0)
-		r = xl_track(hv, cfg->name, domid, generation);
-	if (r < 0)
-		goto out_destroy;
-	if (libxl_domain_unpause(hv->ctx, domid, NULL) != 0) {
-		r = -EIO;
-		goto out_untrack;
-	}
-	libxl_domain_config_dispose(&dc);
-	return 0;
-
-out_untrack:
-	d = xl_dom_by_domid(hv, domid);
-	if (d)
-		xl_untrack(hv, d);
-out_destroy:
-	/* As xl: a half-made domain does not stay behind. */
-	if (libxl_domid_valid_guest(domid))
-		(void)libxl_domain_destroy(hv->ctx, domid, NULL);
-out_dispose:
-	libxl_domain_config_dispose(&dc);
-	return r;
-}
-
-static int
 xl_destroy(struct hv *hv, const char *name)
 {
-	uint64_t generation;
+	uint64_t generation = 0;
+	bool cancelled;
 	struct xl_dom *d;
 	uint32_t domid;
 	int r;
 
 	if (!hv)
 		return -EINVAL;
+	/* Being created: libxl is told to stop, and whatever it made goes
+	 * when it has; what exists of it already goes now. */
+	cancelled = xl_create_cancel(hv, name, &generation);
 	r = xl_lookup(hv, name, &domid);
+	if (r == -ENOENT && cancelled)
+		(void)xl_queue(hv, HV_EVENT_DESTROYED, name, generation);
 	if (r == -ENOENT)
 		return 0;       /* already gone */
 	if (r < 0)
 		return r;
 	d = xl_dom_by_domid(hv, domid);
-	generation = d ? d->generation : xl_gen_read(hv, domid);
+	if (!cancelled)
+		generation = d ? d->generation : xl_gen_read(hv, domid);
 	/* Unwatched first: its death is ours, reported as DESTROYED. */
 	if (d)
 		xl_untrack(hv, d);

@@ -1,6 +1,7 @@
 /* Internals of the `xl` hypervisor driver shared by agent/hv_xl.c (the
  * driver), agent/hv_xl_ev.c (libxl's fds and timeouts in our epoll set)
- * and agent/hv_xl_mig.c (live migration).  Not for anyone else.  Like
+ * and agent/hv_xl_mig.c (libxl's asynchronous operations: create, live
+ * migration, save and restore).  Not for anyone else.  Like
  * every user of libxl here, define LIBXL_API_VERSION before including
  * this.
  */
@@ -44,22 +45,30 @@ struct xl_dom {
 	bool destroy;                   /* and destroy its remains */
 };
 
-/* One migration in flight, from migrate_send/_receive until event_next()
- * turns its completion into an event.  Its address is the ao_how's
- * for_callback, so it stays put (and undisposed) until libxl is done. */
+enum xl_op {
+	XL_OP_SEND,                     /* migrate_send, save */
+	XL_OP_RECEIVE,                  /* migrate_receive, restore */
+	XL_OP_CREATE,                   /* create */
+};
+
+/* One asynchronous libxl operation in flight (a migration's end, a save
+ * or restore, a create), from its start until event_next() turns its
+ * completion into an event.  Its address is the ao_how's for_callback,
+ * so it stays put (and undisposed) until libxl is done. */
 struct xl_mig {
 	struct hv *hv;
 	struct xl_mig *next;
-	bool incoming;                  /* migrate_receive's */
+	enum xl_op op;
 	bool done;                      /* libxl called back: rc is set */
+	bool cancelled;                 /* create: destroy() came first */
 	int rc;                         /* libxl's ERROR_*, 0 */
 	char name[VM_NAME_MAX];
 	uint64_t generation;
-	uint32_t domid;                 /* send: the domain; receive: libxl's
-					 * output, valid once done */
+	uint32_t domid;                 /* send: the domain; receive, create:
+					 * libxl's output, valid once done */
 	libxl_asyncop_how how;          /* as given: libxl_ao_abort finds it */
-	libxl_domain_config dc;         /* receive: libxl uses both until */
-	libxl_domain_restore_params params; /* it completes */
+	libxl_domain_config dc;         /* receive, create: libxl uses both */
+	libxl_domain_restore_params params; /* until it completes */
 	/* the first error libxl logged while it was the only one in flight
 	 * (its reason says it); err_shared: another was in flight too, so
 	 * the errors logged meanwhile cannot be told apart */
@@ -90,11 +99,12 @@ struct hv {
 
 /* ---- hv_xl.c: shared with hv_xl_mig.c ------------------------------------ */
 
-/* An incoming migration of name not finished yet (libxl may have called
- * back, its generation not written yet): its generation and paused set
- * (the domain libxl is building is that instance's); else nothing. */
-void xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation,
-		      bool *paused);
+/* An incoming migration or a create of name not finished yet (libxl may
+ * have called back, its generation not written yet): its generation and
+ * paused set (the domain libxl is building is that instance's); else
+ * nothing. */
+void xl_mig_building(struct hv *hv, const char *name, uint64_t *generation,
+		     bool *paused);
 
 /* Queue an event (result 0, no reason) / a migration's end. */
 int xl_queue(struct hv *hv, enum hv_event_kind kind, const char *name,
@@ -137,11 +147,16 @@ int xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 int xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
 	       uint64_t saved_generation, int fd);
 int xl_resume(struct hv *hv, const char *name);
+/* create(): libxl_domain_create_new, asynchronous. */
+int xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation);
+/* A create of name in flight is cancelled (aborted; whatever it made is
+ * destroyed when libxl ends it): true and its generation; else false. */
+bool xl_create_cancel(struct hv *hv, const char *name, uint64_t *generation);
 
 /* hv_xl_log.c: hv->logger, handed to libxl_ctx_alloc */
 void xl_logger_init(struct hv *hv);
 
-/* libxl logged an error (TEXT, "context: message"): the migration in
+/* libxl logged an error (TEXT, "context: message"): the operation in
  * flight keeps the first, for its reason. */
 void xl_mig_log_error(struct hv *hv, const char *text);
 /* Turn the completed migrations into events (event_next). */
@@ -149,7 +164,7 @@ void xl_mig_finish(struct hv *hv);
 /* Some completed and not finished yet. */
 bool xl_mig_completed(struct hv *hv);
 
-/* Abort the migrations in flight and wait a while for libxl to end them
+/* Abort the operations in flight and wait a while for libxl to end them
  * (close).  false: some are left, libxl still holds them, and its context
  * must not be freed (libxl_ctx_free asserts that nothing is pending). */
 bool xl_mig_close(struct hv *hv);

@@ -1,5 +1,6 @@
-/* The `xl` hypervisor driver's live migration: migrate_send,
- * migrate_receive and resume.  See agent/hv_xl.c for the whole design.
+/* The `xl` hypervisor driver's asynchronous operations: live migration
+ * (migrate_send, migrate_receive, resume), save and restore, and create.
+ * See agent/hv_xl.c for the whole design.
  *
  * What `xl migrate` does (tools/xl/xl_migrate.c, Xen 4.17), less xl's
  * own parts: its config header (the agent gives the destination cfg), the
@@ -58,10 +59,11 @@ xl_mig_find(struct hv *hv, const char *name)
 }
 
 void
-xl_mig_receiving(struct hv *hv, const char *name, uint64_t *generation, bool *paused)
+xl_mig_building(struct hv *hv, const char *name, uint64_t *generation, bool *paused)
 {
 	for (const struct xl_mig *m = hv->migs; m; m = m->next) {
-		if (m->incoming && strcmp(m->name, name) == 0) {
+		if (m->op != XL_OP_SEND && !m->cancelled &&
+		    strcmp(m->name, name) == 0) {
 			*generation = m->generation;
 			*paused = true;
 			return;
@@ -103,14 +105,14 @@ xl_mig_done(libxl_ctx *ctx, int rc, void *for_callback)
 /* Linked in: libxl may call back before the initiating call returns. */
 static struct xl_mig *
 xl_mig_new(struct hv *hv, const char *name, uint64_t generation,
-	   bool incoming)
+	   enum xl_op op)
 {
 	struct xl_mig *m = calloc(1, sizeof(*m));
 
 	if (!m)
 		return NULL;
 	m->hv = hv;
-	m->incoming = incoming;
+	m->op = op;
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->generation = generation;
 	m->domid = INVALID_DOMID;
@@ -275,6 +277,58 @@ out_destroy:
 			      m->generation, r, why);
 }
 
+/* As xl create does after libxl_domain_create_new, with the generation
+ * written and the death watch on before the domain first runs. */
+static void
+xl_created(struct hv *hv, struct xl_mig *m)
+{
+	char why[HV_REASON_MAX];
+	struct xl_dom *d;
+	int r;
+
+	if (m->cancelled) {
+		snprintf(why, sizeof(why), "destroyed while libxl created it");
+		r = -ECANCELED;
+		goto out_destroy;
+	}
+	if (m->rc != 0) {
+		xl_why(why, sizeof(why), "libxl_domain_create_new", m);
+		r = xl_errno(m->rc);
+		goto out_destroy;
+	}
+	r = xl_gen_write(hv, m->domid, m->generation);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot write its generation to "
+			 "xenstore");
+		goto out_destroy;
+	}
+	r = xl_track(hv, m->name, m->domid, m->generation);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot watch its death");
+		goto out_destroy;
+	}
+	if (libxl_domain_unpause(hv->ctx, m->domid, NULL) != 0) {
+		snprintf(why, sizeof(why), "libxl_domain_unpause failed");
+		r = -EIO;
+		goto out_untrack;
+	}
+	(void)xl_queue_result(hv, HV_EVENT_CREATED, m->name, m->generation, 0,
+			      NULL);
+	return;
+
+out_untrack:
+	d = xl_dom_by_domid(hv, m->domid);
+	if (d)
+		xl_untrack(hv, d);
+out_destroy:
+	/* As xl: a half-made domain does not stay behind (libxl destroys
+	 * what a failed create made, but not an aborted one). */
+	if (libxl_domid_valid_guest(m->domid))
+		(void)libxl_domain_destroy(hv->ctx, m->domid, NULL);
+	(void)xl_queue_result(hv, HV_EVENT_CREATED, m->name, m->generation, r,
+			      why);
+}
+
 void
 xl_mig_finish(struct hv *hv)
 {
@@ -287,8 +341,10 @@ xl_mig_finish(struct hv *hv)
 			;
 		if (!m)
 			return;
-		if (m->incoming)
+		if (m->op == XL_OP_RECEIVE)
 			xl_mig_received(hv, m);
+		else if (m->op == XL_OP_CREATE)
+			xl_created(hv, m);
 		else
 			xl_mig_sent(hv, m);
 		xl_mig_free(hv, m);
@@ -320,8 +376,8 @@ xl_mig_close(struct hv *hv)
 		if (poll(&pfd, 1, (int)ms) > 0)
 			xl_pump(hv);
 	}
-	/* Ended: a receive that completed is kept (generation, watch), an
-	 * aborted one destroyed. */
+	/* Ended: a receive or create that completed is kept (generation,
+	 * watch), an aborted one destroyed. */
 	xl_mig_finish(hv);
 	return hv->migs == NULL;
 }
@@ -361,7 +417,7 @@ xl_suspend_to(struct hv *hv, const char *name, int fd, int flags)
 
 	d = xl_dom_by_domid(hv, domid);
 	generation = d ? d->generation : xl_gen_read(hv, domid);
-	m = xl_mig_new(hv, name, generation, false);
+	m = xl_mig_new(hv, name, generation, XL_OP_SEND);
 	if (!m)
 		return -ENOMEM;
 	m->domid = domid;
@@ -419,7 +475,7 @@ xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 	r = xl_name_free(hv, cfg->name);
 	if (r < 0)
 		return r;
-	m = xl_mig_new(hv, cfg->name, generation, true);
+	m = xl_mig_new(hv, cfg->name, generation, XL_OP_RECEIVE);
 	if (!m)
 		return -ENOMEM;
 	r = xl_map(cfg, &m->dc);
@@ -515,4 +571,59 @@ xl_resume(struct hv *hv, const char *name)
 	if (paused && libxl_domain_unpause(hv->ctx, domid, NULL) != 0)
 		return -EIO;
 	return 0;
+}
+
+/* Asynchronous (ao_how), as migrations are: a create takes seconds
+ * (hotplug scripts, the kernel loaded, devices connected) and minutes on
+ * a starved dom0, during which the agent's loop must go on petting the
+ * watchdogs (found under QEMU: a 45 s watchdog reset the host in the
+ * middle of a synchronous create). */
+int
+xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
+{
+	struct xl_mig *m;
+	int r;
+
+	if (!hv || !cfg || generation == 0)
+		return -EINVAL;
+	if (xl_mig_find(hv, cfg->name))
+		return -EBUSY;
+	r = xl_name_free(hv, cfg->name);
+	if (r < 0)
+		return r;
+	m = xl_mig_new(hv, cfg->name, generation, XL_OP_CREATE);
+	if (!m)
+		return -ENOMEM;
+	r = xl_map(cfg, &m->dc);
+	if (r < 0)
+		goto out_free;
+	r = libxl_domain_create_new(hv->ctx, &m->dc, &m->domid, &m->how, NULL);
+	if (r != 0) {
+		/* Not started: no callback comes, but a half domain would
+		 * be ours. */
+		if (libxl_domid_valid_guest(m->domid))
+			(void)libxl_domain_destroy(hv->ctx, m->domid, NULL);
+		r = xl_errno(r);
+		goto out_free;
+	}
+	return 0;
+
+out_free:
+	xl_mig_free(hv, m);
+	return r;
+}
+
+bool
+xl_create_cancel(struct hv *hv, const char *name, uint64_t *generation)
+{
+	struct xl_mig *m = xl_mig_find(hv, name);
+
+	if (!m || m->op != XL_OP_CREATE || m->cancelled)
+		return false;
+	m->cancelled = true;
+	*generation = m->generation;
+	/* libxl ends it at its next step; a create it cannot abort ends in
+	 * its own time, and its domain is destroyed then */
+	(void)libxl_ao_abort(hv->ctx, &m->how);
+	return true;
 }

@@ -154,6 +154,23 @@ vm_storage_ready(struct vmhost *vh, const struct vm_rec *v, struct vm_config *cf
 	return rc;
 }
 
+/* A start ended (rc 0 it runs; < 0 err says why): tell the coordinator. */
+static void
+vm_start_end(struct vmhost *vh, const struct vm_rec *v, struct memo *m, int rc,
+	     const char *err)
+{
+	if (rc < 0) {
+		log_err("cannot start VM %s (generation %" PRIu64 "): %s", v->name,
+			v->generation, err);
+		report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0, err);
+		m->done |= DONE_GONE;
+		return;
+	}
+	log_notice("started VM %s, generation %" PRIu64, v->name, v->generation);
+	report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
+	m->done |= DONE_STARTED;
+}
+
 static void
 vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 {
@@ -201,21 +218,52 @@ vm_create(struct vmhost *vh, const struct vm_rec *v, struct memo *m)
 		}
 	} else if (rc == 0) {
 		rc = vh->ops->create(vh->hv, cfg, v->generation);
+		if (rc == 0) {
+			log_info("creating VM %s, generation %" PRIu64, v->name,
+				 v->generation);
+			m->done |= DONE_CREATING;
+			vh->creating++;
+			free(cfg);
+			return;         /* HV_EVENT_CREATED ends it */
+		}
 		if (rc < 0)
 			snprintf(err, sizeof(err), "%s driver: %s", vh->ops->name,
 				 xm_strerror(rc));
 	}
 	free(cfg);
-	if (rc < 0) {
-		log_err("cannot start VM %s (generation %" PRIu64 "): %s", v->name,
-			v->generation, err);
-		report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_START_FAILED, v, 0, err);
-		m->done |= DONE_GONE;
+	vm_start_end(vh, v, m, rc, err);
+}
+
+/* The end of a create that was in progress (HV_EVENT_CREATED). */
+static void
+vm_create_end(struct vmhost *vh, const struct hv_event *ev)
+{
+	const struct vm_rec *v = state_vm(&vh->a->rep.st, ev->name);
+	char err[HV_REASON_MAX + 16];
+	struct memo *m;
+
+	if (vh->creating > 0)
+		vh->creating--;
+	if (v == NULL || v->host != vh->a->rep.local_id ||
+	    v->generation != ev->generation) {
+		/* the next pass destroys what is left of it as stale */
+		log_info("create of domain %s (generation %" PRIu64 ") ended: %s",
+			 ev->name, ev->generation, ev->result < 0 ? ev->reason :
+			 "no longer the VM's instance here");
 		return;
 	}
-	log_notice("started VM %s, generation %" PRIu64, v->name, v->generation);
-	report_fact(vh, m, XENMESH__HOST_EVENT_KIND__HOST_VM_STARTED, v, 0, NULL);
-	m->done |= DONE_STARTED;
+	m = memo_get(vh, v->name, v->generation);
+	m->done &= ~DONE_CREATING;
+	m->done |= DONE_CREATE;
+	if (ev->result == -ECANCELED) {
+		/* we destroyed it: the pass that did knows why */
+		log_info("create of VM %s (generation %" PRIu64 ") cancelled",
+			 v->name, v->generation);
+		return;
+	}
+	snprintf(err, sizeof(err), "%s driver: %s", vh->ops->name,
+		 ev->reason[0] ? ev->reason : xm_strerror(ev->result));
+	vm_start_end(vh, v, m, ev->result, err);
 }
 
 static void
@@ -285,6 +333,8 @@ reconcile_domains(struct vmhost *vh, const struct hv_domain *doms, size_t n,
 		}
 		vh->ha_domains++;
 		m = memo_get(vh, v->name, v->generation);
+		if (m->done & DONE_CREATING)
+			continue;       /* paused while built: its end decides */
 		if ((v->state == VM_STATE_STARTING || v->state == VM_STATE_RECOVERING) &&
 		    !(m->done & DONE_STARTED)) {
 			/* ours and alive: a start done, or re-adopted after an
@@ -338,6 +388,8 @@ reconcile_assigned(struct vmhost *vh, const struct hv_domain *doms, size_t n)
 		if (d != NULL && d->generation == v->generation)
 			continue;       /* handled with the domains */
 		m = memo_get(vh, v->name, v->generation);
+		if (m->done & DONE_CREATING)
+			continue;       /* not listed yet: its end decides */
 		if (v->state == VM_STATE_STARTING && !(m->done & DONE_CREATE)) {
 			if (d != NULL)
 				continue;       /* the stale one goes first */
@@ -511,6 +563,10 @@ hv_event(struct vmhost *vh, const struct hv_event *ev)
 	if (ev->kind == HV_EVENT_MIGRATE_SENT || ev->kind == HV_EVENT_MIGRATE_RECEIVED) {
 		if (!vmsave_hv_event(vh, ev))
 			migrate_hv_event(vh, ev);
+		return;
+	}
+	if (ev->kind == HV_EVENT_CREATED) {
+		vm_create_end(vh, ev);
 		return;
 	}
 	log_info("domain %s (generation %" PRIu64 ") %s", ev->name, ev->generation,
@@ -690,7 +746,8 @@ vmhost_ha_now(struct agent *a)
 	/* a listing that fails must not pass for an empty host */
 	if (vh->ops->list(vh->hv, &doms, &n) < 0)
 		return vh->ha_domains > 0 ? vh->ha_domains : 1;
-	k = migrate_incoming(vh) + vmsave_incoming(vh);
+	/* a create in progress counts before its domain exists */
+	k = migrate_incoming(vh) + vmsave_incoming(vh) + vh->creating;
 	for (size_t i = 0; i < n; i++)
 		if (state_vm(&a->rep.st, doms[i].name) != NULL)
 			k++;

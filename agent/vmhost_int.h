@@ -29,6 +29,7 @@ enum {
 	DONE_MIGRATE = 32,      /* this host's part in its migration begun */
 	DONE_MIGRATE_GONE = 64, /* its failure reported */
 	DONE_DOOMED_LOGGED = 128, /* "not starting: self-fence begun" said once */
+	DONE_CREATING = 256,    /* the driver builds it: HV_EVENT_CREATED ends */
 };
 
 struct memo {
@@ -62,6 +63,7 @@ struct vmhost {
 	const char **unmanaged_ptrs;
 	size_t n_unmanaged;
 	unsigned ha_domains;
+	unsigned creating;      /* creates begun, HV_EVENT_CREATED not seen */
 	unsigned stale_left;            /* stale domains a destroy failed on */
 	bool held_logged;               /* "waiting to be taken back" said */
 	struct vmdisk *disk;

@@ -184,6 +184,8 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void create_ok(struct hv *hv, const struct vm_config *c, uint64_t gen);
+
 /* The next event, waiting on the driver's fd as the agent's loop would. */
 static int
 wait_event(struct hv *hv, struct hv_event *ev, int timeout_ms)
@@ -408,7 +410,7 @@ test_create_list_destroy(void **state)
 	assert_int_equal(free_mb, HOST_MEM);
 
 	make_cfg(&c, "vm1", 512, f->disk, "--rate 200");
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 7), 0);
+	create_ok(f->hv, &c, 7);
 	assert_true(file_exists(f, "vm1.pid"));
 
 	assert_int_equal(hv_proc_ops.list(f->hv, &doms, &n), 0);
@@ -472,7 +474,7 @@ check_end(struct fixture *f, const char *extra, enum hv_event_kind kind,
 
 	open_hv(f);
 	make_cfg(&c, "vm1", 256, f->disk, extra);
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 3), 0);
+	create_ok(f->hv, &c, 3);
 	assert_int_equal(wait_event(f->hv, &ev, WAIT_MS), 0);
 	assert_int_equal(ev.kind, kind);
 	assert_string_equal(ev.name, "vm1");
@@ -527,7 +529,7 @@ test_shutdown_is_poweroff(void **state)
 	open_hv(f);
 	snprintf(target, sizeof(target), "file:%s", f->disk);
 	make_cfg(&c, "vm1", 256, target, "--rate 200");
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 9), 0);
+	create_ok(f->hv, &c, 9);
 	wait_records(f->disk, 2);
 	assert_int_equal(hv_proc_ops.shutdown(f->hv, "vm1"), 0);
 	assert_int_equal(wait_event(f->hv, &ev, WAIT_MS), 0);
@@ -549,7 +551,7 @@ test_double_create(void **state)
 
 	open_hv(f);
 	make_cfg(&c, "vm1", 256, f->disk, NULL);
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 1), 0);
+	create_ok(f->hv, &c, 1);
 	assert_int_equal(hv_proc_ops.create(f->hv, &c, 2), -EEXIST);
 	assert_int_equal(hv_proc_ops.list(f->hv, &doms, &n), 0);
 	assert_int_equal(n, 1);
@@ -569,13 +571,13 @@ test_memory_refusal(void **state)
 	open_hv(f);
 	snprintf(disk, sizeof(disk), "%s/a", f->dir);
 	make_cfg(&c, "a", 600, disk, NULL);
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 1), 0);
+	create_ok(f->hv, &c, 1);
 	snprintf(disk, sizeof(disk), "%s/b", f->dir);
 	make_cfg(&c, "b", 425, disk, NULL);
 	assert_int_equal(hv_proc_ops.create(f->hv, &c, 1), -ENOMEM);
 	assert_false(file_exists(f, "b.pid"));
 	c.memory_mb = 424;      /* exactly what is left */
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 1), 0);
+	create_ok(f->hv, &c, 1);
 	assert_int_equal(hv_proc_ops.host_memory(f->hv, &total, &free_mb), 0);
 	assert_int_equal(total, 1024);
 	assert_int_equal(free_mb, 0);
@@ -599,7 +601,7 @@ test_reattach(void **state)
 
 	open_hv(f);
 	make_cfg(&c, "vm1", 256, f->disk, "--rate 200");
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 11), 0);
+	create_ok(f->hv, &c, 11);
 	assert_int_equal(hv_proc_ops.list(f->hv, &doms, &n), 0);
 	assert_int_equal(n, 1);
 	pid = (pid_t)doms[0].domid;
@@ -646,7 +648,7 @@ test_died_while_away(void **state)
 
 	open_hv(f);
 	make_cfg(&c, "vm1", 256, f->disk, "--rate 100 --reboot-after 10");
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 4), 0);
+	create_ok(f->hv, &c, 4);
 	assert_int_equal(hv_proc_ops.list(f->hv, &doms, &n), 0);
 	assert_int_equal(n, 1);
 	pid = (pid_t)doms[0].domid;
@@ -733,7 +735,7 @@ test_pid_reuse_guard(void **state)
 
 	write_pid_file(f, "ghost", text);
 	make_cfg(&c, "ghost", 256, f->disk, NULL);
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 4), 0);
+	create_ok(f->hv, &c, 4);
 	assert_int_equal(hv_proc_ops.list(f->hv, &doms, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(doms[0].generation, 4);
@@ -815,6 +817,18 @@ expect_event(struct hv *hv, enum hv_event_kind kind, const char *name,
 		fail_msg("event %d (result %d, %s), expected %d", ev->kind,
 			 ev->result, ev->reason, kind);
 	assert_string_equal(ev->name, name);
+}
+
+/* A create that succeeds: its end comes at once, as an event. */
+static void
+create_ok(struct hv *hv, const struct vm_config *c, uint64_t gen)
+{
+	struct hv_event ev;
+
+	assert_int_equal(hv_proc_ops.create(hv, c, gen), 0);
+	expect_event(hv, HV_EVENT_CREATED, c->name, &ev);
+	assert_int_equal(ev.generation, gen);
+	assert_int_equal(ev.result, 0);
 }
 
 /* NAME as hv lists it; false when it is not listed. */
@@ -922,7 +936,7 @@ static void
 start_vm1(struct fixture *f, struct hv *hv, uint64_t gen, struct vm_config *c)
 {
 	make_cfg(c, "vm1", 512, f->disk, "--rate 200");
-	assert_int_equal(hv_proc_ops.create(hv, c, gen), 0);
+	create_ok(hv, c, gen);
 	wait_records(f->disk, disk_records(f->disk) + 5);
 }
 
@@ -1496,7 +1510,7 @@ test_migrate_guest_not_ready(void **state)
 	f->p.guest_path = script;
 	open_hv(f);
 	make_cfg(&c, "vm1", 256, f->disk, NULL);
-	assert_int_equal(hv_proc_ops.create(f->hv, &c, 1), 0);
+	create_ok(f->hv, &c, 1);
 	assert_true(find_dom(f->hv, "vm1", &d));
 	usleep(50000);          /* the shell has become sleep */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);

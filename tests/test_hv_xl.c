@@ -63,15 +63,16 @@ struct fake_dom {
 
 /* One asynchronous operation started through the fake. */
 struct fake_ao {
-	const char *op;                 /* "suspend", "create_restore" */
+	const char *op;                 /* "suspend", "create_restore",
+					 * "create_new" */
 	libxl_asyncop_how how;
-	uint32_t *domid_out;            /* create_restore's */
+	uint32_t *domid_out;            /* create_restore's, create_new's */
 	libxl_domain_config *dc;        /* must stay valid until the end */
 	char name[64];
 	bool live;
 };
 
-#define MAX_AOS 8
+#define MAX_AOS 16
 
 static struct fake {
 	char calls[MAX_CALLS][200];
@@ -109,7 +110,7 @@ static struct fake {
 	int sock[2];                    /* the agent's socket pair */
 	struct fake_ao aos[MAX_AOS];
 	int n_aos;
-	struct { int k, rc; uint32_t domid; } compl[4];
+	struct { int k, rc; uint32_t domid; } compl[8];
 	int n_compl;
 	int suspend_rc, restore_rc, resume_rc;
 	int resume_leaves;              /* 0, or crash + 1: the guest dies at
@@ -201,6 +202,10 @@ ao(const libxl_asyncop_how *how)
 {
 	return how ? "async" : "sync";
 }
+
+static int ao_start(const char *op, const libxl_asyncop_how *how,
+		    const char *name, uint32_t *domid_out,
+		    libxl_domain_config *dc);
 
 /* ---- the fake libxl ------------------------------------------------------ */
 
@@ -445,10 +450,17 @@ __wrap_libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *dc,
 		F.ev->event_occurs(F.ev_user, make_event(
 			LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN, 3,
 			F.crash_during_create, LIBXL_SHUTDOWN_REASON_CRASH));
-	*domid = F.create_domid;
-	if (F.create_rc == 0)
-		dom_add(F.create_domid, dc->c_info.name, dc->b_info.target_memkb);
-	return F.create_rc;
+	if (F.create_rc) {
+		/* not started; a half domain's id, which libxl would not
+		 * give, tests that the driver destroys it anyway */
+		*domid = F.create_domid;
+		return F.create_rc;
+	}
+	(void)ao_start("create_new", ao_how, dc->c_info.name, domid, dc);
+	/* The domain is made (named, paused) long before the create ends. */
+	dom_add(F.create_domid, dc->c_info.name,
+		dc->b_info.target_memkb)->paused = true;
+	return 0;
 }
 
 int __wrap_libxl_domain_unpause(libxl_ctx *ctx, uint32_t domid,
@@ -620,7 +632,7 @@ ao_start(const char *op, const libxl_asyncop_how *how, const char *name,
 static void
 ao_complete(int k, int rc, uint32_t domid)
 {
-	assert_true(F.n_compl < 4);
+	assert_true(F.n_compl < 8);
 	F.compl[F.n_compl].k = k;
 	F.compl[F.n_compl].rc = rc;
 	F.compl[F.n_compl++].domid = domid;
@@ -861,6 +873,14 @@ pv_config(struct vm_config *c, const char *name)
 	c->n_vifs = 1;
 }
 
+static void ao_complete(int k, int rc, uint32_t domid);
+static bool readable_within(struct hv *hv, int ms);
+static void mig_event_is(struct hv *hv, enum hv_event_kind kind,
+			 const char *name, uint64_t gen, int result,
+			 const char *reason);
+
+/* A domain created and running.  Its create's operation is forgotten
+ * once ended, so a test's own operations count from 0. */
 static void
 create_ok(struct hv *hv, const char *name, uint32_t domid, uint64_t gen)
 {
@@ -869,6 +889,11 @@ create_ok(struct hv *hv, const char *name, uint32_t domid, uint64_t gen)
 	pv_config(&c, name);
 	F.create_domid = domid;
 	assert_int_equal(hv_xl_ops.create(hv, &c, gen), 0);
+	assert_string_equal(F.aos[F.n_aos - 1].op, "create_new");
+	ao_complete(F.n_aos - 1, 0, domid);
+	assert_true(readable_within(hv, 1000));
+	mig_event_is(hv, HV_EVENT_CREATED, name, gen, 0, "");
+	F.n_aos--;
 	F.n_calls = 0;
 }
 
@@ -985,6 +1010,21 @@ test_create_invalid(void **state)
 			    "guests use one (an hvm guest boots its firmware)");
 }
 
+#define CREATE_WEB1 "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 " \
+	"disks=1 nics=1 async console=no"
+
+/* Begin a create of web1 as domid, generation gen: in progress. */
+static void
+create_begin(struct hv *hv, uint32_t domid, uint64_t gen)
+{
+	struct vm_config c;
+
+	pv_config(&c, "web1");
+	F.create_domid = domid;
+	assert_int_equal(hv_xl_ops.create(hv, &c, gen), 0);
+	CALLS("name_to_domid web1", CREATE_WEB1);
+}
+
 static void
 test_create_sequence(void **state)
 {
@@ -993,24 +1033,50 @@ test_create_sequence(void **state)
 	struct vm_config c;
 	size_t n = 0;
 
+	/* Asynchronous: the loop goes on while libxl builds it. */
+	create_begin(hv, 7, 42);
+	no_event(hv);
+	NO_CALLS();
+
+	/* Listed while libxl builds it: no generation in xenstore yet, but
+	 * the instance being created's, paused (not a stale domain). */
+	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(doms[0].name, "web1");
+	assert_int_equal(doms[0].domid, 7);
+	assert_int_equal(doms[0].generation, 42);
+	assert_true(doms[0].paused);
+	free(doms);
+	doms = NULL;
+	CALLS("list_domain", "domid_to_name 7", "xs_read " GEN_PATH(7));
+
+	/* One at a time per name; it is not resumed under libxl. */
 	pv_config(&c, "web1");
-	F.create_domid = 7;
-	assert_int_equal(hv_xl_ops.create(hv, &c, 42), 0);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no",
+	assert_int_equal(hv_xl_ops.create(hv, &c, 43), -EBUSY);
+	assert_int_equal(hv_xl_ops.migrate_receive(hv, &c, 43, F.sock[0]),
+			 -EBUSY);
+	NO_CALLS();
+	assert_int_equal(hv_xl_ops.resume(hv, "web1"), -EBUSY);
+	CALLS("name_to_domid web1");
+
+	/* Done: the generation and the watch before it first runs. */
+	ao_complete(0, 0, 7);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, 0, "");
+	CALLS("occurred_fd events=1 revents=1",
 	      "xs_write t=0 " GEN_PATH(7) "=42",
 	      "xs_set_permissions " GEN_PATH(7) " n=1 owner=0 perms=0",
 	      "evenable_domain_death 7",
 	      "unpause 7 sync");
 	no_event(hv);
 
-	/* Listed with its generation, and not watched twice. */
+	/* Listed with its generation, running, and not watched twice. */
 	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(doms[0].name, "web1");
 	assert_int_equal(doms[0].domid, 7);
 	assert_int_equal(doms[0].generation, 42);
+	assert_false(doms[0].paused);
 	free(doms);
 	CALLS("list_domain", "domid_to_name 7", "xs_read " GEN_PATH(7));
 }
@@ -1022,45 +1088,66 @@ test_create_failure(void **state)
 	struct vm_config c;
 
 	pv_config(&c, "web1");
-	/* libxl made a half domain before failing: xl destroys it. */
+	/* Not started, with a half domain: xl destroys it. */
 	F.create_rc = ERROR_FAIL;
 	F.create_domid = 9;
 	assert_int_equal(hv_xl_ops.create(hv, &c, 42), -EIO);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no",
-	      "destroy 9 sync");
-
+	CALLS("name_to_domid web1", CREATE_WEB1, "destroy 9 sync");
 	F.create_domid = INVALID_DOMID;
 	assert_int_equal(hv_xl_ops.create(hv, &c, 42), -EIO);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no");
+	CALLS("name_to_domid web1", CREATE_WEB1);
 	no_event(hv);
+	F.create_rc = 0;
+
+	/* Failed on the way: the reason has libxl's first error, and
+	 * nothing of the domain is left. */
+	create_begin(hv, 9, 42);
+	xtl_log(F.lg, XTL_ERROR, -1, "libxl", "libxl_device.c:1223:"
+		"device_backend_callback: Domain 9:unable to add device with "
+		"path /local/domain/0/backend/vbd/9/51712");
+	ao_complete(0, ERROR_FAIL, 9);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -EIO,
+		     "libxl_domain_create_new failed (ERROR_FAIL; libxl's first "
+		     "error: libxl: Domain 9:unable to add device with path "
+		     "/local/domain/0/backend/vbd/9/51712)");
+	CALLS("occurred_fd events=1 revents=1", "destroy 9 sync");
+	assert_null(dom_find(9));
+	no_event(hv);
+
+	/* The name is free again. */
+	create_begin(hv, 10, 43);
+	ao_complete(1, ERROR_FAIL, INVALID_DOMID);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 43, -EIO,
+		     "libxl_domain_create_new failed (ERROR_FAIL; the [libxl] "
+		     "log says why)");
+	CALLS("occurred_fd events=1 revents=1");
 }
 
 static void
 test_create_late_failures(void **state)
 {
 	struct hv *hv = open_ok(state);
-	struct vm_config c;
 
-	pv_config(&c, "web1");
-	F.create_domid = 7;
 	F.xs_write_fails = true;
-	assert_int_equal(hv_xl_ops.create(hv, &c, 42), -EIO);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no",
+	create_begin(hv, 7, 42);
+	ao_complete(0, 0, 7);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -EIO,
+		     "cannot write its generation to xenstore");
+	CALLS("occurred_fd events=1 revents=1",
 	      "xs_write t=0 " GEN_PATH(7) "=42",
 	      "destroy 7 sync");
 
 	F.xs_write_fails = false;
 	F.evenable_rc = ERROR_FAIL;
-	assert_int_equal(hv_xl_ops.create(hv, &c, 42), -EIO);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no",
+	create_begin(hv, 7, 42);
+	ao_complete(1, 0, 7);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -EIO,
+		     "cannot watch its death");
+	CALLS("occurred_fd events=1 revents=1",
 	      "xs_write t=0 " GEN_PATH(7) "=42",
 	      "xs_set_permissions " GEN_PATH(7) " n=1 owner=0 perms=0",
 	      "evenable_domain_death 7",
@@ -1068,10 +1155,12 @@ test_create_late_failures(void **state)
 
 	F.evenable_rc = 0;
 	F.unpause_rc = ERROR_FAIL;
-	assert_int_equal(hv_xl_ops.create(hv, &c, 42), -EIO);
-	CALLS("name_to_domid web1",
-	      "create_new name=web1 type=pv memkb=1048576 maxvcpus=2 disks=1 "
-	      "nics=1 sync console=no",
+	create_begin(hv, 7, 42);
+	ao_complete(2, 0, 7);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -EIO,
+		     "libxl_domain_unpause failed");
+	CALLS("occurred_fd events=1 revents=1",
 	      "xs_write t=0 " GEN_PATH(7) "=42",
 	      "xs_set_permissions " GEN_PATH(7) " n=1 owner=0 perms=0",
 	      "evenable_domain_death 7",
@@ -1079,6 +1168,64 @@ test_create_late_failures(void **state)
 	      "evdisable_domain_death 7",
 	      "destroy 7 sync");
 	no_event(hv);
+}
+
+/* destroy() of a domain being created: libxl is told to stop, what
+ * exists goes at once (DESTROYED), and what libxl ends with goes too. */
+static void
+test_create_destroyed(void **state)
+{
+	struct hv *hv = open_ok(state);
+	struct hv_domain *doms = NULL;
+	size_t n = 0;
+
+	create_begin(hv, 7, 42);
+	assert_int_equal(hv_xl_ops.destroy(hv, "web1"), 0);
+	CALLS("ao_abort create_new", "name_to_domid web1", "destroy 7 sync");
+	event_is(hv, HV_EVENT_DESTROYED, "web1", 42);
+	/* not listed as the instance any more */
+	assert_int_equal(hv_xl_ops.list(hv, &doms, &n), 0);
+	assert_int_equal(n, 0);
+	free(doms);
+	doms = NULL;
+	F.n_calls = 0;
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -ECANCELED,
+		     "destroyed while libxl created it");
+	CALLS("occurred_fd events=1 revents=1", "destroy 7 sync");
+	no_event(hv);
+
+	/* Before libxl made the domain: nothing to destroy yet, the event
+	 * still says it is gone; libxl ignoring the abort and completing
+	 * the create makes no running domain. */
+	F.abort_ignored = true;
+	create_begin(hv, 8, 43);
+	dom_remove(8);
+	assert_int_equal(hv_xl_ops.destroy(hv, "web1"), 0);
+	CALLS("ao_abort create_new", "name_to_domid web1");
+	event_is(hv, HV_EVENT_DESTROYED, "web1", 43);
+	dom_add(8, "web1", 1024)->paused = true;
+	ao_complete(1, 0, 8);
+	assert_true(readable(hv));
+	mig_event_is(hv, HV_EVENT_CREATED, "web1", 43, -ECANCELED,
+		     "destroyed while libxl created it");
+	CALLS("occurred_fd events=1 revents=1", "destroy 8 sync");
+	assert_null(dom_find(8));
+	no_event(hv);
+}
+
+/* At close a create in flight is aborted, awaited, and its domain
+ * destroyed. */
+static void
+test_create_close(void **state)
+{
+	struct hv *hv = open_ok(state);
+
+	create_begin(hv, 7, 42);
+	hv_xl_ops.close(hv);
+	*state = NULL;
+	CALLS("ao_abort create_new", "occurred_fd events=1 revents=1",
+	      "destroy 7 sync", "ctx_free", "xs_close");
 }
 
 /* ---- destroy and shutdown --------------------------------------------------- */
@@ -1325,7 +1472,7 @@ test_death_inside_create(void **state)
 	 * the driver only queues it there, and destroys the remains before
 	 * the event leaves. */
 	F.crash_during_create = user_of(3);
-	create_ok(hv, "new", 4, 8);
+	create_begin(hv, 4, 8);
 	assert_true(readable(hv));
 	event_is(hv, HV_EVENT_CRASH, "old", 7);
 	CALLS("evdisable_domain_death 3", "destroy 3 sync");
@@ -2030,6 +2177,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_create_failure, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_create_late_failures, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_destroyed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_close, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
