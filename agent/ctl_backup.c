@@ -219,6 +219,11 @@ vm_backup(struct agent *a, qb_ipcs_connection_t *c, uint32_t uid,
 
 		if (strcmp(vol->vm, v->name) != 0)
 			continue;
+		/* a `vm save` image belongs to one instance and a restore
+		 * makes a fresh one: not the VM's data, and as large as its
+		 * memory (found under QEMU: most of a backup's time) */
+		if (strcmp(vol->disk, VM_SAVE_DISK) == 0)
+			continue;
 		if (vol->state != VOL_STATE_READY) {
 			snprintf(msg, sizeof(msg), "volume %s is %s, not ready: not backed up",
 				 vol->name, vol_state_name(vol->state));

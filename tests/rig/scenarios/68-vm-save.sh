@@ -122,6 +122,12 @@ wait_until 60 "sv1 running" vm_is h1 sv1 state running
 wait_until 20 "sv1 writes" sv1_writes $((n2 + 10))
 xm_ctl h1 vm stop sv1 >/dev/null
 wait_until 30 "sv1 stopped" vm_is h1 sv1 state stopped
+
+check "vm backup leaves the save volume out (an image of one instance, not the VM's data)"
+out=$(xm_ctl h1 vm backup sv1) || fail "vm backup sv1: $out"
+bdir=$(ls -d "$XMRIG_DIR"/backups/sv1/*)
+grep -q "^volume = root " "$bdir/control" || fail "no root volume in the backup: $(cat "$bdir/control")"
+grep -q "^volume = save " "$bdir/control" && fail "the save volume was backed up: $(cat "$bdir/control")"
 out=$(xm_ctl h1 volume remove sv1-save) || fail "volume remove sv1-save: $out"
 wait_until 20 "sv1-save gone" node_has h1 '[.storage.volumes[].name] | index("sv1-save")' null
 
