@@ -108,24 +108,11 @@ for n in s1 s2; do
 	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(qrig_xenmeshd_start "$(san_conf 10.99.2.${n#s})" "$peer_key")"
 done
 # vm restore checks the backup with coreutils' `sha256sum -c --strict`
-# (storage/snapshot.c); the SAN image's sha256sum is busybox's, which has
-# no --strict (restore refused: "sha256sum -c --strict -- SHA256SUMS: exit
-# 1", busybox's usage).  A Debian SAN node has coreutils: here a wrapper
-# ahead of it in the agent's PATH drops --strict (xenmeshd itself checks
-# that SHA256SUMS covers exactly the backup's files).
-SHA_SHIM='if env sha256sum --help 2>&1 | grep -q -- --strict; then echo coreutils; else
-cat >/usr/sbin/sha256sum <<'"'EOF'"'
-#!/bin/sh
-# busybox sha256sum without --strict (qrig scenario 10)
-n=$#
-for a; do [ "$a" = --strict ] || set -- "$@" "$a"; done
-shift $n
-exec /bin/busybox sha256sum "$@"
-EOF
-chmod 755 /usr/sbin/sha256sum && echo shim; fi'
+# (storage/snapshot.c), as a Debian SAN node has it; busybox's has no
+# --strict (restore refused: "sha256sum -c --strict -- SHA256SUMS: exit
+# 1"), so the SAN image carries coreutils' (tests/qrig/build-images).
 for n in s1 s2; do
-	step "sha256sum -c --strict on $n" qx $n "$SHA_SHIM"
-	[ "$STEP_OUT" = coreutils ] || note "$n: busybox's sha256sum has no --strict: a wrapper in /usr/sbin drops it"
+	step "coreutils' sha256sum (--strict) on $n" qx $n "sha256sum --help 2>&1 | grep -q -- --strict"
 done
 step "xenmeshd on xh1 (xl driver)" qx xh1 "$(qrig_xenmeshd_start "$host_conf" "$peer_key")"
 # xh1's agent log also onto its console (kept on this side: a dom0 that
