@@ -47,8 +47,8 @@ portal_dev = eth1
 backend = lvm
 vg = vgsan
 mirror = none"
-# host_conf N MIGRATION: a dom0's; the peer channel on the ring network
-# (the hosts' second network, which the SAN node is not on)
+# host_conf N MIGRATION: a dom0's; the peer channel (the migration
+# stream) on the management network
 host_conf() {
 	printf '%s\n' "[node]
 role = dom0
@@ -59,7 +59,7 @@ migration = $2
 [storage]
 portal = $PORTAL
 [peer]
-listen = 10.99.3.1$1:7890
+listen = 10.99.4.1$1:7890
 key_file = /etc/xenmesh/authkey"
 }
 

@@ -3,7 +3,7 @@
 # DRBD (issue 8's "not there yet": vm save and resume through the agent,
 # vm backup and restore with xenmeshd on the SAN nodes).  s1 and s2 (role
 # san: LVM, DRBD 8.4, tgtd) and xh1 (the xl driver) run xenmeshd, three
-# votes; the peer channel on the storage network (the save stream goes
+# votes; the peer channel on the management network (the save stream goes
 # from the host to the active SAN node; the SAN commands typed on xh1 are
 # forwarded there).  An HA PV domU on a DRBD volume writes check-writers'
 # records on xh1:
@@ -73,7 +73,8 @@ grep -q token_retransmits_before_loss_const <<<"$conf" || fail "corosync.conf wi
 key=$(head -c 256 /dev/urandom | base64 -w0)
 peer_key=$(head -c 64 /dev/urandom | base64 -w0)
 common=$(qrig_xenmesh_base $WD_S)
-# peer ADDR: the peer channel on the storage network, which every node is on
+# peer ADDR: the peer channel on the management network (10.99.4.0/24),
+# which every node is on
 peer() { printf '[peer]\nlisten = %s:7890\nkey_file = /etc/xenmesh/authkey\n' "$1"; }
 san_conf() {
 	printf '%s\n' "[node]
@@ -97,15 +98,15 @@ $common
 driver = xl
 [storage]
 portal = $PORTAL
-$(peer 10.99.2.11)"
+$(peer 10.99.4.11)"
 
-check "corosync on the three; vgsan and tgtd on the SAN nodes; xenmeshd everywhere (peer channel on storage)"
+check "corosync on the three; vgsan and tgtd on the SAN nodes; xenmeshd everywhere (peer channel on management)"
 for n in s1 s2 xh1; do
 	step "corosync on $n" qx $n "$(qrig_corosync_start "$conf" "$key")"
 done
 for n in s1 s2; do
 	step "pvcreate + vgcreate vgsan, tgtd on $n" qx $n "pvcreate -q /dev/vda && vgcreate -q vgsan /dev/vda && $QRIG_TGTD_START"
-	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(qrig_xenmeshd_start "$(san_conf 10.99.2.${n#s})" "$peer_key")"
+	step "xenmeshd on $n (role san, lvm, drbd)" qx $n "$(qrig_xenmeshd_start "$(san_conf 10.99.4.${n#s})" "$peer_key")"
 done
 # vm restore checks the backup with coreutils' `sha256sum -c --strict`
 # (storage/snapshot.c), as a Debian SAN node has it; busybox's has no
