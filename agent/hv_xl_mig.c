@@ -182,15 +182,16 @@ xl_mig_log_error(struct hv *hv, const char *text)
 				m->err_shared = true;
 }
 
-/* "CALL failed (ERROR_NAME...)", as libxl.h spells the code, with the
- * first error libxl logged for it when that is known: the code alone
- * seldom says why (a live migration where Xen has no log-dirty mode ends
- * in ERROR_GUEST_TIMEDOUT; xc's "Failed to enable logdirty" says why). */
+/* "CALL: ERROR_NAME", as libxl.h spells the code, then why: the first
+ * error libxl logged for it when that is known (the code alone seldom
+ * says why: a live migration where Xen has no log-dirty mode ends in
+ * ERROR_GUEST_TIMEDOUT, xc's "Failed to enable logdirty" says why), else
+ * what the code means or where to look.  Kept short: the coordinator
+ * keeps 139 characters of a host's reason in the VM's. */
 static void
 xl_why(char *why, size_t len, const char *call, const struct xl_mig *m)
 {
 	int lrc = m->rc;
-	bool known = m->first_err[0] != '\0' && !m->err_shared;
 	const char *name = libxl_error_to_string(lrc);
 	char code[40];
 	size_t i;
@@ -201,13 +202,13 @@ xl_why(char *why, size_t len, const char *call, const struct xl_mig *m)
 		snprintf(code, sizeof(code), "libxl error %d", lrc);
 	for (i = 0; code[i]; i++)
 		code[i] = (char)toupper((unsigned char)code[i]);
-	snprintf(why, len, "%s failed (%s%s%s%s)", call, code,
-		 lrc == ERROR_GUEST_TIMEDOUT ? ": the guest did not suspend" :
-		 lrc == ERROR_ABORTED ? ": aborted" : "",
-		 known ? "; libxl's first error: " : "",
-		 known ? m->first_err :
-		 lrc == ERROR_GUEST_TIMEDOUT || lrc == ERROR_ABORTED ? "" :
-		 "; the [libxl] log says why");
+	if (m->first_err[0] != '\0' && !m->err_shared)
+		snprintf(why, len, "%s: %s; libxl's first error: %s", call, code,
+			 m->first_err);
+	else
+		snprintf(why, len, "%s: %s%s", call, code,
+			 lrc == ERROR_GUEST_TIMEDOUT ? " (the guest did not suspend)" :
+			 lrc == ERROR_ABORTED ? "" : "; the [libxl] log says why");
 }
 
 /* 0 when it exists and has not ended (it may be paused or suspended);

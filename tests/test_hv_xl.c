@@ -1108,9 +1108,9 @@ test_create_failure(void **state)
 	ao_complete(0, ERROR_FAIL, 9);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_CREATED, "web1", 42, -EIO,
-		     "libxl_domain_create_new failed (ERROR_FAIL; libxl's first "
-		     "error: libxl: Domain 9:unable to add device with path "
-		     "/local/domain/0/backend/vbd/9/51712)");
+		     "libxl_domain_create_new: ERROR_FAIL; libxl's first error: "
+		     "libxl: Domain 9:unable to add device with path "
+		     "/local/domain/0/backend/vbd/9/51712");
 	CALLS("occurred_fd events=1 revents=1", "destroy 9 sync");
 	assert_null(dom_find(9));
 	no_event(hv);
@@ -1120,8 +1120,8 @@ test_create_failure(void **state)
 	ao_complete(1, ERROR_FAIL, INVALID_DOMID);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_CREATED, "web1", 43, -EIO,
-		     "libxl_domain_create_new failed (ERROR_FAIL; the [libxl] "
-		     "log says why)");
+		     "libxl_domain_create_new: ERROR_FAIL; the [libxl] log says "
+		     "why");
 	CALLS("occurred_fd events=1 revents=1");
 }
 
@@ -1767,8 +1767,7 @@ test_migrate_send_fails(void **state)
 	ao_complete(0, ERROR_FAIL, 0);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -EIO,
-		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
-		     "says why)");
+		     "libxl_domain_suspend: ERROR_FAIL; the [libxl] log says why");
 	CALLS("occurred_fd events=1 revents=1");
 	no_event(hv);
 	assert_true(listed_paused(hv, "web1"));
@@ -1805,8 +1804,8 @@ test_migrate_send_fails(void **state)
 	ao_complete(F.n_aos - 1, ERROR_GUEST_TIMEDOUT, 0);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -ETIMEDOUT,
-		     "libxl_domain_suspend failed (ERROR_GUEST_TIMEDOUT: the guest "
-		     "did not suspend)");
+		     "libxl_domain_suspend: ERROR_GUEST_TIMEDOUT (the guest did "
+		     "not suspend)");
 	CALLS("occurred_fd events=1 revents=1");
 	assert_int_equal(hv_xl_ops.resume(hv, "db1"), 0);
 	CALLS("name_to_domid db1", "domain_info 8");
@@ -1824,16 +1823,17 @@ test_migrate_first_error(void **state)
 	create_ok(hv, "web1", 7, 42);
 	assert_int_equal(hv_xl_ops.migrate_send(hv, "web1", F.sock[0]), 0);
 	xtl_log(F.lg, XTL_INFO, -1, "libxl", "not an error");
-	xtl_log(F.lg, XTL_ERROR, -1, "xc", "Failed to enable logdirty: %d,%d,%d",
-		95, 22, 0);
+	/* xc formats errno itself (its PERROR) */
+	xtl_log(F.lg, XTL_ERROR, -1, "xc", "Failed to enable logdirty: %d,%d,%d "
+		"(22 = Invalid argument)", 95, 22, 0);
 	xtl_log(F.lg, XTL_ERROR, -1, "libxl", "libxl_dom_suspend.c:412:"
 		"domain_suspend_done: Domain 7:Domain suspend failed");
 	ao_complete(F.n_aos - 1, ERROR_GUEST_TIMEDOUT, 0);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -ETIMEDOUT,
-		     "libxl_domain_suspend failed (ERROR_GUEST_TIMEDOUT: the guest "
-		     "did not suspend; libxl's first error: xc: Failed to enable "
-		     "logdirty: 95,22,0)");
+		     "libxl_domain_suspend: ERROR_GUEST_TIMEDOUT; libxl's first "
+		     "error: xc: Failed to enable logdirty: 95,22,0 (22 = Invalid "
+		     "argument)");
 
 	/* libxl's own message, its source location dropped; an error
 	 * logged before it began is not its */
@@ -1845,8 +1845,8 @@ test_migrate_first_error(void **state)
 	ao_complete(F.n_aos - 1, ERROR_FAIL, 0);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -EIO,
-		     "libxl_domain_suspend failed (ERROR_FAIL; libxl's first "
-		     "error: libxl: Domain 8:stream broke)");
+		     "libxl_domain_suspend: ERROR_FAIL; libxl's first error: "
+		     "libxl: Domain 8:stream broke");
 }
 
 /* Two in flight: an error logged meanwhile is neither's for sure. */
@@ -1864,11 +1864,9 @@ test_migrate_error_shared(void **state)
 	ao_complete(F.n_aos - 1, ERROR_FAIL, 0);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "db1", 43, -EIO,
-		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
-		     "says why)");
+		     "libxl_domain_suspend: ERROR_FAIL; the [libxl] log says why");
 	mig_event_is(hv, HV_EVENT_MIGRATE_SENT, "web1", 42, -EIO,
-		     "libxl_domain_suspend failed (ERROR_FAIL; the [libxl] log "
-		     "says why)");
+		     "libxl_domain_suspend: ERROR_FAIL; the [libxl] log says why");
 }
 
 static void
@@ -2007,8 +2005,8 @@ test_migrate_receive_fails(void **state)
 	ao_complete(F.n_aos - 1, ERROR_FAIL, 9);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
-		     "libxl_domain_create_restore failed (ERROR_FAIL; the [libxl] "
-		     "log says why)");
+		     "libxl_domain_create_restore: ERROR_FAIL; the [libxl] log "
+		     "says why");
 	CALLS("occurred_fd events=1 revents=1", "destroy 9 sync");
 
 	/* Failed before it had a domain. */
@@ -2018,8 +2016,8 @@ test_migrate_receive_fails(void **state)
 	ao_complete(F.n_aos - 1, ERROR_FAIL, INVALID_DOMID);
 	assert_true(readable(hv));
 	mig_event_is(hv, HV_EVENT_MIGRATE_RECEIVED, "web1", 42, -EIO,
-		     "libxl_domain_create_restore failed (ERROR_FAIL; the [libxl] "
-		     "log says why)");
+		     "libxl_domain_create_restore: ERROR_FAIL; the [libxl] log "
+		     "says why");
 	CALLS("occurred_fd events=1 revents=1");
 
 	/* Complete, but it cannot carry its generation, or be watched:
