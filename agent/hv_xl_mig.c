@@ -242,47 +242,18 @@ xl_mig_sent(struct hv *hv, struct xl_mig *m)
 			      m->rc ? xl_errno(m->rc) : 0, why);
 }
 
+/* A domain libxl built ends, an incoming migration's or a create's.  On
+ * success it gets its generation and its death watch before anything may
+ * run it (as xl create does after libxl_domain_create_new); a create's
+ * then runs, a received one stays paused until resume().  On failure
+ * what libxl made is destroyed: libxl destroys what a failed restore or
+ * create made, but not an aborted one; xl destroys whatever domid it got
+ * back either way. */
 static void
-xl_mig_received(struct hv *hv, struct xl_mig *m)
+xl_built(struct hv *hv, struct xl_mig *m)
 {
-	char why[HV_REASON_MAX];
-	int r;
-
-	if (m->rc != 0) {
-		xl_why(why, sizeof(why), "libxl_domain_create_restore", m);
-		r = xl_errno(m->rc);
-		goto out_destroy;
-	}
-	/* As create(): the generation before anything may run it. */
-	r = xl_gen_write(hv, m->domid, m->generation);
-	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot write its generation to "
-			 "xenstore");
-		goto out_destroy;
-	}
-	r = xl_track(hv, m->name, m->domid, m->generation);
-	if (r < 0) {
-		snprintf(why, sizeof(why), "cannot watch its death");
-		goto out_destroy;
-	}
-	(void)xl_queue_result(hv, HV_EVENT_MIGRATE_RECEIVED, m->name,
-			      m->generation, 0, NULL);
-	return;
-
-out_destroy:
-	/* libxl destroys what a failed restore made, except when aborted;
-	 * xl destroys whatever domid it got back either way. */
-	if (libxl_domid_valid_guest(m->domid))
-		(void)libxl_domain_destroy(hv->ctx, m->domid, NULL);
-	(void)xl_queue_result(hv, HV_EVENT_MIGRATE_RECEIVED, m->name,
-			      m->generation, r, why);
-}
-
-/* As xl create does after libxl_domain_create_new, with the generation
- * written and the death watch on before the domain first runs. */
-static void
-xl_created(struct hv *hv, struct xl_mig *m)
-{
+	bool create = m->op == XL_OP_CREATE;
+	enum hv_event_kind kind = create ? HV_EVENT_CREATED : HV_EVENT_MIGRATE_RECEIVED;
 	char why[HV_REASON_MAX];
 	struct xl_dom *d;
 	int r;
@@ -293,7 +264,8 @@ xl_created(struct hv *hv, struct xl_mig *m)
 		goto out_destroy;
 	}
 	if (m->rc != 0) {
-		xl_why(why, sizeof(why), "libxl_domain_create_new", m);
+		xl_why(why, sizeof(why), create ? "libxl_domain_create_new" :
+		       "libxl_domain_create_restore", m);
 		r = xl_errno(m->rc);
 		goto out_destroy;
 	}
@@ -308,13 +280,12 @@ xl_created(struct hv *hv, struct xl_mig *m)
 		snprintf(why, sizeof(why), "cannot watch its death");
 		goto out_destroy;
 	}
-	if (libxl_domain_unpause(hv->ctx, m->domid, NULL) != 0) {
+	if (create && libxl_domain_unpause(hv->ctx, m->domid, NULL) != 0) {
 		snprintf(why, sizeof(why), "libxl_domain_unpause failed");
 		r = -EIO;
 		goto out_untrack;
 	}
-	(void)xl_queue_result(hv, HV_EVENT_CREATED, m->name, m->generation, 0,
-			      NULL);
+	(void)xl_queue_result(hv, kind, m->name, m->generation, 0, NULL);
 	return;
 
 out_untrack:
@@ -322,12 +293,9 @@ out_untrack:
 	if (d)
 		xl_untrack(hv, d);
 out_destroy:
-	/* As xl: a half-made domain does not stay behind (libxl destroys
-	 * what a failed create made, but not an aborted one). */
 	if (libxl_domid_valid_guest(m->domid))
 		(void)libxl_domain_destroy(hv->ctx, m->domid, NULL);
-	(void)xl_queue_result(hv, HV_EVENT_CREATED, m->name, m->generation, r,
-			      why);
+	(void)xl_queue_result(hv, kind, m->name, m->generation, r, why);
 }
 
 void
@@ -342,12 +310,10 @@ xl_mig_finish(struct hv *hv)
 			;
 		if (!m)
 			return;
-		if (m->op == XL_OP_RECEIVE)
-			xl_mig_received(hv, m);
-		else if (m->op == XL_OP_CREATE)
-			xl_created(hv, m);
-		else
+		if (m->op == XL_OP_SEND)
 			xl_mig_sent(hv, m);
+		else
+			xl_built(hv, m);
 		xl_mig_free(hv, m);
 	}
 }
