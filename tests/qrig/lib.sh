@@ -141,24 +141,100 @@ qrig_xenmeshd_start() {
 	printf "cat >/etc/xenmesh/xenmesh.conf <<'CONF'\n%s\nCONF\n" "$1"
 	printf 'xenmeshd --check -c /etc/xenmesh/xenmesh.conf &&\n'
 	printf 'setsid xenmeshd -f -c /etc/xenmesh/xenmesh.conf </dev/null >>/var/log/xenmeshd.log 2>&1 &\n'
-	printf 'sleep 2; pidof xenmeshd >/dev/null\n'
+	# up 2 s after the start, awaited 10 s more: with the cores shared a
+	# single look after 2 s once came before xenmeshd showed up
+	printf 'sleep 2; i=0; until pidof xenmeshd >/dev/null; do i=$((i + 1)); [ $i -le 10 ] || exit 1; sleep 1; done\n'
 }
-# qrig_writer_vm_define VM: the script that defines VM (agentctl vm define)
-# as an HA PV domU of 128 MB whose disk is its SAN volume VM-root and
-# whose init runs qrig-writer on it (guest/domu-init, qrig.writer=VM).
+# qrig_writer_vm_define VM [ADDR/LEN]: the script that defines VM (agentctl
+# vm define) as an HA PV domU of 128 MB whose disk is its SAN volume
+# VM-root and whose init runs qrig-writer on it (guest/domu-init,
+# qrig.writer=VM); with ADDR/LEN also a NIC on xenbr0 (the management
+# network) that the guest gives that address.
 qrig_writer_vm_define() {
+	local extra="console=hvc0 panic=-1 qrig.writer=$1" vif=
+	if [ -n "${2:-}" ]; then
+		extra+=" qrig.ip=eth0=$2"
+		vif="vif = [ 'bridge=xenbr0' ]"
+	fi
 	printf '%s\n' "cat >/root/$1.cfg <<EOF
 name = \"$1\"
 type = \"pv\"
 kernel = \"/boot/vmlinuz\"
 ramdisk = \"/boot/domu.cpio.gz\"
-extra = \"console=hvc0 panic=-1 qrig.writer=$1\"
+extra = \"$extra\"
 memory = 128
 vcpus = 1
 disk = [ 'vdev=xvda, access=rw, target=xenmesh:root' ]
+$vif
 EOF
 agentctl vm define /root/$1.cfg"
 }
 # QRIG_TGTD_START: the script that starts tgtd on a SAN node and waits
 # until tgtadm answers (tgtd daemonizes before it listens).
 QRIG_TGTD_START='tgtd && for i in $(seq 1 30); do tgtadm --lld iscsi --op show --mode target >/dev/null 2>&1 && exit 0; sleep 1; done; echo "tgtd did not answer within 30 s"; exit 1'
+
+# qrig_conf_san_lvm COMMON PORTAL: a SAN node's xenmesh.conf: role san,
+# LVM on vgsan without a mirror, tgtd, the portal on eth1 (storage).
+qrig_conf_san_lvm() {
+	printf '[node]\nrole = san\n%s\n[storage]\nportal = %s\nportal_dev = eth1\n' "$1" "$2"
+	printf 'backend = lvm\nvg = vgsan\nmirror = none\n'
+}
+# qrig_conf_host_xl COMMON PORTAL: a dom0's xenmesh.conf with the xl driver.
+qrig_conf_host_xl() {
+	printf '[node]\nrole = dom0\n%s\n[hypervisor]\ndriver = xl\n[storage]\nportal = %s\n' "$1" "$2"
+}
+
+# The cluster as an agent sees it (one-shot: a dom0 program may die at
+# start, see qx; callers poll with wait_until):
+# qrig_st NODE: `agentctl status --json` on NODE
+qrig_st() { qx "$1" 'agentctl status --json' 2>/dev/null; }
+# qrig_node_state NODE OF: the state NODE's agent gives node OF
+qrig_node_state() { qrig_st "$1" | jq -r ".nodes[] | select(.name == \"$2\") | .state"; }
+# qrig_all_online NODE N: NODE's agent sees N nodes online
+qrig_all_online() { [ "$(qrig_st "$1" | jq -r '[.nodes[] | select(.state == "online")] | length')" = "$2" ]; }
+
+# qrig_save_logs NODE...: each machine's whole xenmeshd and corosync logs
+# and its kernel's (in the machines' RAM: gone with them) into
+# QRIG_LOGS/SCENARIO.NODE.logs.
+# qrig_diag NODE...: those, and what a failed scenario shows of each
+# machine (the tail of its xenmeshd log, its domains, sessions and ACLs,
+# its console).
+qrig_save_logs() {
+	local n logs=${QRIG_LOGS:-/tmp/qrig-logs}
+	for n in "$@"; do
+		QRIG_EXEC_TIMEOUT=60 "$QRIG" exec $n 'cat /var/log/xenmeshd.log; echo "== corosync.log";
+cat /var/log/corosync/corosync.log; echo "== dmesg"; dmesg' >"$logs/$SC_NAME.$n.logs" 2>&1 || true
+	done
+}
+qrig_diag() {
+	local n
+	qrig_save_logs "$@"
+	for n in "$@"; do
+		echo "$n: xenmeshd.log"
+		QRIG_EXEC_TIMEOUT=30 "$QRIG" exec $n 'tail -n 30 /var/log/xenmeshd.log; xl list 2>/dev/null;
+iscsiadm -m session 2>/dev/null; tgtadm --lld iscsi --op show --mode target 2>/dev/null | grep -i -A3 "ACL"' ||
+			echo "($n does not answer)"
+		echo "$n: console"
+		tail -n 5 "$QRIG_DIR/$n/console.log" || true
+	done
+	"$QRIG" status
+}
+
+# qrig_writers_failed_over SAN VOL VM HOST2 CONSOLE: check-writers on SAN's
+# /dev/vgsan/VOL shows VM's generation 1, then 2 (HOST2's run, which
+# began at the block after generation 1's last: nothing of the first
+# came later), no third, never two writers; fails the scenario otherwise.
+qrig_writers_failed_over() {
+	local san=$1 vol=$2 vm=$3 host2=$4 console=$5 cw n1 line
+	cw=$(qx "$san" "check-writers --stride 512 /dev/vgsan/$vol $vm" 2>&1) || fail "check-writers: $cw"
+	printf '%s\n' "$cw" | tail -n 5 | sed 's/^/    | /'
+	# (check-writers' "host" is the writer's: the domU's host name)
+	n1=$(sed -n 's/^generation 1 host [^ ]* records \([0-9]*\) .*/\1/p' <<<"$cw")
+	[ -n "$n1" ] || fail "no generation 1 on the disk"
+	grep -q '^generation 2 host ' <<<"$cw" || fail "no generation 2 on the disk"
+	grep -q '^generation 3' <<<"$cw" && fail "a third generation on the disk"
+	grep -q '^OK: 0 violations' <<<"$cw" || fail "check-writers: $cw"
+	line=$(qx "$host2" "grep '^qrig-writer: $vm generation' $console" | tr -d '\r')
+	[ "$line" = "qrig-writer: $vm generation 2 from block $n1" ] ||
+		fail "$host2's writer did not begin at block $n1: $line"
+}

@@ -50,6 +50,7 @@ LONG=1200
 
 sc_diag() {
 	local n
+	qrig_save_logs s1 s2 xh1
 	for n in s1 s2 xh1; do
 		echo "$n: xenmeshd.log"
 		QRIG_EXEC_TIMEOUT=30 timeout 40 "$QRIG" exec $n 'tail -n 40 /var/log/xenmeshd.log; cat /proc/drbd 2>/dev/null;
@@ -112,8 +113,11 @@ done
 # (storage/snapshot.c), as a Debian SAN node has it; busybox's has no
 # --strict (restore refused: "sha256sum -c --strict -- SHA256SUMS: exit
 # 1"), so the SAN image carries coreutils' (tests/qrig/build-images).
+# The first in PATH, by its path, as xenmeshd's execvp finds it: busybox's
+# sh (and env) run busybox's own applet for a bare `sha256sum`.
+SHA_FIRST='for d in $(echo "$PATH" | tr : " "); do [ -x $d/sha256sum ] && exec $d/sha256sum --help; done; exit 1'
 for n in s1 s2; do
-	step "coreutils' sha256sum (--strict) on $n" qx $n "sha256sum --help 2>&1 | grep -q -- --strict"
+	step "coreutils' sha256sum (--strict) on $n" qx $n "($SHA_FIRST) 2>&1 | grep -q -- --strict"
 done
 step "xenmeshd on xh1 (xl driver)" qx xh1 "$(qrig_xenmeshd_start "$host_conf" "$peer_key")"
 # xh1's agent log also onto its console (kept on this side: a dom0 that
