@@ -42,9 +42,9 @@ has_attempt2() { fence_events | grep -q '^attempt 2 level 2 .*timed out'; }
 wait_until 75 "a second attempt of the whole chain on $coord" has_attempt2
 ev=$(fence_events)
 printf '%s\n' "$ev" | sed 's/^/    /' | head -8
-printf '%s\n' "$ev" | grep -q '^attempt 1 level 1 fence-agent fake-fence-agent: failed .*exit 1' ||
+grep -q '^attempt 1 level 1 fence-agent fake-fence-agent: failed .*exit 1' <<<"$ev" ||
 	fail "no failed level 1 step (exit 1) in the events"
-printf '%s\n' "$ev" | grep -q '^attempt 1 level 2 fence-agent fake-fence-agent: timed out' ||
+grep -q '^attempt 1 level 2 fence-agent fake-fence-agent: timed out' <<<"$ev" ||
 	fail "no timed-out level 2 step in the events"
 [ "$(printf '%s\n' "$ev" | grep -c '^every method failed; retrying')" -ge 2 ] ||
 	fail "fewer than 2 'every method failed; retrying' events"
@@ -72,13 +72,13 @@ starts=$(xm_ctl "$coord" events --json --count 100000 | jq -s --argjson t0 "$t0"
 
 check "agentctl status says why: $victim unclean, its VMs wait for its fence"
 txt=$(xm_ctl h2 status) || fail "agentctl status on h2 failed"
-printf '%s\n' "$txt" | grep -qE "^ +$victim +[0-9]+ +dom0 +unclean" || fail "status does not show $victim unclean"
+grep -qE "^ +$victim +[0-9]+ +dom0 +unclean" <<<"$txt" || fail "status does not show $victim unclean"
 for v in $lost; do
 	printf '%s\n' "$txt" | grep -E "^ +$v +recovering" | grep -q "waiting for its fence" ||
 		fail "status does not say $v waits for the fence of $victim"
 done
 hist=$(xm_ctl "$coord" fence history) || fail "fence history on $coord failed"
-printf '%s\n' "$hist" | grep -q "$victim: attempt .* level 2 .*timed out" || fail "fence history does not show the hang"
+grep -q "$victim: attempt .* level 2 .*timed out" <<<"$hist" || fail "fence history does not show the hang"
 # on every node, not only the coordinator: the failing is replicated
 for n in h1 h2; do
 	t=$(xm_ctl "$n" status) || fail "agentctl status on $n failed"

@@ -60,7 +60,7 @@ refused() { # WANT_EXIT PATTERN ARGS... (agentctl on h1)
 	shift 2
 	out=$(xm_ctl h1 "$@" 2>&1 </dev/null) || rc=$?
 	[ "$rc" = "$want" ] || fail "agentctl $*: exit $rc, expected $want: $out"
-	printf '%s\n' "$out" | grep -q -- "$pat" || fail "agentctl $*: no '$pat' in: $out"
+	grep -q -- "$pat" <<<"$out" || fail "agentctl $*: no '$pat' in: $out"
 	note "agentctl $* -> exit $rc: $(printf '%s' "$out" | head -1)"
 }
 
@@ -70,12 +70,12 @@ refused 2 "names h2, not $victim: nothing done" node confirm-down $victim --yes-
 refused 2 "add --yes-i-checked HOST" node confirm-down $victim
 out=$(printf 'h2\n' | "$RIG" exec h1 script -qec "agentctl node confirm-down $victim" /dev/null 2>&1) && rc=0 || rc=$?
 [ "$rc" = 1 ] || fail "a wrong name typed on a terminal: exit $rc, expected 1: $out"
-printf '%s\n' "$out" | grep -q "will run twice" || fail "the terminal prompt does not warn: $out"
-printf '%s\n' "$out" | grep -q "Type the host name ($victim)" || fail "no prompt for the host name: $out"
+grep -q "will run twice" <<<"$out" || fail "the terminal prompt does not warn: $out"
+grep -q "Type the host name ($victim)" <<<"$out" || fail "no prompt for the host name: $out"
 for v in $lost; do
-	printf '%s\n' "$out" | grep -q "will restart: .*$v" || fail "the prompt does not list $v: $out"
+	grep -q "will restart: .*$v" <<<"$out" || fail "the prompt does not list $v: $out"
 done
-printf '%s\n' "$out" | grep -q "not confirmed; nothing changed" || fail "no 'nothing changed': $out"
+grep -q "not confirmed; nothing changed" <<<"$out" || fail "no 'nothing changed': $out"
 note "wrong name typed -> exit 1"
 out=$("$RIG" exec h1 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	agentctl node confirm-down $victim --yes-i-checked $victim 2>&1) && rc=0 || rc=$?
@@ -89,7 +89,7 @@ starts=$(xm_ctl "$coord" events --json --count 100000 | jq -s --argjson t0 "$t0"
 	'[.[] | select(.kind == "ha" and (.text | test("^start ")) and .time_ms >= $t0)] | length')
 [ "$starts" = 0 ] || fail "$starts VM starts while $victim is unclean"
 txt=$(xm_ctl h2 status) || fail "agentctl status on h2 failed"
-printf '%s\n' "$txt" | grep -qE "^ +$victim +[0-9]+ +dom0 +unclean" || fail "status does not show $victim unclean"
+grep -qE "^ +$victim +[0-9]+ +dom0 +unclean" <<<"$txt" || fail "status does not show $victim unclean"
 for v in $lost; do
 	printf '%s\n' "$txt" | grep -E "^ +$v +recovering" | grep -q "waiting for its fence" ||
 		fail "status does not say $v waits for the fence of $victim"
@@ -100,9 +100,9 @@ check "the admin powers $victim off (the rig's power loss), then confirms it dow
 t_confirm=$(rig_now_ms)
 out=$(xm_ctl h1 node confirm-down $victim --yes-i-checked $victim 2>&1) || fail "confirm-down failed: $out"
 note "$out"
-printf '%s\n' "$out" | grep -q "$victim confirmed down and fenced ($NOTE)" || fail "unexpected answer: $out"
+grep -q "$victim confirmed down and fenced ($NOTE)" <<<"$out" || fail "unexpected answer: $out"
 for v in $lost; do
-	printf '%s\n' "$out" | grep -q "restart.*$v" || fail "the answer does not name $v: $out"
+	grep -q "restart.*$v" <<<"$out" || fail "the answer does not name $v: $out"
 done
 wait_until 15 "$victim fenced" node_is h1 $victim fenced
 refused 1 "$victim is already fenced ($NOTE)" node confirm-down $victim --yes-i-checked $victim
@@ -118,17 +118,17 @@ done
 check "who confirmed it: node list and status, the event log of h2, fence history"
 # (whole outputs first: grep -q leaving early would fail the pipe)
 txt=$(xm_ctl h2 node list) || fail "node list on h2 failed"
-printf '%s\n' "$txt" | grep -qx "$victim: fenced, $NOTE" || fail "node list on h2 lacks the note: $txt"
+grep -qx "$victim: fenced, $NOTE" <<<"$txt" || fail "node list on h2 lacks the note: $txt"
 txt=$(xm_ctl h1 status) || fail "status on h1 failed"
-printf '%s\n' "$txt" | grep -q "$victim: fenced, $NOTE" || fail "status on h1 lacks the note: $txt"
+grep -q "$victim: fenced, $NOTE" <<<"$txt" || fail "status on h1 lacks the note: $txt"
 [ "$(xm_jq h2 "(.nodes[] | select(.name == \"$victim\") | .fence_note)")" = "$NOTE" ] ||
 	fail "status --json: no fence_note for $victim"
 txt=$(fence_events h2)
-printf '%s\n' "$txt" | grep -qx "$victim fenced: $NOTE" || fail "no fence event naming who confirmed on h2: $txt"
+grep -qx "$victim fenced: $NOTE" <<<"$txt" || fail "no fence event naming who confirmed on h2: $txt"
 txt=$(xm_ctl h1 events) || fail "events on h1 failed"
-printf '%s\n' "$txt" | grep -q "uid 0 asks node confirm-down $victim" || fail "no 'uid 0 asks' event on h1"
+grep -q "uid 0 asks node confirm-down $victim" <<<"$txt" || fail "no 'uid 0 asks' event on h1"
 txt=$(xm_ctl "$coord" fence history) || fail "fence history on $coord failed"
-printf '%s\n' "$txt" | grep -q "$victim fenced: $NOTE" || fail "fence history on $coord lacks the note: $txt"
+grep -q "$victim fenced: $NOTE" <<<"$txt" || fail "fence history on $coord lacks the note: $txt"
 
 check "the fence retries stopped: no fence agent ran for $victim since the confirmation"
 runs=$(wc -l <"$XMRIG_DIR/fa-$victim.rec")

@@ -49,7 +49,7 @@ refused() { # WANT_EXIT PATTERN ARGS... (agentctl on h2)
 	shift 2
 	out=$(xm_ctl h2 "$@" 2>&1 </dev/null) || rc=$?
 	[ "$rc" = "$want" ] || fail "agentctl $*: exit $rc, expected $want: $out"
-	printf '%s\n' "$out" | grep -q -- "$pat" || fail "agentctl $*: no '$pat' in: $out"
+	grep -q -- "$pat" <<<"$out" || fail "agentctl $*: no '$pat' in: $out"
 	note "agentctl $* -> exit $rc: $(printf '%s' "$out" | head -1)"
 }
 
@@ -70,7 +70,7 @@ vm_is h1 "$reset" host null || fail "$reset still has a host: $(vm_field h1 "$re
 vm_field h1 "$reset" reason | grep -qx "reset-state: $NOTE" ||
 	fail "the reason of $reset does not name who: $(vm_field h1 "$reset" reason)"
 txt=$(xm_ctl h1 events) || fail "events on h1 failed"
-printf '%s\n' "$txt" | grep -q "VM $reset declared stopped (host $victim lost): $NOTE" ||
+grep -q "VM $reset declared stopped (host $victim lost): $NOTE" <<<"$txt" ||
 	fail "no event on h1 naming who declared $reset stopped"
 sleep 5
 node_is h1 $victim unclean || fail "$victim is $(node_state_seen h1 $victim), expected unclean"

@@ -29,7 +29,7 @@ wait_until 60 "9 VMs running again" vms_running h1 9
 note "all VMs back after $(( $(rig_now_ms) - t0 )) ms"
 after=$(vm_placement h1)
 note "placement: $after"
-echo "$after" | grep -q "=$victim" && fail "a VM still placed on the crashed $victim"
+grep -q "=$victim" <<<"$after" && fail "a VM still placed on the crashed $victim"
 expect_all '[.vms[] | select(.state == "running")] | length' 9 h1 h3
 
 check "the restarts came after the fence (event log order)"

@@ -16,7 +16,7 @@ ha_vm h1 small --memory 512 ha_priority=1
 wait_until 30 "small unplaceable" vm_is h1 small state unplaceable
 reason=$(vm_field h1 small reason)
 note "reason: $reason"
-echo "$reason" | grep -q "needs 512 MB" || fail "reason does not say what it needs: $reason"
+grep -q "needs 512 MB" <<<"$reason" || fail "reason does not say what it needs: $reason"
 
 check "crash a host: its VM has nowhere to go and says why"
 victim=$(vm_field h1 big3 host)

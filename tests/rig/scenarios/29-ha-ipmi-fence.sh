@@ -61,9 +61,9 @@ xm_ctl h1 fence config set "$fcfg" >/dev/null || fail "fence config set failed (
 shown=$(xm_ctl h2 fence config) || fail "fence config on h2 failed"
 note "$(printf '%s' "$shown" | grep h3 || true)"
 for n in "${N[@]}"; do
-	printf '%s\n' "$shown" | grep -q "^$n: .*fence_ipmilan" || fail "h2 does not show the chain of $n"
+	grep -q "^$n: .*fence_ipmilan" <<<"$shown" || fail "h2 does not show the chain of $n"
 done
-printf '%s\n' "$shown" | grep -q "$XM_BMC_PASSWORD" && fail "fence config shows the BMC password"
+grep -q "$XM_BMC_PASSWORD" <<<"$shown" && fail "fence config shows the BMC password"
 
 for i in 1 2 3 4 5 6; do ha_vm h1 "ipm$i" --memory 256; done
 wait_until 60 "6 VMs running" vms_running h1 6

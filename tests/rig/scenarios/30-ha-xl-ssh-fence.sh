@@ -56,7 +56,7 @@ xm_ctl h1 fence config set "$fcfg" >/dev/null || fail "fence config set failed (
 shown=$(xm_ctl h2 fence config) || fail "fence config on h2 failed"
 note "$(printf '%s' "$shown" | grep h3 || true)"
 for n in "${N[@]}"; do
-	printf '%s\n' "$shown" | grep -q "^$n: .*xl-ssh" || fail "h2 does not show the chain of $n"
+	grep -q "^$n: .*xl-ssh" <<<"$shown" || fail "h2 does not show the chain of $n"
 done
 
 for i in 1 2 3 4 5 6; do ha_vm h1 "xls$i" --memory 256; done

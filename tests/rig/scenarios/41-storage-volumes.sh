@@ -12,20 +12,20 @@ san_rig_up
 check "bad input: a size, a disk name, a VM name that would collide as an iSCSI name"
 rc=0; out=$(xm_ctl h1 volume create vm1 root 12Q 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "an unparseable size gave exit $rc"
-echo "$out" | grep -q "cannot read size '12Q'" || fail "size error unclear: $out"
+grep -q "cannot read size '12Q'" <<<"$out" || fail "size error unclear: $out"
 rc=0; out=$(xm_ctl h1 volume create vm1 Root 16M 2>&1) || rc=$?
 [ "$rc" = 2 ] || fail "a bad disk name gave exit $rc: $out"
-echo "$out" | grep -q "only lowercase" || fail "disk name error unclear: $out"
+grep -q "only lowercase" <<<"$out" || fail "disk name error unclear: $out"
 rc=0; out=$(xm_ctl h2 volume create VM1 root 16M 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "an upper-case VM name was taken (it would collide with vm1 as an iSCSI name)"
-echo "$out" | grep -q "iSCSI name" || fail "VM name error unclear: $out"
+grep -q "iSCSI name" <<<"$out" || fail "VM name error unclear: $out"
 [ "$(xm_jq h1 '.storage.volumes | length')" = 0 ] || fail "a refused volume was recorded"
 
 check "three VMs on SAN volumes, started on the hosts"
 for i in 1 2 3; do san_vm "h$i" "sv$i" --memory 256; done
 wait_until 60 "3 VMs running" vms_running h1 3
 rc=0; out=$(xm_ctl h3 volume create sv1 root 16M 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "already exists" || fail "a second sv1-root: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "already exists" <<<"$out" || fail "a second sv1-root: exit $rc: $out"
 expect_all '[.storage.volumes[] | select(.state == "ready")] | length' 3 h1 h2 h3 s1 s2
 
 check "$SAN_A exports one target per VM, its ACL the VM's host alone; $SAN_B exports nothing"
@@ -57,7 +57,7 @@ xm_ctl h1 storage status | grep -q "Active SAN node: $SAN_A" || fail "storage st
 
 check "volume remove is refused while its VM runs; a stopped VM's volume goes"
 rc=0; out=$(xm_ctl h1 volume remove sv3-root 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "in use: VM sv3 is running" || fail "remove in use: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "in use: VM sv3 is running" <<<"$out" || fail "remove in use: exit $rc: $out"
 xm_ctl h1 vm stop sv3 >/dev/null
 wait_until 30 "sv3 stopped" vm_is h1 sv3 state stopped
 wait_until 20 "sv3's target without ACL" acl_is "$SAN_A" sv3 -
@@ -70,7 +70,7 @@ wait_until 20 "sv3's target gone" acl_is "$SAN_A" sv3 ""
 check "a volume the SAN node cannot make fails with the reason and can be forgotten"
 mkdir -p "$XMRIG_DIR/san-volumes/bad-root.img"      # in its way
 rc=0; out=$(xm_ctl h2 volume create bad root 16M 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "could not be made" || fail "failed create: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "could not be made" <<<"$out" || fail "failed create: exit $rc: $out"
 node_has h1 '(.storage.volumes[] | select(.name == "bad-root") | .state)' failed || fail "not failed"
 xm_ctl h2 volume remove bad-root >/dev/null || fail "forgetting bad-root failed"
 wait_until 10 "bad-root forgotten" node_has h1 '[.storage.volumes[].name] | index("bad-root")' null

@@ -48,11 +48,11 @@ sleep 1
 
 check "refusals say why: a SAN node, the host it runs on, an unknown VM"
 rc=0; out=$(xm_ctl h1 vm migrate lm1 "$SAN_A" 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "SAN node" || fail "to a SAN node: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "SAN node" <<<"$out" || fail "to a SAN node: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 vm migrate lm1 "$src" 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "already runs on $src" || fail "to its own host: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "already runs on $src" <<<"$out" || fail "to its own host: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 vm migrate nosuch h2 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "no VM named nosuch" || fail "unknown VM: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "no VM named nosuch" <<<"$out" || fail "unknown VM: exit $rc: $out"
 
 check "peer channel: a wrong key, garbage, a bad request with the right key: nothing done"
 addr=$(node_addr "$src" mgmt)
@@ -65,7 +65,7 @@ rc=0; "$RIG" exec "$dest" "$XM_BUILD/tests/peer-probe" --key "$XMRIG_DIR/peerkey
 [ "$rc" = 3 ] || fail "garbage gave peer-probe exit $rc, not 3"
 rc=0; out=$("$RIG" exec "$dest" "$XM_BUILD/tests/peer-probe" --key "$XMRIG_DIR/peerkey" \
 	--hello "xenmesh-migrate 1 lm1 $gen $(node_id "$dest")" "$addr" 7420 </dev/null 2>&1) || rc=$?
-[ "$rc" = 4 ] && echo "$out" | grep -q "not migrating" || fail "a request for a VM not migrating: exit $rc: $out"
+[ "$rc" = 4 ] && grep -q "not migrating" <<<"$out" || fail "a request for a VM not migrating: exit $rc: $out"
 grep -q "peer channel: refused .*authentication" "$(node_dir "$src")/xenmeshd.log" ||
 	fail "the refused peer is not in $src's log"
 vm_is h1 lm1 host "$src" && vm_is h1 lm1 state running || fail "lm1 moved or changed"

@@ -28,7 +28,7 @@ xm_ctl h1 node standby h2 on >/dev/null
 xm_ctl h1 node standby h3 on >/dev/null
 rc=0; out=$(xm_ctl h2 node drain h1 2>&1) || rc=$?
 [ "$rc" != 0 ] || fail "a drain with nowhere to go was accepted"
-echo "$out" | grep -q "refused" && echo "$out" | grep -q "standby" ||
+grep -q "refused" <<<"$out" && grep -q "standby" <<<"$out" ||
 	fail "refusal without reasons: $out"
 node_has h1 "$(flag_filter h1 maintenance)" false || fail "the refused drain left h1 in maintenance"
 [ "$(vm_placement h1 | tr ' ' '\n' | grep -c '=h1$')" = 12 ] || fail "a refused drain moved VMs"

@@ -48,7 +48,7 @@ check "refuse: prepare-shutdown says no, SIGTERM is ignored until h3 is drained"
 on_h3=$(vm_placement h2 | tr ' ' '\n' | grep -c '=h3$' || true)
 [ "$on_h3" -ge 1 ] || fail "no VM on h3: $(vm_placement h2)"
 rc=0; out=$(xm_ctl h3 node prepare-shutdown 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "shutdown_policy is refuse" || fail "refuse: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "shutdown_policy is refuse" <<<"$out" || fail "refuse: exit $rc: $out"
 pid=$(node_agent_pid h3)
 kill -TERM "$pid"
 sleep 3

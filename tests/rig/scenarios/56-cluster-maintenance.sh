@@ -28,7 +28,7 @@ node_is h1 "$victim" unclean || fail "$victim was fenced during cluster maintena
 [ "$(xm_jq h1 "[.vms[] | select(.host == \"$victim\" and .state == \"recovering\")] | length")" = "$lost" ] ||
 	fail "the VMs of $victim are not all recovering: $(vm_placement h1)"
 rc=0; out=$(xm_ctl h1 vm migrate cm1 h3 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "maintenance" || fail "migration during maintenance: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "maintenance" <<<"$out" || fail "migration during maintenance: exit $rc: $out"
 
 check "off: the fence runs, then the VMs come back"
 xm_ctl h1 cluster maintenance off >/dev/null || fail "cluster maintenance off failed"

@@ -31,15 +31,15 @@ for n in h1 h2 h3; do expected_is "$n" 3 || fail "$n: expected votes $(cs_expect
 
 check "refused: a member, this node, no root, bad input"
 rc=0; out=$(xm_ctl h1 node forget h3 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "member of the cluster" || fail "forget of a member: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "member of the cluster" <<<"$out" || fail "forget of a member: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 node forget h1 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "this node" || fail "forget of this node: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "this node" <<<"$out" || fail "forget of this node: exit $rc: $out"
 rc=0; out=$("$RIG" exec h1 setpriv --reuid=65534 --regid=65534 --clear-groups agentctl node forget h3 2>&1) || rc=$?
 [ "$rc" = 5 ] || fail "forget as nobody: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 node add h4 10.77.1.3 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "address 10.77.1.3 is h3's ring0_addr" || fail "duplicate address: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "address 10.77.1.3 is h3's ring0_addr" <<<"$out" || fail "duplicate address: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 node add h4 10.77.1.4,10.77.2.4 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "2 addresses given but the cluster has 1 link" || fail "two links: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "2 addresses given but the cluster has 1 link" <<<"$out" || fail "two links: exit $rc: $out"
 for n in h1 h2 h3; do [ ! -e "$(conf_of "$n").bak" ] || fail "$n: a refusal wrote corosync.conf"; done
 
 check "h3 stopped (xenmeshd and corosync); a VM wants it: forget refused, naming the VM"
@@ -50,14 +50,14 @@ cfg=$("$RIG" mkvm onh3 --memory 128) || fail "rig mkvm onh3 failed"
 xm_ctl h1 vm define "$cfg" >/dev/null || fail "vm define onh3 failed"
 xm_ctl h1 vm start onh3 --on h3 >/dev/null || fail "vm start onh3 --on h3 failed"
 rc=0; out=$(xm_ctl h2 node forget h3 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "onh3" || fail "forget with a VM wanting h3: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "onh3" <<<"$out" || fail "forget with a VM wanting h3: exit $rc: $out"
 lists h1 h3 || fail "a refused forget changed h1's corosync.conf"
 
 check "the VM moved away: forget h3; every corosync.conf lost it, expected votes 2"
 xm_ctl h1 vm stop onh3 >/dev/null || fail "vm stop onh3 failed"
 wait_until 30 "onh3 stopped" vm_is h1 onh3 state stopped
 out=$(xm_ctl h2 node forget h3) || fail "node forget h3 failed: $out"
-echo "$out" | grep -q "expected votes 2" || fail "forget answer: $out"
+grep -q "expected votes 2" <<<"$out" || fail "forget answer: $out"
 for n in h1 h2; do
 	wait_until 20 "$n's corosync.conf without h3" eval "! lists $n h3"
 	lists "$n" h1 && lists "$n" h2 || fail "$n lost another node: $(cat "$(conf_of "$n")")"
@@ -67,11 +67,11 @@ for n in h1 h2; do
 done
 [ "$(xm_jq h1 '[.nodes[] | select(.name == "h3")] | length')" = 0 ] || fail "h3 still in the hosts table"
 rc=0; out=$(xm_ctl h1 node forget h3 2>&1) || rc=$?
-[ "$rc" != 0 ] && echo "$out" | grep -q "not in the nodelist" || fail "second forget: exit $rc: $out"
+[ "$rc" != 0 ] && grep -q "not in the nodelist" <<<"$out" || fail "second forget: exit $rc: $out"
 
 check "node add h3 back: the nodelist, expected votes 3, the lines for its own file"
 out=$(xm_ctl h1 node add h3 "$(node_addr h3 ring)" --id 3) || fail "node add h3 failed: $out"
-echo "$out" | grep -q "ring0_addr: $(node_addr h3 ring)" || fail "no nodelist in the answer: $out"
+grep -q "ring0_addr: $(node_addr h3 ring)" <<<"$out" || fail "no nodelist in the answer: $out"
 for n in h1 h2; do
 	wait_until 20 "$n's corosync.conf lists h3" lists "$n" h3
 	wait_until 20 "$n: expected votes 3" expected_is "$n" 3

@@ -70,23 +70,23 @@ volumes() { xm_jq h1 '[.storage.volumes[].name] | sort | join(" ")'; }
 
 check "template list and show on a SAN node; refused on a dom0"
 out=$(xm_ctl "$SAN_A" template list) || fail "template list: $out"
-echo "$out" | grep -q "^tiny  *debian  *tree  *16M  *8M  *64M  *1  *tiny debian tree" ||
+grep -q "^tiny  *debian  *tree  *16M  *8M  *64M  *1  *tiny debian tree" <<<"$out" ||
 	fail "template list: $out"
-echo "$out" | grep -q "^tinysuse  *suse" || fail "template list: $out"
+grep -q "^tinysuse  *suse" <<<"$out" || fail "template list: $out"
 xm_ctl "$SAN_B" template show tiny --json | jq -e '.os_family == "debian" and
 	.root_size == 16777216 and (.vm_cfg_in | contains("@ROOT_DISK@"))' >/dev/null ||
 	fail "template show --json on $SAN_B: $(xm_ctl "$SAN_B" template show tiny --json)"
 check "template list on a dom0: forwarded to the active SAN node $SAN_A"
 out=$(xm_ctl h1 template list) || fail "template list on h1: $out"
-echo "$out" | grep -q "^tinysuse  *suse" || fail "template list on h1: $out"
+grep -q "^tinysuse  *suse" <<<"$out" || fail "template list on h1: $out"
 grep -q "template for uid 0 on h1 (from h1 (.*)) runs here" "$(node_dir "$SAN_A")/xenmeshd.log" ||
 	fail "$SAN_A did not log the forwarded template list"
 
 check "vm create from a dom0 and from the other SAN node: a refusal comes back as it is"
 rc=0; out=$(xm_ctl h2 vm create web1 --template nosuch 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "no template nosuch" || fail "on h2: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "no template nosuch" <<<"$out" || fail "on h2: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_B" vm create web1 --template tiny --disk 15T 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "not enough space" || fail "on $SAN_B: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "not enough space" <<<"$out" || fail "on $SAN_B: exit $rc: $out"
 
 check "bad input: clear errors, nothing made"
 bad() { # EXIT PATTERN ARGS...
@@ -94,7 +94,7 @@ bad() { # EXIT PATTERN ARGS...
 	shift 2
 	out=$(xm_ctl "$SAN_A" vm create "$@" 2>&1) || rc=$?
 	[ "$rc" = "$want" ] || fail "vm create $*: exit $rc, not $want: $out"
-	echo "$out" | grep -q -- "$pat" || fail "vm create $*: unclear: $out"
+	grep -q -- "$pat" <<<"$out" || fail "vm create $*: unclear: $out"
 	note "vm create $*: $out"
 }
 bad 2 "not an IPv4 address" web1 --template tiny --ip 10.1.2.300
@@ -113,7 +113,7 @@ out=$(xm_ctl "$SAN_A" vm create web1 --template tiny --ip 10.1.2.3 --netmask 255
 	--gateway 10.1.2.1 --nameserver 10.1.2.1 --mac 00:16:3e:12:34:56 --start) ||
 	fail "vm create web1: $out"
 note "$out ($(($(rig_now_ms) - t0)) ms)"
-echo "$out" | grep -q "vif 0 mac 00:16:3e:12:34:56" || fail "answer without the MAC: $out"
+grep -q "vif 0 mac 00:16:3e:12:34:56" <<<"$out" || fail "answer without the MAC: $out"
 [ "$(volumes)" = "web1-root web1-swap" ] || fail "volumes: $(volumes)"
 [ "$(fs_cat web1 /etc/hostname)" = web1 ] || fail "hostname: $(fs_cat web1 /etc/hostname)"
 fs_cat web1 /etc/hosts | grep -q "^10.1.2.3	web1$" || fail "hosts: $(fs_cat web1 /etc/hosts)"
@@ -135,7 +135,7 @@ xm_ctl h1 vm show web1 --json | jq -e '.vifs[0].mac == "00:16:3e:12:34:56"' >/de
 	fail "vm show web1: $(xm_ctl h1 vm show web1 --json)"
 ls "$(node_dir "$SAN_A")"/state/*.staging >/dev/null 2>&1 && fail "a staging copy was left"
 rc=0; out=$(xm_ctl "$SAN_A" vm create web2 --template tiny --mac 00:16:3e:12:34:56 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "already used by VM web1" || fail "MAC taken: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "already used by VM web1" <<<"$out" || fail "MAC taken: exit $rc: $out"
 
 check "SUSE family, DHCP, no --mac, typed on h2: ifcfg-eth0 and a cluster-assigned MAC"
 out=$(xm_ctl h2 vm create db1 --template tinysuse --memory 96) || fail "vm create db1 on h2: $out"
@@ -145,14 +145,14 @@ fs_cat db1 /etc/sysconfig/network/ifcfg-eth0 | grep -q "^BOOTPROTO='dhcp'$" ||
 	fail "ifcfg-eth0: $(fs_cat db1 /etc/sysconfig/network/ifcfg-eth0)"
 mac=$(xm_ctl h1 vm show db1 --json | jq -r '.vifs[0].mac')
 [[ $mac =~ ^00:16:3e:[0-7][0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}$ ]] || fail "db1's MAC is '$mac'"
-echo "$out" | grep -q "vif 0 mac $mac" || fail "the answer does not give $mac: $out"
+grep -q "vif 0 mac $mac" <<<"$out" || fail "the answer does not give $mac: $out"
 vm_is h1 db1 state stopped || fail "db1 was started without --start"
 
 check "a step that fails is undone: a volume in the way, a tree whose etc is a symlink"
 mkdir -p "$XMRIG_DIR/san-volumes/web3-swap.img"      # in the way of web3-swap
 rc=0; out=$(xm_ctl "$SAN_A" vm create web3 --template tiny 2>&1) || rc=$?
 rmdir "$XMRIG_DIR/san-volumes/web3-swap.img"
-[ "$rc" = 1 ] && echo "$out" | grep -q "making the swap volume.*nothing was left behind" ||
+[ "$rc" = 1 ] && grep -q "making the swap volume.*nothing was left behind" <<<"$out" ||
 	fail "swap volume failing: exit $rc: $out"
 note "$out"
 [ "$(volumes)" = "db1-root db1-swap web1-root web1-swap" ] || fail "volumes after the undo: $(volumes)"
@@ -163,7 +163,7 @@ ln -s "$work/elsewhere" "$TDIR/tiny/root/etc"
 rc=0; out=$(xm_ctl "$SAN_A" vm create web3 --template tiny 2>&1) || rc=$?
 rm "$TDIR/tiny/root/etc"
 mv "$TDIR/tiny/etc.real" "$TDIR/tiny/root/etc"
-[ "$rc" = 1 ] && echo "$out" | grep -q "writing the network files: etc in the template tree is a symlink.*nothing was left behind" ||
+[ "$rc" = 1 ] && grep -q "writing the network files: etc in the template tree is a symlink.*nothing was left behind" <<<"$out" ||
 	fail "etc symlink: exit $rc: $out"
 note "$out"
 [ -z "$(ls -A "$work/elsewhere")" ] || fail "files were written through the symlink: $(ls "$work/elsewhere")"
@@ -174,7 +174,7 @@ ls "$(node_dir "$SAN_A")"/state/*.staging >/dev/null 2>&1 && fail "a staging cop
 printf 'name = "@NAME@"\nmemory = @MEMORY@\ndisk = [ @DISKS@ ]\nbogus = @NOPE@\n' \
 	>"$TDIR/tinysuse/vm.cfg.in"
 rc=0; out=$(xm_ctl "$SAN_A" vm create web4 --template tinysuse 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "vm.cfg.in:4: unknown placeholder @NOPE@" ||
+[ "$rc" = 1 ] && grep -q "vm.cfg.in:4: unknown placeholder @NOPE@" <<<"$out" ||
 	fail "bad skeleton: exit $rc: $out"
 [ "$(volumes)" = "db1-root db1-swap web1-root web1-swap" ] || fail "volumes: $(volumes)"
 

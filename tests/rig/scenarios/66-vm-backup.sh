@@ -25,11 +25,11 @@ wait_until 30 "bk1 writes" sh -c "[ \"\$(\"$XM_BUILD/tests/check-writers\" --str
 
 check "bad input, on the SAN node and forwarded to it from a dom0"
 rc=0; out=$(xm_ctl h1 vm backup nosuch 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "no VM nosuch" || fail "backup of nosuch on h1: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "no VM nosuch" <<<"$out" || fail "backup of nosuch on h1: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_A" vm backup nosuch 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "no VM nosuch" || fail "backup of nosuch: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "no VM nosuch" <<<"$out" || fail "backup of nosuch: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_A" vm backup 2>&1) || rc=$?
-[ "$rc" = 2 ] && echo "$out" | grep -q "missing VM" || fail "backup without VM: exit $rc: $out"
+[ "$rc" = 2 ] && grep -q "missing VM" <<<"$out" || fail "backup without VM: exit $rc: $out"
 
 check "vm backup typed on h1 (run by $SAN_A) while bk1 runs and writes"
 before=$(vol_records bk1)
@@ -70,7 +70,7 @@ xm_ctl "$SAN_A" backup list bk1 --json | jq -e --arg s "$stamp" \
 
 check "vm restore of a running VM is refused, nothing changed"
 rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "stop it first" || fail "restore of running bk1: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "stop it first" <<<"$out" || fail "restore of running bk1: exit $rc: $out"
 vm_is h1 bk1 state running || fail "bk1 stopped running"
 
 check "stop bk1 and break its volume"
@@ -87,7 +87,7 @@ cp -a "$dir" "$XMRIG_DIR/bad/bk1/"
 bad="$XMRIG_DIR/bad/bk1/$stamp/root.img.gz"
 printf '\xff\xfe\xfd' | dd of="$bad" bs=1 seek=200 conv=notrunc status=none
 rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 "$stamp" --dest "$XMRIG_DIR/bad" 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "damaged: root.img.gz does not match" ||
+[ "$rc" = 1 ] && grep -q "damaged: root.img.gz does not match" <<<"$out" ||
 	fail "damaged backup: exit $rc: $out"
 [ "$(md5sum <"$VOL")" = "$broken" ] || fail "the volume was touched by a refused restore"
 node_has h1 '(.storage.volumes[] | select(.name == "bk1-root") | .state)' ready || fail "bk1-root changed"
@@ -96,9 +96,9 @@ rm "$XMRIG_DIR/bad/bk1/$stamp/SHA256SUMS"
 xm_ctl "$SAN_A" backup list --dest "$XMRIG_DIR/bad" | grep -Eq "^bk1 +$stamp .* incomplete" ||
 	fail "a backup without SHA256SUMS is not listed incomplete"
 rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 --dest "$XMRIG_DIR/bad" 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "no complete backup" || fail "incomplete backup: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "no complete backup" <<<"$out" || fail "incomplete backup: exit $rc: $out"
 rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 --disk 8M 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "smaller than the root volume" || fail "--disk 8M: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "smaller than the root volume" <<<"$out" || fail "--disk 8M: exit $rc: $out"
 [ "$(md5sum <"$VOL")" = "$broken" ] || fail "the volume was touched by a refused restore"
 
 check "a forward to a SAN node out of reach fails and says so"
@@ -112,7 +112,7 @@ note "$out"
 check "vm restore from the good backup, typed on h1; the records up to the backup are back"
 out=$(xm_ctl h1 vm restore bk1) || fail "vm restore failed: $out"
 note "$out"
-echo "$out" | grep -q "restored VM bk1 from $dir" || fail "restore said: $out"
+grep -q "restored VM bk1 from $dir" <<<"$out" || fail "restore said: $out"
 wait_until 20 "bk1-root ready" node_has h1 '(.storage.volumes[] | select(.name == "bk1-root") | .state)' ready
 cmp -s "$VOL" "$XMRIG_DIR/bk1-backup.img" || fail "the restored volume differs from the backup's image"
 [ "$(vol_records bk1)" = "$nb" ] || fail "restored volume holds $(vol_records bk1) records, not $nb"
@@ -130,7 +130,7 @@ wait_until 20 "bk1copy defined" node_has h1 '(.vms[] | select(.name == "bk1copy"
 [ "$(vm_field h1 bk1copy memory_mb)" = 128 ] || fail "bk1copy memory $(vm_field h1 bk1copy memory_mb)"
 cmp -s "$XMRIG_DIR/san-volumes/bk1copy-root.img" "$XMRIG_DIR/bk1-backup.img" || fail "bk1copy-root differs"
 rc=0; out=$(xm_ctl "$SAN_A" vm restore bk1 --as bk1copy 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "VM bk1copy exists" || fail "second --as bk1copy: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "VM bk1copy exists" <<<"$out" || fail "second --as bk1copy: exit $rc: $out"
 xm_ctl h1 vm undefine bk1copy >/dev/null
 xm_ctl h1 volume remove bk1copy-root >/dev/null
 wait_until 20 "bk1copy-root gone" node_has h1 '[.storage.volumes[].name] | index("bk1copy-root")' null

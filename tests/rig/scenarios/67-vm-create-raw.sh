@@ -99,11 +99,11 @@ fs_bytes() { # VM OFFSET: block count x block size
 
 check "template list shows the raw templates"
 out=$(xm_ctl "$SAN_A" template list) || fail "template list: $out"
-echo "$out" | grep -q "^rawdeb  *debian  *raw  *32M" || fail "template list: $out"
+grep -q "^rawdeb  *debian  *raw  *32M" <<<"$out" || fail "template list: $out"
 
 check "a --disk smaller than the image is refused, nothing made"
 rc=0; out=$(xm_ctl "$SAN_A" vm create web1 --template rawdeb --disk 32M 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "template rawdeb's image is 40 MiB, larger than the root volume (32 MiB): give --disk 40M or more" ||
+[ "$rc" = 1 ] && grep -q "template rawdeb's image is 40 MiB, larger than the root volume (32 MiB): give --disk 40M or more" <<<"$out" ||
 	fail "too small a disk: exit $rc: $out"
 note "$out"
 [ -z "$(volumes)" ] || fail "the refused create left volumes: $(volumes)"
@@ -163,7 +163,7 @@ e2fsck -f -n "$VOLS/db1-root.img" >/dev/null 2>&1 || fail "e2fsck -f -n finds er
 
 check "a partition without ext2/3/4 is refused after the copy: everything undone"
 rc=0; out=$(xm_ctl "$SAN_A" vm create web3 --template rawnofs 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "partition 1 of the image holds no file system blkid knows: vm create writes the guest's files into ext2, ext3 or ext4 only; nothing was left behind" ||
+[ "$rc" = 1 ] && grep -q "partition 1 of the image holds no file system blkid knows: vm create writes the guest's files into ext2, ext3 or ext4 only; nothing was left behind" <<<"$out" ||
 	fail "no ext partition: exit $rc: $out"
 note "$out"
 [ "$(volumes)" = "db1-root db1-swap web1-root web1-swap" ] || fail "volumes after the undo: $(volumes)"

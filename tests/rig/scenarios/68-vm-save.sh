@@ -24,18 +24,18 @@ wait_until 20 "sv1 writes" sv1_writes 20
 
 check "refusals: resume without an image, save of an unknown VM, --fresh of resume"
 rc=0; out=$(xm_ctl h1 vm resume sv1 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "VM sv1 has no save image" || fail "resume: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "VM sv1 has no save image" <<<"$out" || fail "resume: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 vm save nosuch 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "no VM named nosuch" || fail "save nosuch: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "no VM named nosuch" <<<"$out" || fail "save nosuch: exit $rc: $out"
 rc=0; out=$(xm_ctl h1 vm resume sv1 --fresh 2>&1) || rc=$?
-[ "$rc" = 2 ] && echo "$out" | grep -q "fresh is only for vm start" || fail "resume --fresh: exit $rc: $out"
+[ "$rc" = 2 ] && grep -q "fresh is only for vm start" <<<"$out" || fail "resume --fresh: exit $rc: $out"
 
 check "a save from $src cut off the management network fails; sv1 runs on there"
 "$RIG" partition "$src" --net mgmt
 rc=0; out=$(xm_ctl "$other" vm save sv1 2>&1) || rc=$?
 "$RIG" heal
 note "$out"
-[ "$rc" = 1 ] && echo "$out" | grep -q "VM sv1 was not saved and runs on: save failed on $src" ||
+[ "$rc" = 1 ] && grep -q "VM sv1 was not saved and runs on: save failed on $src" <<<"$out" ||
 	fail "save while cut off: exit $rc: $out"
 vm_is h1 sv1 state running && vm_is h1 sv1 host "$src" || fail "sv1 is $(vm_field h1 sv1 state) on $(vm_host h1 sv1)"
 [ "$(vm_field h1 sv1 saved_generation)" = 0 ] || fail "a failed save left an image recorded"
@@ -48,7 +48,7 @@ check "vm save sv1 typed on h3: saved on the SAN node, the guest gone"
 t0=$(rig_now_ms)
 out=$(xm_ctl h3 vm save sv1) || fail "vm save failed: $out"
 note "$out ($(($(rig_now_ms) - t0)) ms)"
-echo "$out" | grep -q "VM sv1 saved: .* on volume sv1-save" || fail "vm save said: $out"
+grep -q "VM sv1 saved: .* on volume sv1-save" <<<"$out" || fail "vm save said: $out"
 vm_is h1 sv1 state stopped || fail "sv1 is $(vm_field h1 sv1 state)"
 [ "$(vm_field h1 sv1 saved_generation)" = "$gen" ] || fail "saved_generation $(vm_field h1 sv1 saved_generation), not $gen"
 bytes=$(vm_field h1 sv1 saved_bytes)
@@ -61,19 +61,19 @@ n1=$(vol_records sv1)
 sleep 2
 [ "$(vol_records sv1)" = "$n1" ] || fail "sv1's volume is still written after the save"
 show=$("$XM_BUILD/xenmesh-saveimg" show "$IMG") || fail "no save image on $IMG"
-echo "$show" | grep -qx "vm sv1" && echo "$show" | grep -qx "generation $gen" &&
-	echo "$show" | grep -qx "length $bytes" || fail "image header: $show"
+grep -qx "vm sv1" <<<"$show" && grep -qx "generation $gen" <<<"$show" &&
+	grep -qx "length $bytes" <<<"$show" || fail "image header: $show"
 "$XM_BUILD/xenmesh-saveimg" check --vm sv1 --generation "$gen" "$IMG" >/dev/null ||
 	fail "the image does not check out"
 
 check "its save volume cannot be removed while it holds the image"
 rc=0; out=$(xm_ctl h1 volume remove sv1-save 2>&1) || rc=$?
-[ "$rc" = 1 ] && echo "$out" | grep -q "holds the save image of VM sv1" || fail "volume remove: exit $rc: $out"
+[ "$rc" = 1 ] && grep -q "holds the save image of VM sv1" <<<"$out" || fail "volume remove: exit $rc: $out"
 
 check "vm resume sv1 --on $dest: the guest goes on with its records"
 t0=$(rig_now_ms)
 out=$(xm_ctl h1 vm resume sv1 --on "$dest") || fail "vm resume failed: $out"
-echo "$out" | grep -q "resume requested (its image of generation $gen" || fail "vm resume said: $out"
+grep -q "resume requested (its image of generation $gen" <<<"$out" || fail "vm resume said: $out"
 wait_until 60 "sv1 running on $dest" sh -c "[ \"\$(\"$RIG\" json h1 | jq -r '.vms[] | select(.name == \"sv1\") | .state + \" \" + .host')\" = 'running $dest' ]"
 note "running on $dest $(($(rig_now_ms) - t0)) ms after the request"
 [ "$(vm_field h1 sv1 saved_generation)" = 0 ] || fail "the image is still offered after the resume"
