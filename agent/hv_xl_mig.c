@@ -426,33 +426,37 @@ xl_restore(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
 	return xl_migrate_receive(hv, cfg, generation, fd);
 }
 
-int
-xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
-		   uint64_t generation, int fd)
+/* Start libxl building a domain of cfg as instance generation: a create,
+ * or (XL_OP_RECEIVE) the restore of the stream on fd.  Asynchronous:
+ * xl_built() ends it. */
+static int
+xl_build(struct hv *hv, const struct vm_config *cfg, uint64_t generation,
+	 enum xl_op op, int fd)
 {
 	struct xl_mig *m;
 	int r;
 
-	if (!hv || !cfg || generation == 0 || fd < 0)
-		return -EINVAL;
-	if (fcntl(fd, F_GETFL) < 0)
-		return -EBADF;
 	if (xl_mig_find(hv, cfg->name))
 		return -EBUSY;
 	r = xl_name_free(hv, cfg->name);
 	if (r < 0)
 		return r;
-	m = xl_mig_new(hv, cfg->name, generation, XL_OP_RECEIVE);
+	m = xl_mig_new(hv, cfg->name, generation, op);
 	if (!m)
 		return -ENOMEM;
 	r = xl_map(cfg, &m->dc);
 	if (r < 0)
 		goto out_free;
-	m->params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
-	m->params.stream_version = XL_STREAM_VERSION;
-	libxl_defbool_set(&m->params.userspace_colo_proxy, false);
-	r = libxl_domain_create_restore(hv->ctx, &m->dc, &m->domid, fd, -1,
-					&m->params, &m->how, NULL);
+	if (op == XL_OP_CREATE) {
+		r = libxl_domain_create_new(hv->ctx, &m->dc, &m->domid, &m->how,
+					    NULL);
+	} else {
+		m->params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
+		m->params.stream_version = XL_STREAM_VERSION;
+		libxl_defbool_set(&m->params.userspace_colo_proxy, false);
+		r = libxl_domain_create_restore(hv->ctx, &m->dc, &m->domid, fd,
+						-1, &m->params, &m->how, NULL);
+	}
 	if (r != 0) {
 		/* Not started: no callback comes, nor (libxl sets it at
 		 * the end) a domid, but a half domain would be ours. */
@@ -466,6 +470,17 @@ xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
 out_free:
 	xl_mig_free(hv, m);
 	return r;
+}
+
+int
+xl_migrate_receive(struct hv *hv, const struct vm_config *cfg,
+		   uint64_t generation, int fd)
+{
+	if (!hv || !cfg || generation == 0 || fd < 0)
+		return -EINVAL;
+	if (fcntl(fd, F_GETFL) < 0)
+		return -EBADF;
+	return xl_build(hv, cfg, generation, XL_OP_RECEIVE, fd);
 }
 
 /* After libxl_domain_resume: libxl reported the suspend as the watch's
@@ -548,36 +563,9 @@ xl_resume(struct hv *hv, const char *name)
 int
 xl_create(struct hv *hv, const struct vm_config *cfg, uint64_t generation)
 {
-	struct xl_mig *m;
-	int r;
-
 	if (!hv || !cfg || generation == 0)
 		return -EINVAL;
-	if (xl_mig_find(hv, cfg->name))
-		return -EBUSY;
-	r = xl_name_free(hv, cfg->name);
-	if (r < 0)
-		return r;
-	m = xl_mig_new(hv, cfg->name, generation, XL_OP_CREATE);
-	if (!m)
-		return -ENOMEM;
-	r = xl_map(cfg, &m->dc);
-	if (r < 0)
-		goto out_free;
-	r = libxl_domain_create_new(hv->ctx, &m->dc, &m->domid, &m->how, NULL);
-	if (r != 0) {
-		/* Not started: no callback comes, but a half domain would
-		 * be ours. */
-		if (libxl_domid_valid_guest(m->domid))
-			(void)libxl_domain_destroy(hv->ctx, m->domid, NULL);
-		r = xl_errno(r);
-		goto out_free;
-	}
-	return 0;
-
-out_free:
-	xl_mig_free(hv, m);
-	return r;
+	return xl_build(hv, cfg, generation, XL_OP_CREATE, -1);
 }
 
 bool
