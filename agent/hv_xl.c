@@ -28,9 +28,9 @@
  *
  * Generations live in xenstore at /local/domain/DOMID/xenmesh/generation,
  * written with libxenstore (xs_write; libxl has no field for it and does
- * not share its handle) after the create and before the unpause, so a domain never
- * runs without one: an agent that dies in between finds a paused domain
- * with its generation and adopts or destroys it.  The node is set to
+ * not share its handle) after the create and before the unpause, so a
+ * domain never runs without one: an agent that dies in between finds a
+ * paused domain with its generation and adopts or destroys it.  The node is set to
  * dom0-only permissions (the guest must never forge its generation);
  * libxl removes /local/domain/DOMID when the domain is destroyed.
  *

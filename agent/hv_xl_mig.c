@@ -253,7 +253,8 @@ static void
 xl_built(struct hv *hv, struct xl_mig *m)
 {
 	bool create = m->op == XL_OP_CREATE;
-	enum hv_event_kind kind = create ? HV_EVENT_CREATED : HV_EVENT_MIGRATE_RECEIVED;
+	enum hv_event_kind kind = create ? HV_EVENT_CREATED :
+					   HV_EVENT_MIGRATE_RECEIVED;
 	char why[HV_REASON_MAX];
 	struct xl_dom *d;
 	int r;
